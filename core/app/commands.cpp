@@ -1,0 +1,181 @@
+#include "app/commands.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <soci/soci.h>
+#include <sodium.h>
+
+#include "app/configuration.hpp"
+#include "app/operations.hpp"
+#include "http/server.hpp"
+#include "plugins/compatibility.hpp"
+
+namespace framehouse::app {
+namespace {
+
+using observability::Log;
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+// Returns the configuration, or prints every error and returns nothing.
+std::optional<AppConfig> load_or_report(const std::filesystem::path& file) {
+  auto loaded = load_configuration(file);
+  if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&loaded)) {
+    for (const auto& error : *errors) std::cerr << error.to_string() << "\n";
+    std::cerr << fmt::format("{}: {} configuration error{}\n", file.string(), errors->size(),
+                             errors->size() == 1 ? "" : "s");
+    return std::nullopt;
+  }
+  return std::get<AppConfig>(std::move(loaded));
+}
+
+void record_plugin_history(db::Database& database, const plugins::PluginHost& host) {
+  soci::session session(database.pool());
+  const long long now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const auto& plugin : host.plugins()) {
+    const auto& manifest = plugin->manifest();
+    const std::string interfaces = join(manifest.implements);
+    const std::string personal_data = join(manifest.personal_data);
+    const std::string third_party = manifest.processor ? manifest.processor->third_party : "";
+    const std::string purpose = manifest.processor ? manifest.processor->purpose : "";
+    session << "INSERT INTO plugin_history (name, version, interfaces, personal_data, third_party, purpose,"
+               " first_loaded_at, last_loaded_at) VALUES (:name, :version, :interfaces, :personal_data,"
+               " :third_party, :purpose, :first, :last)"
+               " ON CONFLICT (name, version) DO UPDATE SET last_loaded_at = excluded.last_loaded_at,"
+               " interfaces = excluded.interfaces, personal_data = excluded.personal_data,"
+               " third_party = excluded.third_party, purpose = excluded.purpose",
+        soci::use(plugin->name()), soci::use(manifest.version), soci::use(interfaces),
+        soci::use(personal_data), soci::use(third_party), soci::use(purpose), soci::use(now), soci::use(now);
+  }
+}
+
+}  // namespace
+
+int serve(const std::filesystem::path& config_file) {
+  const auto started = std::chrono::steady_clock::now();
+  auto loaded = load_or_report(config_file);
+  if (!loaded) return 2;
+  AppConfig& config = *loaded;
+  Log::configure(config.log_level, config.log_format);
+  if (sodium_init() < 0) {
+    Log::error("app", "libsodium failed to initialise");
+    return 1;
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    Log::error("app", "cannot create the data directory", {{"path", config.data_dir.string()}, {"error", ec.message()}});
+    return 1;
+  }
+
+  std::unique_ptr<db::Database> database;
+  try {
+    database = std::make_unique<db::Database>(config.database);
+    const int applied = database->migrate(db::server_migrations());
+    Log::info("db", "database ready",
+              {{"backend", database->dialect().name()}, {"schema_version", std::to_string(database->schema_version())},
+               {"migrations_applied", std::to_string(applied)}});
+  } catch (const std::exception& error) {
+    Log::error("db", "database unavailable", {{"error", error.what()}});
+    return 1;
+  }
+
+  observability::Metrics metrics;
+  plugins::PluginHost host(metrics, config.data_dir);
+  for (auto& plugin : config.plugins) {
+    const bool required = plugin.declaration.required;
+    if (auto error = host.load(std::move(plugin.declaration), std::move(plugin.manifest))) {
+      if (required) {
+        std::cerr << *error << "\n";
+        return 1;
+      }
+      Log::error("plugins", "optional plugin skipped", {{"reason", *error}});
+    }
+  }
+  if (auto error = host.start_all()) {
+    std::cerr << *error << "\n";
+    return 1;
+  }
+  record_plugin_history(*database, host);
+
+  http::Router router;
+  router.set_metrics(&metrics);
+  add_operations_routes(router, *database, host, metrics);
+
+  http::Server server(config.server, router);
+  try {
+    server.listen();
+  } catch (const std::exception& error) {
+    std::cerr << error.what() << "\n";
+    host.stop_all();
+    return 1;
+  }
+  const double startup_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  Log::info("app", "started", {{"url", server.url()}, {"startup_ms", fmt::format("{:.1f}", startup_ms)}});
+  std::cout << "framehouse listening on " << server.url() << std::endl;
+
+  server.run();
+  host.stop_all();
+  Log::info("app", "stopped");
+  return 0;
+}
+
+int check_config(const std::filesystem::path& config_file) {
+  auto loaded = load_or_report(config_file);
+  if (!loaded) return 2;
+  std::cout << fmt::format("{}: valid ({} plugin{} enabled)\n", config_file.string(), loaded->plugins.size(),
+                           loaded->plugins.size() == 1 ? "" : "s");
+  return 0;
+}
+
+int inspect_plugin(const std::filesystem::path& plugin_file) {
+  auto manifest = plugins::read_manifest(plugin_file);
+  if (auto* error = std::get_if<plugins::ManifestError>(&manifest)) {
+    std::cerr << fmt::format("{}: {}\n", plugin_file.string(), error->message);
+    return 1;
+  }
+  const auto& m = std::get<plugins::PluginManifest>(manifest);
+  std::cout << fmt::format("file:          {}\n", plugin_file.string());
+  std::cout << fmt::format("name:          {}\n", m.name);
+  std::cout << fmt::format("version:       {}\n", m.version);
+  if (!m.description.empty()) std::cout << fmt::format("description:   {}\n", m.description);
+  std::cout << "interfaces:   ";
+  for (const auto& interface : m.implements) {
+    const auto it = m.build.find(interface);
+    std::cout << fmt::format(" {} {}", interface, it == m.build.end() ? "(no version)" : it->second);
+  }
+  std::cout << "\n";
+  std::cout << fmt::format("personal data: {}\n", m.personal_data.empty() ? "none" : join(m.personal_data));
+  if (m.processor) {
+    std::cout << fmt::format("processor:     {} ({}); receives {}\n", m.processor->third_party,
+                             m.processor->purpose, join(m.processor->receives));
+  }
+  std::cout << "build:        ";
+  for (const char* field : {"compiler", "cxx_abi", "boost", "build", "sdk"}) {
+    const auto it = m.build.find(field);
+    std::cout << fmt::format(" {}={}", field, it == m.build.end() ? "(missing)" : it->second);
+  }
+  std::cout << "\n";
+  if (!m.config_schema.fields.empty()) {
+    std::cout << "config:\n";
+    for (const auto& field : m.config_schema.fields) {
+      std::cout << fmt::format("  {:<20} {}{}  {}\n", field.name, config::type_name(field.type),
+                               field.required ? ", required" : "", field.description);
+    }
+  }
+  const auto compatibility = plugins::check_compatibility(m);
+  std::cout << "verdict:       " << (compatibility.compatible() ? "compatible" : compatibility.describe(plugin_file))
+            << "\n";
+  return compatibility.compatible() ? 0 : 1;
+}
+
+}  // namespace framehouse::app

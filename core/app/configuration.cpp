@@ -1,0 +1,195 @@
+#include "app/configuration.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "config/core_schema.hpp"
+#include "plugins/compatibility.hpp"
+
+namespace framehouse::app {
+namespace {
+
+toml::source_region position_of(const toml::table& root, std::string_view path) {
+  if (const toml::node* node = root.at_path(path).node()) return node->source();
+  return root.source();
+}
+
+bool parse_listen(const std::string& listen, std::string& host, std::uint16_t& port) {
+  std::string port_text;
+  if (!listen.empty() && listen.front() == '[') {
+    const auto close = listen.find("]:");
+    if (close == std::string::npos) return false;
+    host = listen.substr(1, close - 1);
+    port_text = listen.substr(close + 2);
+  } else {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) return false;
+    host = listen.substr(0, colon);
+    port_text = listen.substr(colon + 1);
+  }
+  if (host.empty() || port_text.empty() || port_text.size() > 5) return false;
+  for (char c : port_text) {
+    if (c < '0' || c > '9') return false;
+  }
+  const int value = std::stoi(port_text);
+  if (value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+std::filesystem::path executable_directory() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::current_path() : self.parent_path();
+}
+
+void load_plugins(const toml::table& root, const config::Settings& settings, AppConfig& config,
+                  config::Validator& validator) {
+  const auto directory_setting = settings.string("plugins.directory").value_or("");
+  const std::filesystem::path directory =
+      directory_setting.empty() ? default_plugin_directory() : std::filesystem::path(directory_setting);
+  const std::int64_t default_timeout = settings.integer("plugins.call_timeout_ms").value_or(0);
+
+  // toml++ keeps tables sorted by name; plugins start in the order they are written.
+  std::vector<std::string> names = settings.tables_under("plugins");
+  const auto line_of = [&](const std::string& name) { return position_of(root, "plugins." + name).begin.line; };
+  std::sort(names.begin(), names.end(), [&](const auto& a, const auto& b) { return line_of(a) < line_of(b); });
+  for (const auto& name : names) {
+    const std::string prefix = "plugins." + name;
+    const toml::table& table = *root.at_path(prefix).as_table();
+
+    // First the host's own keys: for a disabled plugin they are all that is checked.
+    config::TableSpec host_only;
+    host_only.fields = config::plugin_host_fields();
+    host_only.ignore_unknown = true;
+    config::Settings host_settings;
+    validator.validate(table, host_only, prefix, host_settings);
+    if (!host_settings.boolean(prefix + ".enabled").value_or(true)) continue;
+
+    const std::string path_setting = host_settings.string(prefix + ".path").value_or(name + ".so");
+    std::filesystem::path file = path_setting;
+    if (file.is_relative()) file = directory / file;
+    const auto where = table.get("path") ? table.get("path")->source() : table.source();
+
+    auto manifest = plugins::read_manifest(file);
+    if (auto* error = std::get_if<plugins::ManifestError>(&manifest)) {
+      validator.add_error(where, prefix + ".path",
+                          fmt::format("cannot use plugin file {}: {}", file.string(), error->message));
+      continue;
+    }
+    auto& parsed = std::get<plugins::PluginManifest>(manifest);
+    if (parsed.name != name) {
+      validator.add_error(table.source(), prefix,
+                          fmt::format("plugin file {} contains plugin '{}', not '{}'", file.string(), parsed.name, name));
+      continue;
+    }
+    if (const auto compatibility = plugins::check_compatibility(parsed); !compatibility.compatible()) {
+      validator.add_error(where, prefix + ".path", compatibility.describe(file));
+      continue;
+    }
+
+    config::TableSpec plugin_spec = parsed.config_schema;
+    for (const auto& field : host_only.fields) {
+      if (plugin_spec.field(field.name) != nullptr) {
+        validator.add_error(table.source(), prefix,
+                            fmt::format("plugin {} declares reserved config key '{}'", name, field.name));
+      }
+    }
+    for (const auto& field : host_only.fields) plugin_spec.ignored_keys.push_back(field.name);
+    config::Settings plugin_settings;
+    validator.validate(table, plugin_spec, prefix, plugin_settings);
+
+    plugins::PluginDeclaration declaration;
+    declaration.name = name;
+    declaration.file = std::filesystem::absolute(file);
+    declaration.required = host_settings.boolean(prefix + ".required").value_or(true);
+    declaration.call_timeout = std::chrono::milliseconds(
+        host_settings.integer(prefix + ".call_timeout_ms").value_or(default_timeout));
+    declaration.settings = plugin_settings.extract(prefix);
+    config.plugins.push_back({std::move(declaration), std::move(parsed)});
+  }
+}
+
+void check_role(const toml::table& root, const AppConfig& config, std::string_view key,
+                const std::string& plugin, std::string_view interface, config::Validator& validator) {
+  for (const auto& candidate : config.plugins) {
+    if (candidate.declaration.name != plugin) continue;
+    if (!candidate.manifest.implements_interface(interface)) {
+      validator.add_error(position_of(root, key), std::string(key),
+                          fmt::format("plugin {} does not implement the {} interface", plugin, interface));
+    }
+    return;
+  }
+  validator.add_error(position_of(root, key), std::string(key),
+                      fmt::format("no enabled plugin named '{}' (declare it as [plugins.{}])", plugin, plugin));
+}
+
+}  // namespace
+
+std::filesystem::path default_plugin_directory() {
+  const auto here = executable_directory();
+  if (std::filesystem::is_directory(here / "plugins")) return here / "plugins";
+  return here.parent_path() / "lib" / "framehouse" / "plugins";
+}
+
+LoadResult load_configuration(const std::filesystem::path& file) {
+  config::Validator validator(file.string());
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    std::string message(error.description());
+    if (message.find("could not be opened") != std::string::npos) message = "cannot read the file";
+    validator.add_error(error.source(), "", message);
+    return validator.errors();
+  }
+
+  config::Settings settings;
+  validator.validate(root, config::core_schema(), "", settings);
+  config::apply_environment_overrides(config::core_schema(), validator, settings);
+
+  AppConfig config;
+  config.file = file;
+  auto& server = config.server;
+  const std::string listen = settings.string("server.listen").value_or("");
+  if (!parse_listen(listen, server.host, server.port)) {
+    validator.add_error(position_of(root, "server.listen"), "server.listen",
+                        fmt::format("'{}' is not host:port", listen));
+  }
+  server.threads = static_cast<int>(*settings.integer("server.threads"));
+  server.max_header_bytes = static_cast<std::size_t>(*settings.integer("server.max_header_bytes"));
+  server.max_body_bytes = static_cast<std::size_t>(*settings.integer("server.max_body_bytes"));
+  server.read_timeout = std::chrono::milliseconds(*settings.integer("server.read_timeout_ms"));
+  server.idle_timeout = std::chrono::milliseconds(*settings.integer("server.idle_timeout_ms"));
+  server.shutdown_grace = std::chrono::milliseconds(*settings.integer("server.shutdown_grace_ms"));
+  if (*settings.boolean("server.tls.enabled")) {
+    server.tls = http::TlsFiles{*settings.string("server.tls.certificate"), *settings.string("server.tls.private_key")};
+    for (const char* key : {"server.tls.certificate", "server.tls.private_key"}) {
+      if (settings.string(key)->empty()) {
+        validator.add_error(position_of(root, "server.tls"), key, "required when server.tls.enabled is true");
+      }
+    }
+  }
+  config.public_url = *settings.string("server.public_url");
+  config.data_dir = *settings.string("server.data_dir");
+  observability::parse_log_level(*settings.string("log.level"), config.log_level);
+  config.log_format = *settings.string("log.format") == "json" ? observability::LogFormat::json
+                                                               : observability::LogFormat::text;
+  config.database.url = *settings.string("database.url");
+  config.database.pool_size = static_cast<std::size_t>(*settings.integer("database.pool_size"));
+  config.database.busy_timeout = std::chrono::milliseconds(*settings.integer("database.busy_timeout_ms"));
+  config.storage_plugin = *settings.string("storage.plugin");
+  config.email_plugin = *settings.string("email.plugin");
+
+  load_plugins(root, settings, config, validator);
+  check_role(root, config, "storage.plugin", config.storage_plugin, "storage", validator);
+  check_role(root, config, "email.plugin", config.email_plugin, "email", validator);
+
+  if (!validator.errors().empty()) return validator.errors();
+  return config;
+}
+
+}  // namespace framehouse::app

@@ -1,0 +1,45 @@
+// Loading the whole configuration before anything starts: the file is parsed, the core's
+// sections and every enabled plugin's section (against the schema in that plugin's manifest,
+// read from its file without running it) are validated, and every problem is returned at
+// once.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config/schema.hpp"
+#include "db/database.hpp"
+#include "http/server.hpp"
+#include "observability/log.hpp"
+#include "plugins/host.hpp"
+
+namespace framehouse::app {
+
+struct PluginToLoad {
+  plugins::PluginDeclaration declaration;
+  plugins::PluginManifest manifest;
+};
+
+struct AppConfig {
+  std::filesystem::path file;
+  http::ServerOptions server;
+  std::string public_url;
+  std::filesystem::path data_dir;
+  observability::LogLevel log_level = observability::LogLevel::info;
+  observability::LogFormat log_format = observability::LogFormat::text;
+  db::DatabaseOptions database;
+  std::vector<PluginToLoad> plugins;  // enabled ones, in declaration order
+  std::string storage_plugin;
+  std::string email_plugin;
+};
+
+using LoadResult = std::variant<AppConfig, std::vector<config::ConfigError>>;
+
+LoadResult load_configuration(const std::filesystem::path& file);
+
+// Where plugin files are looked for when [plugins] directory is not set.
+std::filesystem::path default_plugin_directory();
+
+}  // namespace framehouse::app

@@ -1,0 +1,65 @@
+// framehouse: the server binary and its administrative subcommands.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/commands.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(usage: framehouse <command> [options]
+
+commands:
+  serve --config FILE        run the server (FILE defaults to $FRAMEHOUSE_CONFIG)
+  check-config FILE          validate a configuration file and its plugins' sections, start nothing
+  plugin inspect FILE        print a plugin's manifest and whether this server can load it
+  --help                     show this text
+  --version                  print the version
+
+exit codes: 0 success, 1 failure, 2 invalid usage or configuration
+)";
+
+int usage_error(std::string_view message) {
+  std::cerr << "framehouse: " << message << "\n\n" << kUsage;
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "framehouse " << FRAMEHOUSE_VERSION << "\n";
+    return 0;
+  }
+  if (args[0] == "serve") {
+    std::string config;
+    if (const char* from_env = std::getenv("FRAMEHOUSE_CONFIG")) config = from_env;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--config" && i + 1 < args.size()) {
+        config = args[++i];
+      } else if (args[i].rfind("--config=", 0) == 0) {
+        config = args[i].substr(9);
+      } else {
+        return usage_error("unknown option for serve: " + args[i]);
+      }
+    }
+    if (config.empty()) return usage_error("serve needs --config FILE");
+    return framehouse::app::serve(config);
+  }
+  if (args[0] == "check-config") {
+    if (args.size() != 2) return usage_error("check-config needs exactly one FILE");
+    return framehouse::app::check_config(args[1]);
+  }
+  if (args[0] == "plugin") {
+    if (args.size() != 3 || args[1] != "inspect") return usage_error("use: plugin inspect FILE");
+    return framehouse::app::inspect_plugin(args[2]);
+  }
+  return usage_error("unknown command: " + args[0]);
+}

@@ -1,0 +1,163 @@
+#include "config/core_schema.hpp"
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace framehouse::config {
+namespace {
+
+FieldSpec string_field(std::string name, std::string default_value, std::string description,
+                       std::vector<std::string> one_of = {}) {
+  FieldSpec spec{std::move(name), ValueType::string};
+  spec.default_value = std::move(default_value);
+  spec.description = std::move(description);
+  spec.one_of = std::move(one_of);
+  return spec;
+}
+
+FieldSpec integer_field(std::string name, std::int64_t default_value, std::int64_t minimum,
+                        std::int64_t maximum, std::string description) {
+  FieldSpec spec{std::move(name), ValueType::integer};
+  spec.default_value = default_value;
+  spec.minimum = minimum;
+  spec.maximum = maximum;
+  spec.description = std::move(description);
+  return spec;
+}
+
+FieldSpec boolean_field(std::string name, bool default_value, std::string description) {
+  FieldSpec spec{std::move(name), ValueType::boolean};
+  spec.default_value = default_value;
+  spec.description = std::move(description);
+  return spec;
+}
+
+TableSpec make_core_schema() {
+  static TableSpec plugin_table;
+  plugin_table.validated_elsewhere = true;
+
+  TableSpec tls;
+  tls.fields = {
+      boolean_field("enabled", false, "serve HTTPS instead of HTTP"),
+      string_field("certificate", "", "PEM certificate chain file"),
+      string_field("private_key", "", "PEM private key file"),
+  };
+
+  TableSpec server;
+  server.fields = {
+      string_field("listen", "127.0.0.1:8080", "address:port to listen on ([v6]:port for IPv6)"),
+      integer_field("threads", 2, 1, 256, "I/O threads"),
+      string_field("public_url", "", "URL users reach the server at; default: derived from listen"),
+      string_field("data_dir", "var", "directory for the server's and plugins' files"),
+      integer_field("max_header_bytes", 16 * 1024, 1024, 1024 * 1024, "largest request header"),
+      integer_field("max_body_bytes", 10 * 1024 * 1024, 1024, std::int64_t{4} << 30, "largest request body"),
+      integer_field("read_timeout_ms", 30'000, 100, 3'600'000, "time to receive a request once it started"),
+      integer_field("idle_timeout_ms", 60'000, 100, 3'600'000, "keep-alive idle time between requests"),
+      integer_field("shutdown_grace_ms", 10'000, 0, 600'000, "time in-flight requests get to finish on stop"),
+  };
+  server.tables["tls"] = std::move(tls);
+
+  TableSpec log;
+  log.fields = {
+      string_field("level", "info", "minimum level", {"debug", "info", "warn", "error"}),
+      string_field("format", "text", "text or JSON lines", {"text", "json"}),
+  };
+
+  TableSpec database;
+  database.fields = {
+      string_field("url", "sqlite:var/framehouse.db", "sqlite:PATH or postgresql://user@host:port/db"),
+      integer_field("pool_size", 4, 1, 256, "pooled connections"),
+      integer_field("busy_timeout_ms", 5'000, 0, 600'000, "SQLite: wait this long for a lock"),
+  };
+
+  TableSpec plugins;
+  plugins.fields = {
+      string_field("directory", "", "where plugin files are; default: next to the binary"),
+      integer_field("call_timeout_ms", 30'000, 0, 3'600'000, "default limit on one plugin call; 0 = none"),
+  };
+  plugins.any_table = &plugin_table;
+
+  TableSpec storage;
+  storage.fields = {string_field("plugin", "storage_fs", "the storage plugin for users' files")};
+  TableSpec email;
+  email.fields = {string_field("plugin", "email_outbox", "the email plugin for outgoing mail")};
+
+  TableSpec root;
+  root.tables["server"] = std::move(server);
+  root.tables["log"] = std::move(log);
+  root.tables["database"] = std::move(database);
+  root.tables["plugins"] = std::move(plugins);
+  root.tables["storage"] = std::move(storage);
+  root.tables["email"] = std::move(email);
+  return root;
+}
+
+std::string env_name(const std::string& key) {
+  std::string name = "FRAMEHOUSE_";
+  for (char c : key) name += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
+void apply_overrides(const TableSpec& spec, const std::string& path, Validator& validator,
+                     Settings& settings) {
+  for (const auto& field : spec.fields) {
+    const std::string key = path.empty() ? field.name : path + "." + field.name;
+    const std::string name = env_name(key);
+    const char* raw = std::getenv(name.c_str());
+    if (raw == nullptr) continue;
+    // The value is parsed as a one-line TOML document so it gets the same checks as the file.
+    std::string document = field.type == ValueType::string ? fmt::format("v = '''{}'''", raw)
+                                                           : fmt::format("v = {}", raw);
+    toml::table parsed;
+    try {
+      parsed = toml::parse(document, name);
+    } catch (const toml::parse_error&) {
+      validator.add_error({}, key, fmt::format("environment variable {} is not a valid {}", name, type_name(field.type)));
+      continue;
+    }
+    FieldSpec renamed = field;
+    renamed.name = "v";
+    TableSpec one;
+    one.fields = {renamed};
+    Settings parsed_settings;
+    Validator inner(name);
+    inner.validate(parsed, one, "", parsed_settings);
+    for (const auto& error : inner.errors()) validator.add_error({}, key, name + ": " + error.message);
+    if (inner.errors().empty()) settings.set(key, *parsed_settings.find("v"));
+  }
+  for (const auto& [name, sub] : spec.tables) {
+    apply_overrides(sub, path.empty() ? name : path + "." + name, validator, settings);
+  }
+}
+
+}  // namespace
+
+const TableSpec& core_schema() {
+  static const TableSpec schema = make_core_schema();
+  return schema;
+}
+
+const std::vector<FieldSpec>& plugin_host_fields() {
+  static const std::vector<FieldSpec> fields = [] {
+    FieldSpec path{"path", ValueType::string};
+    path.description = "plugin file; relative to [plugins] directory; default <name>.so";
+    FieldSpec timeout{"call_timeout_ms", ValueType::integer};
+    timeout.minimum = 0;
+    timeout.maximum = 3'600'000;
+    timeout.description = "limit on one call into this plugin; default [plugins] call_timeout_ms";
+    return std::vector<FieldSpec>{
+        path,
+        boolean_field("enabled", true, "load this plugin"),
+        boolean_field("required", true, "refuse to start when this plugin fails to load"),
+        timeout,
+    };
+  }();
+  return fields;
+}
+
+void apply_environment_overrides(const TableSpec& spec, Validator& validator, Settings& settings) {
+  apply_overrides(spec, "", validator, settings);
+}
+
+}  // namespace framehouse::config

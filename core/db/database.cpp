@@ -1,0 +1,158 @@
+#include "db/database.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+namespace framehouse::db {
+namespace {
+
+constexpr std::string_view kSqlitePrefix = "sqlite:";
+
+Backend backend_of(const std::string& url) {
+  if (url.rfind(kSqlitePrefix, 0) == 0) return Backend::sqlite;
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) return Backend::postgresql;
+  throw DatabaseError(fmt::format("database url {} must start with sqlite: or postgresql://", redact_url(url)));
+}
+
+void configure_session(soci::session& session, Backend backend, std::chrono::milliseconds busy_timeout) {
+  if (backend == Backend::sqlite) {
+    session << "PRAGMA journal_mode=WAL";
+    session << fmt::format("PRAGMA busy_timeout={}", busy_timeout.count());
+    session << "PRAGMA foreign_keys=ON";
+    session << "PRAGMA synchronous=NORMAL";
+  } else {
+    // Keeps libpq NOTICEs (e.g. "relation already exists, skipping") off stderr.
+    session << "SET client_min_messages TO WARNING";
+  }
+}
+
+}  // namespace
+
+std::string Dialect::auto_id_column() const {
+  return backend_ == Backend::sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT"
+                                     : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
+}
+
+std::string Dialect::blob_type() const { return backend_ == Backend::sqlite ? "BLOB" : "BYTEA"; }
+
+std::string Dialect::begin_exclusive() const {
+  return backend_ == Backend::sqlite ? "BEGIN IMMEDIATE" : "BEGIN";
+}
+
+std::string Dialect::lock_migrations() const {
+  return backend_ == Backend::sqlite ? "" : "LOCK TABLE schema_migrations IN EXCLUSIVE MODE";
+}
+
+std::string redact_url(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  const auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+Database::Database(const DatabaseOptions& options) : dialect_(backend_of(options.url)) {
+  const Backend backend = dialect_.backend();
+  std::string connect;
+  if (backend == Backend::sqlite) {
+    const std::filesystem::path file = options.url.substr(kSqlitePrefix.size());
+    if (file.has_parent_path()) {
+      std::error_code ec;
+      std::filesystem::create_directories(file.parent_path(), ec);
+    }
+    // A connect string without '=' is taken whole as the file name (spaces and all); the
+    // busy timeout is set with a PRAGMA below.
+    if (file.string().find('=') != std::string::npos) {
+      throw DatabaseError(fmt::format("SQLite path {} must not contain '='", file.string()));
+    }
+    connect = file.string();
+  } else {
+    connect = options.url;
+  }
+  pool_ = std::make_unique<soci::connection_pool>(options.pool_size);
+  for (std::size_t i = 0; i < options.pool_size; ++i) {
+    try {
+      soci::session& session = pool_->at(i);
+      if (backend == Backend::sqlite) {
+        session.open(soci::sqlite3, connect);
+      } else {
+        session.open(soci::postgresql, connect);
+      }
+      configure_session(session, backend, options.busy_timeout);
+    } catch (const std::exception& error) {
+      std::string reason = error.what();
+      // libpq's messages can echo the connection string; never let a password through.
+      if (backend == Backend::postgresql) {
+        const auto password_at = reason.find("password=");
+        if (password_at != std::string::npos) reason = reason.substr(0, password_at) + "(redacted)";
+      }
+      throw DatabaseError(fmt::format("cannot open database {}: {}", redact_url(options.url), reason));
+    }
+  }
+}
+
+int Database::schema_version() {
+  soci::session session(*pool_);
+  session << "CREATE TABLE IF NOT EXISTS schema_migrations ("
+             "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+  int version = 0;
+  soci::indicator indicator = soci::i_ok;
+  session << "SELECT MAX(version) FROM schema_migrations", soci::into(version, indicator);
+  return indicator == soci::i_ok ? version : 0;
+}
+
+int Database::migrate(const std::vector<Migration>& migrations) {
+  schema_version();  // creates the table
+  soci::session session(*pool_);
+  const int newest_known = migrations.empty() ? 0 : migrations.back().version;
+  session << dialect_.begin_exclusive();
+  try {
+    if (const auto lock = dialect_.lock_migrations(); !lock.empty()) session << lock;
+    int current = 0;
+    soci::indicator indicator = soci::i_ok;
+    session << "SELECT MAX(version) FROM schema_migrations", soci::into(current, indicator);
+    if (indicator != soci::i_ok) current = 0;
+    if (current > newest_known) {
+      throw DatabaseError(fmt::format(
+          "database schema version {} is newer than this server knows ({}); upgrade framehouse",
+          current, newest_known));
+    }
+    int applied = 0;
+    const long long now = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    for (const auto& migration : migrations) {
+      if (migration.version <= current) continue;
+      for (const auto& statement : migration.statements(dialect_)) session << statement;
+      session << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)",
+          soci::use(migration.version), soci::use(migration.name), soci::use(now);
+      ++applied;
+    }
+    session << "COMMIT";
+    return applied;
+  } catch (const DatabaseError&) {
+    session << "ROLLBACK";
+    throw;
+  } catch (const std::exception& error) {
+    session << "ROLLBACK";
+    throw DatabaseError(fmt::format("migration failed, nothing was applied: {}", error.what()));
+  }
+}
+
+bool Database::ping() {
+  try {
+    soci::session session(*pool_);
+    int one = 0;
+    session << "SELECT 1", soci::into(one);
+    return one == 1;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace framehouse::db

@@ -1,0 +1,83 @@
+// The SQL database: SQLite (embedded default) or PostgreSQL, through SOCI, with a small
+// connection pool and the versioned migrations of the whole server.
+//
+// Only bound parameters reach SQL (soci::use). Where SQLite and PostgreSQL differ, the
+// difference is a named function of Dialect, never an `if` inside a query.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <soci/connection-pool.h>
+#include <soci/session.h>
+
+namespace framehouse::db {
+
+enum class Backend { sqlite, postgresql };
+
+class Dialect {
+ public:
+  explicit Dialect(Backend backend) : backend_(backend) {}
+  Backend backend() const { return backend_; }
+  const char* name() const { return backend_ == Backend::sqlite ? "sqlite" : "postgresql"; }
+  // Column type of an auto-generated 64-bit primary key.
+  std::string auto_id_column() const;
+  std::string blob_type() const;
+  // Statement that starts a transaction which takes the write lock at once, so that two
+  // processes migrating at the same time run one after the other.
+  std::string begin_exclusive() const;
+  // Extra statement to run inside that transaction, if any.
+  std::string lock_migrations() const;
+
+ private:
+  Backend backend_;
+};
+
+struct DatabaseOptions {
+  std::string url;  // "sqlite:path/to/file.db" or "postgresql://user@host:port/name"
+  std::size_t pool_size = 4;
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+class DatabaseError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Migration {
+  int version;
+  std::string name;
+  std::vector<std::string> (*statements)(const Dialect&);
+};
+
+// The server's migrations, oldest first (migrations.cpp).
+const std::vector<Migration>& server_migrations();
+
+class Database {
+ public:
+  // Connects every pooled session. Throws DatabaseError with a message that never contains
+  // the password from the URL.
+  explicit Database(const DatabaseOptions& options);
+
+  const Dialect& dialect() const { return dialect_; }
+  soci::connection_pool& pool() { return *pool_; }
+
+  // Applies every migration newer than the recorded schema version, all in one transaction.
+  // Returns how many were applied. Throws DatabaseError if the database is newer than us.
+  int migrate(const std::vector<Migration>& migrations);
+  int schema_version();
+  // True when a trivial query succeeds.
+  bool ping();
+
+ private:
+  Dialect dialect_;
+  std::unique_ptr<soci::connection_pool> pool_;
+};
+
+// "postgresql://user:secret@host/db" -> "postgresql://user:***@host/db", for messages.
+std::string redact_url(const std::string& url);
+
+}  // namespace framehouse::db

@@ -1,0 +1,59 @@
+#include "http/message.hpp"
+
+#include <strings.h>
+
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse_query.hpp>
+
+namespace framehouse::http {
+
+std::optional<std::string_view> Request::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Request::query_param(std::string_view name) const {
+  auto params = boost::urls::parse_query(query);
+  if (!params) return std::nullopt;
+  for (const auto& param : *params) {
+    if (param.key == name) return std::string(param.value);
+  }
+  return std::nullopt;
+}
+
+void Response::set_header(std::string name, std::string value) {
+  for (auto& [key, existing] : headers) {
+    if (strcasecmp(key.c_str(), name.c_str()) == 0) {
+      existing = std::move(value);
+      return;
+    }
+  }
+  headers.emplace_back(std::move(name), std::move(value));
+}
+
+std::optional<std::string_view> Response::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size() && strncasecmp(key.data(), name.data(), name.size()) == 0) return value;
+  }
+  return std::nullopt;
+}
+
+Response Response::json(int status, const boost::json::value& body) {
+  Response response;
+  response.status = status;
+  response.body = boost::json::serialize(body);
+  response.set_header("Content-Type", "application/json");
+  return response;
+}
+
+Response Response::text(int status, std::string body, std::string content_type) {
+  Response response;
+  response.status = status;
+  response.body = std::move(body);
+  response.set_header("Content-Type", std::move(content_type));
+  return response;
+}
+
+}  // namespace framehouse::http

@@ -1,0 +1,45 @@
+// The HTTP request and response as the rest of the core sees them: plain data, no Beast, so
+// handlers and domain code compile fast and test without a socket.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+namespace framehouse::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as received: path and query
+  std::string path;    // the path as received (still percent-encoded), without the query
+  std::string query;   // raw query string, without '?'
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::string body;
+  std::string remote_address;
+  std::string request_id;
+  std::map<std::string, std::string> path_params;  // filled by the router
+
+  // The first header with this (lower-case) name.
+  std::optional<std::string_view> header(std::string_view name) const;
+  std::optional<std::string> query_param(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool close_connection = false;
+
+  void set_header(std::string name, std::string value);
+  std::optional<std::string_view> header(std::string_view name) const;
+
+  static Response json(int status, const boost::json::value& body);
+  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+};
+
+}  // namespace framehouse::http

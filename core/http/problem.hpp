@@ -1,0 +1,40 @@
+// Errors as RFC 9457 problem details (application/problem+json). The `type` is a stable URN
+// per kind of problem and `title` its fixed summary; `detail` says what went wrong with this
+// request. Never a stack trace, never another user's data.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "http/message.hpp"
+
+namespace framehouse::http {
+
+struct ProblemType {
+  int status;
+  std::string_view slug;   // the type is "urn:framehouse:problem:<slug>"
+  std::string_view title;
+};
+
+namespace problems {
+inline constexpr ProblemType kBadRequest{400, "bad-request", "The request is malformed"};
+inline constexpr ProblemType kValidation{422, "validation-failed", "The request did not pass validation"};
+inline constexpr ProblemType kUnauthorized{401, "unauthorized", "Authentication is required"};
+inline constexpr ProblemType kNotFound{404, "not-found", "No such resource"};
+inline constexpr ProblemType kMethodNotAllowed{405, "method-not-allowed", "The method is not allowed on this resource"};
+inline constexpr ProblemType kConflict{409, "conflict", "The request conflicts with the current state"};
+inline constexpr ProblemType kPayloadTooLarge{413, "payload-too-large", "The request body is too large"};
+inline constexpr ProblemType kUnsupportedMediaType{415, "unsupported-media-type", "The request body has an unsupported media type"};
+inline constexpr ProblemType kHeadersTooLarge{431, "headers-too-large", "The request headers are too large"};
+inline constexpr ProblemType kTooManyRequests{429, "too-many-requests", "Too many requests"};
+inline constexpr ProblemType kInternal{500, "internal-error", "An internal error occurred"};
+inline constexpr ProblemType kUnavailable{503, "unavailable", "The service is not ready"};
+}  // namespace problems
+
+// `extra` members are added to the problem object (e.g. "errors" for validation).
+Response problem(const ProblemType& type, std::string_view detail, std::string_view request_id,
+                 boost::json::object extra = {});
+
+}  // namespace framehouse::http

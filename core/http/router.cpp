@@ -1,0 +1,129 @@
+#include "http/router.hpp"
+
+#include <chrono>
+
+#include <sodium.h>
+
+#include "http/problem.hpp"
+#include "observability/log.hpp"
+
+namespace framehouse::http {
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const auto end = path.find('/', start);
+    const auto segment = path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    segments.push_back(segment);
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return segments;
+}
+
+bool safe_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string request_id_for(const Request& request) {
+  if (auto incoming = request.header("x-request-id"); incoming && safe_request_id(*incoming)) {
+    return std::string(*incoming);
+  }
+  unsigned char bytes[12];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[sizeof bytes * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return hex;
+}
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  Route route{std::move(method), pattern, {}, std::move(handler)};
+  for (auto segment : split_path(pattern)) route.segments.emplace_back(segment);
+  routes_.push_back(std::move(route));
+}
+
+std::vector<std::pair<std::string, std::string>> Router::routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& route : routes_) out.emplace_back(route.method, route.pattern);
+  return out;
+}
+
+bool Router::match(const Route& route, const std::vector<std::string_view>& segments,
+                   std::map<std::string, std::string>& params) {
+  if (route.segments.size() != segments.size()) return false;
+  std::map<std::string, std::string> found;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const auto& expected = route.segments[i];
+    if (expected.size() > 2 && expected.front() == '{' && expected.back() == '}') {
+      if (segments[i].empty()) return false;
+      found[expected.substr(1, expected.size() - 2)] = std::string(segments[i]);
+    } else if (expected != segments[i]) {
+      return false;
+    }
+  }
+  params = std::move(found);
+  return true;
+}
+
+Response Router::dispatch(Request& request) const {
+  const auto started = std::chrono::steady_clock::now();
+  request.request_id = request_id_for(request);
+  const auto segments = split_path(request.path);
+
+  const Route* chosen = nullptr;
+  std::string allowed;
+  for (const auto& route : routes_) {
+    std::map<std::string, std::string> params;
+    if (!match(route, segments, params)) continue;
+    const bool method_fits = route.method == request.method ||
+                             (request.method == "HEAD" && route.method == "GET");
+    if (method_fits && chosen == nullptr) {
+      chosen = &route;
+      request.path_params = std::move(params);
+    } else if (!method_fits) {
+      allowed += (allowed.empty() ? "" : ", ") + route.method;
+    }
+  }
+
+  Response response;
+  std::string route_label = "(unmatched)";
+  if (chosen == nullptr && !allowed.empty()) {
+    response = problem(problems::kMethodNotAllowed,
+                       "use one of: " + allowed, request.request_id);
+    response.set_header("Allow", allowed);
+  } else if (chosen == nullptr) {
+    response = problem(problems::kNotFound, "", request.request_id);
+  } else {
+    route_label = chosen->pattern;
+    try {
+      response = chosen->handler(request);
+    } catch (...) {
+      // The exception's text is not logged: it may quote SQL parameters or input, i.e.
+      // personal data. The request id lets an operator find the request.
+      observability::Log::error("http", "handler failed",
+                                {{"route", route_label}, {"request_id", request.request_id}});
+      response = problem(problems::kInternal, "", request.request_id);
+    }
+  }
+  response.set_header("X-Request-Id", request.request_id);
+
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (metrics_ != nullptr) metrics_->record_request(request.method, route_label, response.status, seconds);
+  if (observability::Log::enabled(observability::LogLevel::info)) {
+    observability::Log::info("http", "request",
+                             {{"request_id", request.request_id}, {"method", request.method},
+                              {"route", route_label}, {"status", std::to_string(response.status)},
+                              {"ms", std::to_string(seconds * 1000)}});
+  }
+  return response;
+}
+
+}  // namespace framehouse::http

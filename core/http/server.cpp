@@ -1,0 +1,354 @@
+#include "http/server.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <fmt/format.h>
+
+#include "http/problem.hpp"
+#include "observability/log.hpp"
+
+namespace framehouse::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using observability::Log;
+
+namespace {
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void close_if_idle() = 0;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions options, const Router& router)
+      : options(std::move(options)),
+        router(router),
+        io(std::max(1, this->options.threads)),
+        acceptor(asio::make_strand(io)),
+        signals(io, SIGINT, SIGTERM),
+        drain_timer(io) {}
+
+  void accept();
+  template <class Stream>
+  void start_session(tcp::socket socket);
+  void begin_stop();
+  void check_drained(std::chrono::steady_clock::time_point deadline);
+
+  void add_session(SessionBase* session, std::weak_ptr<SessionBase> handle) {
+    std::lock_guard lock(sessions_mutex);
+    sessions[session] = std::move(handle);
+  }
+  void remove_session(SessionBase* session) {
+    std::lock_guard lock(sessions_mutex);
+    sessions.erase(session);
+  }
+  std::size_t session_count() {
+    std::lock_guard lock(sessions_mutex);
+    return sessions.size();
+  }
+
+  ServerOptions options;
+  const Router& router;
+  asio::io_context io;
+  std::optional<asio::ssl::context> tls;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  asio::steady_timer drain_timer;
+  std::atomic<bool> stopping{false};
+  std::mutex sessions_mutex;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+};
+
+namespace {
+
+Request to_request(const bhttp::request<bhttp::string_body>& message, const std::string& remote) {
+  Request request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  const auto query_start = request.target.find('?');
+  request.path = request.target.substr(0, query_start);
+  if (query_start != std::string::npos) request.query = request.target.substr(query_start + 1);
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    request.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  request.body = message.body();
+  request.remote_address = remote;
+  return request;
+}
+
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  template <class... Args>
+  Session(Server::Impl& server, tcp::socket socket, Args&&... args)
+      : server_(server), stream_(std::move(socket), std::forward<Args>(args)...) {
+    boost::system::error_code ec;
+    const auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string();
+  }
+  ~Session() override { server_.remove_session(this); }
+
+  void start() {
+    server_.add_session(this, this->shared_from_this());
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->begin(); });
+  }
+
+  void close_if_idle() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->idle_) self->close();
+    });
+  }
+
+ private:
+  void begin() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->close();
+                                self->read_next();
+                              });
+    } else {
+      read_next();
+    }
+  }
+
+  void read_next() {
+    if (server_.stopping) return close();
+    idle_ = true;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
+    parser_->body_limit(server_.options.max_body_bytes);
+    beast::get_lowest_layer(stream_).expires_after(server_.options.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                               self->on_header(ec);
+                             });
+  }
+
+  void on_header(beast::error_code ec) {
+    idle_ = false;
+    if (ec) return on_read_error(ec);
+    beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->on_read_error(ec);
+                        self->handle();
+                      });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      return reply_and_close(problem(problems::kPayloadTooLarge,
+                                     fmt::format("the limit is {} bytes", server_.options.max_body_bytes), ""));
+    }
+    if (ec == bhttp::error::header_limit) {
+      return reply_and_close(problem(problems::kHeadersTooLarge,
+                                     fmt::format("the limit is {} bytes", server_.options.max_header_bytes), ""));
+    }
+    if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+        ec != bhttp::error::end_of_stream &&
+        ec != bhttp::error::partial_message) {
+      return reply_and_close(problem(problems::kBadRequest, "the request is not valid HTTP/1.1", ""));
+    }
+    close();  // end of stream, timeout, reset, or a stop
+  }
+
+  void handle() {
+    auto& message = parser_->get();
+    Request request = to_request(message, remote_);
+    Response response = server_.router.dispatch(request);
+    const bool keep_alive = message.keep_alive() && !response.close_connection && !server_.stopping;
+    write(std::move(response), keep_alive, message.version(), message.method() == bhttp::verb::head);
+  }
+
+  void reply_and_close(Response response) { write(std::move(response), false, 11, false); }
+
+  void write(Response response, bool keep_alive, unsigned version, bool head) {
+    response_ = {};
+    response_.version(version);
+    response_.result(static_cast<unsigned>(response.status));
+    response_.set(bhttp::field::server, "framehouse");
+    response_.set("X-Content-Type-Options", "nosniff");
+    for (auto& [name, value] : response.headers) response_.set(name, value);
+    response_.body() = std::move(response.body);
+    response_.keep_alive(keep_alive);
+    response_.prepare_payload();
+    if (head) {
+      const auto length = response_.body().size();
+      response_.body().clear();
+      response_.content_length(length);
+    }
+    beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
+    bhttp::async_write(stream_, response_,
+                       [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                         if (ec || !keep_alive) return self->close();
+                         self->read_next();
+                       });
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ignored;
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ignored_again;
+        beast::get_lowest_layer(self->stream_).socket().close(ignored_again);
+      });
+    } else {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.socket().close(ignored);
+    }
+  }
+
+  Server::Impl& server_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> response_;
+  std::string remote_;
+  bool idle_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+template <class Stream>
+void Server::Impl::start_session(tcp::socket socket) {
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    std::make_shared<Session<Stream>>(*this, std::move(socket))->start();
+  } else {
+    std::make_shared<Session<Stream>>(*this, std::move(socket), *tls)->start();
+  }
+}
+
+void Server::Impl::accept() {
+  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopping) return;
+    if (!ec) {
+      if (tls) {
+        start_session<beast::ssl_stream<beast::tcp_stream>>(std::move(socket));
+      } else {
+        start_session<beast::tcp_stream>(std::move(socket));
+      }
+    } else {
+      Log::warn("http", "accept failed", {{"error", ec.message()}});
+    }
+    accept();
+  });
+}
+
+void Server::Impl::begin_stop() {
+  if (stopping.exchange(true)) return;
+  Log::info("http", "stopping: draining in-flight requests",
+            {{"connections", std::to_string(session_count())}});
+  asio::post(acceptor.get_executor(), [this] {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+  });
+  {
+    std::lock_guard lock(sessions_mutex);
+    for (auto& [raw, weak] : sessions) {
+      if (auto session = weak.lock()) session->close_if_idle();
+    }
+  }
+  check_drained(std::chrono::steady_clock::now() + options.shutdown_grace);
+}
+
+void Server::Impl::check_drained(std::chrono::steady_clock::time_point deadline) {
+  const std::size_t remaining = session_count();
+  if (remaining == 0 || std::chrono::steady_clock::now() >= deadline) {
+    if (remaining != 0) {
+      Log::warn("http", "grace period over; closing connections", {{"connections", std::to_string(remaining)}});
+    }
+    io.stop();
+    return;
+  }
+  drain_timer.expires_after(std::chrono::milliseconds(20));
+  drain_timer.async_wait([this, deadline](beast::error_code) { check_drained(deadline); });
+}
+
+Server::Server(ServerOptions options, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+Server::~Server() = default;
+
+void Server::listen() {
+  auto& options = impl_->options;
+  if (options.tls) {
+    impl_->tls.emplace(asio::ssl::context::tls_server);
+    auto& context = *impl_->tls;
+    context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                        asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    boost::system::error_code ec;
+    context.use_certificate_chain_file(options.tls->certificate_chain.string(), ec);
+    if (ec) {
+      throw std::runtime_error(fmt::format("TLS certificate {}: {}", options.tls->certificate_chain.string(), ec.message()));
+    }
+    context.use_private_key_file(options.tls->private_key.string(), asio::ssl::context::pem, ec);
+    if (ec) {
+      throw std::runtime_error(fmt::format("TLS private key {}: {}", options.tls->private_key.string(), ec.message()));
+    }
+  }
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(options.host, ec);
+  if (ec) throw std::runtime_error(fmt::format("listen address {} is not an IP address", options.host));
+  const tcp::endpoint endpoint(address, options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::runtime_error(fmt::format("cannot listen on {}:{}: {}", options.host, options.port, ec.message()));
+  }
+}
+
+std::uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+std::string Server::url() const {
+  const auto& host = impl_->options.host;
+  const bool v6 = host.find(':') != std::string::npos;
+  return fmt::format("{}://{}{}{}:{}", impl_->tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "", port());
+}
+
+void Server::run() {
+  impl_->signals.async_wait([this](beast::error_code ec, int) {
+    if (!ec) impl_->begin_stop();
+  });
+  impl_->accept();
+  std::vector<std::thread> workers;
+  for (int i = 1; i < impl_->options.threads; ++i) workers.emplace_back([this] { impl_->io.run(); });
+  impl_->io.run();
+  for (auto& worker : workers) worker.join();
+}
+
+void Server::stop() {
+  asio::post(impl_->io, [this] { impl_->begin_stop(); });
+}
+
+}  // namespace framehouse::http

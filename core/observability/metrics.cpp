@@ -1,0 +1,115 @@
+#include "observability/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace framehouse::observability {
+namespace {
+
+std::string escape_label(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+template <class Histogram>
+void render_histogram(std::string& out, std::string_view name, const std::string& labels,
+                      const Histogram& histogram, const auto& bounds) {
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    cumulative += histogram.buckets[i];
+    out += fmt::format("{}_bucket{{{},le=\"{}\"}} {}\n", name, labels, bounds[i], cumulative);
+  }
+  out += fmt::format("{}_bucket{{{},le=\"+Inf\"}} {}\n", name, labels, histogram.count);
+  out += fmt::format("{}_sum{{{}}} {}\n", name, labels, histogram.sum);
+  out += fmt::format("{}_count{{{}}} {}\n", name, labels, histogram.count);
+}
+
+}  // namespace
+
+void Metrics::Histogram::observe(double value) {
+  for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+    if (value <= kLatencyBuckets[i]) {
+      ++buckets[i];
+      break;
+    }
+  }
+  ++count;
+  sum += value;
+}
+
+void Metrics::record_request(std::string_view method, std::string_view route, int status,
+                             double seconds) {
+  std::lock_guard lock(mutex_);
+  ++requests_[{std::string(method), std::string(route), status}];
+  request_latency_[{std::string(method), std::string(route)}].observe(seconds);
+}
+
+void Metrics::record_plugin_call(std::string_view plugin, std::string_view method,
+                                 bool succeeded, double seconds) {
+  std::lock_guard lock(mutex_);
+  PluginMethodKey key{std::string(plugin), std::string(method)};
+  ++plugin_calls_[key];
+  if (!succeeded) ++plugin_failures_[key];
+  plugin_latency_[key].observe(seconds);
+}
+
+void Metrics::record_plugin_load_failure(std::string_view plugin) {
+  std::lock_guard lock(mutex_);
+  ++plugin_load_failures_[std::string(plugin)];
+}
+
+std::string Metrics::render() const {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  out += "# HELP framehouse_http_requests_total HTTP requests by method, route and status.\n";
+  out += "# TYPE framehouse_http_requests_total counter\n";
+  for (const auto& [key, count] : requests_) {
+    const auto& [method, route, status] = key;
+    out += fmt::format("framehouse_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
+                       escape_label(method), escape_label(route), status, count);
+  }
+  out += "# HELP framehouse_http_request_duration_seconds HTTP request latency.\n";
+  out += "# TYPE framehouse_http_request_duration_seconds histogram\n";
+  for (const auto& [key, histogram] : request_latency_) {
+    const auto& [method, route] = key;
+    render_histogram(out, "framehouse_http_request_duration_seconds",
+                     fmt::format("method=\"{}\",route=\"{}\"", escape_label(method), escape_label(route)),
+                     histogram, kLatencyBuckets);
+  }
+  out += "# HELP framehouse_plugin_calls_total Calls into plugins by plugin and method.\n";
+  out += "# TYPE framehouse_plugin_calls_total counter\n";
+  for (const auto& [key, count] : plugin_calls_) {
+    out += fmt::format("framehouse_plugin_calls_total{{plugin=\"{}\",method=\"{}\"}} {}\n",
+                       escape_label(std::get<0>(key)), escape_label(std::get<1>(key)), count);
+  }
+  out += "# HELP framehouse_plugin_call_failures_total Failed plugin calls (errors, exceptions, timeouts).\n";
+  out += "# TYPE framehouse_plugin_call_failures_total counter\n";
+  for (const auto& [key, count] : plugin_failures_) {
+    out += fmt::format("framehouse_plugin_call_failures_total{{plugin=\"{}\",method=\"{}\"}} {}\n",
+                       escape_label(std::get<0>(key)), escape_label(std::get<1>(key)), count);
+  }
+  out += "# HELP framehouse_plugin_call_duration_seconds Plugin call latency.\n";
+  out += "# TYPE framehouse_plugin_call_duration_seconds histogram\n";
+  for (const auto& [key, histogram] : plugin_latency_) {
+    render_histogram(out, "framehouse_plugin_call_duration_seconds",
+                     fmt::format("plugin=\"{}\",method=\"{}\"", escape_label(std::get<0>(key)),
+                                 escape_label(std::get<1>(key))),
+                     histogram, kLatencyBuckets);
+  }
+  out += "# HELP framehouse_plugin_load_failures_total Plugins that failed to load or start.\n";
+  out += "# TYPE framehouse_plugin_load_failures_total counter\n";
+  for (const auto& [plugin, count] : plugin_load_failures_) {
+    out += fmt::format("framehouse_plugin_load_failures_total{{plugin=\"{}\"}} {}\n",
+                       escape_label(plugin), count);
+  }
+  return out;
+}
+
+}  // namespace framehouse::observability

@@ -1,0 +1,50 @@
+// Prometheus metrics of the process: HTTP requests by route and status, request latency,
+// plugin calls and failures by plugin and method, plugin load failures. Labels are route
+// patterns and plugin names, never raw paths, so their number stays bounded.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+namespace framehouse::observability {
+
+class Metrics {
+ public:
+  static constexpr std::array<double, 12> kLatencyBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
+
+  void record_request(std::string_view method, std::string_view route, int status,
+                      double seconds);
+  void record_plugin_call(std::string_view plugin, std::string_view method, bool succeeded,
+                          double seconds);
+  void record_plugin_load_failure(std::string_view plugin);
+
+  // The exposition text (format version 0.0.4).
+  std::string render() const;
+
+ private:
+  struct Histogram {
+    std::array<std::uint64_t, kLatencyBuckets.size()> buckets{};
+    std::uint64_t count = 0;
+    double sum = 0;
+    void observe(double value);
+  };
+  using RequestKey = std::tuple<std::string, std::string, int>;
+  using RouteKey = std::tuple<std::string, std::string>;
+  using PluginMethodKey = std::tuple<std::string, std::string>;
+
+  mutable std::mutex mutex_;
+  std::map<RequestKey, std::uint64_t> requests_;
+  std::map<RouteKey, Histogram> request_latency_;
+  std::map<PluginMethodKey, std::uint64_t> plugin_calls_;
+  std::map<PluginMethodKey, std::uint64_t> plugin_failures_;
+  std::map<PluginMethodKey, Histogram> plugin_latency_;
+  std::map<std::string, std::uint64_t> plugin_load_failures_;
+};
+
+}  // namespace framehouse::observability

@@ -1,0 +1,91 @@
+#include "plugins/compatibility.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "framehouse/sdk/build_signature.hpp"
+
+namespace framehouse::plugins {
+namespace {
+
+struct Version {
+  int major = -1;
+  int minor = -1;
+};
+
+std::optional<Version> parse_version(std::string_view text) {
+  Version version;
+  const auto dot = text.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  const auto major = std::from_chars(text.data(), text.data() + dot, version.major);
+  const auto minor = std::from_chars(text.data() + dot + 1, text.data() + text.size(), version.minor);
+  if (major.ec != std::errc{} || minor.ec != std::errc{} || minor.ptr != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return version;
+}
+
+std::string value_or_missing(const std::map<std::string, std::string>& fields, const std::string& key) {
+  const auto it = fields.find(key);
+  return it == fields.end() ? "(missing)" : it->second;
+}
+
+void check_interface_version(const std::string& interface, const PluginManifest& manifest,
+                             std::vector<Mismatch>& mismatches) {
+  const std::string host = host_signature().at(interface);
+  const std::string found = value_or_missing(manifest.build, interface);
+  const auto host_version = parse_version(host);
+  const auto plugin_version = parse_version(found);
+  const std::string expected = fmt::format("{}.x with x <= {}", host_version->major, host_version->minor);
+  const std::string label = interface == "sdk" ? "sdk version" : interface + " interface";
+  if (!plugin_version || plugin_version->major != host_version->major ||
+      plugin_version->minor > host_version->minor) {
+    mismatches.push_back({label, expected, found});
+  }
+}
+
+}  // namespace
+
+const std::map<std::string, std::string>& host_signature() {
+  static const auto signature = parse_signature(FRAMEHOUSE_BUILD_SIGNATURE);
+  return signature;
+}
+
+const std::vector<std::string>& known_interfaces() {
+  static const std::vector<std::string> interfaces = {"storage", "payment", "email", "generation",
+                                                      "privacy"};
+  return interfaces;
+}
+
+Compatibility check_compatibility(const PluginManifest& manifest) {
+  Compatibility result;
+  for (const char* field : {"compiler", "cxx_abi", "boost", "build"}) {
+    const std::string expected = host_signature().at(field);
+    const std::string found = value_or_missing(manifest.build, field);
+    if (expected != found) result.mismatches.push_back({field, expected, found});
+  }
+  check_interface_version("sdk", manifest, result.mismatches);
+  for (const auto& interface : manifest.implements) {
+    if (host_signature().count(interface) == 0 || interface == "sdk") {
+      result.mismatches.push_back({"interface " + interface, "one of storage, payment, email, generation, privacy",
+                                   interface + " (unknown to this server)"});
+      continue;
+    }
+    check_interface_version(interface, manifest, result.mismatches);
+  }
+  return result;
+}
+
+std::string Compatibility::describe(const std::filesystem::path& file) const {
+  if (compatible()) return fmt::format("{}: compatible with this server", file.string());
+  std::string message = fmt::format("{}: incompatible with this server:", file.string());
+  for (const auto& mismatch : mismatches) {
+    message += fmt::format(" {}: expected {}, found {};", mismatch.field, mismatch.expected, mismatch.found);
+  }
+  message += fmt::format(" rebuild the plugin against Framehouse SDK {} with the server's toolchain",
+                         host_signature().at("sdk"));
+  return message;
+}
+
+}  // namespace framehouse::plugins

@@ -1,0 +1,35 @@
+// Whether a plugin file fits this server: same build signature (compiler, C++ ABI, Boost,
+// build type) and, for the SDK and every interface the plugin implements, the same major and
+// a minor no newer than the host's. Every mismatch is reported, with expected and found.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "plugins/manifest.hpp"
+
+namespace framehouse::plugins {
+
+struct Mismatch {
+  std::string field;
+  std::string expected;
+  std::string found;
+};
+
+struct Compatibility {
+  std::vector<Mismatch> mismatches;
+  bool compatible() const { return mismatches.empty(); }
+  // One message naming the file and every mismatch, with the fix.
+  std::string describe(const std::filesystem::path& file) const;
+};
+
+// The host's own signature, compiled from the same SDK headers plugins use.
+const std::map<std::string, std::string>& host_signature();
+// The interfaces this host knows, by name.
+const std::vector<std::string>& known_interfaces();
+
+Compatibility check_compatibility(const PluginManifest& manifest);
+
+}  // namespace framehouse::plugins

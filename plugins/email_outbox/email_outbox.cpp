@@ -1,0 +1,344 @@
+// email_outbox: instead of sending, writes each message as <directory>/<id>.eml, a complete
+// RFC 5322 message with CRLF line endings, for deployments without a mail server and for
+// development. Next to it, .index/<id>.json records whom the message was for, so that a
+// person's messages can be exported and erased without reading every message.
+//
+// The suppression list holds no addresses: only keyed hashes (BLAKE2b with a per-install
+// key) of normalised addresses, with the categories suppressed. An address suppressed for
+// everything stays suppressed after the person is erased, without the address being kept.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include <boost/json.hpp>
+#include <framehouse/sdk/email.hpp>
+#include <framehouse/sdk/plugin.hpp>
+#include <framehouse/sdk/privacy.hpp>
+#include <sodium.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using framehouse::sdk::ByteSource;
+using framehouse::sdk::EmailMessage;
+using framehouse::sdk::ErasureReport;
+using framehouse::sdk::ExportSink;
+using framehouse::sdk::Outcome;
+using framehouse::sdk::Rectification;
+using framehouse::sdk::Result;
+using framehouse::sdk::Status;
+using framehouse::sdk::Subject;
+
+constexpr std::string_view kEverything = "*";
+
+std::string normalise(std::string_view address) {
+  std::string out;
+  for (char c : address) {
+    if (!std::isspace(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+bool plausible_address(std::string_view address) {
+  const auto at = address.find('@');
+  return at != std::string_view::npos && at > 0 && at + 1 < address.size() && address.size() <= 254 &&
+         address.find_first_of(" \r\n<>,;") == std::string_view::npos;
+}
+
+std::string random_id() {
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[sizeof bytes * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return hex;
+}
+
+// RFC 5322: header fields, an empty line, a body; CRLF everywhere; lines of at most 998
+// characters; a From and a Date field.
+Outcome check_rfc5322(std::string_view message) {
+  const auto end_of_headers = message.find("\r\n\r\n");
+  if (end_of_headers == std::string_view::npos) {
+    return Outcome::failure(Status::invalid_argument, "message has no empty line after its header fields");
+  }
+  std::size_t line_start = 0;
+  while (line_start < message.size()) {
+    auto line_end = message.find('\n', line_start);
+    if (line_end == std::string_view::npos) line_end = message.size();
+    else if (line_end == 0 || message[line_end - 1] != '\r') {
+      return Outcome::failure(Status::invalid_argument, "message has a bare LF: lines must end in CRLF");
+    }
+    if (line_end - line_start > 1000) return Outcome::failure(Status::invalid_argument, "message has a line over 998 characters");
+    line_start = line_end + 1;
+  }
+  bool has_from = false;
+  bool has_date = false;
+  std::istringstream headers(std::string(message.substr(0, end_of_headers)));
+  for (std::string line; std::getline(headers, line);) {
+    if (line.empty() || line[0] == ' ' || line[0] == '\t') continue;
+    const auto colon = line.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return Outcome::failure(Status::invalid_argument, "message has a malformed header field");
+    }
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    has_from = has_from || name == "from";
+    has_date = has_date || name == "date";
+  }
+  if (!has_from || !has_date) return Outcome::failure(Status::invalid_argument, "message lacks a From or Date field");
+  return {};
+}
+
+Outcome write_file_atomically(const fs::path& path, std::string_view contents) {
+  const fs::path temp = path.parent_path() / (".tmp-" + random_id());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Outcome::failure(Status::unavailable, "cannot create " + temp.string());
+  std::size_t written = 0;
+  while (written < contents.size()) {
+    const ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  const bool ok = written == contents.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    return Outcome::failure(Status::unavailable, "cannot write " + path.string());
+  }
+  return {};
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+class StringSource final : public ByteSource {
+ public:
+  explicit StringSource(std::string data) : data_(std::move(data)) {}
+  Result<std::size_t> read(std::span<std::byte> buffer) override {
+    const std::size_t n = std::min(buffer.size(), data_.size() - offset_);
+    std::memcpy(buffer.data(), data_.data() + offset_, n);
+    offset_ += n;
+    return n;
+  }
+
+ private:
+  std::string data_;
+  std::size_t offset_ = 0;
+};
+
+class Outbox final : public framehouse::sdk::Plugin,
+                     public framehouse::sdk::EmailProvider,
+                     public framehouse::sdk::PrivacyParticipant {
+ public:
+  Outcome start(framehouse::sdk::HostServices& host) override {
+    if (sodium_init() < 0) return Outcome::failure(Status::internal, "libsodium failed to initialise");
+    const std::string configured = host.config().string("directory").value_or("");
+    directory_ = configured.empty() ? host.data_directory() / "outbox" : fs::path(configured);
+    std::error_code ec;
+    fs::create_directories(directory_ / ".index", ec);
+    if (ec) return Outcome::failure(Status::unavailable, "cannot create " + directory_.string() + ": " + ec.message());
+    suppression_file_ = host.data_directory() / "suppressions.json";
+    if (auto loaded = load_suppression_state(host.data_directory() / "suppression.key"); !loaded) return loaded;
+    return {};
+  }
+
+  void* find_interface(std::string_view name) override {
+    if (name == EmailProvider::kInterfaceName) return static_cast<EmailProvider*>(this);
+    if (name == PrivacyParticipant::kInterfaceName) return static_cast<PrivacyParticipant*>(this);
+    return nullptr;
+  }
+
+  // --- email ---
+
+  Result<std::string> send(const EmailMessage& message) override {
+    if (message.recipients.empty()) return Outcome::failure(Status::invalid_argument, "message has no recipient");
+    for (const auto& recipient : message.recipients) {
+      if (!plausible_address(recipient)) return Outcome::failure(Status::invalid_argument, "a recipient address is malformed");
+    }
+    if (auto valid = check_rfc5322(message.rfc5322); !valid) return valid;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& recipient : message.recipients) {
+        if (suppressed_locked(recipient, message.category)) {
+          return Outcome::failure(Status::conflict, "a recipient is on the suppression list");
+        }
+      }
+    }
+    const std::string id = random_id();
+    json::array recipients;
+    for (const auto& recipient : message.recipients) recipients.emplace_back(normalise(recipient));
+    const json::object index{{"id", id},
+                             {"subject_user_id", message.subject_user_id},
+                             {"category", message.category},
+                             {"recipients", recipients},
+                             {"written_at", static_cast<std::int64_t>(std::time(nullptr))}};
+    if (auto written = write_file_atomically(directory_ / (id + ".eml"), message.rfc5322); !written) return written;
+    if (auto written = write_file_atomically(directory_ / ".index" / (id + ".json"), json::serialize(index)); !written) {
+      fs::remove(directory_ / (id + ".eml"));
+      return written;
+    }
+    return id;
+  }
+
+  Outcome suppress(std::string_view address, std::string_view) override {
+    return add_suppression(address, kEverything);
+  }
+
+  Result<bool> is_suppressed(std::string_view address) override {
+    std::lock_guard lock(mutex_);
+    const auto it = suppressions_.find(address_hash(address));
+    return it != suppressions_.end() && it->second.count(std::string(kEverything)) > 0;
+  }
+
+  // --- privacy ---
+
+  Outcome export_subject(const Subject& subject, ExportSink& sink) override {
+    Outcome failure;
+    for_each_message_of(subject, [&](const std::string& id, const json::object& index) {
+      if (failure = sink.record("messages", json::serialize(index)); !failure) return false;
+      StringSource source(read_file(directory_ / (id + ".eml")));
+      failure = sink.file("messages/" + id + ".eml", "message/rfc822", source);
+      return static_cast<bool>(failure);
+    });
+    if (!failure) return failure;
+    std::lock_guard lock(mutex_);
+    for (const auto& address : subject.email_addresses) {
+      const auto it = suppressions_.find(address_hash(address));
+      if (it == suppressions_.end()) continue;
+      json::array categories;
+      for (const auto& category : it->second) categories.emplace_back(category);
+      if (failure = sink.record("suppressions", json::serialize(json::object{{"categories", categories}})); !failure) {
+        return failure;
+      }
+    }
+    return {};
+  }
+
+  Result<ErasureReport> erase_subject(const Subject& subject) override {
+    ErasureReport report;
+    Outcome failure;
+    for_each_message_of(subject, [&](const std::string& id, const json::object&) {
+      std::error_code ec;
+      fs::remove(directory_ / (id + ".eml"), ec);
+      if (!ec) fs::remove(directory_ / ".index" / (id + ".json"), ec);
+      if (ec) {
+        failure = Outcome::failure(Status::unavailable, "cannot remove a message: " + ec.message());
+        return false;
+      }
+      ++report.files_removed;
+      return true;
+    });
+    if (!failure) return failure;
+    // Suppression entries stay: they are hashes, and removing them would let the person be
+    // mailed again against their wish.
+    report.detail = std::to_string(report.files_removed) + " messages deleted";
+    return report;
+  }
+
+  // Messages already written are a record of what was sent; they are not rewritten.
+  Outcome rectify(const Subject&, const Rectification&) override { return {}; }
+
+  Outcome apply_opt_out(const Subject& subject, std::string_view category) override {
+    for (const auto& address : subject.email_addresses) {
+      if (auto added = add_suppression(address, category); !added) return added;
+    }
+    return {};
+  }
+
+ private:
+  template <class Fn>
+  void for_each_message_of(const Subject& subject, Fn&& fn) {
+    std::set<std::string> addresses;
+    for (const auto& address : subject.email_addresses) addresses.insert(normalise(address));
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(directory_ / ".index", ec)) {
+      if (entry.path().extension() != ".json") continue;
+      boost::system::error_code parse_error;
+      const json::value index = json::parse(read_file(entry.path()), parse_error);
+      if (parse_error || !index.is_object()) continue;
+      const auto& object = index.as_object();
+      bool theirs = !subject.user_id.empty() && object.contains("subject_user_id") &&
+                    object.at("subject_user_id").as_string() == subject.user_id;
+      if (!theirs && object.contains("recipients")) {
+        for (const auto& recipient : object.at("recipients").as_array()) {
+          theirs = theirs || addresses.count(std::string(recipient.as_string())) > 0;
+        }
+      }
+      if (theirs && !fn(entry.path().stem().string(), object)) return;
+    }
+  }
+
+  std::string address_hash(std::string_view address) const {
+    const std::string normalised = normalise(address);
+    unsigned char hash[crypto_generichash_BYTES];
+    crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(normalised.data()),
+                       normalised.size(), key_.data(), key_.size());
+    char hex[sizeof hash * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+    return hex;
+  }
+
+  bool suppressed_locked(std::string_view address, std::string_view category) const {
+    const auto it = suppressions_.find(address_hash(address));
+    if (it == suppressions_.end()) return false;
+    if (it->second.count(std::string(kEverything)) > 0) return true;
+    return category != "account" && it->second.count(std::string(category)) > 0;
+  }
+
+  Outcome add_suppression(std::string_view address, std::string_view category) {
+    std::lock_guard lock(mutex_);
+    suppressions_[address_hash(address)].insert(std::string(category));
+    json::object state;
+    for (const auto& [hash, categories] : suppressions_) {
+      json::array list;
+      for (const auto& c : categories) list.emplace_back(c);
+      state[hash] = list;
+    }
+    return write_file_atomically(suppression_file_, json::serialize(state));
+  }
+
+  Outcome load_suppression_state(const fs::path& key_file) {
+    std::string key = read_file(key_file);
+    if (key.size() != crypto_generichash_KEYBYTES) {
+      key.resize(crypto_generichash_KEYBYTES);
+      randombytes_buf(key.data(), key.size());
+      if (auto written = write_file_atomically(key_file, key); !written) return written;
+    }
+    key_.assign(key.begin(), key.end());
+    boost::system::error_code ec;
+    const json::value state = json::parse(read_file(suppression_file_), ec);
+    if (ec || !state.is_object()) return {};
+    for (const auto& [hash, categories] : state.as_object()) {
+      if (!categories.is_array()) continue;
+      for (const auto& category : categories.as_array()) {
+        if (category.is_string()) suppressions_[std::string(hash)].insert(std::string(category.as_string()));
+      }
+    }
+    return {};
+  }
+
+  fs::path directory_;
+  fs::path suppression_file_;
+  std::vector<unsigned char> key_;
+  std::mutex mutex_;
+  std::map<std::string, std::set<std::string>> suppressions_;
+};
+
+}  // namespace
+
+FRAMEHOUSE_PLUGIN_ENTRY(Outbox)

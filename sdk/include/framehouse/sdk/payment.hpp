@@ -1,0 +1,90 @@
+// Framehouse SDK — payment processor interface ("payment", version in version.hpp).
+//
+// Modeled on hosted-checkout processors (Stripe and the like): the processor holds card
+// details, we hold only its customer and subscription ids. Every state change reaches us
+// through a verified webhook: a redirect back from checkout is never proof of payment.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "framehouse/sdk/outcome.hpp"
+
+namespace framehouse::sdk {
+
+struct CustomerDetails {
+  std::string user_id;  // our internal id, stored by the processor as a reference
+  std::string email;
+  std::string name;
+};
+
+struct CheckoutRequest {
+  std::string user_id;
+  std::string customer_id;  // from create_customer()
+  std::string plan;         // the plan name from the server's configuration
+  std::string success_url;
+  std::string cancel_url;
+  std::string idempotency_key;  // derived from our own operation id; at most 255 chars
+};
+
+struct CheckoutSession {
+  std::string id;
+  std::string url;  // where the user is sent to pay
+};
+
+struct WebhookRequest {
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;                            // the raw bytes, exactly as received
+};
+
+enum class PaymentEventType {
+  checkout_completed,
+  invoice_paid,
+  payment_failed,
+  subscription_updated,
+  subscription_deleted,
+  ignored,  // verified, but of a type we do not act on
+};
+
+struct PaymentEvent {
+  std::string id;  // the processor's event id: the host applies each id once
+  PaymentEventType type = PaymentEventType::ignored;
+  std::string user_id;  // our id, when the event carries it (client reference)
+  std::string customer_id;
+  std::string subscription_id;
+  std::string plan;
+  std::string status;  // the processor's subscription status, e.g. "active", "past_due"
+  std::optional<std::chrono::system_clock::time_point> current_period_end;
+  bool cancel_at_period_end = false;
+};
+
+class PaymentProcessor {
+ public:
+  static constexpr std::string_view kInterfaceName = "payment";
+
+  // Returns the processor's customer id.
+  virtual Result<std::string> create_customer(const CustomerDetails& customer,
+                                              std::string_view idempotency_key) = 0;
+  virtual Result<CheckoutSession> create_checkout(const CheckoutRequest& request) = 0;
+  // Auto-renew off = cancel at period end; on = undo that before the period ends.
+  virtual Outcome set_auto_renew(std::string_view subscription_id, bool enabled,
+                                 std::string_view idempotency_key) = 0;
+  // Ends the subscription now.
+  virtual Outcome cancel_subscription(std::string_view subscription_id,
+                                      std::string_view idempotency_key) = 0;
+  // Verifies the signature (constant time, bounded clock skew) and parses the event.
+  // A bad or stale signature is Status::permission_denied.
+  virtual Result<PaymentEvent> parse_webhook(const WebhookRequest& request,
+                                             std::chrono::system_clock::time_point now) = 0;
+  // Deletes the customer and their payment details at the processor (erasure). Idempotent:
+  // an already deleted customer succeeds.
+  virtual Outcome delete_customer(std::string_view customer_id) = 0;
+
+ protected:
+  ~PaymentProcessor() = default;
+};
+
+}  // namespace framehouse::sdk

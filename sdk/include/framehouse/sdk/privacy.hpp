@@ -1,0 +1,71 @@
+// Framehouse SDK — privacy participant interface ("privacy", version in version.hpp).
+//
+// Every plugin whose manifest declares personal data implements this; the host refuses to
+// start one that declares personal data without it. The privacy module calls it for access,
+// erasure, rectification and opt-out requests, exactly as it calls the core's own stores.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "framehouse/sdk/outcome.hpp"
+#include "framehouse/sdk/stream.hpp"
+
+namespace framehouse::sdk {
+
+// The person a request is about: our internal id plus every identifier a plugin may know
+// them by.
+struct Subject {
+  std::string user_id;
+  std::vector<std::string> email_addresses;
+  // e.g. {"payment_customer_id", "cus_..."}; keys are documented by the plugins that use them.
+  std::map<std::string, std::string> external_ids;
+};
+
+// Where an export goes. The host streams it into the subject's archive, so a participant
+// writes records and files one at a time and never gathers them in memory.
+class ExportSink {
+ public:
+  // One JSON object (as text) in the named dataset, e.g. ("messages", "{...}").
+  virtual Outcome record(std::string_view dataset, std::string_view json_object) = 0;
+  // One original file, e.g. a stored image or video.
+  virtual Outcome file(std::string_view name, std::string_view content_type,
+                       ByteSource& data) = 0;
+
+ protected:
+  ~ExportSink() = default;
+};
+
+struct ErasureReport {
+  std::uint64_t records_removed = 0;
+  std::uint64_t files_removed = 0;
+  std::string detail;  // for the receipt; no personal data
+};
+
+struct Rectification {
+  std::string field;  // "email" or "name"
+  std::string old_value;
+  std::string new_value;
+};
+
+class PrivacyParticipant {
+ public:
+  static constexpr std::string_view kInterfaceName = "privacy";
+
+  // Everything held about the subject. Exporting a subject with no data succeeds with
+  // nothing written: the host relies on that to verify erasure.
+  virtual Outcome export_subject(const Subject& subject, ExportSink& sink) = 0;
+  // Idempotent: erasing an already erased subject succeeds and removes nothing.
+  virtual Result<ErasureReport> erase_subject(const Subject& subject) = 0;
+  virtual Outcome rectify(const Subject& subject, const Rectification& change) = 0;
+  // category: "product_updates", "marketing", "training_use" or "sale_sharing".
+  virtual Outcome apply_opt_out(const Subject& subject, std::string_view category) = 0;
+
+ protected:
+  ~PrivacyParticipant() = default;
+};
+
+}  // namespace framehouse::sdk
