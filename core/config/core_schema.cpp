@@ -111,7 +111,7 @@ void apply_overrides(const TableSpec& spec, const std::string& path, Validator& 
                                                            : fmt::format("v = {}", raw);
     toml::table parsed;
     try {
-      parsed = toml::parse(document, name);
+      parsed = toml::parse(document, std::string_view(name));
     } catch (const toml::parse_error&) {
       validator.add_error({}, key, fmt::format("environment variable {} is not a valid {}", name, type_name(field.type)));
       continue;

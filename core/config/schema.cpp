@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -139,8 +140,12 @@ std::string did_you_mean(std::string_view unknown, const std::vector<std::string
 }
 
 void Validator::add_error(const toml::source_region& where, std::string key, std::string message) {
-  errors_.push_back(ConfigError{file_, where.begin.line, where.begin.column, std::move(key),
-                                std::move(message)});
+  // Kept in file order, whatever order the keys were visited in.
+  ConfigError error{file_, where.begin.line, where.begin.column, std::move(key), std::move(message)};
+  const auto position = std::upper_bound(errors_.begin(), errors_.end(), error, [](const auto& a, const auto& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  errors_.insert(position, std::move(error));
 }
 
 std::optional<std::string> Validator::resolve_secret(const std::string& text,

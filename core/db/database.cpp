@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
@@ -20,14 +21,46 @@ Backend backend_of(const std::string& url) {
 
 void configure_session(soci::session& session, Backend backend, std::chrono::milliseconds busy_timeout) {
   if (backend == Backend::sqlite) {
-    session << "PRAGMA journal_mode=WAL";
+    // The timeout first: switching to WAL takes a lock another connection may hold.
     session << fmt::format("PRAGMA busy_timeout={}", busy_timeout.count());
+    session << "PRAGMA journal_mode=WAL";
     session << "PRAGMA foreign_keys=ON";
     session << "PRAGMA synchronous=NORMAL";
   } else {
     // Keeps libpq NOTICEs (e.g. "relation already exists, skipping") off stderr.
     session << "SET client_min_messages TO WARNING";
   }
+}
+
+std::string quote_libpq(std::string_view value) {
+  std::string quoted = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "'";
+}
+
+// libpq accepts URIs itself, but SOCI's connect-string handling mangles them, so the URI is
+// turned into libpq's keyword=value form here. Query parameters (sslmode, options, ...) pass
+// through as keywords.
+std::string postgres_connect_string(const std::string& url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) throw DatabaseError(fmt::format("database url {} is not a valid URI", redact_url(url)));
+  std::string out;
+  const auto add = [&out](std::string_view key, std::string_view value) {
+    if (value.empty()) return;
+    out += (out.empty() ? "" : " ") + std::string(key) + "=" + quote_libpq(value);
+  };
+  add("host", parsed->host_address());
+  add("port", parsed->port());
+  add("user", parsed->user());
+  add("password", parsed->password());
+  std::string database = parsed->path();
+  if (!database.empty() && database.front() == '/') database.erase(0, 1);
+  add("dbname", database);
+  for (const auto& param : parsed->params()) add(param.key, param.value);
+  return out;
 }
 
 }  // namespace
@@ -44,7 +77,9 @@ std::string Dialect::begin_exclusive() const {
 }
 
 std::string Dialect::lock_migrations() const {
-  return backend_ == Backend::sqlite ? "" : "LOCK TABLE schema_migrations IN EXCLUSIVE MODE";
+  // A transaction-scoped advisory lock: unlike a table lock it also covers creating the
+  // migrations table itself. The key is arbitrary but fixed ("fh" in ASCII).
+  return backend_ == Backend::sqlite ? "" : "SELECT pg_advisory_xact_lock(26216)";
 }
 
 std::string redact_url(const std::string& url) {
@@ -72,7 +107,7 @@ Database::Database(const DatabaseOptions& options) : dialect_(backend_of(options
     }
     connect = file.string();
   } else {
-    connect = options.url;
+    connect = postgres_connect_string(options.url);
   }
   pool_ = std::make_unique<soci::connection_pool>(options.pool_size);
   for (std::size_t i = 0; i < options.pool_size; ++i) {
@@ -96,27 +131,38 @@ Database::Database(const DatabaseOptions& options) : dialect_(backend_of(options
   }
 }
 
-int Database::schema_version() {
-  soci::session session(*pool_);
-  session << "CREATE TABLE IF NOT EXISTS schema_migrations ("
-             "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+namespace {
+
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+int recorded_version(soci::session& session) {
   int version = 0;
   soci::indicator indicator = soci::i_ok;
   session << "SELECT MAX(version) FROM schema_migrations", soci::into(version, indicator);
   return indicator == soci::i_ok ? version : 0;
 }
 
+}  // namespace
+
+int Database::schema_version() {
+  soci::session session(*pool_);
+  try {
+    return recorded_version(session);
+  } catch (const soci::soci_error&) {
+    return 0;  // no migrations table yet
+  }
+}
+
 int Database::migrate(const std::vector<Migration>& migrations) {
-  schema_version();  // creates the table
   soci::session session(*pool_);
   const int newest_known = migrations.empty() ? 0 : migrations.back().version;
   session << dialect_.begin_exclusive();
   try {
     if (const auto lock = dialect_.lock_migrations(); !lock.empty()) session << lock;
-    int current = 0;
-    soci::indicator indicator = soci::i_ok;
-    session << "SELECT MAX(version) FROM schema_migrations", soci::into(current, indicator);
-    if (indicator != soci::i_ok) current = 0;
+    session << kCreateMigrationsTable;
+    const int current = recorded_version(session);
     if (current > newest_known) {
       throw DatabaseError(fmt::format(
           "database schema version {} is newer than this server knows ({}); upgrade framehouse",

@@ -29,7 +29,7 @@ class Dialect {
   // Statement that starts a transaction which takes the write lock at once, so that two
   // processes migrating at the same time run one after the other.
   std::string begin_exclusive() const;
-  // Extra statement to run inside that transaction, if any.
+  // Statement that serialises migrations across processes, run first in that transaction.
   std::string lock_migrations() const;
 
  private:

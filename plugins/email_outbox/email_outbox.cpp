@@ -215,18 +215,9 @@ class Outbox final : public framehouse::sdk::Plugin,
       failure = sink.file("messages/" + id + ".eml", "message/rfc822", source);
       return static_cast<bool>(failure);
     });
-    if (!failure) return failure;
-    std::lock_guard lock(mutex_);
-    for (const auto& address : subject.email_addresses) {
-      const auto it = suppressions_.find(address_hash(address));
-      if (it == suppressions_.end()) continue;
-      json::array categories;
-      for (const auto& category : it->second) categories.emplace_back(category);
-      if (failure = sink.record("suppressions", json::serialize(json::object{{"categories", categories}})); !failure) {
-        return failure;
-      }
-    }
-    return {};
+    // Suppression entries are not exported: they are one-way hashes that identify no one on
+    // their own, and the core exports the person's opt-out history itself.
+    return failure;
   }
 
   Result<ErasureReport> erase_subject(const Subject& subject) override {

@@ -1,0 +1,214 @@
+// The real framehouse binary, driven over HTTP and by signals, as an admin and clients would.
+#include <signal.h>
+
+#include <regex>
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+
+namespace framehouse {
+namespace {
+
+using testing::ChildProcess;
+using testing::HttpConnection;
+using testing::http_request;
+using testing::run_command;
+
+std::string base_config(const std::filesystem::path& dir, const std::string& extra = "") {
+  return "[server]\nlisten = \"127.0.0.1:0\"\nthreads = 2\ndata_dir = \"" + (dir / "var").string() +
+         "\"\nmax_body_bytes = 4096\nmax_header_bytes = 2048\nshutdown_grace_ms = 5000\n" + extra +
+         "[log]\nformat = \"json\"\n"
+         "[database]\nurl = \"sqlite:" + (dir / "var" / "framehouse.db").string() + "\"\n"
+         "[plugins]\ndirectory = \"" FRAMEHOUSE_PLUGIN_DIR "\"\n"
+         "[plugins.storage_fs]\n[plugins.email_outbox]\n";
+}
+
+class RunningServer {
+ public:
+  explicit RunningServer(const std::string& config, const std::vector<std::string>& env = {}) {
+    testing::write_file(dir.path() / "framehouse.toml", config);
+    process = std::make_unique<ChildProcess>(
+        std::vector<std::string>{FRAMEHOUSE_BINARY, "serve", "--config", (dir.path() / "framehouse.toml").string()}, env);
+    const std::string line = process->wait_for_stdout_line("listening on", std::chrono::seconds(20));
+    std::smatch match;
+    if (std::regex_search(line, match, std::regex(":([0-9]+)$"))) port = static_cast<std::uint16_t>(std::stoi(match[1]));
+  }
+  testing::TempDir dir;
+  std::unique_ptr<ChildProcess> process;
+  std::uint16_t port = 0;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server = std::make_unique<RunningServer>(base_config(config_dir.path()));
+    ASSERT_NE(server->port, 0) << server->process->stderr_text();
+  }
+  testing::TempDir config_dir;
+  std::unique_ptr<RunningServer> server;
+};
+
+TEST_F(ServerTest, HealthReadinessAndMetrics) {
+  auto health = http_request(server->port, "GET", "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, "{\"status\":\"alive\"}");
+
+  auto ready = http_request(server->port, "GET", "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  const auto body = boost::json::parse(ready.body).as_object();
+  EXPECT_EQ(body.at("checks").at("database"), "ok");
+  EXPECT_EQ(body.at("checks").at("plugins").at("storage_fs"), "started");
+  EXPECT_EQ(body.at("checks").at("plugins").at("email_outbox"), "started");
+
+  auto metrics = http_request(server->port, "GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(metrics.body.find("framehouse_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"),
+            std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("framehouse_plugin_calls_total{plugin=\"storage_fs\",method=\"start\"} 1"), std::string::npos);
+}
+
+TEST_F(ServerTest, ProblemsForUnknownPathsMethodsAndLimits) {
+  auto missing = http_request(server->port, "GET", "/v1/nothing");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.header("content-type"), "application/problem+json");
+  EXPECT_EQ(boost::json::parse(missing.body).at("type"), "urn:framehouse:problem:not-found");
+
+  auto wrong_method = http_request(server->port, "POST", "/healthz", "{}");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.header("allow"), "GET");
+
+  auto too_big = http_request(server->port, "POST", "/healthz", std::string(5000, 'x'));
+  EXPECT_EQ(too_big.status, 413);
+  EXPECT_EQ(boost::json::parse(too_big.body).at("type"), "urn:framehouse:problem:payload-too-large");
+
+  auto huge_header = http_request(server->port, "GET", "/healthz", "", {{"X-Filler", std::string(4000, 'a')}});
+  EXPECT_EQ(huge_header.status, 431);
+
+  HttpConnection garbage("127.0.0.1", server->port);
+  garbage.send_raw("NOT HTTP AT ALL\r\n\r\n");
+  auto bad = garbage.read_response();
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.header("content-type"), "application/problem+json");
+
+  // None of it disturbed the server.
+  EXPECT_EQ(http_request(server->port, "GET", "/healthz").status, 200);
+}
+
+TEST_F(ServerTest, RequestIdsAndKeepAlive) {
+  HttpConnection connection("127.0.0.1", server->port);
+  auto first = connection.request("GET", "/healthz", "", {{"X-Request-Id", "trace-abc.1"}});
+  EXPECT_EQ(first.header("x-request-id"), "trace-abc.1");
+  auto second = connection.request("GET", "/healthz");
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.header("x-request-id").size(), 24u);
+  EXPECT_FALSE(second.closed);
+}
+
+TEST_F(ServerTest, LogsAreJsonLinesWithoutSecrets) {
+  http_request(server->port, "GET", "/healthz?token=supersecret", "", {{"Authorization", "Bearer supersecret"}});
+  http_request(server->port, "GET", "/healthz");  // the first request's log line is written by now
+  const std::string logs = server->process->stderr_text();
+  EXPECT_EQ(logs.find("supersecret"), std::string::npos) << logs;
+  std::istringstream lines(logs);
+  int parsed = 0;
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_NO_THROW(boost::json::parse(line)) << line;
+    ++parsed;
+  }
+  EXPECT_GT(parsed, 3);
+}
+
+TEST_F(ServerTest, SigtermDrainsAndStopsPluginsInReverseOrder) {
+  HttpConnection idle("127.0.0.1", server->port);
+  ASSERT_EQ(idle.request("GET", "/healthz").status, 200);
+  server->process->signal(SIGTERM);
+  EXPECT_EQ(server->process->wait(std::chrono::seconds(10)), 0);
+  EXPECT_TRUE(idle.closed_by_peer(1000));
+  const std::string logs = server->process->stderr_text();
+  const auto email_stopped = logs.find("\"msg\":\"plugin stopped\",\"plugin\":\"email_outbox\"");
+  const auto storage_stopped = logs.find("\"msg\":\"plugin stopped\",\"plugin\":\"storage_fs\"");
+  ASSERT_NE(email_stopped, std::string::npos) << logs;
+  ASSERT_NE(storage_stopped, std::string::npos) << logs;
+  EXPECT_LT(email_stopped, storage_stopped);  // started storage_fs first, so it stops last
+}
+
+TEST(ServerStartup, RefusesAnIncompatiblePluginWithThePreciseMessage) {
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "framehouse.toml",
+                      base_config(dir.path()) + "[plugins.wrong_major]\npath = \"" FRAMEHOUSE_FIXTURE_DIR "/wrong_major.so\"\n");
+  const auto result = run_command({FRAMEHOUSE_BINARY, "serve", "--config", (dir.path() / "framehouse.toml").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find(FRAMEHOUSE_FIXTURE_DIR "/wrong_major.so: incompatible with this server: storage interface: "
+                            "expected 1.x with x <= 0, found 2.0"),
+            std::string::npos) << result.err;
+  EXPECT_EQ(result.out.find("listening"), std::string::npos);
+}
+
+TEST(ServerStartup, CheckConfigReportsEveryErrorAndExitsNonZero) {
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "bad.toml", "[server]\nthreads = 0\nlisten = 5\n[log]\nlevel = \"loud\"\n");
+  const auto result = run_command({FRAMEHOUSE_BINARY, "check-config", (dir.path() / "bad.toml").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("bad.toml:2:11: server.threads: 0 is out of range [1, 256]"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("bad.toml:3:10: server.listen: expected string, found integer"), std::string::npos);
+  EXPECT_NE(result.err.find("bad.toml:5:9: log.level: 'loud' is not one of: debug, info, warn, error"), std::string::npos);
+  EXPECT_NE(result.err.find("configuration errors"), std::string::npos);
+
+  const auto good = run_command({FRAMEHOUSE_BINARY, "check-config", FRAMEHOUSE_SOURCE_DIR "/config/framehouse.toml"});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find("valid (2 plugins enabled)"), std::string::npos);
+}
+
+TEST(ServerStartup, PluginInspectPrintsManifestAndVerdict) {
+  const auto good = run_command({FRAMEHOUSE_BINARY, "plugin", "inspect", FRAMEHOUSE_PLUGIN_DIR "/storage_fs.so"});
+  EXPECT_EQ(good.exit_code, 0);
+  EXPECT_NE(good.out.find("name:          storage_fs"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("interfaces:    storage 1.0 privacy 1.0"), std::string::npos);
+  EXPECT_NE(good.out.find("verdict:       compatible"), std::string::npos);
+
+  const auto bad = run_command({FRAMEHOUSE_BINARY, "plugin", "inspect", FRAMEHOUSE_FIXTURE_DIR "/wrong_major.so"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("storage interface: expected 1.x with x <= 0, found 2.0"), std::string::npos) << bad.out;
+}
+
+TEST(ServerStartup, UnreadableSecretFileIsAConfigError) {
+  testing::TempDir dir;
+  RunningServer server(base_config(dir.path()) + "[email]\nplugin = \"file:" + (dir.path() / "absent").string() + "\"\n");
+  EXPECT_EQ(server.port, 0);
+  EXPECT_EQ(server.process->wait(std::chrono::seconds(10)), 2);
+  EXPECT_NE(server.process->stderr_text().find("email.plugin: cannot read secret file"), std::string::npos)
+      << server.process->stderr_text();
+}
+
+TEST(ServerStartup, HelpAndUsageErrors) {
+  const auto help = run_command({FRAMEHOUSE_BINARY, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* command : {"serve", "check-config", "plugin inspect"}) {
+    EXPECT_NE(help.out.find(command), std::string::npos) << command;
+  }
+  EXPECT_EQ(run_command({FRAMEHOUSE_BINARY, "frobnicate"}).exit_code, 2);
+}
+
+TEST(ServerStartup, ServesHttpsWhenTlsIsConfigured) {
+  testing::TempDir dir;
+  const auto key = dir.path() / "key.pem";
+  const auto cert = dir.path() / "cert.pem";
+  const auto made = run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                                 "-subj", "/CN=localhost", "-keyout", key.string(), "-out", cert.string()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  RunningServer tls(base_config(dir.path(), "[server.tls]\nenabled = true\ncertificate = \"" + cert.string() +
+                                                "\"\nprivate_key = \"" + key.string() + "\"\n"));
+  ASSERT_NE(tls.port, 0) << tls.process->stderr_text();
+  const auto fetched = run_command({"/usr/bin/curl", "-sS", "--cacert", cert.string(), "--resolve",
+                                    "localhost:" + std::to_string(tls.port) + ":127.0.0.1",
+                                    "https://localhost:" + std::to_string(tls.port) + "/healthz"});
+  EXPECT_EQ(fetched.exit_code, 0) << fetched.err;
+  EXPECT_EQ(fetched.out, "{\"status\":\"alive\"}");
+}
+
+}  // namespace
+}  // namespace framehouse

@@ -1,0 +1,154 @@
+// The database layer against both backends: SQLite in a temp file, and the real PostgreSQL
+// server that tests/run-all.sh starts (FRAMEHOUSE_TEST_POSTGRES_URL). Without that server the
+// PostgreSQL cases are skipped, unless FRAMEHOUSE_REQUIRE_POSTGRES=1 (CI) makes them fail.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include "db/database.hpp"
+#include "support/process.hpp"
+
+namespace framehouse::db {
+namespace {
+
+std::vector<std::string> create_notes(const Dialect& dialect) {
+  return {"CREATE TABLE notes (id " + dialect.auto_id_column() + ", body TEXT NOT NULL)"};
+}
+std::vector<std::string> add_blob(const Dialect& dialect) {
+  return {"ALTER TABLE notes ADD COLUMN payload " + dialect.blob_type()};
+}
+std::vector<std::string> broken(const Dialect&) {
+  return {"CREATE TABLE half_done (x INTEGER)", "THIS IS NOT SQL"};
+}
+
+class DatabaseTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::sqlite) {
+      options_.url = "sqlite:" + (dir_.path() / "test.db").string();
+      return;
+    }
+    const char* url = std::getenv("FRAMEHOUSE_TEST_POSTGRES_URL");
+    if (url == nullptr) {
+      const char* required = std::getenv("FRAMEHOUSE_REQUIRE_POSTGRES");
+      if (required != nullptr && std::string(required) == "1") {
+        FAIL() << "FRAMEHOUSE_TEST_POSTGRES_URL is not set but PostgreSQL is required";
+      }
+      GTEST_SKIP() << "no PostgreSQL server (run through tests/run-all.sh)";
+    }
+    // Each test gets its own schema, so tests run in parallel against one server.
+    schema_ = "test_" + std::to_string(::getpid()) + "_" + std::to_string(std::rand());
+    base_url_ = url;
+    {
+      Database admin(DatabaseOptions{base_url_, 1});
+      soci::session session(admin.pool());
+      session << "CREATE SCHEMA " + schema_;
+    }
+    options_.url = base_url_ + "?options=-csearch_path%3D" + schema_;
+  }
+
+  void TearDown() override {
+    if (schema_.empty()) return;
+    Database admin(DatabaseOptions{base_url_, 1});
+    soci::session session(admin.pool());
+    session << "DROP SCHEMA " + schema_ + " CASCADE";
+  }
+
+  std::string base_url_;
+  std::string schema_;
+  testing::TempDir dir_;
+  DatabaseOptions options_;
+};
+
+TEST_P(DatabaseTest, ServerMigrationsApplyOnceAndRecordTheVersion) {
+  Database database(options_);
+  EXPECT_EQ(database.schema_version(), 0);
+  const int applied = database.migrate(server_migrations());
+  EXPECT_EQ(applied, static_cast<int>(server_migrations().size()));
+  EXPECT_EQ(database.schema_version(), server_migrations().back().version);
+  EXPECT_EQ(database.migrate(server_migrations()), 0);
+  EXPECT_TRUE(database.ping());
+}
+
+TEST_P(DatabaseTest, LaterMigrationsApplyOnTopAndDialectTypesWork) {
+  Database database(options_);
+  const std::vector<Migration> first = {{1, "notes", create_notes}};
+  const std::vector<Migration> both = {{1, "notes", create_notes}, {2, "blob", add_blob}};
+  EXPECT_EQ(database.migrate(first), 1);
+  EXPECT_EQ(database.migrate(both), 1);
+  soci::session session(database.pool());
+  const std::string tricky = "Robert'); DROP TABLE notes;--";
+  session << "INSERT INTO notes (body) VALUES (:b)", soci::use(tricky);
+  std::string back;
+  long long id = 0;
+  session << "SELECT id, body FROM notes", soci::into(id), soci::into(back);
+  EXPECT_EQ(back, tricky);
+  EXPECT_EQ(id, 1);
+}
+
+TEST_P(DatabaseTest, FailedMigrationLeavesNothingBehind) {
+  Database database(options_);
+  const std::vector<Migration> migrations = {{1, "notes", create_notes}, {2, "broken", broken}};
+  EXPECT_THROW(database.migrate(migrations), DatabaseError);
+  EXPECT_EQ(database.schema_version(), 0);
+  soci::session session(database.pool());
+  // Neither migration 1's table nor migration 2's first statement survived.
+  EXPECT_THROW(session << "SELECT COUNT(*) FROM notes", soci::soci_error);
+  EXPECT_THROW(session << "SELECT COUNT(*) FROM half_done", soci::soci_error);
+}
+
+TEST_P(DatabaseTest, RefusesADatabaseNewerThanTheServer) {
+  Database database(options_);
+  database.migrate(server_migrations());
+  {
+    soci::session session(database.pool());
+    session << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)";
+  }
+  try {
+    database.migrate(server_migrations());
+    FAIL() << "expected DatabaseError";
+  } catch (const DatabaseError& error) {
+    EXPECT_NE(std::string(error.what()).find("schema version 999 is newer"), std::string::npos) << error.what();
+  }
+}
+
+TEST_P(DatabaseTest, ConcurrentMigrationsApplyEachStepOnce) {
+  std::atomic<int> total{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&] {
+      Database database(options_);
+      total += database.migrate(server_migrations());
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(total.load(), static_cast<int>(server_migrations().size()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::Values(Backend::sqlite, Backend::postgresql),
+                         [](const auto& info) { return info.param == Backend::sqlite ? "sqlite" : "postgresql"; });
+
+TEST(DatabaseUrl, RedactsPasswords) {
+  EXPECT_EQ(redact_url("postgresql://app:s3cret@db:5432/fh"), "postgresql://app:***@db:5432/fh");
+  EXPECT_EQ(redact_url("postgresql://app@db/fh"), "postgresql://app@db/fh");
+  EXPECT_EQ(redact_url("sqlite:var/x.db"), "sqlite:var/x.db");
+}
+
+TEST(DatabaseUrl, UnknownSchemeAndUnreachableServerAreClearErrors) {
+  EXPECT_THROW(Database(DatabaseOptions{"mysql://x"}), DatabaseError);
+  try {
+    Database database(DatabaseOptions{"postgresql://app:s3cret@127.0.0.1:1/none", 1});
+    FAIL() << "expected DatabaseError";
+  } catch (const DatabaseError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("cannot open database postgresql://app:***@127.0.0.1:1/none"), std::string::npos) << message;
+    EXPECT_EQ(message.find("s3cret"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace framehouse::db

@@ -1,0 +1,218 @@
+// The plugin host against one fixture plugin per failure mode.
+#include <gtest/gtest.h>
+
+#include "plugins/compatibility.hpp"
+#include "support/plugins.hpp"
+#include "support/process.hpp"
+#include "support/streams.hpp"
+
+#include "framehouse/sdk/generation.hpp"
+#include "framehouse/sdk/payment.hpp"
+#include "framehouse/sdk/email.hpp"
+#include "framehouse/sdk/storage.hpp"
+
+namespace framehouse::plugins {
+namespace {
+
+using testing::fixture_plugin;
+using testing::load_plugin;
+
+using testing::StringSource;
+
+class PluginHostTest : public ::testing::Test {
+ protected:
+  testing::TempDir dir;
+  observability::Metrics metrics;
+  PluginHost host{metrics, dir.path()};
+};
+
+TEST_F(PluginHostTest, ManifestIsReadWithoutLoading) {
+  auto manifest = read_manifest(fixture_plugin("good_storage"));
+  ASSERT_TRUE(std::holds_alternative<PluginManifest>(manifest));
+  const auto& m = std::get<PluginManifest>(manifest);
+  EXPECT_EQ(m.name, "good_storage");
+  EXPECT_EQ(m.implements, (std::vector<std::string>{"storage", "privacy"}));
+  EXPECT_EQ(m.build.at("compiler"), host_signature().at("compiler"));
+  ASSERT_EQ(m.config_schema.fields.size(), 1u);
+  EXPECT_EQ(m.config_schema.fields[0].name, "hang_ms");
+}
+
+TEST_F(PluginHostTest, NotAPluginFileIsRefusedClearly) {
+  auto manifest = read_manifest(fixture_plugin("not_a_plugin"));
+  ASSERT_TRUE(std::holds_alternative<ManifestError>(manifest));
+  EXPECT_EQ(std::get<ManifestError>(manifest).message, "not an ELF shared library");
+  auto missing = read_manifest(fixture_plugin("does_not_exist"));
+  EXPECT_EQ(std::get<ManifestError>(missing).message, "no such file");
+}
+
+TEST_F(PluginHostTest, MissingEntryPointIsRefusedNamingFile) {
+  const auto error = load_plugin(host, fixture_plugin("missing_entry"));
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("plugin missing_entry (" + fixture_plugin("missing_entry").string() + ")"), std::string::npos) << *error;
+  EXPECT_NE(error->find("missing entry point framehouse_plugin_create"), std::string::npos);
+  EXPECT_NE(metrics.render().find("framehouse_plugin_load_failures_total{plugin=\"missing_entry\"} 1"), std::string::npos);
+}
+
+TEST_F(PluginHostTest, WrongInterfaceMajorIsRefused) {
+  const auto error = load_plugin(host, fixture_plugin("wrong_major"));
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find(fixture_plugin("wrong_major").string() + ": incompatible"), std::string::npos) << *error;
+  EXPECT_NE(error->find("storage interface: expected 1.x with x <= 0, found 2.0"), std::string::npos) << *error;
+}
+
+TEST_F(PluginHostTest, NewerInterfaceMinorIsRefused) {
+  const auto error = load_plugin(host, fixture_plugin("newer_minor"));
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("storage interface: expected 1.x with x <= 0, found 1.9"), std::string::npos) << *error;
+}
+
+TEST_F(PluginHostTest, WrongBuildSignatureNamesEveryField) {
+  const auto error = load_plugin(host, fixture_plugin("wrong_signature"));
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("compiler: expected " + host_signature().at("compiler") + ", found gcc-99"), std::string::npos) << *error;
+  EXPECT_NE(error->find("boost: expected " + host_signature().at("boost") + ", found 999999"), std::string::npos);
+  EXPECT_NE(error->find("build: expected " + host_signature().at("build") + ", found other"), std::string::npos);
+}
+
+TEST_F(PluginHostTest, PersonalDataWithoutPrivacyParticipantIsRefused) {
+  const auto error = load_plugin(host, fixture_plugin("no_privacy"));
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("declares personal data (user_content) but does not implement the privacy"), std::string::npos)
+      << *error;
+}
+
+TEST_F(PluginHostTest, ThrowInStartStopsTheStartWithPluginName) {
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("good_storage")));
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("throws_in_init")));
+  const auto error = host.start_all();
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("plugin throws_in_init (" + fixture_plugin("throws_in_init").string() + ") failed to start"),
+            std::string::npos) << *error;
+  EXPECT_NE(error->find("fixture failure in start"), std::string::npos);
+  // The plugin started before it was stopped again.
+  EXPECT_FALSE(host.find("good_storage")->started());
+}
+
+TEST_F(PluginHostTest, ThrowInCallBecomesFailedOutcome) {
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("throws_in_call")));
+  ASSERT_FALSE(host.start_all());
+  auto plugin = host.find("throws_in_call");
+  const sdk::Outcome outcome = host.call<sdk::StorageBackend>(plugin, "put", [](sdk::StorageBackend& storage) {
+    StringSource data("bytes");
+    return storage.put({"user1", "object1"}, data);
+  });
+  EXPECT_EQ(outcome.status(), sdk::Status::internal);
+  EXPECT_EQ(outcome.message(), "plugin throws_in_call threw from put: fixture failure in put");
+  // The plugin keeps serving other calls.
+  auto stat = host.call<sdk::StorageBackend>(plugin, "stat", [](sdk::StorageBackend& storage) {
+    return storage.stat({"user1", "object1"});
+  });
+  EXPECT_EQ(stat.outcome().status(), sdk::Status::not_found);
+  const std::string text = metrics.render();
+  EXPECT_NE(text.find("framehouse_plugin_call_failures_total{plugin=\"throws_in_call\",method=\"put\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("framehouse_plugin_calls_total{plugin=\"throws_in_call\",method=\"stat\"} 1"), std::string::npos);
+}
+
+TEST_F(PluginHostTest, CallPastTimeoutFailsAndServerGoesOn) {
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("hangs_in_call"), "hang_ms = 1500", std::chrono::milliseconds(100)));
+  ASSERT_FALSE(host.start_all());
+  auto plugin = host.find("hangs_in_call");
+  const auto started = std::chrono::steady_clock::now();
+  auto stat = host.call<sdk::StorageBackend>(plugin, "stat", [](sdk::StorageBackend& storage) {
+    return storage.stat({"user1", "object1"});
+  });
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(stat.outcome().status(), sdk::Status::timeout);
+  EXPECT_EQ(stat.outcome().message(), "plugin hangs_in_call did not return from stat within 100 ms");
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1000));
+  // Other methods of the same plugin still answer.
+  const sdk::Outcome removed = host.call<sdk::StorageBackend>(plugin, "remove", [](sdk::StorageBackend& storage) {
+    return storage.remove({"user1", "object1"});
+  });
+  EXPECT_TRUE(removed.ok()) << removed.message();
+  EXPECT_NE(metrics.render().find("framehouse_plugin_call_failures_total{plugin=\"hangs_in_call\",method=\"stat\"} 1"),
+            std::string::npos);
+}
+
+TEST_F(PluginHostTest, InterfaceNotProvidedIsUnsupported) {
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("good_storage")));
+  ASSERT_FALSE(host.start_all());
+  auto result = host.call<sdk::PaymentProcessor>(host.find("good_storage"), "delete_customer",
+                                                 [](sdk::PaymentProcessor& payment) { return payment.delete_customer("c"); });
+  EXPECT_EQ(result.status(), sdk::Status::unsupported);
+}
+
+TEST_F(PluginHostTest, StopsInReverseOrderOfStart) {
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("good_storage")));
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("other_kinds"), "webhook_secret = \"s\""));
+  ASSERT_FALSE(host.start_all());
+  EXPECT_TRUE(host.all_started());
+  host.stop_all();
+  EXPECT_FALSE(host.all_started());
+}
+
+// The payment, email and generation interfaces, driven through the host.
+class RecordingSink final : public sdk::GenerationSink {
+ public:
+  class Output final : public sdk::OutputStream {
+   public:
+    explicit Output(RecordingSink& sink) : sink_(sink) {}
+    sdk::Outcome write(std::span<const std::byte> data) override {
+      pending_.append(reinterpret_cast<const char*>(data.data()), data.size());
+      return {};
+    }
+    sdk::Outcome commit() override {
+      sink_.committed = pending_;
+      return {};
+    }
+
+   private:
+    RecordingSink& sink_;
+    std::string pending_;
+  };
+  void progress(int percent) override { percents.push_back(percent); }
+  bool cancel_requested() const override { return false; }
+  sdk::Result<std::unique_ptr<sdk::ByteSource>> open_input_image() override {
+    return sdk::Outcome::failure(sdk::Status::not_found, "no input");
+  }
+  sdk::Result<std::unique_ptr<sdk::OutputStream>> open_output(std::string_view, std::string_view) override {
+    return std::unique_ptr<sdk::OutputStream>(std::make_unique<Output>(*this));
+  }
+  std::vector<int> percents;
+  std::string committed;
+};
+
+TEST_F(PluginHostTest, OtherInterfacesWorkThroughTheHost) {
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("other_kinds"), "webhook_secret = \"whsec\""));
+  ASSERT_FALSE(host.start_all());
+  auto plugin = host.find("other_kinds");
+
+  auto customer = host.call<sdk::PaymentProcessor>(plugin, "create_customer", [](sdk::PaymentProcessor& payment) {
+    return payment.create_customer({"u1", "u1@example.org", "U"}, "op-1");
+  });
+  ASSERT_TRUE(customer.ok());
+  EXPECT_EQ(customer.value(), "cus_u1");
+  auto bad_hook = host.call<sdk::PaymentProcessor>(plugin, "parse_webhook", [](sdk::PaymentProcessor& payment) {
+    return payment.parse_webhook({{{"x-fixture-signature", "wrong"}}, "{}"}, std::chrono::system_clock::now());
+  });
+  EXPECT_EQ(bad_hook.outcome().status(), sdk::Status::permission_denied);
+
+  auto sent = host.call<sdk::EmailProvider>(plugin, "send", [](sdk::EmailProvider& email) {
+    return email.send({"noreply@example.org", {"u1@example.org"}, "account", "u1", "From: a\r\n\r\nbody"});
+  });
+  EXPECT_TRUE(sent.ok());
+
+  auto sink = std::make_shared<RecordingSink>();
+  const sdk::Outcome generated = host.call<sdk::GenerationEngine>(plugin, "run", [sink](sdk::GenerationEngine& engine) {
+    sdk::GenerationRequest request;
+    request.job_id = "job1";
+    request.prompt = "a cat";
+    return engine.run(request, *sink);
+  });
+  EXPECT_TRUE(generated.ok()) << generated.message();
+  EXPECT_EQ(sink->percents, (std::vector<int>{0, 25, 50, 75, 100}));
+  EXPECT_EQ(sink->committed, "video-of:a cat");
+}
+
+}  // namespace
+}  // namespace framehouse::plugins

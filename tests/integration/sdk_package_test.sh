@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The SDK as a third party uses it: install it into a fresh prefix, build the example plugin
+# out of tree with find_package(FramehouseSDK), inspect it, and serve with it as the storage.
+#   sdk_package_test.sh SOURCE_DIR BUILD_DIR FRAMEHOUSE_BINARY
+set -euo pipefail
+source_dir="$1"; build_dir="$2"; framehouse="$3"
+work="$(mktemp -d)"
+trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build_dir/CMakeCache.txt")"
+
+cmake --install "$build_dir" --prefix "$work/prefix" --component Unspecified > "$work/install.log"
+test -f "$work/prefix/include/framehouse/sdk/plugin.hpp"
+test -f "$work/prefix/lib/cmake/FramehouseSDK/FramehouseSDKConfig.cmake"
+
+cp -r "$source_dir/sdk/examples/memory_storage" "$work/plugin-src"
+cmake -S "$work/plugin-src" -B "$work/plugin-build" -G Ninja \
+  -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE="$build_type" > "$work/configure.log"
+cmake --build "$work/plugin-build" > "$work/build.log"
+plugin="$work/plugin-build/memory_storage.so"
+test -f "$plugin"
+
+# Hidden visibility: the only dynamic symbols the plugin defines are the SDK's three.
+exported="$(nm -D --defined-only "$plugin" | awk '{print $3}' | grep -v '^_' | sort | tr '\n' ' ')"
+[ "$exported" = "framehouse_plugin_build framehouse_plugin_create framehouse_plugin_manifest " ] || {
+  echo "unexpected exported symbols: $exported" >&2; exit 1; }
+
+"$framehouse" plugin inspect "$plugin" | tee "$work/inspect.txt"
+grep -q "verdict:       compatible" "$work/inspect.txt"
+grep -q "max_objects" "$work/inspect.txt"
+
+cat > "$work/framehouse.toml" <<TOML
+[server]
+listen = "127.0.0.1:0"
+data_dir = "$work/var"
+[database]
+url = "sqlite:$work/var/framehouse.db"
+[plugins]
+directory = "$build_dir/plugins"
+[plugins.memory_storage]
+path = "$plugin"
+max_objects = 10
+[plugins.email_outbox]
+[storage]
+plugin = "memory_storage"
+TOML
+"$framehouse" serve --config "$work/framehouse.toml" > "$work/out" 2> "$work/err" &
+server=$!
+for _ in $(seq 1 200); do grep -q listening "$work/out" && break; sleep 0.05; done
+url="$(sed -n 's/^framehouse listening on //p' "$work/out")"
+[ -n "$url" ] || { cat "$work/err" >&2; exit 1; }
+ready="$(curl -sS "$url/readyz")"
+echo "$ready"
+grep -q '"memory_storage":"started"' <<<"$ready"
+kill -TERM "$server"; wait "$server"
+grep -q 'memory storage ready' "$work/err"
+echo "out-of-tree plugin built, inspected and served"

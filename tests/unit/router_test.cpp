@@ -1,0 +1,99 @@
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "http/problem.hpp"
+#include "http/router.hpp"
+
+namespace framehouse::http {
+namespace {
+
+Request make(std::string method, std::string path, std::string request_id = "") {
+  Request request;
+  request.method = std::move(method);
+  request.path = std::move(path);
+  if (!request_id.empty()) request.headers.emplace_back("x-request-id", request_id);
+  return request;
+}
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router.set_metrics(&metrics);
+    router.add("GET", "/v1/videos/{id}", [](Request& r) { return Response::text(200, r.path_params.at("id")); });
+    router.add("DELETE", "/v1/videos/{id}", [](Request&) { return Response::text(204, ""); });
+    router.add("GET", "/v1/videos/{id}/content", [](Request& r) {
+      return Response::text(200, "content:" + r.path_params.at("id"));
+    });
+    router.add("GET", "/boom", [](Request&) -> Response { throw std::runtime_error("secret@example.org"); });
+  }
+  Router router;
+  observability::Metrics metrics;
+};
+
+TEST_F(RouterTest, MatchesPathParameters) {
+  auto request = make("GET", "/v1/videos/video_123");
+  EXPECT_EQ(router.dispatch(request).body, "video_123");
+  auto nested = make("GET", "/v1/videos/abc/content");
+  EXPECT_EQ(router.dispatch(nested).body, "content:abc");
+}
+
+TEST_F(RouterTest, UnknownPathIsProblem404) {
+  auto request = make("GET", "/v1/nothing");
+  const Response response = router.dispatch(request);
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(response.header("Content-Type"), "application/problem+json");
+  const auto body = boost::json::parse(response.body).as_object();
+  EXPECT_EQ(body.at("type"), "urn:framehouse:problem:not-found");
+  EXPECT_EQ(body.at("status"), 404);
+  EXPECT_EQ(body.at("request_id").as_string(), request.request_id);
+}
+
+TEST_F(RouterTest, EmptyParameterDoesNotMatch) {
+  auto request = make("GET", "/v1/videos/");
+  EXPECT_EQ(router.dispatch(request).status, 404);
+}
+
+TEST_F(RouterTest, WrongMethodIs405WithAllow) {
+  auto request = make("POST", "/v1/videos/x");
+  const Response response = router.dispatch(request);
+  EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(response.header("Allow"), "GET, DELETE");
+}
+
+TEST_F(RouterTest, HeadIsServedByGet) {
+  auto request = make("HEAD", "/v1/videos/x");
+  EXPECT_EQ(router.dispatch(request).status, 200);
+}
+
+TEST_F(RouterTest, HandlerExceptionIs500WithoutDetails) {
+  auto request = make("GET", "/boom");
+  const Response response = router.dispatch(request);
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(response.body.find("secret@example.org"), std::string::npos);
+  EXPECT_EQ(response.body.find("runtime_error"), std::string::npos);
+}
+
+TEST_F(RouterTest, HonoursSafeRequestIdAndReplacesUnsafeOne) {
+  auto request = make("GET", "/v1/videos/x", "client-id.42");
+  EXPECT_EQ(router.dispatch(request).header("X-Request-Id"), "client-id.42");
+  auto unsafe = make("GET", "/v1/videos/x", "evil\r\ninjected");
+  const auto id = std::string(*router.dispatch(unsafe).header("X-Request-Id"));
+  EXPECT_EQ(id.size(), 24u);
+  EXPECT_EQ(id.find("evil"), std::string::npos);
+}
+
+TEST_F(RouterTest, CountsRequestsByRoutePattern) {
+  auto a = make("GET", "/v1/videos/one");
+  auto b = make("GET", "/v1/videos/two");
+  router.dispatch(a);
+  router.dispatch(b);
+  const std::string text = metrics.render();
+  EXPECT_NE(text.find("framehouse_http_requests_total{method=\"GET\",route=\"/v1/videos/{id}\",status=\"200\"} 2"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("/v1/videos/one"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace framehouse::http
