@@ -1,6 +1,8 @@
 #include "http/router.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <random>
 
 #include <sodium.h>
 
@@ -37,17 +39,30 @@ std::string request_id_for(const Request& request) {
   if (auto incoming = request.header("x-request-id"); incoming && safe_request_id(*incoming)) {
     return std::string(*incoming);
   }
-  unsigned char bytes[12];
-  randombytes_buf(bytes, sizeof bytes);
-  char hex[sizeof bytes * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  // Request ids need to be unique, not secret: a per-thread generator seeded once from the
+  // system's randomness spares a getrandom() call per request.
+  thread_local std::mt19937_64 generator = [] {
+    std::uint64_t seed = 0;
+    randombytes_buf(&seed, sizeof seed);
+    return std::mt19937_64(seed);
+  }();
+  const std::uint64_t high = generator();
+  const std::uint32_t low = static_cast<std::uint32_t>(generator());
+  char hex[25];
+  std::snprintf(hex, sizeof hex, "%016llx%08x", static_cast<unsigned long long>(high), low);
   return hex;
 }
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
   Route route{std::move(method), pattern, {}, std::move(handler)};
   for (auto segment : split_path(pattern)) route.segments.emplace_back(segment);
+  if (metrics_ != nullptr) route.stats = &metrics_->route(route.method, route.pattern);
   routes_.push_back(std::move(route));
+}
+
+void Router::set_metrics(observability::Metrics* metrics) {
+  metrics_ = metrics;
+  for (auto& route : routes_) route.stats = metrics_ ? &metrics_->route(route.method, route.pattern) : nullptr;
 }
 
 std::vector<std::pair<std::string, std::string>> Router::routes() const {
@@ -116,7 +131,11 @@ Response Router::dispatch(Request& request) const {
   response.set_header("X-Request-Id", request.request_id);
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (metrics_ != nullptr) metrics_->record_request(request.method, route_label, response.status, seconds);
+  if (chosen != nullptr && chosen->stats != nullptr && chosen->method == request.method) {
+    chosen->stats->record(response.status, seconds);
+  } else if (metrics_ != nullptr) {
+    metrics_->record_request(request.method, route_label, response.status, seconds);
+  }
   if (observability::Log::enabled(observability::LogLevel::info)) {
     observability::Log::info("http", "request",
                              {{"request_id", request.request_id}, {"method", request.method},

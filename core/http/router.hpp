@@ -21,7 +21,7 @@ class Router {
   // Runs the request through its route. Never throws.
   Response dispatch(Request& request) const;
 
-  void set_metrics(observability::Metrics* metrics) { metrics_ = metrics; }
+  void set_metrics(observability::Metrics* metrics);
   std::vector<std::pair<std::string, std::string>> routes() const;  // (method, pattern)
 
  private:
@@ -30,6 +30,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    observability::Metrics::RouteStats* stats = nullptr;
   };
   static bool match(const Route& route, const std::vector<std::string_view>& segments,
                     std::map<std::string, std::string>& params);

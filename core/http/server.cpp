@@ -150,6 +150,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void on_header(beast::error_code ec) {
     idle_ = false;
     if (ec) return on_read_error(ec);
+    if (parser_->is_done()) return handle();  // no body: spare a second read operation
     beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {

@@ -44,11 +44,17 @@ void Metrics::Histogram::observe(double value) {
   sum += value;
 }
 
-void Metrics::record_request(std::string_view method, std::string_view route, int status,
-                             double seconds) {
+void Metrics::RouteStats::record(int status, double seconds) {
   std::lock_guard lock(mutex_);
-  ++requests_[{std::string(method), std::string(route), status}];
-  request_latency_[{std::string(method), std::string(route)}].observe(seconds);
+  ++statuses_[status];
+  latency_.observe(seconds);
+}
+
+Metrics::RouteStats& Metrics::route(std::string_view method, std::string_view route) {
+  std::lock_guard lock(mutex_);
+  auto& stats = routes_[{std::string(method), std::string(route)}];
+  if (!stats) stats = std::make_unique<RouteStats>();
+  return *stats;
 }
 
 void Metrics::record_plugin_call(std::string_view plugin, std::string_view method,
@@ -70,19 +76,19 @@ std::string Metrics::render() const {
   std::string out;
   out += "# HELP framehouse_http_requests_total HTTP requests by method, route and status.\n";
   out += "# TYPE framehouse_http_requests_total counter\n";
-  for (const auto& [key, count] : requests_) {
-    const auto& [method, route, status] = key;
-    out += fmt::format("framehouse_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
-                       escape_label(method), escape_label(route), status, count);
+  std::string latency;
+  for (const auto& [key, stats] : routes_) {
+    const auto& [method, route] = key;
+    const std::string labels = fmt::format("method=\"{}\",route=\"{}\"", escape_label(method), escape_label(route));
+    std::lock_guard route_lock(stats->mutex_);
+    for (const auto& [status, count] : stats->statuses_) {
+      out += fmt::format("framehouse_http_requests_total{{{},status=\"{}\"}} {}\n", labels, status, count);
+    }
+    render_histogram(latency, "framehouse_http_request_duration_seconds", labels, stats->latency_, kLatencyBuckets);
   }
   out += "# HELP framehouse_http_request_duration_seconds HTTP request latency.\n";
   out += "# TYPE framehouse_http_request_duration_seconds histogram\n";
-  for (const auto& [key, histogram] : request_latency_) {
-    const auto& [method, route] = key;
-    render_histogram(out, "framehouse_http_request_duration_seconds",
-                     fmt::format("method=\"{}\",route=\"{}\"", escape_label(method), escape_label(route)),
-                     histogram, kLatencyBuckets);
-  }
+  out += latency;
   out += "# HELP framehouse_plugin_calls_total Calls into plugins by plugin and method.\n";
   out += "# TYPE framehouse_plugin_calls_total counter\n";
   for (const auto& [key, count] : plugin_calls_) {

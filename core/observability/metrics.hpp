@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -18,8 +19,31 @@ class Metrics {
   static constexpr std::array<double, 12> kLatencyBuckets = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
 
-  void record_request(std::string_view method, std::string_view route, int status,
-                      double seconds);
+  struct Histogram {
+    std::array<std::uint64_t, kLatencyBuckets.size()> buckets{};
+    std::uint64_t count = 0;
+    double sum = 0;
+    void observe(double value);
+  };
+
+  // The counters of one (method, route pattern): looked up once, then updated under a lock
+  // of its own, so that requests on different routes never wait for each other.
+  class RouteStats {
+   public:
+    void record(int status, double seconds);
+
+   private:
+    friend class Metrics;
+    mutable std::mutex mutex_;
+    std::map<int, std::uint64_t> statuses_;
+    Histogram latency_;
+  };
+
+  // Stable for the life of the Metrics object.
+  RouteStats& route(std::string_view method, std::string_view route);
+  void record_request(std::string_view method, std::string_view route, int status, double seconds) {
+    this->route(method, route).record(status, seconds);
+  }
   void record_plugin_call(std::string_view plugin, std::string_view method, bool succeeded,
                           double seconds);
   void record_plugin_load_failure(std::string_view plugin);
@@ -28,19 +52,10 @@ class Metrics {
   std::string render() const;
 
  private:
-  struct Histogram {
-    std::array<std::uint64_t, kLatencyBuckets.size()> buckets{};
-    std::uint64_t count = 0;
-    double sum = 0;
-    void observe(double value);
-  };
-  using RequestKey = std::tuple<std::string, std::string, int>;
-  using RouteKey = std::tuple<std::string, std::string>;
   using PluginMethodKey = std::tuple<std::string, std::string>;
 
   mutable std::mutex mutex_;
-  std::map<RequestKey, std::uint64_t> requests_;
-  std::map<RouteKey, Histogram> request_latency_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<RouteStats>> routes_;
   std::map<PluginMethodKey, std::uint64_t> plugin_calls_;
   std::map<PluginMethodKey, std::uint64_t> plugin_failures_;
   std::map<PluginMethodKey, Histogram> plugin_latency_;
