@@ -173,7 +173,6 @@ LoadResult load_configuration(const std::filesystem::path& file) {
       }
     }
   }
-  config.public_url = *settings.string("server.public_url");
   config.data_dir = *settings.string("server.data_dir");
   observability::parse_log_level(*settings.string("log.level"), config.log_level);
   config.log_format = *settings.string("log.format") == "json" ? observability::LogFormat::json

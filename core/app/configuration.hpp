@@ -25,7 +25,6 @@ struct PluginToLoad {
 struct AppConfig {
   std::filesystem::path file;
   http::ServerOptions server;
-  std::string public_url;
   std::filesystem::path data_dir;
   observability::LogLevel log_level = observability::LogLevel::info;
   observability::LogFormat log_format = observability::LogFormat::text;

@@ -48,7 +48,6 @@ TableSpec make_core_schema() {
   server.fields = {
       string_field("listen", "127.0.0.1:8080", "address:port to listen on ([v6]:port for IPv6)"),
       integer_field("threads", 2, 1, 256, "I/O threads"),
-      string_field("public_url", "", "URL users reach the server at; default: derived from listen"),
       string_field("data_dir", "var", "directory for the server's and plugins' files"),
       integer_field("max_header_bytes", 16 * 1024, 1024, 1024 * 1024, "largest request header"),
       integer_field("max_body_bytes", 10 * 1024 * 1024, 1024, std::int64_t{4} << 30, "largest request body"),
