@@ -20,7 +20,7 @@ build_packages=(
   libtomlplusplus-dev libsodium-dev libssl-dev libfmt-dev
   libgtest-dev libgmock-dev
 )
-test_packages=(postgresql curl wrk)
+test_packages=(postgresql curl openssl wrk)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
