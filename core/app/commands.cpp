@@ -104,7 +104,13 @@ int serve(const std::filesystem::path& config_file) {
     std::cerr << *error << "\n";
     return 1;
   }
-  record_plugin_history(*database, host);
+  try {
+    record_plugin_history(*database, host);
+  } catch (const std::exception& error) {
+    Log::error("db", "cannot record the loaded plugins", {{"error", error.what()}});
+    host.stop_all();
+    return 1;
+  }
 
   http::Router router;
   router.set_metrics(&metrics);

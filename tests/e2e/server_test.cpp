@@ -136,6 +136,27 @@ TEST_F(ServerTest, SigtermDrainsAndStopsPluginsInReverseOrder) {
   EXPECT_LT(email_stopped, storage_stopped);  // started storage_fs first, so it stops last
 }
 
+TEST(ServerStartup, ServesOnPostgreSql) {
+  if (std::getenv("FRAMEHOUSE_TEST_POSTGRES_URL") == nullptr) {
+    if (const char* required = std::getenv("FRAMEHOUSE_REQUIRE_POSTGRES"); required && std::string(required) == "1") {
+      FAIL() << "FRAMEHOUSE_TEST_POSTGRES_URL is not set but PostgreSQL is required";
+    }
+    GTEST_SKIP() << "no PostgreSQL server (run through tests/run-all.sh)";
+  }
+  testing::TempDir dir;
+  // The URL comes from the environment, as a production secret would.
+  std::string config = base_config(dir.path());
+  const auto url_line = config.find("url = ");
+  config.replace(url_line, config.find('\n', url_line) - url_line, "url = \"env:FRAMEHOUSE_TEST_POSTGRES_URL\"");
+  RunningServer postgres(config);
+  ASSERT_NE(postgres.port, 0) << postgres.process->stderr_text();
+  auto ready = http_request(postgres.port, "GET", "/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_NE(postgres.process->stderr_text().find("\"backend\":\"postgresql\""), std::string::npos);
+  postgres.process->signal(SIGTERM);
+  EXPECT_EQ(postgres.process->wait(std::chrono::seconds(10)), 0);
+}
+
 TEST(ServerStartup, RefusesAnIncompatiblePluginWithThePreciseMessage) {
   testing::TempDir dir;
   testing::write_file(dir.path() / "framehouse.toml",
