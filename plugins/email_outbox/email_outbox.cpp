@@ -28,7 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-using framehouse::sdk::ByteSource;
 using framehouse::sdk::EmailMessage;
 using framehouse::sdk::ErasureReport;
 using framehouse::sdk::ExportSink;
@@ -126,21 +125,6 @@ std::string read_file(const fs::path& path) {
   return contents.str();
 }
 
-class StringSource final : public ByteSource {
- public:
-  explicit StringSource(std::string data) : data_(std::move(data)) {}
-  Result<std::size_t> read(std::span<std::byte> buffer) override {
-    const std::size_t n = std::min(buffer.size(), data_.size() - offset_);
-    std::memcpy(buffer.data(), data_.data() + offset_, n);
-    offset_ += n;
-    return n;
-  }
-
- private:
-  std::string data_;
-  std::size_t offset_ = 0;
-};
-
 class Outbox final : public framehouse::sdk::Plugin,
                      public framehouse::sdk::EmailProvider,
                      public framehouse::sdk::PrivacyParticipant {
@@ -158,9 +142,7 @@ class Outbox final : public framehouse::sdk::Plugin,
   }
 
   void* find_interface(std::string_view name) override {
-    if (name == EmailProvider::kInterfaceName) return static_cast<EmailProvider*>(this);
-    if (name == PrivacyParticipant::kInterfaceName) return static_cast<PrivacyParticipant*>(this);
-    return nullptr;
+    return framehouse::sdk::provide_interfaces<EmailProvider, PrivacyParticipant>(this, name);
   }
 
   // --- email ---
@@ -211,7 +193,7 @@ class Outbox final : public framehouse::sdk::Plugin,
     Outcome failure;
     for_each_message_of(subject, [&](const std::string& id, const json::object& index) {
       if (failure = sink.record("messages", json::serialize(index)); !failure) return false;
-      StringSource source(read_file(directory_ / (id + ".eml")));
+      framehouse::sdk::BufferSource source(read_file(directory_ / (id + ".eml")));
       failure = sink.file("messages/" + id + ".eml", "message/rfc822", source);
       return static_cast<bool>(failure);
     });

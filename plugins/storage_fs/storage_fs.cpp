@@ -127,9 +127,7 @@ class FileStorage final : public framehouse::sdk::Plugin,
   }
 
   void* find_interface(std::string_view name) override {
-    if (name == StorageBackend::kInterfaceName) return static_cast<StorageBackend*>(this);
-    if (name == PrivacyParticipant::kInterfaceName) return static_cast<PrivacyParticipant*>(this);
-    return nullptr;
+    return framehouse::sdk::provide_interfaces<StorageBackend, PrivacyParticipant>(this, name);
   }
 
   // --- storage ---
@@ -144,7 +142,9 @@ class FileStorage final : public framehouse::sdk::Plugin,
     const std::string temp = temp_name();
     Fd file(::openat(owner.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!file.valid()) return errno_failure("create temporary file");
-    Outcome outcome = copy_into(data, file.get());
+    Outcome outcome = framehouse::sdk::drain(data, [&](std::span<const std::byte> chunk) {
+      return write_all(file.get(), chunk.data(), chunk.size());
+    });
     if (outcome && fsync_ && ::fsync(file.get()) != 0) outcome = errno_failure("fsync");
     file.reset();
     if (outcome && ::renameat(owner.get(), temp.c_str(), owner.get(), key.id.c_str()) != 0) {
@@ -303,16 +303,6 @@ class FileStorage final : public framehouse::sdk::Plugin,
       if (!fn(owner.get(), entry->d_name, info)) break;
     }
     return {};
-  }
-
-  Outcome copy_into(ByteSource& data, int fd) const {
-    std::array<std::byte, kChunk> buffer;
-    for (;;) {
-      auto got = data.read(buffer);
-      if (!got) return got.outcome();
-      if (got.value() == 0) return {};
-      if (auto written = write_all(fd, buffer.data(), got.value()); !written) return written;
-    }
   }
 
   static std::string temp_name() {

@@ -17,7 +17,7 @@ namespace {
 using testing::fixture_plugin;
 using testing::load_plugin;
 
-using testing::StringSource;
+using sdk::BufferSource;
 
 class PluginHostTest : public ::testing::Test {
  protected:
@@ -98,7 +98,7 @@ TEST_F(PluginHostTest, ThrowInCallBecomesFailedOutcome) {
   ASSERT_FALSE(host.start_all());
   auto plugin = host.find("throws_in_call");
   const sdk::Outcome outcome = host.call<sdk::StorageBackend>(plugin, "put", [](sdk::StorageBackend& storage) {
-    StringSource data("bytes");
+    BufferSource data("bytes");
     return storage.put({"user1", "object1"}, data);
   });
   EXPECT_EQ(outcome.status(), sdk::Status::internal);

@@ -16,7 +16,7 @@ using sdk::ObjectKey;
 using sdk::PrivacyParticipant;
 using sdk::StorageBackend;
 using testing::StringSink;
-using testing::StringSource;
+using sdk::BufferSource;
 
 class StorageFsTest : public ::testing::Test {
  protected:
@@ -31,7 +31,7 @@ class StorageFsTest : public ::testing::Test {
   }
   std::filesystem::path root() const { return dir.path() / "objects"; }
   sdk::Outcome put(const ObjectKey& key, const std::string& data) {
-    StringSource source(data);
+    BufferSource source(data);
     return storage->put(key, source);
   }
   std::string get(const ObjectKey& key, sdk::ByteRange range = {}) {
@@ -97,7 +97,7 @@ TEST_F(StorageFsTest, SymlinksAreNeverFollowed) {
 
 TEST_F(StorageFsTest, FailedPutLeavesNoTrace) {
   ASSERT_TRUE(put({"alice", "doc"}, "old"));
-  StringSource failing("partial new contents", sdk::Outcome::failure(sdk::Status::unavailable, "client went away"));
+  testing::FailingSource failing("partial new contents", sdk::Outcome::failure(sdk::Status::unavailable, "client went away"));
   const auto outcome = storage->put({"alice", "doc"}, failing);
   EXPECT_EQ(outcome.status(), sdk::Status::unavailable);
   EXPECT_EQ(get({"alice", "doc"}), "old");

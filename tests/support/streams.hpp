@@ -12,22 +12,19 @@
 
 namespace framehouse::testing {
 
-class StringSource final : public sdk::ByteSource {
+// Yields `data`, then fails with `failure` instead of ending (a client that went away).
+class FailingSource final : public sdk::ByteSource {
  public:
-  explicit StringSource(std::string data, sdk::Outcome fail_after_data = {})
-      : data_(std::move(data)), fail_after_data_(std::move(fail_after_data)) {}
+  FailingSource(std::string data, sdk::Outcome failure) : data_(std::move(data)), failure_(std::move(failure)) {}
   sdk::Result<std::size_t> read(std::span<std::byte> buffer) override {
-    if (offset_ == data_.size() && !fail_after_data_.ok()) return fail_after_data_;
-    const std::size_t n = std::min(buffer.size(), data_.size() - offset_);
-    std::memcpy(buffer.data(), data_.data() + offset_, n);
-    offset_ += n;
-    return n;
+    auto got = data_.read(buffer);
+    if (got.ok() && got.value() == 0) return failure_;
+    return got;
   }
 
  private:
-  std::string data_;
-  std::size_t offset_ = 0;
-  sdk::Outcome fail_after_data_;
+  sdk::BufferSource data_;
+  sdk::Outcome failure_;
 };
 
 class StringSink final : public sdk::ByteSink {
@@ -47,13 +44,11 @@ class RecordingExportSink final : public sdk::ExportSink {
   }
   sdk::Outcome file(std::string_view name, std::string_view, sdk::ByteSource& data) override {
     std::string contents;
-    std::byte buffer[1024];
-    for (;;) {
-      auto got = data.read(buffer);
-      if (!got) return got.outcome();
-      if (got.value() == 0) break;
-      contents.append(reinterpret_cast<const char*>(buffer), got.value());
-    }
+    auto copied = sdk::drain(data, [&](std::span<const std::byte> chunk) {
+      contents.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+      return sdk::Outcome{};
+    });
+    if (!copied) return copied;
     files[std::string(name)] = contents;
     return {};
   }

@@ -104,6 +104,20 @@ Interface* interface_of(Plugin& plugin) {
   return static_cast<Interface*>(plugin.find_interface(Interface::kInterfaceName));
 }
 
+// The usual find_interface() of a plugin class that derives from its interfaces:
+//   void* find_interface(std::string_view name) override {
+//     return provide_interfaces<StorageBackend, PrivacyParticipant>(this, name);
+//   }
+template <class... Interfaces, class Self>
+void* provide_interfaces(Self* self, std::string_view name) {
+  void* found = nullptr;
+  ((found = found != nullptr          ? found
+            : name == Interfaces::kInterfaceName ? static_cast<void*>(static_cast<Interfaces*>(self))
+                                                 : nullptr),
+   ...);
+  return found;
+}
+
 }  // namespace framehouse::sdk
 
 // Places the manifest (a JSON string literal) and this build's signature in the plugin file.

@@ -5,8 +5,12 @@
 // duration of the call it was passed to.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "framehouse/sdk/outcome.hpp"
 
@@ -25,6 +29,37 @@ class ByteSink {
  public:
   virtual ~ByteSink() = default;
   virtual Outcome write(std::span<const std::byte> data) = 0;
+};
+
+// Reads `source` to its end, handing each chunk to `consume(std::span<const std::byte>)`,
+// which returns an Outcome; stops at the first failure on either side.
+template <class Consume>
+Outcome drain(ByteSource& source, Consume&& consume, std::size_t chunk_size = 64 * 1024) {
+  std::vector<std::byte> buffer(chunk_size);
+  for (;;) {
+    auto got = source.read(buffer);
+    if (!got) return got.outcome();
+    if (got.value() == 0) return {};
+    if (Outcome consumed = consume(std::span<const std::byte>(buffer.data(), got.value())); !consumed) {
+      return consumed;
+    }
+  }
+}
+
+// A source over bytes held in memory (small things: a message, a record).
+class BufferSource final : public ByteSource {
+ public:
+  explicit BufferSource(std::string data) : data_(std::move(data)) {}
+  Result<std::size_t> read(std::span<std::byte> buffer) override {
+    const std::size_t n = std::min(buffer.size(), data_.size() - offset_);
+    std::memcpy(buffer.data(), data_.data() + offset_, n);
+    offset_ += n;
+    return n;
+  }
+
+ private:
+  std::string data_;
+  std::size_t offset_ = 0;
 };
 
 }  // namespace framehouse::sdk
