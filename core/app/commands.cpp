@@ -7,8 +7,11 @@
 #include <soci/soci.h>
 #include <sodium.h>
 
+#include "accounts/routes.hpp"
 #include "app/configuration.hpp"
 #include "app/operations.hpp"
+#include "app/periodic_task.hpp"
+#include "mail/mailer.hpp"
 #include "http/server.hpp"
 #include "plugins/compatibility.hpp"
 
@@ -114,8 +117,6 @@ int serve(const std::filesystem::path& config_file) {
 
   http::Router router;
   router.set_metrics(&metrics);
-  add_operations_routes(router, *database, host, metrics);
-
   http::Server server(config.server, router);
   try {
     server.listen();
@@ -124,6 +125,17 @@ int serve(const std::filesystem::path& config_file) {
     host.stop_all();
     return 1;
   }
+
+  config.accounts.public_url = config.public_url.empty() ? server.url() : config.public_url;
+  mail::Mailer mailer(host, host.find(config.email_plugin), config.email_from);
+  accounts::Accounts accounts(*database, mailer, config.accounts);
+  add_operations_routes(router, *database, host, metrics);
+  accounts::add_account_routes(router, accounts);
+  PeriodicTask retention("retention", std::chrono::hours(1), [&accounts] {
+    const auto removed = accounts.purge_expired();
+    if (removed > 0) Log::info("maintenance", "expired records deleted", {{"count", std::to_string(removed)}});
+  });
+
   const double startup_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   Log::info("app", "started", {{"url", server.url()}, {"startup_ms", fmt::format("{:.1f}", startup_ms)}});
@@ -133,6 +145,34 @@ int serve(const std::filesystem::path& config_file) {
   host.stop_all();
   Log::info("app", "stopped");
   return 0;
+}
+
+int create_user(const std::filesystem::path& config_file, const std::string& name, const std::string& email,
+                bool admin, std::istream& password_input) {
+  auto loaded = load_or_report(config_file);
+  if (!loaded) return 2;
+  Log::configure(observability::LogLevel::warn, loaded->log_format);
+  if (sodium_init() < 0) return 1;
+  std::string password;
+  std::getline(password_input, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  try {
+    db::Database database(loaded->database);
+    database.migrate(db::server_migrations());
+    observability::Metrics metrics;
+    plugins::PluginHost no_plugins(metrics, loaded->data_dir);
+    mail::Mailer no_mail(no_plugins, nullptr, loaded->email_from);
+    accounts::Accounts accounts(database, no_mail, loaded->accounts);
+    const std::string id = accounts.create_user(name, email, password, admin ? "admin" : "user");
+    std::cout << fmt::format("created {} {}\n", admin ? "admin" : "user", id);
+    return 0;
+  } catch (const std::invalid_argument& error) {
+    std::cerr << "framehouse: " << error.what() << "\n";
+    return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "framehouse: " << error.what() << "\n";
+    return 1;
+  }
 }
 
 int check_config(const std::filesystem::path& config_file) {

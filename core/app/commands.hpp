@@ -3,11 +3,16 @@
 #pragma once
 
 #include <filesystem>
+#include <istream>
+#include <string>
 
 namespace framehouse::app {
 
 int serve(const std::filesystem::path& config_file);
 int check_config(const std::filesystem::path& config_file);
 int inspect_plugin(const std::filesystem::path& plugin_file);
+// A verified account, created by an operator; the password is the first line of the input.
+int create_user(const std::filesystem::path& config_file, const std::string& name, const std::string& email,
+                bool admin, std::istream& password_input);
 
 }  // namespace framehouse::app

@@ -173,6 +173,8 @@ LoadResult load_configuration(const std::filesystem::path& file) {
       }
     }
   }
+  config.public_url = *settings.string("server.public_url");
+  while (!config.public_url.empty() && config.public_url.back() == '/') config.public_url.pop_back();
   config.data_dir = *settings.string("server.data_dir");
   observability::parse_log_level(*settings.string("log.level"), config.log_level);
   config.log_format = *settings.string("log.format") == "json" ? observability::LogFormat::json
@@ -182,6 +184,21 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   config.database.busy_timeout = std::chrono::milliseconds(*settings.integer("database.busy_timeout_ms"));
   config.storage_plugin = *settings.string("storage.plugin");
   config.email_plugin = *settings.string("email.plugin");
+  config.email_from = *settings.string("email.from");
+  auto& accounts = config.accounts;
+  const auto number = [&settings](const char* key) { return *settings.integer(key); };
+  accounts.minimum_age = static_cast<int>(number("accounts.minimum_age"));
+  accounts.password_min_length = static_cast<std::size_t>(number("accounts.password_min_length"));
+  accounts.password_cost.ops_limit = static_cast<std::uint64_t>(number("accounts.password_ops_limit"));
+  accounts.password_cost.mem_limit = static_cast<std::size_t>(number("accounts.password_mem_limit_kib")) * 1024;
+  accounts.session_ttl_seconds = number("accounts.session_ttl_hours") * 3600;
+  accounts.verification_ttl_seconds = number("accounts.verification_ttl_hours") * 3600;
+  accounts.reset_ttl_seconds = number("accounts.reset_ttl_minutes") * 60;
+  accounts.max_failures_per_account = static_cast<int>(number("accounts.max_failed_sign_ins_per_account"));
+  accounts.max_failures_per_address = static_cast<int>(number("accounts.max_failed_sign_ins_per_address"));
+  accounts.failure_window_seconds = number("accounts.failed_sign_in_window_minutes") * 60;
+  accounts.training_use_default = *settings.boolean("accounts.training_use_default");
+  accounts.usage_retention_seconds = number("accounts.usage_retention_days") * 24 * 3600;
 
   load_plugins(root, settings, config, validator);
   check_role(root, config, "storage.plugin", config.storage_plugin, "storage", validator);

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "accounts/accounts.hpp"
 #include "config/schema.hpp"
 #include "db/database.hpp"
 #include "http/server.hpp"
@@ -25,6 +26,7 @@ struct PluginToLoad {
 struct AppConfig {
   std::filesystem::path file;
   http::ServerOptions server;
+  std::string public_url;  // empty: the URL the server listens at
   std::filesystem::path data_dir;
   observability::LogLevel log_level = observability::LogLevel::info;
   observability::LogFormat log_format = observability::LogFormat::text;
@@ -32,6 +34,8 @@ struct AppConfig {
   std::vector<PluginToLoad> plugins;  // enabled ones, in declaration order
   std::string storage_plugin;
   std::string email_plugin;
+  std::string email_from;
+  accounts::AccountsConfig accounts;
 };
 
 using LoadResult = std::variant<AppConfig, std::vector<config::ConfigError>>;

@@ -15,6 +15,9 @@ commands:
   serve --config FILE        run the server (FILE defaults to $FRAMEHOUSE_CONFIG)
   check-config FILE          validate a configuration file and its plugins' sections, start nothing
   plugin inspect FILE        print a plugin's manifest and whether this server can load it
+  admin create-user --config FILE --email EMAIL --name NAME [--admin]
+                             create a verified account (the first admin); the password is read
+                             from the first line of standard input
   --help                     show this text
   --version                  print the version
 
@@ -60,6 +63,30 @@ int main(int argc, char** argv) {
   if (args[0] == "plugin") {
     if (args.size() != 3 || args[1] != "inspect") return usage_error("use: plugin inspect FILE");
     return framehouse::app::inspect_plugin(args[2]);
+  }
+  if (args[0] == "admin") {
+    if (args.size() < 2 || args[1] != "create-user") return usage_error("use: admin create-user ...");
+    std::string config, email, name;
+    if (const char* from_env = std::getenv("FRAMEHOUSE_CONFIG")) config = from_env;
+    bool admin = false;
+    for (std::size_t i = 2; i < args.size(); ++i) {
+      const bool has_value = i + 1 < args.size();
+      if (args[i] == "--admin") {
+        admin = true;
+      } else if (args[i] == "--config" && has_value) {
+        config = args[++i];
+      } else if (args[i] == "--email" && has_value) {
+        email = args[++i];
+      } else if (args[i] == "--name" && has_value) {
+        name = args[++i];
+      } else {
+        return usage_error("unknown option for admin create-user: " + args[i]);
+      }
+    }
+    if (config.empty() || email.empty() || name.empty()) {
+      return usage_error("admin create-user needs --config, --email and --name");
+    }
+    return framehouse::app::create_user(config, name, email, admin, std::cin);
   }
   return usage_error("unknown command: " + args[0]);
 }

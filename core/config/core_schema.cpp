@@ -48,6 +48,7 @@ TableSpec make_core_schema() {
   server.fields = {
       string_field("listen", "127.0.0.1:8080", "address:port to listen on ([v6]:port for IPv6)"),
       integer_field("threads", 2, 1, 256, "I/O threads"),
+      string_field("public_url", "", "URL users reach the server at, for links in emails; default: the listen address"),
       string_field("data_dir", "var", "directory for the server's and plugins' files"),
       integer_field("max_header_bytes", 16 * 1024, 1024, 1024 * 1024, "largest request header"),
       integer_field("max_body_bytes", 10 * 1024 * 1024, 1024, std::int64_t{4} << 30, "largest request body"),
@@ -77,16 +78,36 @@ TableSpec make_core_schema() {
   };
   plugins.any_table = &plugin_table;
 
+  TableSpec accounts;
+  accounts.fields = {
+      integer_field("minimum_age", 13, 13, 21, "users younger than this on the day of sign-up are refused"),
+      integer_field("password_min_length", 10, 8, 128, "shortest password accepted, in characters"),
+      integer_field("password_ops_limit", 2, 1, 20, "argon2id passes (time cost)"),
+      integer_field("password_mem_limit_kib", 65536, 8, 4 * 1024 * 1024, "argon2id memory cost, KiB"),
+      integer_field("session_ttl_hours", 720, 1, 24 * 366, "sessions expire after this long"),
+      integer_field("verification_ttl_hours", 48, 1, 24 * 30, "email verification links expire after this long"),
+      integer_field("reset_ttl_minutes", 60, 5, 24 * 60, "password reset links expire after this long"),
+      integer_field("max_failed_sign_ins_per_account", 5, 1, 1000, "failed sign-ins per account per window"),
+      integer_field("max_failed_sign_ins_per_address", 20, 1, 100000, "failed sign-ins per client address per window"),
+      integer_field("failed_sign_in_window_minutes", 15, 1, 24 * 60, "the throttling window"),
+      boolean_field("training_use_default", false, "whether new users' content may improve models until they opt out"),
+      integer_field("usage_retention_days", 396, 1, 3650, "usage events older than this are deleted"),
+  };
+
   TableSpec storage;
   storage.fields = {string_field("plugin", "storage_fs", "the storage plugin for users' files")};
   TableSpec email;
-  email.fields = {string_field("plugin", "email_outbox", "the email plugin for outgoing mail")};
+  email.fields = {
+      string_field("plugin", "email_outbox", "the email plugin for outgoing mail"),
+      string_field("from", "Framehouse <noreply@localhost>", "the From header of every message"),
+  };
 
   TableSpec root;
   root.tables["server"] = std::move(server);
   root.tables["log"] = std::move(log);
   root.tables["database"] = std::move(database);
   root.tables["plugins"] = std::move(plugins);
+  root.tables["accounts"] = std::move(accounts);
   root.tables["storage"] = std::move(storage);
   root.tables["email"] = std::move(email);
   return root;

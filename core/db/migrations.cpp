@@ -26,6 +26,76 @@ const std::vector<Migration>& server_migrations() {
              " PRIMARY KEY (name, version))",
          };
        }},
+      {2, "accounts",
+       [](const Dialect& d) -> std::vector<std::string> {
+         // Everything here is about a person and is reached by the accounts privacy
+         // participant (accounts/privacy_participant.cpp) through user_id. The date of birth
+         // is never stored: only when the age check passed.
+         return {
+             "CREATE TABLE users ("
+             " id TEXT PRIMARY KEY,"
+             " email TEXT NOT NULL UNIQUE,"
+             " name TEXT NOT NULL,"
+             " password_hash TEXT NOT NULL,"
+             " role TEXT NOT NULL,"
+             " email_verified_at BIGINT,"
+             " age_check_passed_at BIGINT NOT NULL,"
+             " created_at BIGINT NOT NULL,"
+             " updated_at BIGINT NOT NULL)",
+             // Single-use tokens sent by email: verification, password reset, email change.
+             "CREATE TABLE email_tokens ("
+             " token_hash TEXT PRIMARY KEY,"
+             " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " purpose TEXT NOT NULL,"
+             " new_email TEXT,"
+             " created_at BIGINT NOT NULL,"
+             " expires_at BIGINT NOT NULL)",
+             "CREATE INDEX email_tokens_user ON email_tokens (user_id)",
+             // Sessions and API keys: only the hash of the bearer token is kept.
+             "CREATE TABLE credentials ("
+             " id TEXT PRIMARY KEY,"
+             " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " kind TEXT NOT NULL,"
+             " token_hash TEXT NOT NULL UNIQUE,"
+             " label TEXT NOT NULL,"
+             " created_at BIGINT NOT NULL,"
+             " last_used_at BIGINT NOT NULL,"
+             " expires_at BIGINT)",
+             "CREATE INDEX credentials_user ON credentials (user_id, kind)",
+             "CREATE TABLE preferences ("
+             " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " category TEXT NOT NULL,"
+             " enabled INTEGER NOT NULL,"
+             " updated_at BIGINT NOT NULL,"
+             " PRIMARY KEY (user_id, category))",
+             "CREATE TABLE preference_history ("
+             " id " + d.auto_id_column() + ","
+             " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " category TEXT NOT NULL,"
+             " enabled INTEGER NOT NULL,"
+             " source TEXT NOT NULL,"
+             " changed_at BIGINT NOT NULL)",
+             "CREATE INDEX preference_history_user ON preference_history (user_id)",
+             // How the app is used: typed events, never free text.
+             "CREATE TABLE usage_events ("
+             " id " + d.auto_id_column() + ","
+             " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " event_type TEXT NOT NULL,"
+             " occurred_at BIGINT NOT NULL)",
+             "CREATE INDEX usage_events_user ON usage_events (user_id)",
+             "CREATE INDEX usage_events_time ON usage_events (occurred_at)",
+             // Failed sign-ins, by account ("user:<id>") or by keyed hash of the client address
+             // ("addr:<hash>"): the address itself is never stored.
+             "CREATE TABLE sign_in_failures ("
+             " throttle_key TEXT PRIMARY KEY,"
+             " failures INTEGER NOT NULL,"
+             " window_started_at BIGINT NOT NULL)",
+             // Secrets the server generates for itself (keys for hashing addresses and the like).
+             "CREATE TABLE server_secrets ("
+             " name TEXT PRIMARY KEY,"
+             " secret TEXT NOT NULL)",
+         };
+       }},
   };
   return migrations;
 }

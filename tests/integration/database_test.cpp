@@ -1,6 +1,4 @@
-// The database layer against both backends: SQLite in a temp file, and the real PostgreSQL
-// server that tests/run-all.sh starts (FRAMEHOUSE_TEST_POSTGRES_URL). Without that server the
-// PostgreSQL cases are skipped, unless FRAMEHOUSE_REQUIRE_POSTGRES=1 (CI) makes them fail.
+// The database layer against both backends (see support/databases.hpp).
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,7 +8,7 @@
 #include <soci/soci.h>
 
 #include "db/database.hpp"
-#include "support/process.hpp"
+#include "support/databases.hpp"
 
 namespace framehouse::db {
 namespace {
@@ -28,39 +26,11 @@ std::vector<std::string> broken(const Dialect&) {
 class DatabaseTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    if (GetParam() == Backend::sqlite) {
-      options_.url = "sqlite:" + (dir_.path() / "test.db").string();
-      return;
-    }
-    const char* url = std::getenv("FRAMEHOUSE_TEST_POSTGRES_URL");
-    if (url == nullptr) {
-      const char* required = std::getenv("FRAMEHOUSE_REQUIRE_POSTGRES");
-      if (required != nullptr && std::string(required) == "1") {
-        FAIL() << "FRAMEHOUSE_TEST_POSTGRES_URL is not set but PostgreSQL is required";
-      }
-      GTEST_SKIP() << "no PostgreSQL server (run through tests/run-all.sh)";
-    }
-    // Each test gets its own schema, so tests run in parallel against one server.
-    schema_ = "test_" + std::to_string(::getpid()) + "_" + std::to_string(std::rand());
-    base_url_ = url;
-    {
-      Database admin(DatabaseOptions{base_url_, 1});
-      soci::session session(admin.pool());
-      session << "CREATE SCHEMA " + schema_;
-    }
-    options_.url = base_url_ + "?options=-csearch_path%3D" + schema_;
+    FRAMEHOUSE_SETUP_DATABASE(database_);
+    options_ = database_->options();
   }
 
-  void TearDown() override {
-    if (schema_.empty()) return;
-    Database admin(DatabaseOptions{base_url_, 1});
-    soci::session session(admin.pool());
-    session << "DROP SCHEMA " + schema_ + " CASCADE";
-  }
-
-  std::string base_url_;
-  std::string schema_;
-  testing::TempDir dir_;
+  std::unique_ptr<testing::TestDatabase> database_;
   DatabaseOptions options_;
 };
 
@@ -130,7 +100,7 @@ TEST_P(DatabaseTest, ConcurrentMigrationsApplyEachStepOnce) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::Values(Backend::sqlite, Backend::postgresql),
-                         [](const auto& info) { return info.param == Backend::sqlite ? "sqlite" : "postgresql"; });
+                         testing::backend_name);
 
 TEST(DatabaseUrl, RedactsPasswords) {
   EXPECT_EQ(redact_url("postgresql://app:s3cret@db:5432/fh"), "postgresql://app:***@db:5432/fh");

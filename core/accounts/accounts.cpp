@@ -1,0 +1,587 @@
+#include "accounts/accounts.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <soci/soci.h>
+
+#include "accounts/validation.hpp"
+#include "observability/log.hpp"
+
+namespace framehouse::accounts {
+namespace {
+
+using observability::Log;
+
+constexpr std::int64_t kLastUsedResolution = 60;  // seconds: avoid a write per request
+constexpr const char* kSession = "session";
+constexpr const char* kApiKey = "api_key";
+
+std::string hours(std::int64_t seconds) {
+  return std::to_string(std::max<std::int64_t>(1, seconds / 3600));
+}
+
+}  // namespace
+
+std::int64_t system_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+const std::vector<std::string>& preference_categories() {
+  static const std::vector<std::string> categories = {"account", "product_updates", "marketing", "training_use"};
+  return categories;
+}
+
+Accounts::Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig config, Clock clock)
+    : database_(database), mailer_(mailer), config_(std::move(config)), now_(std::move(clock)) {
+  dummy_password_hash_ = crypto::hash_password(crypto::random_id("", 16), config_.password_cost);
+  soci::session sql(database_.pool());
+  std::string secret;
+  soci::indicator indicator = soci::i_null;
+  sql << "SELECT secret FROM server_secrets WHERE name = 'address_key'", soci::into(secret, indicator);
+  if (!sql.got_data()) {
+    secret = crypto::random_id("", 32);
+    // Another process may have won the race: keep whichever was stored first.
+    sql << "INSERT INTO server_secrets (name, secret) VALUES ('address_key', :s) ON CONFLICT (name) DO NOTHING",
+        soci::use(secret);
+    sql << "SELECT secret FROM server_secrets WHERE name = 'address_key'", soci::into(secret);
+  }
+  address_key_secret_ = secret;
+}
+
+std::string Accounts::link(const std::string& path, const std::string& token) const {
+  return config_.public_url + path + "?token=" + token;
+}
+
+void Accounts::mail(const std::string& to, const std::string& user_id, const std::string& subject,
+                    const std::string& body) {
+  const auto sent = mailer_.send({to, subject, body, "account", user_id});
+  if (!sent) Log::warn("accounts", "account mail not sent", {{"subject", subject}, {"reason", sent.message()}});
+}
+
+std::string Accounts::issue_email_token(soci::session& sql, const std::string& user_id, const std::string& purpose,
+                                        const std::optional<std::string>& new_email, std::int64_t ttl) {
+  const std::string token = crypto::random_token("fhe_");
+  const std::string hash = crypto::token_hash(token);
+  const long long now = now_();
+  const long long expires = now + ttl;
+  // One live token per purpose: a new one replaces the old.
+  sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose = :p", soci::use(user_id), soci::use(purpose);
+  soci::indicator email_indicator = new_email ? soci::i_ok : soci::i_null;
+  const std::string email_value = new_email.value_or("");
+  sql << "INSERT INTO email_tokens (token_hash, user_id, purpose, new_email, created_at, expires_at)"
+         " VALUES (:h, :u, :p, :e, :c, :x)",
+      soci::use(hash), soci::use(user_id), soci::use(purpose), soci::use(email_value, email_indicator),
+      soci::use(now), soci::use(expires);
+  return token;
+}
+
+FieldErrors Accounts::check_sign_up(const SignUpRequest& request) const {
+  FieldErrors errors;
+  if (!age_on(request.date_of_birth, utc_date(now_()))) {
+    errors.push_back({"date_of_birth", "must be a date in the past, as YYYY-MM-DD"});
+  }
+  const auto email = normalise_email(request.email);
+  if (!email) errors.push_back({"email", "is not a valid email address"});
+  if (auto problem = name_problem(request.name)) errors.push_back({"name", *problem});
+  if (auto problem = password_problem(request.password, config_.password_min_length, email.value_or(""), request.name)) {
+    errors.push_back({"password", *problem});
+  }
+  return errors;
+}
+
+SignUpStatus Accounts::sign_up(const SignUpRequest& request, FieldErrors& errors) {
+  errors = check_sign_up(request);
+  if (!errors.empty()) return SignUpStatus::invalid;
+  // The age gate keeps nothing: no row, no mail, no log line.
+  if (*age_on(request.date_of_birth, utc_date(now_())) < config_.minimum_age) return SignUpStatus::underage;
+  const auto email = normalise_email(request.email);
+
+  // Hashed whether or not the address is taken, so both answers cost the same time.
+  const std::string password_hash = crypto::hash_password(request.password, config_.password_cost);
+  soci::session sql(database_.pool());
+  std::string existing_id;
+  sql << "SELECT id FROM users WHERE email = :e", soci::use(*email), soci::into(existing_id);
+  if (sql.got_data()) {
+    mail(*email, existing_id, "Someone tried to sign up with your address",
+         "Someone, perhaps you, tried to create a Framehouse account with this email address.\n"
+         "You already have an account. To sign in with a new password, reset it here:\n\n" +
+             config_.public_url + "/v1/password-reset\n\n"
+             "If this was not you, you can ignore this message; your account is unchanged.\n");
+    return SignUpStatus::accepted;
+  }
+
+  const std::string id = crypto::random_id("usr_", 16);
+  const long long now = now_();
+  const std::string role = "user";
+  std::string token;
+  {
+    soci::transaction transaction(sql);
+    sql << "INSERT INTO users (id, email, name, password_hash, role, email_verified_at, age_check_passed_at,"
+           " created_at, updated_at) VALUES (:id, :e, :n, :p, :r, NULL, :a, :c, :u)",
+        soci::use(id), soci::use(*email), soci::use(request.name), soci::use(password_hash), soci::use(role),
+        soci::use(now), soci::use(now), soci::use(now);
+    for (const auto& category : preference_categories()) {
+      const bool enabled = category == "account" || (category == "training_use" && config_.training_use_default);
+      write_preference(sql, id, category, enabled, "sign_up");
+    }
+    token = issue_email_token(sql, id, "verify_email", std::nullopt, config_.verification_ttl_seconds);
+    transaction.commit();
+  }
+  mail(*email, id, "Confirm your email address",
+       "Welcome to Framehouse.\n\nConfirm your email address by opening this link:\n\n" +
+           link("/v1/accounts/verify-email", token) + "\n\nThe link works once and expires in " +
+           hours(config_.verification_ttl_seconds) +
+           " hours. If you did not sign up, ignore this message.\n");
+  return SignUpStatus::accepted;
+}
+
+bool Accounts::confirm_email(const std::string& token) {
+  const std::string hash = crypto::token_hash(token);
+  soci::session sql(database_.pool());
+  soci::transaction transaction(sql);
+  std::string user_id, purpose, new_email;
+  soci::indicator email_indicator = soci::i_null;
+  long long expires_at = 0;
+  sql << "SELECT user_id, purpose, new_email, expires_at FROM email_tokens WHERE token_hash = :h"
+         " AND purpose IN ('verify_email', 'change_email')",
+      soci::use(hash), soci::into(user_id), soci::into(purpose), soci::into(new_email, email_indicator),
+      soci::into(expires_at);
+  if (!sql.got_data() || expires_at <= now_()) return false;
+  sql << "DELETE FROM email_tokens WHERE token_hash = :h", soci::use(hash);
+  const long long now = now_();
+  if (purpose == "change_email") {
+    int taken = 0;
+    sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(new_email), soci::into(taken);
+    if (taken > 0) {
+      transaction.commit();  // the token is spent either way
+      return false;
+    }
+    sql << "UPDATE users SET email = :e, email_verified_at = :t, updated_at = :t2 WHERE id = :id",
+        soci::use(new_email), soci::use(now), soci::use(now), soci::use(user_id);
+  } else {
+    sql << "UPDATE users SET email_verified_at = :t, updated_at = :t2 WHERE id = :id", soci::use(now), soci::use(now),
+        soci::use(user_id);
+  }
+  transaction.commit();
+  record_event(user_id, "email_verified");
+  return true;
+}
+
+std::string Accounts::address_key(const std::string& client_address) {
+  return "addr:" + crypto::keyed_hash(address_key_secret_, client_address);
+}
+
+std::int64_t Accounts::throttled_for(soci::session& sql, const std::string& key, int limit) {
+  int failures = 0;
+  long long started = 0;
+  sql << "SELECT failures, window_started_at FROM sign_in_failures WHERE throttle_key = :k", soci::use(key),
+      soci::into(failures), soci::into(started);
+  if (!sql.got_data()) return 0;
+  const std::int64_t window_end = started + config_.failure_window_seconds;
+  if (window_end <= now_() || failures < limit) return 0;
+  return window_end - now_();
+}
+
+void Accounts::count_failure(soci::session& sql, const std::string& key) {
+  const long long now = now_();
+  const long long window_start_limit = now - config_.failure_window_seconds;
+  sql << "INSERT INTO sign_in_failures (throttle_key, failures, window_started_at) VALUES (:k, 1, :n)"
+         " ON CONFLICT (throttle_key) DO UPDATE SET"
+         " failures = CASE WHEN sign_in_failures.window_started_at <= :limit THEN 1 ELSE sign_in_failures.failures + 1 END,"
+         " window_started_at = CASE WHEN sign_in_failures.window_started_at <= :limit2 THEN :n2"
+         " ELSE sign_in_failures.window_started_at END",
+      soci::use(key), soci::use(now), soci::use(window_start_limit), soci::use(window_start_limit), soci::use(now);
+}
+
+SignInResult Accounts::sign_in(const std::string& email_input, const std::string& password, const std::string& client,
+                               const std::string& client_address) {
+  SignInResult result;
+  const std::string email = normalise_email(email_input).value_or(email_input);
+  soci::session sql(database_.pool());
+  std::string user_id, stored_hash, role;
+  sql << "SELECT id, password_hash, role FROM users WHERE email = :e", soci::use(email), soci::into(user_id),
+      soci::into(stored_hash), soci::into(role);
+  const bool known = sql.got_data();
+  // Unknown addresses are throttled too, under a key that does not reveal the address.
+  const std::string account_key =
+      known ? "user:" + user_id : "email:" + crypto::keyed_hash(address_key_secret_, email);
+  const std::string client_key = address_key(client_address);
+  const std::int64_t wait = std::max(throttled_for(sql, account_key, config_.max_failures_per_account),
+                                     throttled_for(sql, client_key, config_.max_failures_per_address));
+  if (wait > 0) {
+    result.status = SignInResult::Status::throttled;
+    result.retry_after_seconds = wait;
+    return result;
+  }
+  // Always one argon2id verification, so that timing does not tell known addresses apart.
+  const bool verified = crypto::verify_password(known ? stored_hash : dummy_password_hash_, password) && known;
+  if (!verified) {
+    count_failure(sql, account_key);
+    count_failure(sql, client_key);
+    return result;
+  }
+  sql << "DELETE FROM sign_in_failures WHERE throttle_key = :k", soci::use(account_key);
+
+  const std::string token = crypto::random_token("fhs_");
+  const std::string hash = crypto::token_hash(token);
+  Credential session{crypto::random_id("ses_", 16), kSession, client.substr(0, 200), now_(), now_(),
+                     now_() + config_.session_ttl_seconds};
+  const std::string kind = kSession;
+  const long long created = session.created_at;
+  const long long expires = *session.expires_at;
+  sql << "INSERT INTO credentials (id, user_id, kind, token_hash, label, created_at, last_used_at, expires_at)"
+         " VALUES (:id, :u, :k, :h, :l, :c, :lu, :x)",
+      soci::use(session.id), soci::use(user_id), soci::use(kind), soci::use(hash), soci::use(session.label),
+      soci::use(created), soci::use(created), soci::use(expires);
+  record_event(user_id, "signed_in");
+  result.status = SignInResult::Status::signed_in;
+  result.token = token;
+  result.session = session;
+  return result;
+}
+
+std::optional<AuthContext> Accounts::authenticate(const std::string& bearer_token) {
+  if (bearer_token.rfind("fhs_", 0) != 0 && bearer_token.rfind("fhk_", 0) != 0) return std::nullopt;
+  const std::string hash = crypto::token_hash(bearer_token);
+  soci::session sql(database_.pool());
+  AuthContext context;
+  long long last_used = 0;
+  long long expires_at = 0;
+  soci::indicator expires_indicator = soci::i_null;
+  soci::indicator verified_indicator = soci::i_null;
+  long long verified_at = 0;
+  sql << "SELECT c.id, c.kind, c.last_used_at, c.expires_at, u.id, u.role, u.email_verified_at"
+         " FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.token_hash = :h",
+      soci::use(hash), soci::into(context.credential_id), soci::into(context.kind), soci::into(last_used),
+      soci::into(expires_at, expires_indicator), soci::into(context.user_id), soci::into(context.role),
+      soci::into(verified_at, verified_indicator);
+  if (!sql.got_data()) return std::nullopt;
+  const long long now = now_();
+  if (expires_indicator == soci::i_ok && expires_at <= now) return std::nullopt;
+  context.email_verified = verified_indicator == soci::i_ok;
+  if (now - last_used >= kLastUsedResolution) {
+    sql << "UPDATE credentials SET last_used_at = :n WHERE id = :id", soci::use(now), soci::use(context.credential_id);
+  }
+  return context;
+}
+
+std::vector<Credential> Accounts::credentials(const std::string& user_id, const std::string& kind) {
+  soci::session sql(database_.pool());
+  std::vector<Credential> out;
+  Credential row;
+  long long created = 0, last_used = 0, expires = 0;
+  soci::indicator expires_indicator = soci::i_null;
+  const long long now = now_();
+  soci::statement statement =
+      (sql.prepare << "SELECT id, kind, label, created_at, last_used_at, expires_at FROM credentials"
+                      " WHERE user_id = :u AND kind = :k AND (expires_at IS NULL OR expires_at > :n)"
+                      " ORDER BY created_at, id",
+       soci::use(user_id), soci::use(kind), soci::use(now), soci::into(row.id), soci::into(row.kind),
+       soci::into(row.label), soci::into(created), soci::into(last_used), soci::into(expires, expires_indicator));
+  statement.execute();
+  while (statement.fetch()) {
+    row.created_at = created;
+    row.last_used_at = last_used;
+    row.expires_at = expires_indicator == soci::i_ok ? std::optional<std::int64_t>(expires) : std::nullopt;
+    out.push_back(row);
+  }
+  return out;
+}
+
+bool Accounts::revoke(const std::string& user_id, const std::string& credential_id, const std::string& kind) {
+  soci::session sql(database_.pool());
+  soci::statement statement =
+      (sql.prepare << "DELETE FROM credentials WHERE id = :id AND user_id = :u AND kind = :k", soci::use(credential_id),
+       soci::use(user_id), soci::use(kind));
+  statement.execute(true);
+  return statement.get_affected_rows() > 0;
+}
+
+int Accounts::revoke_sessions(const std::string& user_id, const std::string& keep) {
+  soci::session sql(database_.pool());
+  const std::string kind = kSession;
+  soci::statement statement =
+      (sql.prepare << "DELETE FROM credentials WHERE user_id = :u AND kind = :k AND id <> :keep", soci::use(user_id),
+       soci::use(kind), soci::use(keep));
+  statement.execute(true);
+  return static_cast<int>(statement.get_affected_rows());
+}
+
+NewApiKey Accounts::create_api_key(const std::string& user_id, const std::string& label) {
+  NewApiKey created;
+  created.key = crypto::random_token("fhk_");
+  const std::string hash = crypto::token_hash(created.key);
+  created.credential = Credential{crypto::random_id("key_", 16), kApiKey, label, now_(), now_(), std::nullopt};
+  const long long now = created.credential.created_at;
+  const std::string kind = kApiKey;
+  soci::session sql(database_.pool());
+  sql << "INSERT INTO credentials (id, user_id, kind, token_hash, label, created_at, last_used_at, expires_at)"
+         " VALUES (:id, :u, :k, :h, :l, :c, :lu, NULL)",
+      soci::use(created.credential.id), soci::use(user_id), soci::use(kind), soci::use(hash),
+      soci::use(created.credential.label), soci::use(now), soci::use(now);
+  record_event(user_id, "api_key_created");
+  return created;
+}
+
+void Accounts::request_password_reset(const std::string& email_input) {
+  const auto email = normalise_email(email_input);
+  if (!email) return;
+  soci::session sql(database_.pool());
+  std::string user_id;
+  sql << "SELECT id FROM users WHERE email = :e", soci::use(*email), soci::into(user_id);
+  if (!sql.got_data()) return;
+  const std::string token = issue_email_token(sql, user_id, "reset_password", std::nullopt, config_.reset_ttl_seconds);
+  mail(*email, user_id, "Reset your password",
+       "Someone, perhaps you, asked to reset the password of your Framehouse account.\n\n"
+       "Choose a new password here:\n\n" + link("/v1/password-reset/confirm", token) +
+           "\n\nThe link works once and expires in " + hours(config_.reset_ttl_seconds) +
+           " hour(s). If you did not ask, ignore this message: your password is unchanged.\n");
+}
+
+FieldErrors Accounts::reset_password(const std::string& token, const std::string& new_password) {
+  const std::string hash = crypto::token_hash(token);
+  soci::session sql(database_.pool());
+  std::string user_id;
+  long long expires_at = 0;
+  sql << "SELECT user_id, expires_at FROM email_tokens WHERE token_hash = :h AND purpose = 'reset_password'",
+      soci::use(hash), soci::into(user_id), soci::into(expires_at);
+  if (!sql.got_data() || expires_at <= now_()) return {{"token", "is unknown, used or expired"}};
+  std::string email, name;
+  sql << "SELECT email, name FROM users WHERE id = :id", soci::use(user_id), soci::into(email), soci::into(name);
+  if (auto problem = password_problem(new_password, config_.password_min_length, email, name)) {
+    return {{"password", *problem}};
+  }
+  const std::string password_hash = crypto::hash_password(new_password, config_.password_cost);
+  const long long now = now_();
+  const std::string session_kind = kSession;
+  {
+    soci::transaction transaction(sql);
+    sql << "UPDATE users SET password_hash = :p, updated_at = :t WHERE id = :id", soci::use(password_hash),
+        soci::use(now), soci::use(user_id);
+    sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose = 'reset_password'", soci::use(user_id);
+    // Whoever had the old password is signed out everywhere.
+    sql << "DELETE FROM credentials WHERE user_id = :u AND kind = :k", soci::use(user_id), soci::use(session_kind);
+    transaction.commit();
+  }
+  record_event(user_id, "password_reset");
+  mail(email, user_id, "Your password was changed",
+       "The password of your Framehouse account was just reset, and every session was signed out.\n"
+       "If this was not you, reset it again at once and contact your administrator.\n");
+  return {};
+}
+
+FieldErrors Accounts::change_password(const AuthContext& who, const std::string& current,
+                                      const std::string& replacement) {
+  soci::session sql(database_.pool());
+  std::string stored_hash, email, name;
+  sql << "SELECT password_hash, email, name FROM users WHERE id = :id", soci::use(who.user_id),
+      soci::into(stored_hash), soci::into(email), soci::into(name);
+  if (!sql.got_data() || !crypto::verify_password(stored_hash, current)) {
+    return {{"current_password", "is not correct"}};
+  }
+  if (auto problem = password_problem(replacement, config_.password_min_length, email, name)) {
+    return {{"new_password", *problem}};
+  }
+  const std::string password_hash = crypto::hash_password(replacement, config_.password_cost);
+  const long long now = now_();
+  sql << "UPDATE users SET password_hash = :p, updated_at = :t WHERE id = :id", soci::use(password_hash),
+      soci::use(now), soci::use(who.user_id);
+  revoke_sessions(who.user_id, who.kind == kSession ? who.credential_id : std::string());
+  record_event(who.user_id, "password_changed");
+  mail(email, who.user_id, "Your password was changed",
+       "The password of your Framehouse account was just changed, and your other sessions were signed out.\n"
+       "If this was not you, reset your password at once and contact your administrator.\n");
+  return {};
+}
+
+std::optional<User> Accounts::find(const std::string& user_id) {
+  soci::session sql(database_.pool());
+  User user;
+  long long created = 0, verified_at = 0;
+  soci::indicator verified_indicator = soci::i_null;
+  sql << "SELECT id, email, name, role, email_verified_at, created_at FROM users WHERE id = :id", soci::use(user_id),
+      soci::into(user.id), soci::into(user.email), soci::into(user.name), soci::into(user.role),
+      soci::into(verified_at, verified_indicator), soci::into(created);
+  if (!sql.got_data()) return std::nullopt;
+  user.email_verified = verified_indicator == soci::i_ok;
+  user.created_at = created;
+  std::string pending;
+  long long pending_expires = 0;
+  sql << "SELECT new_email, expires_at FROM email_tokens WHERE user_id = :u AND purpose = 'change_email'",
+      soci::use(user_id), soci::into(pending), soci::into(pending_expires);
+  if (sql.got_data() && pending_expires > now_()) user.pending_email = pending;
+  return user;
+}
+
+FieldErrors Accounts::update_profile(const AuthContext& who, const std::optional<std::string>& name,
+                                     const std::optional<std::string>& email_input) {
+  FieldErrors errors;
+  std::optional<std::string> email;
+  if (name) {
+    if (auto problem = name_problem(*name)) errors.push_back({"name", *problem});
+  }
+  if (email_input) {
+    email = normalise_email(*email_input);
+    if (!email) errors.push_back({"email", "is not a valid email address"});
+  }
+  if (!errors.empty()) return errors;
+  const auto user = find(who.user_id);
+  if (!user) return {{"user", "does not exist"}};
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  if (name && *name != user->name) {
+    sql << "UPDATE users SET name = :n, updated_at = :t WHERE id = :id", soci::use(*name), soci::use(now),
+        soci::use(who.user_id);
+    record_event(who.user_id, "profile_updated");
+  }
+  if (email && *email != user->email) {
+    int taken = 0;
+    sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(*email), soci::into(taken);
+    if (taken > 0) {
+      // Told to the address's owner, not to the caller.
+      mail(*email, "", "Someone tried to use your address",
+           "Someone tried to move a Framehouse account to this email address, which already has an account.\n"
+           "Nothing was changed. If this was you, sign in to your existing account instead.\n");
+      return {};
+    }
+    const std::string token = issue_email_token(sql, who.user_id, "change_email", *email, config_.verification_ttl_seconds);
+    mail(*email, who.user_id, "Confirm your new email address",
+         "Confirm that this is the new email address of your Framehouse account:\n\n" +
+             link("/v1/accounts/verify-email", token) + "\n\nUntil you do, your account keeps its old address.\n");
+    mail(user->email, who.user_id, "Your email address is being changed",
+         "Someone signed in to your Framehouse account asked to change its email address.\n"
+         "The change takes effect only once the new address is confirmed. If this was not you,\n"
+         "change your password at once.\n");
+  }
+  return {};
+}
+
+void Accounts::write_preference(soci::session& sql, const std::string& user_id, const std::string& category,
+                                bool enabled, const std::string& source) {
+  const int value = enabled ? 1 : 0;
+  const long long now = now_();
+  sql << "INSERT INTO preferences (user_id, category, enabled, updated_at) VALUES (:u, :c, :e, :t)"
+         " ON CONFLICT (user_id, category) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
+      soci::use(user_id), soci::use(category), soci::use(value), soci::use(now);
+  sql << "INSERT INTO preference_history (user_id, category, enabled, source, changed_at) VALUES (:u, :c, :e, :s, :t)",
+      soci::use(user_id), soci::use(category), soci::use(value), soci::use(source), soci::use(now);
+}
+
+std::map<std::string, bool> Accounts::preferences(const std::string& user_id) {
+  std::map<std::string, bool> out;
+  for (const auto& category : preference_categories()) out[category] = category == "account";
+  soci::session sql(database_.pool());
+  std::string category;
+  int enabled = 0;
+  soci::statement statement = (sql.prepare << "SELECT category, enabled FROM preferences WHERE user_id = :u",
+                               soci::use(user_id), soci::into(category), soci::into(enabled));
+  statement.execute();
+  while (statement.fetch()) out[category] = enabled != 0;
+  out["account"] = true;
+  return out;
+}
+
+FieldErrors Accounts::set_preferences(const std::string& user_id, const std::map<std::string, bool>& changes,
+                                      const std::string& source) {
+  FieldErrors errors;
+  for (const auto& [category, enabled] : changes) {
+    const auto& known = preference_categories();
+    if (std::find(known.begin(), known.end(), category) == known.end()) {
+      errors.push_back({category, "is not a preference category"});
+    } else if (category == "account" && !enabled) {
+      errors.push_back({"account", "security and legal notices cannot be turned off"});
+    }
+  }
+  if (!errors.empty()) return errors;
+  const auto current = preferences(user_id);
+  soci::session sql(database_.pool());
+  soci::transaction transaction(sql);
+  bool changed = false;
+  for (const auto& [category, enabled] : changes) {
+    if (category == "account" || current.at(category) == enabled) continue;
+    write_preference(sql, user_id, category, enabled, source);
+    changed = true;
+  }
+  transaction.commit();
+  if (changed) record_event(user_id, "preferences_changed");
+  return {};
+}
+
+std::vector<User> Accounts::list_users(std::size_t limit, const std::string& after_id) {
+  soci::session sql(database_.pool());
+  std::vector<User> out;
+  User row;
+  long long created = 0, verified_at = 0;
+  soci::indicator verified_indicator = soci::i_null;
+  const int max_rows = static_cast<int>(limit);
+  soci::statement statement =
+      (sql.prepare << "SELECT id, email, name, role, email_verified_at, created_at FROM users WHERE id > :after"
+                      " ORDER BY id LIMIT :max_rows",
+       soci::use(after_id), soci::use(max_rows), soci::into(row.id), soci::into(row.email), soci::into(row.name),
+       soci::into(row.role), soci::into(verified_at, verified_indicator), soci::into(created));
+  statement.execute();
+  while (statement.fetch()) {
+    row.email_verified = verified_indicator == soci::i_ok;
+    row.created_at = created;
+    out.push_back(row);
+  }
+  return out;
+}
+
+std::string Accounts::create_user(const std::string& name, const std::string& email_input, const std::string& password,
+                                  const std::string& role) {
+  const auto email = normalise_email(email_input);
+  if (!email) throw std::invalid_argument("email: is not a valid email address");
+  if (auto problem = name_problem(name)) throw std::invalid_argument("name: " + *problem);
+  if (auto problem = password_problem(password, config_.password_min_length, *email, name)) {
+    throw std::invalid_argument("password: " + *problem);
+  }
+  if (role != "user" && role != "admin") throw std::invalid_argument("role: must be user or admin");
+  const std::string hash = crypto::hash_password(password, config_.password_cost);
+  const std::string id = crypto::random_id("usr_", 16);
+  const long long now = now_();
+  soci::session sql(database_.pool());
+  int taken = 0;
+  sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(*email), soci::into(taken);
+  if (taken > 0) throw std::invalid_argument("email: an account with this address exists");
+  soci::transaction transaction(sql);
+  // Created by an operator who vouches for the person: verified, age check attested.
+  sql << "INSERT INTO users (id, email, name, password_hash, role, email_verified_at, age_check_passed_at,"
+         " created_at, updated_at) VALUES (:id, :e, :n, :p, :r, :v, :a, :c, :u)",
+      soci::use(id), soci::use(*email), soci::use(name), soci::use(hash), soci::use(role), soci::use(now),
+      soci::use(now), soci::use(now), soci::use(now);
+  for (const auto& category : preference_categories()) {
+    const bool enabled = category == "account" || (category == "training_use" && config_.training_use_default);
+    write_preference(sql, id, category, enabled, "admin_cli");
+  }
+  transaction.commit();
+  return id;
+}
+
+void Accounts::record_event(const std::string& user_id, const std::string& event_type) {
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  sql << "INSERT INTO usage_events (user_id, event_type, occurred_at) VALUES (:u, :t, :n)", soci::use(user_id),
+      soci::use(event_type), soci::use(now);
+}
+
+std::int64_t Accounts::purge_expired() {
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  const long long usage_cutoff = now - config_.usage_retention_seconds;
+  const long long throttle_cutoff = now - config_.failure_window_seconds;
+  std::int64_t removed = 0;
+  const auto run = [&](const std::string& query, long long bound) {
+    soci::statement statement = (sql.prepare << query, soci::use(bound));
+    statement.execute(true);
+    removed += statement.get_affected_rows();
+  };
+  run("DELETE FROM usage_events WHERE occurred_at < :t", usage_cutoff);
+  run("DELETE FROM email_tokens WHERE expires_at <= :t", now);
+  run("DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at <= :t", now);
+  run("DELETE FROM sign_in_failures WHERE window_started_at <= :t", throttle_cutoff);
+  return removed;
+}
+
+}  // namespace framehouse::accounts

@@ -1,0 +1,165 @@
+// Accounts and identity: sign-up with the age gate, email verification, sign-in with
+// throttling, sessions and API keys (bearer tokens, stored only as hashes), password reset and
+// change, profile, communication and data-use preferences with their history, usage events.
+//
+// Plain C++ over the database and the mailer: no HTTP here (routes.cpp translates).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/crypto.hpp"
+#include "db/database.hpp"
+#include "mail/mailer.hpp"
+
+namespace framehouse::accounts {
+
+struct AccountsConfig {
+  int minimum_age = 13;
+  std::size_t password_min_length = 10;
+  crypto::PasswordCost password_cost;
+  std::int64_t session_ttl_seconds = 30 * 24 * 3600;
+  std::int64_t verification_ttl_seconds = 48 * 3600;
+  std::int64_t reset_ttl_seconds = 3600;
+  int max_failures_per_account = 5;
+  int max_failures_per_address = 20;
+  std::int64_t failure_window_seconds = 15 * 60;
+  bool training_use_default = false;
+  std::int64_t usage_retention_seconds = 396LL * 24 * 3600;  // 13 months
+  std::string public_url;  // for links in emails
+};
+
+// Unix seconds now; replaceable in tests.
+using Clock = std::function<std::int64_t()>;
+std::int64_t system_now();
+
+struct User {
+  std::string id;
+  std::string email;
+  std::string name;
+  std::string role;  // "user" or "admin"
+  bool email_verified = false;
+  std::int64_t created_at = 0;
+  std::optional<std::string> pending_email;  // an email change awaiting verification
+};
+
+struct Credential {
+  std::string id;
+  std::string kind;   // "session" or "api_key"
+  std::string label;  // client (sessions) or name (API keys)
+  std::int64_t created_at = 0;
+  std::int64_t last_used_at = 0;
+  std::optional<std::int64_t> expires_at;
+};
+
+struct AuthContext {
+  std::string user_id;
+  std::string role;
+  std::string credential_id;
+  std::string kind;
+  bool email_verified = false;
+};
+
+struct FieldError {
+  std::string field;
+  std::string message;
+};
+using FieldErrors = std::vector<FieldError>;
+
+struct SignUpRequest {
+  std::string name;
+  std::string email;
+  std::string password;
+  std::string date_of_birth;  // "YYYY-MM-DD"; checked, never stored
+};
+
+enum class SignUpStatus { accepted, underage, invalid };
+
+struct SignInResult {
+  enum class Status { signed_in, bad_credentials, throttled } status = Status::bad_credentials;
+  std::string token;  // the bearer token, shown once
+  Credential session;
+  std::int64_t retry_after_seconds = 0;
+};
+
+struct NewApiKey {
+  Credential credential;
+  std::string key;  // shown once
+};
+
+// The preference categories, in order. "account" is always on.
+const std::vector<std::string>& preference_categories();
+
+class Accounts {
+ public:
+  Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig config, Clock clock = system_now);
+
+  // Every problem with the request's fields, without touching the database.
+  FieldErrors check_sign_up(const SignUpRequest& request) const;
+  // Sign-up never tells an anonymous caller whether the address is registered: an existing
+  // address gets a notice by mail instead of a new account, and the caller the same answer.
+  SignUpStatus sign_up(const SignUpRequest& request, FieldErrors& errors);
+  // Consumes a verification or email-change token. False for an unknown, used or expired one.
+  bool confirm_email(const std::string& token);
+
+  SignInResult sign_in(const std::string& email, const std::string& password, const std::string& client,
+                       const std::string& client_address);
+  std::optional<AuthContext> authenticate(const std::string& bearer_token);
+
+  std::vector<Credential> credentials(const std::string& user_id, const std::string& kind);
+  // False when the credential does not exist or is not this user's.
+  bool revoke(const std::string& user_id, const std::string& credential_id, const std::string& kind);
+  // Revokes the user's sessions except `keep` (empty: all). Returns how many.
+  int revoke_sessions(const std::string& user_id, const std::string& keep);
+  NewApiKey create_api_key(const std::string& user_id, const std::string& label);
+
+  // Always looks the same to the caller; mails a reset link if the address has an account.
+  void request_password_reset(const std::string& email);
+  FieldErrors reset_password(const std::string& token, const std::string& new_password);
+  FieldErrors change_password(const AuthContext& who, const std::string& current, const std::string& replacement);
+
+  std::optional<User> find(const std::string& user_id);
+  // Name changes at once; an email change is mailed for verification to the new address
+  // (the old one is told) and takes effect when confirmed.
+  FieldErrors update_profile(const AuthContext& who, const std::optional<std::string>& name,
+                             const std::optional<std::string>& email);
+
+  std::map<std::string, bool> preferences(const std::string& user_id);
+  FieldErrors set_preferences(const std::string& user_id, const std::map<std::string, bool>& changes,
+                              const std::string& source);
+
+  std::vector<User> list_users(std::size_t limit, const std::string& after_id);
+  // For the command line: a verified account without the sign-up flow. Throws on bad input.
+  std::string create_user(const std::string& name, const std::string& email, const std::string& password,
+                          const std::string& role);
+
+  void record_event(const std::string& user_id, const std::string& event_type);
+  // Deletes usage events past retention, expired tokens and sessions, stale throttles.
+  std::int64_t purge_expired();
+
+ private:
+  std::string issue_email_token(soci::session& sql, const std::string& user_id, const std::string& purpose,
+                                const std::optional<std::string>& new_email, std::int64_t ttl);
+  void mail(const std::string& to, const std::string& user_id, const std::string& subject, const std::string& body);
+  std::string link(const std::string& path, const std::string& token) const;
+  std::string address_key(const std::string& client_address);
+  // Seconds to wait if the key is over its limit, else 0.
+  std::int64_t throttled_for(soci::session& sql, const std::string& key, int limit);
+  void count_failure(soci::session& sql, const std::string& key);
+  void write_preference(soci::session& sql, const std::string& user_id, const std::string& category, bool enabled,
+                        const std::string& source);
+
+  db::Database& database_;
+  mail::Mailer& mailer_;
+  AccountsConfig config_;
+  Clock now_;
+  std::string dummy_password_hash_;  // verified against when the account does not exist
+  std::string address_key_secret_;
+};
+
+}  // namespace framehouse::accounts

@@ -1,0 +1,146 @@
+#include "accounts/privacy_participant.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <soci/soci.h>
+
+#include "accounts/accounts.hpp"
+#include "accounts/validation.hpp"
+
+namespace framehouse::accounts {
+namespace {
+
+namespace json = boost::json;
+
+sdk::Outcome emit(sdk::ExportSink& sink, std::string_view dataset, const json::object& record) {
+  return sink.record(dataset, json::serialize(record));
+}
+
+}  // namespace
+
+sdk::Outcome AccountsParticipant::export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) {
+  soci::session sql(database_.pool());
+  {
+    std::string email, name, role;
+    long long verified_at = 0, age_checked_at = 0, created = 0, updated = 0;
+    soci::indicator verified_indicator = soci::i_null;
+    sql << "SELECT email, name, role, email_verified_at, age_check_passed_at, created_at, updated_at FROM users"
+           " WHERE id = :id",
+        soci::use(subject.user_id), soci::into(email), soci::into(name), soci::into(role),
+        soci::into(verified_at, verified_indicator), soci::into(age_checked_at), soci::into(created), soci::into(updated);
+    if (!sql.got_data()) return {};
+    json::object account{{"id", subject.user_id}, {"email", email}, {"name", name}, {"role", role},
+                         {"email_verified_at", verified_indicator == soci::i_ok ? json::value(verified_at) : nullptr},
+                         {"age_check_passed_at", age_checked_at}, {"created_at", created}, {"updated_at", updated}};
+    if (auto written = emit(sink, "account", account); !written) return written;
+  }
+  {
+    std::string id, kind, label;
+    long long created = 0, last_used = 0, expires = 0;
+    soci::indicator expires_indicator = soci::i_null;
+    soci::statement statement =
+        (sql.prepare << "SELECT id, kind, label, created_at, last_used_at, expires_at FROM credentials WHERE user_id = :u"
+                        " ORDER BY created_at",
+         soci::use(subject.user_id), soci::into(id), soci::into(kind), soci::into(label), soci::into(created),
+         soci::into(last_used), soci::into(expires, expires_indicator));
+    statement.execute();
+    while (statement.fetch()) {
+      json::object record{{"id", id}, {"kind", kind}, {"label", label}, {"created_at", created},
+                          {"last_used_at", last_used},
+                          {"expires_at", expires_indicator == soci::i_ok ? json::value(expires) : nullptr}};
+      if (auto written = emit(sink, "credentials", record); !written) return written;
+    }
+  }
+  {
+    std::string category;
+    int enabled = 0;
+    long long updated = 0;
+    soci::statement statement =
+        (sql.prepare << "SELECT category, enabled, updated_at FROM preferences WHERE user_id = :u ORDER BY category",
+         soci::use(subject.user_id), soci::into(category), soci::into(enabled), soci::into(updated));
+    statement.execute();
+    while (statement.fetch()) {
+      if (auto written = emit(sink, "preferences", {{"category", category}, {"enabled", enabled != 0}, {"updated_at", updated}});
+          !written) {
+        return written;
+      }
+    }
+  }
+  {
+    std::string category, source;
+    int enabled = 0;
+    long long changed = 0;
+    soci::statement statement =
+        (sql.prepare << "SELECT category, enabled, source, changed_at FROM preference_history WHERE user_id = :u"
+                        " ORDER BY id",
+         soci::use(subject.user_id), soci::into(category), soci::into(enabled), soci::into(source), soci::into(changed));
+    statement.execute();
+    while (statement.fetch()) {
+      if (auto written = emit(sink, "preference_history", {{"category", category}, {"enabled", enabled != 0},
+                                                            {"source", source}, {"changed_at", changed}});
+          !written) {
+        return written;
+      }
+    }
+  }
+  {
+    std::string event_type;
+    long long occurred = 0;
+    soci::statement statement =
+        (sql.prepare << "SELECT event_type, occurred_at FROM usage_events WHERE user_id = :u ORDER BY id",
+         soci::use(subject.user_id), soci::into(event_type), soci::into(occurred));
+    statement.execute();
+    while (statement.fetch()) {
+      if (auto written = emit(sink, "usage_events", {{"type", event_type}, {"occurred_at", occurred}}); !written) {
+        return written;
+      }
+    }
+  }
+  return {};
+}
+
+sdk::Result<sdk::ErasureReport> AccountsParticipant::erase_subject(const sdk::Subject& subject) {
+  soci::session sql(database_.pool());
+  sdk::ErasureReport report;
+  soci::transaction transaction(sql);
+  const std::string throttle_key = "user:" + subject.user_id;
+  // Children first, so that the count is right on SQLite and PostgreSQL alike.
+  for (const char* table : {"usage_events", "preference_history", "preferences", "credentials", "email_tokens", "users"}) {
+    const std::string column = std::string(table) == "users" ? "id" : "user_id";
+    soci::statement statement =
+        (sql.prepare << "DELETE FROM " + std::string(table) + " WHERE " + column + " = :u", soci::use(subject.user_id));
+    statement.execute(true);
+    report.records_removed += static_cast<std::uint64_t>(statement.get_affected_rows());
+  }
+  soci::statement throttle = (sql.prepare << "DELETE FROM sign_in_failures WHERE throttle_key = :k", soci::use(throttle_key));
+  throttle.execute(true);
+  report.records_removed += static_cast<std::uint64_t>(throttle.get_affected_rows());
+  transaction.commit();
+  report.detail = std::to_string(report.records_removed) + " account records deleted";
+  return report;
+}
+
+sdk::Outcome AccountsParticipant::rectify(const sdk::Subject&, const sdk::Rectification&) { return {}; }
+
+sdk::Outcome AccountsParticipant::apply_opt_out(const sdk::Subject& subject, std::string_view category) {
+  const auto& categories = preference_categories();
+  if (category == "account" || std::find(categories.begin(), categories.end(), category) == categories.end()) {
+    return {};  // e.g. "sale_sharing": nothing of it is kept here
+  }
+  soci::session sql(database_.pool());
+  const std::string name(category);
+  const long long now = system_now();
+  int exists = 0;
+  sql << "SELECT COUNT(*) FROM users WHERE id = :u", soci::use(subject.user_id), soci::into(exists);
+  if (exists == 0) return {};
+  soci::transaction transaction(sql);
+  sql << "INSERT INTO preferences (user_id, category, enabled, updated_at) VALUES (:u, :c, 0, :t)"
+         " ON CONFLICT (user_id, category) DO UPDATE SET enabled = 0, updated_at = excluded.updated_at",
+      soci::use(subject.user_id), soci::use(name), soci::use(now);
+  sql << "INSERT INTO preference_history (user_id, category, enabled, source, changed_at) VALUES (:u, :c, 0, 'opt_out', :t)",
+      soci::use(subject.user_id), soci::use(name), soci::use(now);
+  transaction.commit();
+  return {};
+}
+
+}  // namespace framehouse::accounts

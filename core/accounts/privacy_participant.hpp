@@ -1,0 +1,28 @@
+// The accounts tables as a privacy participant: the same interface plugins implement, so the
+// privacy module has one code path for the core's stores and every plugin's.
+#pragma once
+
+#include "db/database.hpp"
+#include "framehouse/sdk/privacy.hpp"
+
+namespace framehouse::accounts {
+
+class AccountsParticipant final : public sdk::PrivacyParticipant {
+ public:
+  explicit AccountsParticipant(db::Database& database) : database_(database) {}
+
+  // Datasets: "account", "credentials" (no token hashes), "preferences",
+  // "preference_history", "usage_events".
+  sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
+  // Deletes the user row and everything hanging off it, and the sign-in throttle by account.
+  sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
+  // The accounts tables are the source of name and email: rectification happens there.
+  sdk::Outcome rectify(const sdk::Subject& subject, const sdk::Rectification& change) override;
+  // Records the opt-out as a preference change with source "opt_out".
+  sdk::Outcome apply_opt_out(const sdk::Subject& subject, std::string_view category) override;
+
+ private:
+  db::Database& database_;
+};
+
+}  // namespace framehouse::accounts

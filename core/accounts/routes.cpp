@@ -1,0 +1,386 @@
+#include "accounts/routes.hpp"
+
+#include <functional>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "http/json_input.hpp"
+#include "http/problem.hpp"
+
+namespace framehouse::accounts {
+namespace {
+
+namespace json = boost::json;
+using http::JsonFields;
+using http::Request;
+using http::Response;
+
+std::vector<http::FieldProblem> to_problems(const FieldErrors& errors) {
+  std::vector<http::FieldProblem> out;
+  for (const auto& error : errors) out.push_back({error.field, error.message});
+  return out;
+}
+
+json::value optional_time(const std::optional<std::int64_t>& value) {
+  return value ? json::value(*value) : json::value(nullptr);
+}
+
+json::object user_json(const User& user) {
+  return {{"id", user.id},
+          {"object", "user"},
+          {"email", user.email},
+          {"name", user.name},
+          {"role", user.role},
+          {"email_verified", user.email_verified},
+          {"pending_email", user.pending_email ? json::value(*user.pending_email) : json::value(nullptr)},
+          {"created_at", user.created_at}};
+}
+
+json::object credential_json(const Credential& credential, const std::string& current_id) {
+  json::object object{{"id", credential.id},
+                      {"created_at", credential.created_at},
+                      {"last_used_at", credential.last_used_at},
+                      {"expires_at", optional_time(credential.expires_at)}};
+  if (credential.kind == "session") {
+    object["object"] = "session";
+    object["client"] = credential.label;
+    object["current"] = credential.id == current_id;
+  } else {
+    object["object"] = "api_key";
+    object["name"] = credential.label;
+  }
+  return object;
+}
+
+json::object list_json(json::array data) { return {{"object", "list"}, {"data", std::move(data)}}; }
+
+Response no_content() {
+  Response response;
+  response.status = 204;
+  return response;
+}
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+Response html_page(int status, std::string_view title, const std::string& body) {
+  Response response = Response::text(
+      status,
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width\"><title>" + html_escape(title) + "</title></head><body><main><h1>" +
+          html_escape(title) + "</h1>" + body + "</main></body></html>",
+      "text/html; charset=utf-8");
+  response.set_header("Cache-Control", "no-store");
+  response.set_header("Content-Security-Policy", "default-src 'none'; form-action 'self'");
+  response.set_header("Referrer-Policy", "no-referrer");
+  return response;
+}
+
+// Links in mail lead to these pages; a GET only shows a button, so that mail scanners that
+// fetch links consume nothing.
+Response confirmation_form(std::string_view title, std::string_view action, const std::string& token,
+                           std::string_view extra_fields, std::string_view button) {
+  return html_page(200, title,
+                   "<form method=\"post\" action=\"" + std::string(action) + "\"><input type=\"hidden\" name=\"token\" value=\"" +
+                       html_escape(token) + "\">" + std::string(extra_fields) + "<button type=\"submit\">" +
+                       std::string(button) + "</button></form>");
+}
+
+std::string client_label(const Request& request, const std::optional<std::string>& given) {
+  if (given && !given->empty()) return given->substr(0, 200);
+  return std::string(request.header("user-agent").value_or("unknown client")).substr(0, 200);
+}
+
+using AuthenticatedHandler = std::function<Response(Request&, const AuthContext&)>;
+
+// A handler that runs only for a signed-in caller (401 otherwise).
+http::Handler signed_in(Accounts& accounts, AuthenticatedHandler handler) {
+  return [&accounts, handler = std::move(handler)](Request& request) -> Response {
+    auto who = authenticate_request(accounts, request);
+    if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
+    return handler(request, std::get<AuthContext>(who));
+  };
+}
+
+// A handler that runs only for an admin (401 or 403 otherwise).
+http::Handler admin_only(Accounts& accounts, AuthenticatedHandler handler) {
+  return [&accounts, handler = std::move(handler)](Request& request) -> Response {
+    auto who = authenticate_admin(accounts, request);
+    if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
+    return handler(request, std::get<AuthContext>(who));
+  };
+}
+
+}  // namespace
+
+std::variant<AuthContext, Response> authenticate_request(Accounts& accounts, const Request& request) {
+  const std::string_view header = request.header("authorization").value_or("");
+  constexpr std::string_view kScheme = "Bearer ";
+  std::optional<AuthContext> context;
+  if (header.size() > kScheme.size() && std::equal(kScheme.begin(), kScheme.end(), header.begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+      })) {
+    context = accounts.authenticate(std::string(header.substr(kScheme.size())));
+  }
+  if (!context) {
+    Response response = http::problem(http::problems::kUnauthorized,
+                                      header.empty() ? "send Authorization: Bearer <token>" : "the token is not valid",
+                                      request.request_id);
+    response.set_header("WWW-Authenticate", "Bearer");
+    return response;
+  }
+  return *context;
+}
+
+std::variant<AuthContext, Response> authenticate_admin(Accounts& accounts, const Request& request) {
+  auto result = authenticate_request(accounts, request);
+  if (auto* context = std::get_if<AuthContext>(&result); context && context->role != "admin") {
+    return http::problem(http::problems::kForbidden, "this needs the admin role", request.request_id);
+  }
+  return result;
+}
+
+void add_account_routes(http::Router& router, Accounts& accounts) {
+  router.add("POST", "/v1/accounts", [&accounts](Request& request) -> Response {
+    JsonFields fields(request, {"name", "email", "password", "date_of_birth"});
+    if (fields.rejection()) return *fields.rejection();
+    SignUpRequest sign_up;
+    sign_up.name = fields.string("name", true, 400).value_or("");
+    sign_up.email = fields.string("email", true, 320).value_or("");
+    sign_up.password = fields.string("password", true, 1024).value_or("");
+    sign_up.date_of_birth = fields.string("date_of_birth", true, 10).value_or("");
+    if (!fields.ok()) {
+      // Report the content problems of the fields that were given, too, in one answer.
+      for (const auto& error : accounts.check_sign_up(sign_up)) {
+        if (fields.object().contains(error.field)) fields.add_error(error.field, error.message);
+      }
+      return fields.problem(request);
+    }
+    FieldErrors errors;
+    switch (accounts.sign_up(sign_up, errors)) {
+      case SignUpStatus::invalid: return http::validation_problem(request, to_problems(errors));
+      case SignUpStatus::underage:
+        return http::problem(http::problems::kAgeRequirement, "this service is not available to you", request.request_id);
+      case SignUpStatus::accepted: break;
+    }
+    return Response::json(202, json::object{{"status", "verification_pending"},
+                                            {"message", "If the address can be used, a confirmation link is on its way."}});
+  });
+
+  router.add("GET", "/v1/accounts/verify-email", [](Request& request) -> Response {
+    return confirmation_form("Confirm your email address", "/v1/accounts/verify-email",
+                             request.query_param("token").value_or(""), "", "Confirm");
+  });
+  router.add("POST", "/v1/accounts/verify-email", [&accounts](Request& request) -> Response {
+    JsonFields fields(request, {"token"});
+    if (fields.rejection()) return *fields.rejection();
+    const auto token = fields.string("token", true, 200);
+    if (!fields.ok()) return fields.problem(request);
+    const bool confirmed = accounts.confirm_email(*token);
+    if (fields.from_form()) {
+      return confirmed ? html_page(200, "Email address confirmed", "<p>You can close this page and sign in.</p>")
+                       : html_page(400, "This link cannot be used", "<p>It was used already or has expired.</p>");
+    }
+    if (!confirmed) return http::validation_problem(request, {{"token", "is unknown, used or expired"}});
+    return Response::json(200, json::object{{"status", "verified"}});
+  });
+
+  router.add("POST", "/v1/sessions", [&accounts](Request& request) -> Response {
+    JsonFields fields(request, {"email", "password", "client"});
+    if (fields.rejection()) return *fields.rejection();
+    const auto email = fields.string("email", true, 320);
+    const auto password = fields.string("password", true, 1024);
+    const auto client = fields.string("client", false, 200);
+    if (!fields.ok()) return fields.problem(request);
+    const auto result = accounts.sign_in(*email, *password, client_label(request, client), request.remote_address);
+    if (result.status == SignInResult::Status::throttled) {
+      Response response = http::problem(http::problems::kTooManyRequests, "too many failed sign-ins; try again later",
+                                        request.request_id);
+      response.set_header("Retry-After", std::to_string(result.retry_after_seconds));
+      return response;
+    }
+    if (result.status == SignInResult::Status::bad_credentials) {
+      return http::problem(http::problems::kInvalidCredentials, "", request.request_id);
+    }
+    return Response::json(201, json::object{{"token", result.token},
+                                            {"token_type", "Bearer"},
+                                            {"expires_at", optional_time(result.session.expires_at)},
+                                            {"session", credential_json(result.session, result.session.id)}});
+  });
+
+  router.add("GET", "/v1/sessions", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+    json::array data;
+    for (const auto& session : accounts.credentials(who.user_id, "session")) {
+      data.push_back(credential_json(session, who.credential_id));
+    }
+    return Response::json(200, list_json(std::move(data)));
+  }));
+
+  router.add("DELETE", "/v1/sessions", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+    const int revoked = accounts.revoke_sessions(who.user_id, "");
+    accounts.record_event(who.user_id, "signed_out_everywhere");
+    return Response::json(200, json::object{{"revoked", revoked}});
+  }));
+
+  router.add("DELETE", "/v1/sessions/{id}", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+    std::string id = request.path_params.at("id");
+    if (id == "current") {
+      if (who.kind != "session") {
+        return http::problem(http::problems::kConflict, "an API key is not a session; revoke it under /v1/api-keys",
+                             request.request_id);
+      }
+      id = who.credential_id;
+    }
+    if (!accounts.revoke(who.user_id, id, "session")) return http::problem(http::problems::kNotFound, "", request.request_id);
+    accounts.record_event(who.user_id, "signed_out");
+    return no_content();
+  }));
+
+  router.add("POST", "/v1/api-keys", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+    JsonFields fields(request, {"name"});
+    if (fields.rejection()) return *fields.rejection();
+    const auto name = fields.string("name", true, 100);
+    if (name && name->empty()) fields.add_error("name", "must not be empty");
+    if (!fields.ok()) return fields.problem(request);
+    const auto created = accounts.create_api_key(who.user_id, *name);
+    json::object body = credential_json(created.credential, "");
+    body["key"] = created.key;
+    return Response::json(201, body);
+  }));
+
+  router.add("GET", "/v1/api-keys", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+    json::array data;
+    for (const auto& key : accounts.credentials(who.user_id, "api_key")) data.push_back(credential_json(key, ""));
+    return Response::json(200, list_json(std::move(data)));
+  }));
+
+  router.add("DELETE", "/v1/api-keys/{id}", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+    if (!accounts.revoke(who.user_id, request.path_params.at("id"), "api_key")) {
+      return http::problem(http::problems::kNotFound, "", request.request_id);
+    }
+    return no_content();
+  }));
+
+  router.add("POST", "/v1/password-reset", [&accounts](Request& request) -> Response {
+    JsonFields fields(request, {"email"});
+    if (fields.rejection()) return *fields.rejection();
+    const auto email = fields.string("email", true, 320);
+    if (!fields.ok()) return fields.problem(request);
+    accounts.request_password_reset(*email);
+    return Response::json(202, json::object{{"status", "reset_requested"},
+                                            {"message", "If the address has an account, a reset link is on its way."}});
+  });
+
+  router.add("GET", "/v1/password-reset/confirm", [](Request& request) -> Response {
+    return confirmation_form("Choose a new password", "/v1/password-reset/confirm",
+                             request.query_param("token").value_or(""),
+                             "<label>New password <input type=\"password\" name=\"password\" required "
+                             "autocomplete=\"new-password\"></label>",
+                             "Set password");
+  });
+  router.add("POST", "/v1/password-reset/confirm", [&accounts](Request& request) -> Response {
+    JsonFields fields(request, {"token", "password"});
+    if (fields.rejection()) return *fields.rejection();
+    const auto token = fields.string("token", true, 200);
+    const auto password = fields.string("password", true, 1024);
+    if (!fields.ok()) return fields.problem(request);
+    const auto errors = accounts.reset_password(*token, *password);
+    if (fields.from_form()) {
+      if (errors.empty()) return html_page(200, "Password changed", "<p>You can now sign in with it.</p>");
+      return html_page(400, "The password was not changed",
+                       "<p>" + html_escape(errors.front().field + " " + errors.front().message) + "</p>");
+    }
+    if (!errors.empty()) return http::validation_problem(request, to_problems(errors));
+    return no_content();
+  });
+
+  router.add("GET", "/v1/me", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+    const auto user = accounts.find(who.user_id);
+    if (!user) return http::problem(http::problems::kNotFound, "", request.request_id);
+    return Response::json(200, user_json(*user));
+  }));
+
+  router.add("PATCH", "/v1/me", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+    JsonFields fields(request, {"name", "email"});
+    if (fields.rejection()) return *fields.rejection();
+    const auto name = fields.string("name", false, 400);
+    const auto email = fields.string("email", false, 320);
+    if (!fields.ok()) return fields.problem(request);
+    if (auto errors = accounts.update_profile(who, name, email); !errors.empty()) {
+      return http::validation_problem(request, to_problems(errors));
+    }
+    return Response::json(200, user_json(*accounts.find(who.user_id)));
+  }));
+
+  router.add("POST", "/v1/me/password", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+    JsonFields fields(request, {"current_password", "new_password"});
+    if (fields.rejection()) return *fields.rejection();
+    const auto current = fields.string("current_password", true, 1024);
+    const auto replacement = fields.string("new_password", true, 1024);
+    if (!fields.ok()) return fields.problem(request);
+    if (auto errors = accounts.change_password(who, *current, *replacement); !errors.empty()) {
+      return http::validation_problem(request, to_problems(errors));
+    }
+    return no_content();
+  }));
+
+  const auto preferences_json = [&accounts](const std::string& user_id) {
+    json::object body{{"object", "preferences"}};
+    for (const auto& [category, enabled] : accounts.preferences(user_id)) body[category] = enabled;
+    return body;
+  };
+  router.add("GET", "/v1/me/preferences", signed_in(accounts, [&accounts, preferences_json](Request& request, const AuthContext& who) -> Response {
+    return Response::json(200, preferences_json(who.user_id));
+  }));
+  router.add("PUT", "/v1/me/preferences", signed_in(accounts, [&accounts, preferences_json](Request& request, const AuthContext& who) -> Response {
+    JsonFields fields(request, {"account", "product_updates", "marketing", "training_use"});
+    if (fields.rejection()) return *fields.rejection();
+    std::map<std::string, bool> changes;
+    for (const auto& category : preference_categories()) {
+      if (auto value = fields.boolean(category, false)) changes[category] = *value;
+    }
+    if (!fields.ok()) return fields.problem(request);
+    if (auto errors = accounts.set_preferences(who.user_id, changes, "user"); !errors.empty()) {
+      return http::validation_problem(request, to_problems(errors));
+    }
+    return Response::json(200, preferences_json(who.user_id));
+  }));
+
+  router.add("GET", "/v1/admin/users", admin_only(accounts, [&accounts](Request& request, const AuthContext&) -> Response {
+    std::size_t limit = 50;
+    if (auto text = request.query_param("limit")) {
+      try {
+        limit = std::clamp<std::size_t>(std::stoul(*text), 1, 200);
+      } catch (const std::exception&) {
+        return http::validation_problem(request, {{"limit", "must be a number from 1 to 200"}});
+      }
+    }
+    const auto users = accounts.list_users(limit + 1, request.query_param("after").value_or(""));
+    json::array data;
+    for (std::size_t i = 0; i < std::min(limit, users.size()); ++i) data.push_back(user_json(users[i]));
+    json::object body = list_json(std::move(data));
+    body["has_more"] = users.size() > limit;
+    return Response::json(200, body);
+  }));
+
+  router.add("GET", "/v1/admin/users/{id}", admin_only(accounts, [&accounts](Request& request, const AuthContext&) -> Response {
+    const auto user = accounts.find(request.path_params.at("id"));
+    if (!user) return http::problem(http::problems::kNotFound, "", request.request_id);
+    return Response::json(200, user_json(*user));
+  }));
+}
+
+}  // namespace framehouse::accounts

@@ -1,0 +1,88 @@
+#include "mail/mailer.hpp"
+
+#include <ctime>
+
+#include "crypto/crypto.hpp"
+#include "framehouse/sdk/email.hpp"
+#include "observability/log.hpp"
+
+namespace framehouse::mail {
+namespace {
+
+std::string rfc5322_date() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buffer[64];
+  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S +0000", &utc);
+  return buffer;
+}
+
+// "Name <a@b>" -> "a@b"; a bare address stays as it is.
+std::string address_of(const std::string& from) {
+  const auto open = from.find('<');
+  const auto close = from.find('>');
+  if (open == std::string::npos || close == std::string::npos || close < open) return from;
+  return from.substr(open + 1, close - open - 1);
+}
+
+std::string crlf_lines(const std::string& body) {
+  constexpr std::size_t kMaxLine = 900;
+  std::string out;
+  std::size_t line_length = 0;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '\r') continue;
+    if (c == '\n' || line_length >= kMaxLine) {
+      out += "\r\n";
+      line_length = 0;
+      if (c == '\n') continue;
+    }
+    out += c;
+    ++line_length;
+  }
+  if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
+  return out;
+}
+
+}  // namespace
+
+std::string build_rfc5322(const Message& message, const std::string& from, const std::string& message_id_domain) {
+  std::string text;
+  text += "From: " + from + "\r\n";
+  text += "To: " + message.to + "\r\n";
+  text += "Subject: " + message.subject + "\r\n";
+  text += "Date: " + rfc5322_date() + "\r\n";
+  text += "Message-ID: <" + crypto::random_id("", 16) + "@" + message_id_domain + ">\r\n";
+  text += "MIME-Version: 1.0\r\n";
+  text += "Content-Type: text/plain; charset=utf-8\r\n";
+  text += "Content-Transfer-Encoding: 8bit\r\n";
+  text += "\r\n";
+  text += crlf_lines(message.body);
+  return text;
+}
+
+Mailer::Mailer(plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> provider, std::string from)
+    : host_(host), provider_(std::move(provider)), from_(std::move(from)), envelope_from_(address_of(from_)) {
+  const auto at = envelope_from_.find('@');
+  domain_ = at == std::string::npos ? "localhost" : envelope_from_.substr(at + 1);
+}
+
+sdk::Outcome Mailer::send(const Message& message) {
+  // Header injection is impossible by construction, but refuse anyway rather than trust it.
+  if (message.to.find_first_of("\r\n") != std::string::npos || message.subject.find_first_of("\r\n") != std::string::npos) {
+    return sdk::Outcome::failure(sdk::Status::invalid_argument, "line break in a header field");
+  }
+  if (!provider_) return sdk::Outcome::failure(sdk::Status::unavailable, "no email plugin is loaded");
+  sdk::EmailMessage email{envelope_from_, {message.to}, message.category, message.user_id,
+                          build_rfc5322(message, from_, domain_)};
+  auto sent = host_.call<sdk::EmailProvider>(provider_, "send", [email = std::move(email)](sdk::EmailProvider& provider) {
+    return provider.send(email);
+  });
+  if (!sent) return sent.outcome();
+  observability::Log::info("mail", "message handed to the email plugin",
+                           {{"category", message.category}, {"message_id", sent.value()}});
+  return {};
+}
+
+}  // namespace framehouse::mail

@@ -1,0 +1,305 @@
+// Accounts against SQLite and PostgreSQL, mailing through the real email_outbox plugin, with
+// a clock the test moves.
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include "accounts/accounts.hpp"
+#include "accounts/privacy_participant.hpp"
+#include "support/databases.hpp"
+#include "support/outbox.hpp"
+#include "support/plugins.hpp"
+#include "support/streams.hpp"
+
+namespace framehouse::accounts {
+namespace {
+
+constexpr std::int64_t kStart = 1'795'000'000;  // 2026-11-18
+const std::string kPassword = "correct horse battery";
+
+class AccountsTest : public ::testing::TestWithParam<db::Backend> {
+ protected:
+  void SetUp() override {
+    FRAMEHOUSE_SETUP_DATABASE(test_database_);
+    database_ = std::make_unique<db::Database>(test_database_->options());
+    database_->migrate(db::server_migrations());
+    const auto error = testing::load_plugin(host_, testing::shipped_plugin("email_outbox"),
+                                            "directory = \"" + outbox().string() + "\"");
+    ASSERT_FALSE(error) << *error;
+    ASSERT_FALSE(host_.start_all());
+    mailer_ = std::make_unique<mail::Mailer>(host_, host_.find("email_outbox"), "Framehouse <noreply@example.org>");
+    AccountsConfig config;
+    config.password_cost = {1, 8 * 1024};
+    config.public_url = "https://video.example.org";
+    accounts_ = std::make_unique<Accounts>(*database_, *mailer_, config, [this] { return now_.load(); });
+  }
+
+  std::filesystem::path outbox() const { return dir_.path() / "outbox"; }
+  int count(const std::string& query) {
+    soci::session sql(database_->pool());
+    int n = 0;
+    sql << query, soci::into(n);
+    return n;
+  }
+  // Signs up and confirms through the mailed link, as a user would; returns the user id.
+  std::string registered(const std::string& email, const std::string& name = "Alice") {
+    FieldErrors errors;
+    EXPECT_EQ(accounts_->sign_up({name, email, kPassword, "1990-05-01"}, errors), SignUpStatus::accepted);
+    const auto mails = testing::messages_to(outbox(), email);
+    EXPECT_FALSE(mails.empty());
+    EXPECT_TRUE(accounts_->confirm_email(testing::token_in(mails.back().text)));
+    auto signed_in = accounts_->sign_in(email, kPassword, "test", "127.0.0.1");
+    EXPECT_EQ(signed_in.status, SignInResult::Status::signed_in);
+    return accounts_->authenticate(signed_in.token)->user_id;
+  }
+
+  std::unique_ptr<testing::TestDatabase> test_database_;
+  std::unique_ptr<db::Database> database_;
+  testing::TempDir dir_;
+  observability::Metrics metrics_;
+  plugins::PluginHost host_{metrics_, dir_.path()};
+  std::unique_ptr<mail::Mailer> mailer_;
+  std::unique_ptr<Accounts> accounts_;
+  std::atomic<std::int64_t> now_{kStart};
+};
+
+TEST_P(AccountsTest, SignUpVerifySignIn) {
+  FieldErrors errors;
+  ASSERT_EQ(accounts_->sign_up({"Alice", " Alice@Example.org ", kPassword, "1990-05-01"}, errors), SignUpStatus::accepted);
+  const auto mails = testing::messages_to(outbox(), "alice@example.org");
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].subject, "Confirm your email address");
+  const std::string token = testing::token_in(mails[0].text);
+  EXPECT_GE(token.size(), 4u + 43u);  // fhe_ + 256 bits in base64url
+  EXPECT_NE(mails[0].text.find("https://video.example.org/v1/accounts/verify-email?token="), std::string::npos);
+
+  // Unverified accounts can sign in.
+  auto first = accounts_->sign_in("alice@example.org", kPassword, "curl", "10.0.0.1");
+  ASSERT_EQ(first.status, SignInResult::Status::signed_in);
+  auto context = accounts_->authenticate(first.token);
+  ASSERT_TRUE(context);
+  EXPECT_FALSE(context->email_verified);
+
+  EXPECT_TRUE(accounts_->confirm_email(token));
+  EXPECT_FALSE(accounts_->confirm_email(token));  // single use
+  EXPECT_TRUE(accounts_->authenticate(first.token)->email_verified);
+
+  // Tokens are stored only as hashes.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM credentials WHERE token_hash = '" + first.token + "'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM credentials WHERE token_hash = '" + crypto::token_hash(first.token) + "'"), 1);
+  // The password only as argon2id.
+  soci::session sql(database_->pool());
+  std::string hash;
+  sql << "SELECT password_hash FROM users", soci::into(hash);
+  EXPECT_EQ(hash.rfind("$argon2id$", 0), 0u);
+}
+
+TEST_P(AccountsTest, UnderThirteenStoresNothingAndSendsNothing) {
+  now_ = 1'795'000'000;  // 2026-11-18
+  FieldErrors errors;
+  EXPECT_EQ(accounts_->sign_up({"Kid", "kid@example.org", kPassword, "2013-11-19"}, errors), SignUpStatus::underage);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM email_tokens"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM preferences"), 0);
+  EXPECT_TRUE(testing::outbox_messages(outbox()).empty());
+  // Thirteen on the day is enough.
+  EXPECT_EQ(accounts_->sign_up({"Teen", "teen@example.org", kPassword, "2013-11-18"}, errors), SignUpStatus::accepted);
+}
+
+TEST_P(AccountsTest, MinimumAgeIsConfigurableUpward) {
+  AccountsConfig config;
+  config.password_cost = {1, 8 * 1024};
+  config.minimum_age = 16;
+  Accounts strict(*database_, *mailer_, config, [this] { return now_.load(); });
+  FieldErrors errors;
+  EXPECT_EQ(strict.sign_up({"Teen", "teen@example.org", kPassword, "2011-01-01"}, errors), SignUpStatus::underage);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users"), 0);
+}
+
+TEST_P(AccountsTest, DuplicateSignUpLooksTheSameAndWarnsTheOwner) {
+  registered("alice@example.org");
+  FieldErrors errors;
+  EXPECT_EQ(accounts_->sign_up({"Mallory", "ALICE@example.org", "another long phrase", "1980-01-01"}, errors),
+            SignUpStatus::accepted);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users"), 1);
+  const auto mails = testing::messages_to(outbox(), "alice@example.org");
+  EXPECT_EQ(mails.back().subject, "Someone tried to sign up with your address");
+  // The original password still works; the intruder's does not.
+  EXPECT_EQ(accounts_->sign_in("alice@example.org", kPassword, "", "").status, SignInResult::Status::signed_in);
+  EXPECT_EQ(accounts_->sign_in("alice@example.org", "another long phrase", "", "").status,
+            SignInResult::Status::bad_credentials);
+}
+
+TEST_P(AccountsTest, VerificationLinkExpires) {
+  FieldErrors errors;
+  accounts_->sign_up({"Alice", "alice@example.org", kPassword, "1990-05-01"}, errors);
+  const std::string token = testing::token_in(testing::messages_to(outbox(), "alice@example.org")[0].text);
+  now_ += 49 * 3600;
+  EXPECT_FALSE(accounts_->confirm_email(token));
+}
+
+TEST_P(AccountsTest, SignInThrottlesPerAccountAndPerAddress) {
+  registered("alice@example.org");
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(accounts_->sign_in("alice@example.org", "wrong password!", "", "10.0.0.1").status,
+              SignInResult::Status::bad_credentials);
+  }
+  // Now even the right password waits, from any address.
+  auto blocked = accounts_->sign_in("alice@example.org", kPassword, "", "10.0.0.2");
+  EXPECT_EQ(blocked.status, SignInResult::Status::throttled);
+  EXPECT_GT(blocked.retry_after_seconds, 0);
+  EXPECT_LE(blocked.retry_after_seconds, 15 * 60);
+  now_ += 15 * 60 + 1;
+  EXPECT_EQ(accounts_->sign_in("alice@example.org", kPassword, "", "10.0.0.2").status, SignInResult::Status::signed_in);
+
+  // One address guessing across many accounts is stopped after 20 failures.
+  for (int i = 0; i < 20; ++i) accounts_->sign_in("nobody" + std::to_string(i) + "@example.org", "x", "", "10.9.9.9");
+  EXPECT_EQ(accounts_->sign_in("alice@example.org", kPassword, "", "10.9.9.9").status, SignInResult::Status::throttled);
+  // The address itself is not stored.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sign_in_failures WHERE throttle_key LIKE '%10.9.9.9%'"), 0);
+}
+
+TEST_P(AccountsTest, SessionsExpireListAndRevoke) {
+  const std::string user = registered("alice@example.org");
+  auto second = accounts_->sign_in("alice@example.org", kPassword, "laptop", "");
+  auto sessions = accounts_->credentials(user, "session");
+  ASSERT_EQ(sessions.size(), 2u);
+  EXPECT_EQ(sessions[1].label, "laptop");
+  EXPECT_TRUE(accounts_->revoke(user, second.session.id, "session"));
+  EXPECT_FALSE(accounts_->authenticate(second.token));
+  EXPECT_FALSE(accounts_->revoke(user, second.session.id, "session"));
+  const std::string other = registered("bob@example.org", "Bob");
+  EXPECT_FALSE(accounts_->revoke(other, sessions[0].id, "session"));  // not Bob's
+
+  auto third = accounts_->sign_in("alice@example.org", kPassword, "", "");
+  now_ += 30LL * 24 * 3600 + 1;
+  EXPECT_FALSE(accounts_->authenticate(third.token));
+  EXPECT_TRUE(accounts_->credentials(user, "session").empty());
+}
+
+TEST_P(AccountsTest, ApiKeysWorkLikeSessionsAndSurviveSignOutEverywhere) {
+  const std::string user = registered("alice@example.org");
+  const auto key = accounts_->create_api_key(user, "ci");
+  EXPECT_EQ(key.key.rfind("fhk_", 0), 0u);
+  auto context = accounts_->authenticate(key.key);
+  ASSERT_TRUE(context);
+  EXPECT_EQ(context->kind, "api_key");
+  EXPECT_EQ(accounts_->revoke_sessions(user, ""), 1);
+  EXPECT_TRUE(accounts_->authenticate(key.key));
+  EXPECT_TRUE(accounts_->revoke(user, key.credential.id, "api_key"));
+  EXPECT_FALSE(accounts_->authenticate(key.key));
+  EXPECT_FALSE(accounts_->authenticate("fhs_not-a-token"));
+  EXPECT_FALSE(accounts_->authenticate("garbage"));
+}
+
+TEST_P(AccountsTest, PasswordResetIsSingleUseAndSignsOutEverywhere) {
+  registered("alice@example.org");
+  auto session = accounts_->sign_in("alice@example.org", kPassword, "", "");
+  accounts_->request_password_reset("nobody@example.org");  // no mail, no error
+  accounts_->request_password_reset("Alice@example.org");
+  const auto mails = testing::messages_to(outbox(), "alice@example.org");
+  ASSERT_EQ(mails.back().subject, "Reset your password");
+  const std::string token = testing::token_in(mails.back().text);
+  EXPECT_EQ(accounts_->reset_password(token, "password123")[0].field, "password");
+  EXPECT_TRUE(accounts_->reset_password(token, "a brand new phrase").empty());
+  EXPECT_EQ(accounts_->reset_password(token, "a brand new phrase")[0].field, "token");
+  EXPECT_FALSE(accounts_->authenticate(session.token));
+  EXPECT_EQ(accounts_->sign_in("alice@example.org", "a brand new phrase", "", "").status, SignInResult::Status::signed_in);
+  EXPECT_EQ(testing::messages_to(outbox(), "alice@example.org").back().subject, "Your password was changed");
+  EXPECT_EQ(testing::outbox_messages(outbox()).size(), 3u);  // verify, reset, changed; nothing to nobody@
+}
+
+TEST_P(AccountsTest, PasswordChangeKeepsThisSessionOnly) {
+  registered("alice@example.org");
+  auto here = accounts_->sign_in("alice@example.org", kPassword, "", "");
+  auto elsewhere = accounts_->sign_in("alice@example.org", kPassword, "", "");
+  const auto who = *accounts_->authenticate(here.token);
+  EXPECT_EQ(accounts_->change_password(who, "wrong", "a brand new phrase")[0].field, "current_password");
+  EXPECT_TRUE(accounts_->change_password(who, kPassword, "a brand new phrase").empty());
+  EXPECT_TRUE(accounts_->authenticate(here.token));
+  EXPECT_FALSE(accounts_->authenticate(elsewhere.token));
+}
+
+TEST_P(AccountsTest, EmailChangeTakesEffectOnlyWhenConfirmed) {
+  const std::string user = registered("alice@example.org");
+  auto session = accounts_->sign_in("alice@example.org", kPassword, "", "");
+  const auto who = *accounts_->authenticate(session.token);
+  EXPECT_TRUE(accounts_->update_profile(who, std::string("Alice Liddell"), std::string("New@Example.org")).empty());
+  auto user_now = *accounts_->find(user);
+  EXPECT_EQ(user_now.name, "Alice Liddell");
+  EXPECT_EQ(user_now.email, "alice@example.org");
+  EXPECT_EQ(user_now.pending_email, "new@example.org");
+  EXPECT_EQ(testing::messages_to(outbox(), "alice@example.org").back().subject, "Your email address is being changed");
+  const auto confirm = testing::messages_to(outbox(), "new@example.org");
+  ASSERT_EQ(confirm.size(), 1u);
+  EXPECT_TRUE(accounts_->confirm_email(testing::token_in(confirm[0].text)));
+  EXPECT_EQ(accounts_->find(user)->email, "new@example.org");
+  EXPECT_EQ(accounts_->sign_in("new@example.org", kPassword, "", "").status, SignInResult::Status::signed_in);
+
+  // Another account's address is not taken over, and the caller learns nothing.
+  registered("bob@example.org", "Bob");
+  EXPECT_TRUE(accounts_->update_profile(who, std::nullopt, std::string("bob@example.org")).empty());
+  EXPECT_FALSE(accounts_->find(user)->pending_email);
+  EXPECT_EQ(testing::messages_to(outbox(), "bob@example.org").back().subject, "Someone tried to use your address");
+  EXPECT_EQ(accounts_->update_profile(who, std::string(""), std::nullopt)[0].field, "name");
+}
+
+TEST_P(AccountsTest, PreferencesKeepTheirHistory) {
+  const std::string user = registered("alice@example.org");
+  auto preferences = accounts_->preferences(user);
+  EXPECT_TRUE(preferences.at("account"));
+  EXPECT_FALSE(preferences.at("marketing"));
+  EXPECT_FALSE(preferences.at("training_use"));
+  EXPECT_TRUE(accounts_->set_preferences(user, {{"marketing", true}, {"training_use", true}}, "user").empty());
+  EXPECT_TRUE(accounts_->set_preferences(user, {{"marketing", false}}, "user").empty());
+  EXPECT_FALSE(accounts_->preferences(user).at("marketing"));
+  EXPECT_EQ(accounts_->set_preferences(user, {{"account", false}}, "user")[0].field, "account");
+  EXPECT_EQ(accounts_->set_preferences(user, {{"telepathy", true}}, "user")[0].field, "telepathy");
+  // 4 at sign-up, then marketing on, training on, marketing off.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM preference_history WHERE user_id = '" + user + "'"), 7);
+}
+
+TEST_P(AccountsTest, RetentionPurgesOldUsageEvents) {
+  const std::string user = registered("alice@example.org");
+  const int events = count("SELECT COUNT(*) FROM usage_events");
+  EXPECT_GE(events, 2);  // email_verified, signed_in
+  now_ += 397LL * 24 * 3600;
+  accounts_->record_event(user, "signed_in");
+  EXPECT_GT(accounts_->purge_expired(), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM usage_events"), 1);
+}
+
+TEST_P(AccountsTest, PrivacyParticipantExportsEverythingAndErasesIt) {
+  const std::string alice = registered("alice@example.org");
+  const std::string bob = registered("bob@example.org", "Bob");
+  accounts_->create_api_key(alice, "ci");
+  accounts_->set_preferences(alice, {{"marketing", true}}, "user");
+  AccountsParticipant participant(*database_);
+  const sdk::Subject subject{alice, {"alice@example.org"}, {}};
+
+  testing::RecordingExportSink exported;
+  ASSERT_TRUE(participant.export_subject(subject, exported));
+  std::set<std::string> datasets;
+  for (const auto& [dataset, json] : exported.records) {
+    datasets.insert(dataset);
+    EXPECT_EQ(json.find("token_hash"), std::string::npos);
+    EXPECT_EQ(json.find("$argon2id$"), std::string::npos);
+  }
+  EXPECT_EQ(datasets, (std::set<std::string>{"account", "credentials", "preferences", "preference_history", "usage_events"}));
+
+  auto erased = participant.erase_subject(subject);
+  ASSERT_TRUE(erased.ok());
+  EXPECT_GT(erased->records_removed, 10u);
+  testing::RecordingExportSink after;
+  ASSERT_TRUE(participant.export_subject(subject, after));
+  EXPECT_TRUE(after.empty());
+  EXPECT_EQ(participant.erase_subject(subject)->records_removed, 0u);
+  // Bob is untouched.
+  EXPECT_TRUE(accounts_->find(bob));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM users"), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AccountsTest, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
+                         testing::backend_name);
+
+}  // namespace
+}  // namespace framehouse::accounts
