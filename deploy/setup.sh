@@ -18,7 +18,7 @@ build_packages=(
   libboost-json1.81-dev libboost-url1.81-dev
   libsoci-dev libsqlite3-dev libpq-dev
   libtomlplusplus-dev libsodium-dev libssl-dev libfmt-dev
-  libgtest-dev libgmock-dev
+  libyaml-cpp-dev libgtest-dev libgmock-dev
 )
 test_packages=(postgresql curl openssl wrk)
 

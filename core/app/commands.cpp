@@ -7,9 +7,8 @@
 #include <soci/soci.h>
 #include <sodium.h>
 
-#include "accounts/routes.hpp"
 #include "app/configuration.hpp"
-#include "app/operations.hpp"
+#include "app/routes.hpp"
 #include "app/periodic_task.hpp"
 #include "mail/mailer.hpp"
 #include "http/server.hpp"
@@ -129,8 +128,7 @@ int serve(const std::filesystem::path& config_file) {
   config.accounts.public_url = config.public_url.empty() ? server.url() : config.public_url;
   mail::Mailer mailer(host, host.find(config.email_plugin), config.email_from);
   accounts::Accounts accounts(*database, mailer, config.accounts);
-  add_operations_routes(router, *database, host, metrics);
-  accounts::add_account_routes(router, accounts);
+  add_routes(router, Services{*database, host, metrics, accounts});
   PeriodicTask retention("retention", std::chrono::hours(1), [&accounts] {
     const auto removed = accounts.purge_expired();
     if (removed > 0) Log::info("maintenance", "expired records deleted", {{"count", std::to_string(removed)}});

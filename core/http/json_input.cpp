@@ -35,7 +35,7 @@ JsonFields::JsonFields(const Request& request, std::initializer_list<std::string
       rejection_ = http::problem(problems::kBadRequest, "the form body is malformed", request.request_id);
       return;
     }
-    for (const auto& param : *params) object_[param.key] = param.value;
+    for (const auto& param : *params) object_[decode_form_component(param.key)] = decode_form_component(param.value);
     from_form_ = true;
   } else if (!iequals(type, "application/json")) {
     rejection_ = http::problem(problems::kUnsupportedMediaType, "send the body as application/json", request.request_id);

@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <cctype>
+
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse_query.hpp>
 
@@ -14,11 +16,29 @@ std::optional<std::string_view> Request::header(std::string_view name) const {
   return std::nullopt;
 }
 
+std::string decode_form_component(std::string_view encoded) {
+  std::string out;
+  out.reserve(encoded.size());
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    const char c = encoded[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%' && i + 2 < encoded.size() && std::isxdigit(static_cast<unsigned char>(encoded[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(encoded[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(encoded.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> Request::query_param(std::string_view name) const {
   auto params = boost::urls::parse_query(query);
   if (!params) return std::nullopt;
   for (const auto& param : *params) {
-    if (param.key == name) return std::string(param.value);
+    if (decode_form_component(param.key) == name) return decode_form_component(param.value);
   }
   return std::nullopt;
 }

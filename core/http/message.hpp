@@ -13,6 +13,10 @@
 
 namespace framehouse::http {
 
+// Decodes one component of a query string or form body: %XX escapes, and '+' as a space
+// (application/x-www-form-urlencoded).
+std::string decode_form_component(std::string_view encoded);
+
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as received: path and query

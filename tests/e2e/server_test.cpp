@@ -1,13 +1,12 @@
 // The real framehouse binary, driven over HTTP and by signals, as an admin and clients would.
 #include <signal.h>
 
-#include <regex>
-
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/running_server.hpp"
 
 namespace framehouse {
 namespace {
@@ -17,34 +16,13 @@ using testing::HttpConnection;
 using testing::http_request;
 using testing::run_command;
 
-std::string base_config(const std::filesystem::path& dir, const std::string& extra = "") {
-  return "[server]\nlisten = \"127.0.0.1:0\"\nthreads = 2\ndata_dir = \"" + (dir / "var").string() +
-         "\"\nmax_body_bytes = 4096\nmax_header_bytes = 2048\nshutdown_grace_ms = 5000\n" + extra +
-         "[log]\nformat = \"json\"\n"
-         "[database]\nurl = \"sqlite:" + (dir / "var" / "framehouse.db").string() + "\"\n"
-         "[plugins]\ndirectory = \"" FRAMEHOUSE_PLUGIN_DIR "\"\n"
-         "[plugins.storage_fs]\n[plugins.email_outbox]\n";
-}
-
-class RunningServer {
- public:
-  explicit RunningServer(const std::string& config, const std::vector<std::string>& env = {}) {
-    testing::write_file(dir.path() / "framehouse.toml", config);
-    process = std::make_unique<ChildProcess>(
-        std::vector<std::string>{FRAMEHOUSE_BINARY, "serve", "--config", (dir.path() / "framehouse.toml").string()}, env);
-    const std::string line = process->wait_for_stdout_line("listening on", std::chrono::seconds(20));
-    std::smatch match;
-    if (std::regex_search(line, match, std::regex(":([0-9]+)$"))) port = static_cast<std::uint16_t>(std::stoi(match[1]));
-  }
-  testing::TempDir dir;
-  std::unique_ptr<ChildProcess> process;
-  std::uint16_t port = 0;
-};
+using testing::RunningServer;
+using testing::server_config;
 
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server = std::make_unique<RunningServer>(base_config(config_dir.path()));
+    server = std::make_unique<RunningServer>(server_config(config_dir.path()));
     ASSERT_NE(server->port, 0) << server->process->stderr_text();
   }
   testing::TempDir config_dir;
@@ -145,7 +123,7 @@ TEST(ServerStartup, ServesOnPostgreSql) {
   }
   testing::TempDir dir;
   // The URL comes from the environment, as a production secret would.
-  std::string config = base_config(dir.path());
+  std::string config = server_config(dir.path());
   const auto url_line = config.find("url = ");
   config.replace(url_line, config.find('\n', url_line) - url_line, "url = \"env:FRAMEHOUSE_TEST_POSTGRES_URL\"");
   RunningServer postgres(config);
@@ -160,7 +138,7 @@ TEST(ServerStartup, ServesOnPostgreSql) {
 TEST(ServerStartup, RefusesAnIncompatiblePluginWithThePreciseMessage) {
   testing::TempDir dir;
   testing::write_file(dir.path() / "framehouse.toml",
-                      base_config(dir.path()) + "[plugins.wrong_major]\npath = \"" FRAMEHOUSE_FIXTURE_DIR "/wrong_major.so\"\n");
+                      server_config(dir.path()) + "[plugins.wrong_major]\npath = \"" FRAMEHOUSE_FIXTURE_DIR "/wrong_major.so\"\n");
   const auto result = run_command({FRAMEHOUSE_BINARY, "serve", "--config", (dir.path() / "framehouse.toml").string()});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find(FRAMEHOUSE_FIXTURE_DIR "/wrong_major.so: incompatible with this server: storage interface: "
@@ -198,7 +176,7 @@ TEST(ServerStartup, PluginInspectPrintsManifestAndVerdict) {
 
 TEST(ServerStartup, UnreadableSecretFileIsAConfigError) {
   testing::TempDir dir;
-  RunningServer server(base_config(dir.path()) + "[email]\nplugin = \"file:" + (dir.path() / "absent").string() + "\"\n");
+  RunningServer server(server_config(dir.path()) + "[email]\nplugin = \"file:" + (dir.path() / "absent").string() + "\"\n");
   EXPECT_EQ(server.port, 0);
   EXPECT_EQ(server.process->wait(std::chrono::seconds(10)), 2);
   EXPECT_NE(server.process->stderr_text().find("email.plugin: cannot read secret file"), std::string::npos)
@@ -221,7 +199,7 @@ TEST(ServerStartup, ServesHttpsWhenTlsIsConfigured) {
   const auto made = run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                                  "-subj", "/CN=localhost", "-keyout", key.string(), "-out", cert.string()});
   ASSERT_EQ(made.exit_code, 0) << made.err;
-  RunningServer tls(base_config(dir.path(), "[server.tls]\nenabled = true\ncertificate = \"" + cert.string() +
+  RunningServer tls(server_config(dir.path(), "[server.tls]\nenabled = true\ncertificate = \"" + cert.string() +
                                                 "\"\nprivate_key = \"" + key.string() + "\"\n"));
   ASSERT_NE(tls.port, 0) << tls.process->stderr_text();
   const auto fetched = run_command({"/usr/bin/curl", "-sS", "--cacert", cert.string(), "--resolve",

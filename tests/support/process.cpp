@@ -36,16 +36,20 @@ bool read_available(int fd, std::string& buffer) {
 
 }  // namespace
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env) {
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                           const std::string& input) {
+  int in_pipe[2];
   int out_pipe[2];
   int err_pipe[2];
-  if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
+  if (::pipe(in_pipe) != 0 || ::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
   for (const auto& e : extra_env) env_strings.push_back(e);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    ::dup2(in_pipe[0], 0);
+    ::close(in_pipe[1]);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
     ::close(out_pipe[0]);
@@ -60,6 +64,10 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vect
     std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
     ::_exit(127);
   }
+  ::close(in_pipe[0]);
+  // Small inputs only (a password): they fit in the pipe buffer, so this cannot block.
+  if (!input.empty()) (void)!::write(in_pipe[1], input.data(), input.size());
+  ::close(in_pipe[1]);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   stdout_fd_ = out_pipe[0];
@@ -131,8 +139,9 @@ std::string ChildProcess::stdout_text() {
   return stdout_buffer_;
 }
 
-CommandResult run_command(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env) {
-  ChildProcess child(argv, extra_env);
+CommandResult run_command(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+                          const std::string& input) {
+  ChildProcess child(argv, extra_env, input);
   int code = -1;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
   while (code == -1 && std::chrono::steady_clock::now() < deadline) {

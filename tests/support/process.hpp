@@ -11,7 +11,9 @@ namespace framehouse::testing {
 
 class ChildProcess {
  public:
-  ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
+  // `input` is written to the child's standard input, which is then closed.
+  ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {},
+               const std::string& input = "");
   ~ChildProcess();  // kills the child if it still runs
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -44,7 +46,8 @@ struct CommandResult {
 };
 
 // Runs a command to completion (with a generous timeout) and captures its output.
-CommandResult run_command(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
+CommandResult run_command(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {},
+                          const std::string& input = "");
 
 // A fresh directory under the system temp dir, removed with the object.
 class TempDir {

@@ -97,3 +97,19 @@ TEST_F(RouterTest, CountsRequestsByRoutePattern) {
 
 }  // namespace
 }  // namespace framehouse::http
+
+namespace framehouse::http {
+namespace {
+
+TEST(FormDecoding, PercentEscapesAndPlusAsSpace) {
+  EXPECT_EQ(decode_form_component("a+b%2B%40c"), "a b+@c");
+  EXPECT_EQ(decode_form_component("100%"), "100%");
+  EXPECT_EQ(decode_form_component("%zz%4"), "%zz%4");
+  Request request;
+  request.query = "token=fhe_a%2Db&x=1";
+  EXPECT_EQ(request.query_param("token"), "fhe_a-b");
+  EXPECT_EQ(request.query_param("missing"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace framehouse::http

@@ -1,0 +1,16 @@
+#include "app/routes.hpp"
+
+#include "accounts/routes.hpp"
+#include "app/operations.hpp"
+
+namespace framehouse::app {
+
+void add_routes(http::Router& router, const Services& services) {
+  add_operations_routes(router, services.database, services.plugins, services.metrics);
+  accounts::add_account_routes(router, services.accounts);
+  router.add("GET", "/v1/openapi.json", [](http::Request&) {
+    return http::Response::text(200, std::string(openapi_json()), "application/json");
+  });
+}
+
+}  // namespace framehouse::app

@@ -1,0 +1,25 @@
+// Every route of the server, registered in one place, so that the server and the test that
+// checks the OpenAPI description see the same list.
+#pragma once
+
+#include "accounts/accounts.hpp"
+#include "db/database.hpp"
+#include "http/router.hpp"
+#include "observability/metrics.hpp"
+#include "plugins/host.hpp"
+
+namespace framehouse::app {
+
+struct Services {
+  db::Database& database;
+  const plugins::PluginHost& plugins;
+  const observability::Metrics& metrics;
+  accounts::Accounts& accounts;
+};
+
+void add_routes(http::Router& router, const Services& services);
+
+// The OpenAPI 3.1 description (docs/openapi.yaml, converted to JSON at build time).
+std::string_view openapi_json();
+
+}  // namespace framehouse::app

@@ -1,0 +1,265 @@
+// Accounts end to end: the real binary over HTTP, mail read from the outbox folder as a user
+// reads their inbox, the database inspected only to prove that nothing was written.
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include "db/database.hpp"
+#include "support/http_client.hpp"
+#include "support/outbox.hpp"
+#include "support/running_server.hpp"
+
+namespace framehouse {
+namespace {
+
+using testing::http_request;
+using testing::HttpResponse;
+
+const std::map<std::string, std::string> kJson = {{"Content-Type", "application/json"}};
+const std::string kPassword = "correct horse battery";
+
+std::map<std::string, std::string> bearer(const std::string& token) {
+  return {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}};
+}
+
+boost::json::object json_of(const HttpResponse& response) { return boost::json::parse(response.body).as_object(); }
+
+std::string sign_up_body(const std::string& name, const std::string& email, const std::string& birth = "1990-05-01") {
+  return boost::json::serialize(boost::json::object{
+      {"name", name}, {"email", email}, {"password", kPassword}, {"date_of_birth", birth}});
+}
+
+class AccountsEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server = std::make_unique<testing::RunningServer>(testing::server_config(dir.path()));
+    ASSERT_NE(server->port, 0) << server->process->stderr_text();
+  }
+  std::filesystem::path outbox() const { return dir.path() / "var" / "plugins" / "email_outbox" / "outbox"; }
+  HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
+                    const std::map<std::string, std::string>& headers = kJson) {
+    return http_request(server->port, method, target, body, headers);
+  }
+  int users_in_database() {
+    db::Database database(db::DatabaseOptions{"sqlite:" + (dir.path() / "var" / "framehouse.db").string(), 1});
+    soci::session sql(database.pool());
+    int n = 0;
+    sql << "SELECT COUNT(*) FROM users", soci::into(n);
+    return n;
+  }
+  // Signs up, follows the link in the mail, clicks the button, signs in. Returns the token.
+  std::string member(const std::string& name, const std::string& email) {
+    EXPECT_EQ(call("POST", "/v1/accounts", sign_up_body(name, email)).status, 202);
+    const auto mails = testing::messages_to(outbox(), email);
+    EXPECT_EQ(mails.size(), 1u);
+    const std::string token = testing::token_in(mails.back().text);
+    const auto page = call("GET", "/v1/accounts/verify-email?token=" + token, "", {});
+    EXPECT_EQ(page.status, 200);
+    EXPECT_NE(page.body.find("<form method=\"post\""), std::string::npos);
+    const auto confirmed = call("POST", "/v1/accounts/verify-email", "token=" + token,
+                                {{"Content-Type", "application/x-www-form-urlencoded"}});
+    EXPECT_EQ(confirmed.status, 200);
+    EXPECT_NE(confirmed.body.find("Email address confirmed"), std::string::npos);
+    const auto session = call("POST", "/v1/sessions",
+                              boost::json::serialize(boost::json::object{{"email", email}, {"password", kPassword}}));
+    EXPECT_EQ(session.status, 201) << session.body;
+    return std::string(json_of(session).at("token").as_string());
+  }
+
+  testing::TempDir dir;
+  std::unique_ptr<testing::RunningServer> server;
+};
+
+TEST_F(AccountsEndToEnd, SignUpVerifySignInUseSignOut) {
+  const std::string token = member("Alice", "alice@example.org");
+  auto me = call("GET", "/v1/me", "", bearer(token));
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(json_of(me).at("email"), "alice@example.org");
+  EXPECT_EQ(json_of(me).at("email_verified"), true);
+
+  auto renamed = call("PATCH", "/v1/me", R"({"name":"Alice Liddell"})", bearer(token));
+  EXPECT_EQ(json_of(renamed).at("name"), "Alice Liddell");
+
+  auto preferences = call("PUT", "/v1/me/preferences", R"({"marketing":true})", bearer(token));
+  EXPECT_EQ(json_of(preferences).at("marketing"), true);
+  EXPECT_EQ(json_of(preferences).at("account"), true);
+
+  auto key = call("POST", "/v1/api-keys", R"({"name":"script"})", bearer(token));
+  ASSERT_EQ(key.status, 201);
+  const std::string api_key(json_of(key).at("key").as_string());
+  EXPECT_EQ(call("GET", "/v1/me", "", bearer(api_key)).status, 200);
+  EXPECT_EQ(call("GET", "/v1/api-keys", "", bearer(token)).body.find(api_key), std::string::npos);  // shown once
+
+  auto sessions = call("GET", "/v1/sessions", "", bearer(token));
+  EXPECT_EQ(json_of(sessions).at("data").as_array().size(), 1u);
+  EXPECT_EQ(json_of(sessions).at("data").as_array()[0].at("current"), true);
+
+  EXPECT_EQ(call("DELETE", "/v1/sessions/current", "", bearer(token)).status, 204);
+  auto after = call("GET", "/v1/me", "", bearer(token));
+  EXPECT_EQ(after.status, 401);
+  EXPECT_EQ(after.header("www-authenticate"), "Bearer");
+  EXPECT_EQ(call("GET", "/v1/me", "", bearer(api_key)).status, 200);
+}
+
+TEST_F(AccountsEndToEnd, PasswordResetThroughTheMailedLink) {
+  const std::string token = member("Alice", "alice@example.org");
+  EXPECT_EQ(call("POST", "/v1/password-reset", R"({"email":"alice@example.org"})").status, 202);
+  EXPECT_EQ(call("POST", "/v1/password-reset", R"({"email":"nobody@example.org"})").status, 202);
+  const std::string reset = testing::token_in(testing::messages_to(outbox(), "alice@example.org").back().text);
+  EXPECT_EQ(call("GET", "/v1/password-reset/confirm?token=" + reset, "", {}).status, 200);
+  const auto changed = call("POST", "/v1/password-reset/confirm", "token=" + reset + "&password=a+brand+new+phrase",
+                            {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_EQ(call("GET", "/v1/me", "", bearer(token)).status, 401);  // signed out everywhere
+  EXPECT_EQ(call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"a brand new phrase"})").status, 201);
+}
+
+TEST_F(AccountsEndToEnd, UnderageSignUpLeavesNoTrace) {
+  const auto refused = call("POST", "/v1/accounts", sign_up_body("Young Tim", "tim.young@example.org", "2020-01-01"));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(json_of(refused).at("type"), "urn:framehouse:problem:age-requirement");
+  EXPECT_EQ(users_in_database(), 0);
+  EXPECT_TRUE(testing::outbox_messages(outbox()).empty());
+  http_request(server->port, "GET", "/healthz");  // flushes the log line of the refused request
+  const std::string logs = server->process->stderr_text();
+  EXPECT_EQ(logs.find("tim.young"), std::string::npos);
+  EXPECT_EQ(logs.find("Young Tim"), std::string::npos);
+  EXPECT_EQ(logs.find("2020-01-01"), std::string::npos);
+}
+
+TEST_F(AccountsEndToEnd, DuplicateSignUpGetsTheSameAnswer) {
+  const auto first = call("POST", "/v1/accounts", sign_up_body("Alice", "alice@example.org"));
+  const auto second = call("POST", "/v1/accounts", sign_up_body("Eve", "ALICE@example.org"));
+  EXPECT_EQ(first.status, second.status);
+  EXPECT_EQ(first.body, second.body);
+  EXPECT_EQ(users_in_database(), 1);
+}
+
+TEST_F(AccountsEndToEnd, BadInputIsAProblemNamingTheFieldAndWritesNothing) {
+  struct Case {
+    std::string body;
+    std::map<std::string, std::string> headers;
+    int status;
+    std::string field;  // named in the detail
+  };
+  const std::vector<Case> cases = {
+      {"{not json", kJson, 400, ""},
+      {"[1,2]", kJson, 400, ""},
+      {sign_up_body("A", "a@example.org"), {{"Content-Type", "text/plain"}}, 415, ""},
+      {R"({"name":"A","email":"a@example.org","password":"correct horse battery","date_of_birth":"1990-01-01","admin":true})",
+       kJson, 422, "admin"},
+      {R"({"name":7,"email":"a@example.org","password":"correct horse battery","date_of_birth":"1990-01-01"})", kJson,
+       422, "name"},
+      {R"({"name":"A","email":"not-an-address","password":"correct horse battery","date_of_birth":"1990-01-01"})",
+       kJson, 422, "email"},
+      {R"({"name":"A","email":"a@example.org","password":"password123","date_of_birth":"1990-01-01"})", kJson, 422,
+       "password"},
+      {R"({"name":"A","email":"a@example.org","password":"correct horse battery","date_of_birth":"1990-02-30"})", kJson,
+       422, "date_of_birth"},
+      {R"({"name":"A","email":"a@example.org"})", kJson, 422, "password"},
+      {std::string(5000, ' '), kJson, 413, ""},
+  };
+  for (const auto& item : cases) {
+    const auto response = call("POST", "/v1/accounts", item.body, item.headers);
+    EXPECT_EQ(response.status, item.status) << item.body.substr(0, 80) << "\n" << response.body;
+    EXPECT_EQ(response.header("content-type"), "application/problem+json") << item.body.substr(0, 80);
+    if (!item.field.empty()) {
+      const auto problem = json_of(response);
+      EXPECT_NE(std::string(problem.at("detail").as_string()).find(item.field), std::string::npos) << response.body;
+      bool named = false;
+      for (const auto& error : problem.at("errors").as_array()) named = named || error.at("field").as_string() == item.field;
+      EXPECT_TRUE(named) << response.body;
+    }
+  }
+  EXPECT_EQ(users_in_database(), 0);
+  EXPECT_TRUE(testing::outbox_messages(outbox()).empty());
+}
+
+TEST_F(AccountsEndToEnd, FailedSignInsAreThrottled) {
+  member("Alice", "alice@example.org");
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"not the password"})").status, 401);
+  }
+  const auto throttled = call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"correct horse battery"})");
+  EXPECT_EQ(throttled.status, 429);
+  EXPECT_GT(std::stoi(throttled.header("retry-after")), 0);
+  EXPECT_EQ(json_of(throttled).at("type"), "urn:framehouse:problem:too-many-requests");
+}
+
+// Every route, as anonymous, user A, user B and an admin.
+TEST_F(AccountsEndToEnd, AccessMatrix) {
+  const std::string a = member("Alice", "alice@example.org");
+  const std::string b = member("Bob", "bob@example.org");
+  const auto created = testing::run_command(
+      {FRAMEHOUSE_BINARY, "admin", "create-user", "--config", server->config_file().string(), "--email",
+       "root@example.org", "--name", "Root", "--admin"},
+      {}, "an admin pass phrase\n");
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const auto admin_session = call("POST", "/v1/sessions", R"({"email":"root@example.org","password":"an admin pass phrase"})");
+  ASSERT_EQ(admin_session.status, 201);
+  const std::string admin(json_of(admin_session).at("token").as_string());
+
+  const std::string a_id(json_of(call("GET", "/v1/me", "", bearer(a))).at("id").as_string());
+  const std::string a_key(json_of(call("POST", "/v1/api-keys", R"({"name":"k"})", bearer(a))).at("id").as_string());
+  const auto a_second = call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"correct horse battery"})");
+  const std::string a_session(json_of(a_second).at("session").at("id").as_string());
+
+  struct Row {
+    std::string method, target, pattern, body;
+    int anonymous, user_a, user_b, administrator;
+  };
+  // Identities run in the order anonymous, B, admin, A, so that A's own deletions come last.
+  const std::vector<Row> rows = {
+      {"GET", "/healthz", "/healthz", "", 200, 200, 200, 200},
+      {"GET", "/readyz", "/readyz", "", 200, 200, 200, 200},
+      {"GET", "/metrics", "/metrics", "", 200, 200, 200, 200},
+      {"GET", "/v1/openapi.json", "/v1/openapi.json", "", 200, 200, 200, 200},
+      {"POST", "/v1/accounts", "/v1/accounts", "{}", 422, 422, 422, 422},
+      {"GET", "/v1/accounts/verify-email?token=x", "/v1/accounts/verify-email", "", 200, 200, 200, 200},
+      {"POST", "/v1/accounts/verify-email", "/v1/accounts/verify-email", R"({"token":"x"})", 422, 422, 422, 422},
+      {"POST", "/v1/sessions", "/v1/sessions", R"({"email":"x@example.org","password":"wrong password"})", 401, 401, 401, 401},
+      {"GET", "/v1/sessions", "/v1/sessions", "", 401, 200, 200, 200},
+      {"POST", "/v1/password-reset", "/v1/password-reset", R"({"email":"x@example.org"})", 202, 202, 202, 202},
+      {"GET", "/v1/password-reset/confirm?token=x", "/v1/password-reset/confirm", "", 200, 200, 200, 200},
+      {"POST", "/v1/password-reset/confirm", "/v1/password-reset/confirm", R"({"token":"x","password":"a long new phrase"})",
+       422, 422, 422, 422},
+      {"GET", "/v1/me", "/v1/me", "", 401, 200, 200, 200},
+      {"PATCH", "/v1/me", "/v1/me", R"({"name":"Renamed"})", 401, 200, 200, 200},
+      {"POST", "/v1/me/password", "/v1/me/password", R"({"current_password":"wrong","new_password":"another long phrase"})",
+       401, 422, 422, 422},
+      {"GET", "/v1/me/preferences", "/v1/me/preferences", "", 401, 200, 200, 200},
+      {"PUT", "/v1/me/preferences", "/v1/me/preferences", R"({"product_updates":true})", 401, 200, 200, 200},
+      {"GET", "/v1/api-keys", "/v1/api-keys", "", 401, 200, 200, 200},
+      {"POST", "/v1/api-keys", "/v1/api-keys", R"({"name":"matrix"})", 401, 201, 201, 201},
+      {"GET", "/v1/admin/users", "/v1/admin/users", "", 401, 403, 403, 200},
+      {"GET", "/v1/admin/users/" + a_id, "/v1/admin/users/{id}", "", 401, 403, 403, 200},
+      {"DELETE", "/v1/api-keys/" + a_key, "/v1/api-keys/{id}", "", 401, 204, 404, 404},
+      {"DELETE", "/v1/sessions/" + a_session, "/v1/sessions/{id}", "", 401, 204, 404, 404},
+      {"DELETE", "/v1/sessions", "/v1/sessions", "", 401, 200, 200, 200},
+  };
+  std::set<std::pair<std::string, std::string>> covered;
+  for (const auto& row : rows) {
+    covered.emplace(row.method, row.pattern);
+    const std::vector<std::pair<std::string, int>> callers = {
+        {"", row.anonymous}, {b, row.user_b}, {admin, row.administrator}, {a, row.user_a}};
+    const char* names[] = {"anonymous", "user B", "admin", "user A"};
+    for (std::size_t i = 0; i < callers.size(); ++i) {
+      const auto& [token, expected] = callers[i];
+      const auto response = call(row.method, row.target, row.body, token.empty() ? kJson : bearer(token));
+      EXPECT_EQ(response.status, expected) << row.method << " " << row.target << " as " << names[i] << ": " << response.body;
+    }
+  }
+  // The matrix covers every documented route.
+  const auto document = json_of(call("GET", "/v1/openapi.json", "", {}));
+  for (const auto& [pattern, operations] : document.at("paths").as_object()) {
+    for (const auto& [method, operation] : operations.as_object()) {
+      std::string upper(method);
+      std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+      EXPECT_TRUE(covered.count({upper, std::string(pattern)})) << upper << " " << pattern << " is not in the matrix";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace framehouse

@@ -1,0 +1,46 @@
+// docs/openapi.yaml describes exactly the routes the server registers.
+#include <algorithm>
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+#include "app/routes.hpp"
+#include "support/process.hpp"
+
+namespace framehouse::app {
+namespace {
+
+TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
+  testing::TempDir dir;
+  db::Database database(db::DatabaseOptions{"sqlite:" + (dir.path() / "db.sqlite").string()});
+  database.migrate(db::server_migrations());
+  observability::Metrics metrics;
+  plugins::PluginHost host(metrics, dir.path());
+  mail::Mailer mailer(host, nullptr, "noreply@example.org");
+  accounts::AccountsConfig config;
+  config.password_cost = {1, 8 * 1024};
+  accounts::Accounts accounts(database, mailer, config);
+  http::Router router;
+  add_routes(router, Services{database, host, metrics, accounts});
+
+  const auto document = boost::json::parse(openapi_json()).as_object();
+  EXPECT_EQ(document.at("openapi"), "3.1.0");
+  const auto& paths = document.at("paths").as_object();
+  std::set<std::pair<std::string, std::string>> served;
+  for (auto [method, pattern] : router.routes()) {
+    std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::tolower(c); });
+    served.emplace(method, pattern);
+    const auto* path = paths.if_contains(pattern);
+    ASSERT_NE(path, nullptr) << pattern << " is missing from docs/openapi.yaml";
+    EXPECT_TRUE(path->as_object().contains(method)) << method << " " << pattern << " is missing from docs/openapi.yaml";
+  }
+  for (const auto& [pattern, operations] : paths) {
+    for (const auto& [method, operation] : operations.as_object()) {
+      EXPECT_TRUE(served.count({std::string(method), std::string(pattern)}))
+          << method << " " << pattern << " is described but not served";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace framehouse::app

@@ -1,0 +1,26 @@
+#include "support/running_server.hpp"
+
+#include <regex>
+
+namespace framehouse::testing {
+
+std::string server_config(const std::filesystem::path& dir, const std::string& extra) {
+  return "[server]\nlisten = \"127.0.0.1:0\"\nthreads = 2\ndata_dir = \"" + (dir / "var").string() +
+         "\"\nmax_body_bytes = 4096\nmax_header_bytes = 2048\nshutdown_grace_ms = 5000\n" + extra +
+         "[log]\nformat = \"json\"\n"
+         "[database]\nurl = \"sqlite:" + (dir / "var" / "framehouse.db").string() + "\"\n"
+         "[accounts]\npassword_ops_limit = 1\npassword_mem_limit_kib = 8\n"
+         "[plugins]\ndirectory = \"" FRAMEHOUSE_PLUGIN_DIR "\"\n"
+         "[plugins.storage_fs]\n[plugins.email_outbox]\n";
+}
+
+RunningServer::RunningServer(const std::string& config, const std::vector<std::string>& env) {
+  write_file(config_file(), config);
+  process = std::make_unique<ChildProcess>(
+      std::vector<std::string>{FRAMEHOUSE_BINARY, "serve", "--config", config_file().string()}, env);
+  const std::string line = process->wait_for_stdout_line("listening on", std::chrono::seconds(20));
+  std::smatch match;
+  if (std::regex_search(line, match, std::regex(":([0-9]+)$"))) port = static_cast<std::uint16_t>(std::stoi(match[1]));
+}
+
+}  // namespace framehouse::testing

@@ -1,0 +1,28 @@
+// Test support: the real framehouse binary, started on a free port with its own data dir.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+
+namespace framehouse::testing {
+
+// A configuration on the embedded defaults under `dir`, JSON logs, small limits, cheap
+// argon2id; `extra` is appended inside [server] (so it may open further tables).
+std::string server_config(const std::filesystem::path& dir, const std::string& extra = "");
+
+class RunningServer {
+ public:
+  explicit RunningServer(const std::string& config, const std::vector<std::string>& env = {});
+  std::filesystem::path config_file() const { return dir.path() / "framehouse.toml"; }
+
+  TempDir dir;
+  std::unique_ptr<ChildProcess> process;
+  std::uint16_t port = 0;  // 0 when the server did not come up
+};
+
+}  // namespace framehouse::testing
