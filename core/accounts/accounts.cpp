@@ -398,19 +398,21 @@ FieldErrors Accounts::change_password(const AuthContext& who, const std::string&
 std::optional<User> Accounts::find(const std::string& user_id) {
   soci::session sql(database_.pool());
   User user;
-  long long created = 0, verified_at = 0;
-  soci::indicator verified_indicator = soci::i_null;
-  sql << "SELECT id, email, name, role, email_verified_at, created_at FROM users WHERE id = :id", soci::use(user_id),
-      soci::into(user.id), soci::into(user.email), soci::into(user.name), soci::into(user.role),
-      soci::into(verified_at, verified_indicator), soci::into(created);
+  long long created = 0, verified_at = 0, pending_expires = 0;
+  std::string pending;
+  soci::indicator verified_indicator = soci::i_null, pending_indicator = soci::i_null, expires_indicator = soci::i_null;
+  sql << "SELECT u.id, u.email, u.name, u.role, u.email_verified_at, u.created_at, t.new_email, t.expires_at"
+         " FROM users u LEFT JOIN email_tokens t ON t.user_id = u.id AND t.purpose = 'change_email'"
+         " WHERE u.id = :id",
+      soci::use(user_id), soci::into(user.id), soci::into(user.email), soci::into(user.name), soci::into(user.role),
+      soci::into(verified_at, verified_indicator), soci::into(created), soci::into(pending, pending_indicator),
+      soci::into(pending_expires, expires_indicator);
   if (!sql.got_data()) return std::nullopt;
   user.email_verified = verified_indicator == soci::i_ok;
   user.created_at = created;
-  std::string pending;
-  long long pending_expires = 0;
-  sql << "SELECT new_email, expires_at FROM email_tokens WHERE user_id = :u AND purpose = 'change_email'",
-      soci::use(user_id), soci::into(pending), soci::into(pending_expires);
-  if (sql.got_data() && pending_expires > now_()) user.pending_email = pending;
+  if (pending_indicator == soci::i_ok && expires_indicator == soci::i_ok && pending_expires > now_()) {
+    user.pending_email = pending;
+  }
   return user;
 }
 

@@ -47,11 +47,6 @@ std::string keyed_hash(std::string_view key, std::string_view text) {
   return to_hex(digest, sizeof digest);
 }
 
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 std::string hash_password(std::string_view password, const PasswordCost& cost) {
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost.ops_limit, cost.mem_limit,

@@ -17,7 +17,6 @@ std::string token_hash(std::string_view token);
 // Keyed BLAKE2b of the text, lowercase hex: pseudonymous keys (client addresses) that cannot
 // be reversed without the key.
 std::string keyed_hash(std::string_view key, std::string_view text);
-bool constant_time_equal(std::string_view a, std::string_view b);
 
 struct PasswordCost {
   std::uint64_t ops_limit = 2;             // crypto_pwhash_OPSLIMIT_INTERACTIVE
