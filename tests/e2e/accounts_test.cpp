@@ -6,6 +6,7 @@
 #include <soci/soci.h>
 
 #include "db/database.hpp"
+#include "support/databases.hpp"
 #include "support/http_client.hpp"
 #include "support/outbox.hpp"
 #include "support/running_server.hpp"
@@ -30,10 +31,12 @@ std::string sign_up_body(const std::string& name, const std::string& email, cons
       {"name", name}, {"email", email}, {"password", kPassword}, {"date_of_birth", birth}});
 }
 
-class AccountsEndToEnd : public ::testing::Test {
+class AccountsEndToEnd : public ::testing::TestWithParam<db::Backend> {
  protected:
   void SetUp() override {
-    server = std::make_unique<testing::RunningServer>(testing::server_config(dir.path()));
+    FRAMEHOUSE_SETUP_DATABASE(database_);
+    server = std::make_unique<testing::RunningServer>(
+        testing::server_config(dir.path(), "", database_->options().url));
     ASSERT_NE(server->port, 0) << server->process->stderr_text();
   }
   std::filesystem::path outbox() const { return dir.path() / "var" / "plugins" / "email_outbox" / "outbox"; }
@@ -42,7 +45,7 @@ class AccountsEndToEnd : public ::testing::Test {
     return http_request(server->port, method, target, body, headers);
   }
   int users_in_database() {
-    db::Database database(db::DatabaseOptions{"sqlite:" + (dir.path() / "var" / "framehouse.db").string(), 1});
+    db::Database database(db::DatabaseOptions{database_->options().url, 1});
     soci::session sql(database.pool());
     int n = 0;
     sql << "SELECT COUNT(*) FROM users", soci::into(n);
@@ -67,11 +70,12 @@ class AccountsEndToEnd : public ::testing::Test {
     return std::string(json_of(session).at("token").as_string());
   }
 
+  std::unique_ptr<testing::TestDatabase> database_;
   testing::TempDir dir;
   std::unique_ptr<testing::RunningServer> server;
 };
 
-TEST_F(AccountsEndToEnd, SignUpVerifySignInUseSignOut) {
+TEST_P(AccountsEndToEnd, SignUpVerifySignInUseSignOut) {
   const std::string token = member("Alice", "alice@example.org");
   auto me = call("GET", "/v1/me", "", bearer(token));
   ASSERT_EQ(me.status, 200);
@@ -102,7 +106,7 @@ TEST_F(AccountsEndToEnd, SignUpVerifySignInUseSignOut) {
   EXPECT_EQ(call("GET", "/v1/me", "", bearer(api_key)).status, 200);
 }
 
-TEST_F(AccountsEndToEnd, PasswordResetThroughTheMailedLink) {
+TEST_P(AccountsEndToEnd, PasswordResetThroughTheMailedLink) {
   const std::string token = member("Alice", "alice@example.org");
   EXPECT_EQ(call("POST", "/v1/password-reset", R"({"email":"alice@example.org"})").status, 202);
   EXPECT_EQ(call("POST", "/v1/password-reset", R"({"email":"nobody@example.org"})").status, 202);
@@ -115,7 +119,7 @@ TEST_F(AccountsEndToEnd, PasswordResetThroughTheMailedLink) {
   EXPECT_EQ(call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"a brand new phrase"})").status, 201);
 }
 
-TEST_F(AccountsEndToEnd, UnderageSignUpLeavesNoTrace) {
+TEST_P(AccountsEndToEnd, UnderageSignUpLeavesNoTrace) {
   const auto refused = call("POST", "/v1/accounts", sign_up_body("Young Tim", "tim.young@example.org", "2020-01-01"));
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(json_of(refused).at("type"), "urn:framehouse:problem:age-requirement");
@@ -128,7 +132,7 @@ TEST_F(AccountsEndToEnd, UnderageSignUpLeavesNoTrace) {
   EXPECT_EQ(logs.find("2020-01-01"), std::string::npos);
 }
 
-TEST_F(AccountsEndToEnd, DuplicateSignUpGetsTheSameAnswer) {
+TEST_P(AccountsEndToEnd, DuplicateSignUpGetsTheSameAnswer) {
   const auto first = call("POST", "/v1/accounts", sign_up_body("Alice", "alice@example.org"));
   const auto second = call("POST", "/v1/accounts", sign_up_body("Eve", "ALICE@example.org"));
   EXPECT_EQ(first.status, second.status);
@@ -136,7 +140,7 @@ TEST_F(AccountsEndToEnd, DuplicateSignUpGetsTheSameAnswer) {
   EXPECT_EQ(users_in_database(), 1);
 }
 
-TEST_F(AccountsEndToEnd, BadInputIsAProblemNamingTheFieldAndWritesNothing) {
+TEST_P(AccountsEndToEnd, BadInputIsAProblemNamingTheFieldAndWritesNothing) {
   struct Case {
     std::string body;
     std::map<std::string, std::string> headers;
@@ -176,7 +180,7 @@ TEST_F(AccountsEndToEnd, BadInputIsAProblemNamingTheFieldAndWritesNothing) {
   EXPECT_TRUE(testing::outbox_messages(outbox()).empty());
 }
 
-TEST_F(AccountsEndToEnd, FailedSignInsAreThrottled) {
+TEST_P(AccountsEndToEnd, FailedSignInsAreThrottled) {
   member("Alice", "alice@example.org");
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"not the password"})").status, 401);
@@ -188,7 +192,7 @@ TEST_F(AccountsEndToEnd, FailedSignInsAreThrottled) {
 }
 
 // Every route, as anonymous, user A, user B and an admin.
-TEST_F(AccountsEndToEnd, AccessMatrix) {
+TEST_P(AccountsEndToEnd, AccessMatrix) {
   const std::string a = member("Alice", "alice@example.org");
   const std::string b = member("Bob", "bob@example.org");
   const auto created = testing::run_command(
@@ -260,6 +264,9 @@ TEST_F(AccountsEndToEnd, AccessMatrix) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, AccountsEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
+                         testing::backend_name);
 
 }  // namespace
 }  // namespace framehouse

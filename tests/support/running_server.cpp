@@ -4,11 +4,12 @@
 
 namespace framehouse::testing {
 
-std::string server_config(const std::filesystem::path& dir, const std::string& extra) {
+std::string server_config(const std::filesystem::path& dir, const std::string& extra, const std::string& database_url) {
+  const std::string url = database_url.empty() ? "sqlite:" + (dir / "var" / "framehouse.db").string() : database_url;
   return "[server]\nlisten = \"127.0.0.1:0\"\nthreads = 2\ndata_dir = \"" + (dir / "var").string() +
          "\"\nmax_body_bytes = 4096\nmax_header_bytes = 2048\nshutdown_grace_ms = 5000\n" + extra +
          "[log]\nformat = \"json\"\n"
-         "[database]\nurl = \"sqlite:" + (dir / "var" / "framehouse.db").string() + "\"\n"
+         "[database]\nurl = \"" + url + "\"\n"
          "[accounts]\npassword_ops_limit = 1\npassword_mem_limit_kib = 8\n"
          "[plugins]\ndirectory = \"" FRAMEHOUSE_PLUGIN_DIR "\"\n"
          "[plugins.storage_fs]\n[plugins.email_outbox]\n";
