@@ -18,9 +18,10 @@ build_packages=(
   libboost-json1.81-dev libboost-url1.81-dev
   libsoci-dev libsqlite3-dev libpq-dev
   libtomlplusplus-dev libsodium-dev libssl-dev libfmt-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libfreetype-dev fonts-dejavu-core
   libyaml-cpp-dev libgtest-dev libgmock-dev
 )
-test_packages=(postgresql curl openssl wrk)
+test_packages=(postgresql curl openssl ffmpeg wrk)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -42,9 +42,10 @@ TEST_F(ConfigurationTest, ShippedExampleIsValid) {
   const auto& config = std::get<AppConfig>(result);
   EXPECT_EQ(config.server.port, 8080);
   EXPECT_EQ(config.database.url, "sqlite:var/framehouse.db");
-  ASSERT_EQ(config.plugins.size(), 2u);
+  ASSERT_EQ(config.plugins.size(), 3u);
   EXPECT_EQ(config.plugins[0].declaration.name, "storage_fs");  // declaration order, not sorted
   EXPECT_EQ(config.plugins[1].declaration.name, "email_outbox");
+  EXPECT_EQ(config.plugins[2].declaration.name, "gen_procedural");
   EXPECT_EQ(config.plugins[0].declaration.settings.boolean("fsync"), true);
 }
 
