@@ -104,26 +104,6 @@ std::string client_label(const Request& request, const std::optional<std::string
   return std::string(request.header("user-agent").value_or("unknown client")).substr(0, 200);
 }
 
-using AuthenticatedHandler = std::function<Response(Request&, const AuthContext&)>;
-
-// A handler that runs only for a signed-in caller (401 otherwise).
-http::Handler signed_in(Accounts& accounts, AuthenticatedHandler handler) {
-  return [&accounts, handler = std::move(handler)](Request& request) -> Response {
-    auto who = authenticate_request(accounts, request);
-    if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
-    return handler(request, std::get<AuthContext>(who));
-  };
-}
-
-// A handler that runs only for an admin (401 or 403 otherwise).
-http::Handler admin_only(Accounts& accounts, AuthenticatedHandler handler) {
-  return [&accounts, handler = std::move(handler)](Request& request) -> Response {
-    auto who = authenticate_admin(accounts, request);
-    if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
-    return handler(request, std::get<AuthContext>(who));
-  };
-}
-
 }  // namespace
 
 std::variant<AuthContext, Response> authenticate_request(Accounts& accounts, const Request& request) {
@@ -151,6 +131,22 @@ std::variant<AuthContext, Response> authenticate_admin(Accounts& accounts, const
     return http::problem(http::problems::kForbidden, "this needs the admin role", request.request_id);
   }
   return result;
+}
+
+http::Handler signed_in(Accounts& accounts, AuthenticatedHandler handler) {
+  return [&accounts, handler = std::move(handler)](Request& request) -> Response {
+    auto who = authenticate_request(accounts, request);
+    if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
+    return handler(request, std::get<AuthContext>(who));
+  };
+}
+
+http::Handler admin_only(Accounts& accounts, AuthenticatedHandler handler) {
+  return [&accounts, handler = std::move(handler)](Request& request) -> Response {
+    auto who = authenticate_admin(accounts, request);
+    if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
+    return handler(request, std::get<AuthContext>(who));
+  };
 }
 
 void add_account_routes(http::Router& router, Accounts& accounts) {

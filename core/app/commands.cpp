@@ -128,7 +128,8 @@ int serve(const std::filesystem::path& config_file) {
   config.accounts.public_url = config.public_url.empty() ? server.url() : config.public_url;
   mail::Mailer mailer(host, host.find(config.email_plugin), config.email_from);
   accounts::Accounts accounts(*database, mailer, config.accounts);
-  add_routes(router, Services{*database, host, metrics, accounts});
+  video::Uploads uploads(*database, host, host.find(config.storage_plugin), config.uploads);
+  add_routes(router, Services{*database, host, metrics, accounts, uploads});
   PeriodicTask retention("retention", std::chrono::hours(1), [&accounts] {
     const auto removed = accounts.purge_expired();
     if (removed > 0) Log::info("maintenance", "expired records deleted", {{"count", std::to_string(removed)}});

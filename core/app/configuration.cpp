@@ -200,6 +200,10 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   accounts.training_use_default = *settings.boolean("accounts.training_use_default");
   accounts.usage_retention_seconds = number("accounts.usage_retention_days") * 24 * 3600;
 
+  config.uploads.max_bytes = static_cast<std::size_t>(number("uploads.max_bytes"));
+  config.uploads.max_width = static_cast<int>(number("uploads.max_width"));
+  config.uploads.max_height = static_cast<int>(number("uploads.max_height"));
+
   load_plugins(root, settings, config, validator);
   check_role(root, config, "storage.plugin", config.storage_plugin, "storage", validator);
   check_role(root, config, "email.plugin", config.email_plugin, "email", validator);

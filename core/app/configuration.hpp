@@ -15,6 +15,7 @@
 #include "http/server.hpp"
 #include "observability/log.hpp"
 #include "plugins/host.hpp"
+#include "video/uploads.hpp"
 
 namespace framehouse::app {
 
@@ -36,6 +37,7 @@ struct AppConfig {
   std::string email_plugin;
   std::string email_from;
   accounts::AccountsConfig accounts;
+  video::UploadsConfig uploads;
 };
 
 using LoadResult = std::variant<AppConfig, std::vector<config::ConfigError>>;

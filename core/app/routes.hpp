@@ -7,6 +7,7 @@
 #include "http/router.hpp"
 #include "observability/metrics.hpp"
 #include "plugins/host.hpp"
+#include "video/uploads.hpp"
 
 namespace framehouse::app {
 
@@ -15,6 +16,7 @@ struct Services {
   const plugins::PluginHost& plugins;
   const observability::Metrics& metrics;
   accounts::Accounts& accounts;
+  video::Uploads& uploads;
 };
 
 void add_routes(http::Router& router, const Services& services);

@@ -94,6 +94,13 @@ TableSpec make_core_schema() {
       integer_field("usage_retention_days", 396, 1, 3650, "usage events older than this are deleted"),
   };
 
+  TableSpec uploads;
+  uploads.fields = {
+      integer_field("max_bytes", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024, "largest image accepted; server.max_body_bytes bounds the whole request first"),
+      integer_field("max_width", 4096, 64, 16384, "widest image accepted, pixels"),
+      integer_field("max_height", 4096, 64, 16384, "tallest image accepted, pixels"),
+  };
+
   TableSpec storage;
   storage.fields = {string_field("plugin", "storage_fs", "the storage plugin for users' files")};
   TableSpec email;
@@ -108,6 +115,7 @@ TableSpec make_core_schema() {
   root.tables["database"] = std::move(database);
   root.tables["plugins"] = std::move(plugins);
   root.tables["accounts"] = std::move(accounts);
+  root.tables["uploads"] = std::move(uploads);
   root.tables["storage"] = std::move(storage);
   root.tables["email"] = std::move(email);
   return root;

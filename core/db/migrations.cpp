@@ -96,6 +96,22 @@ const std::vector<Migration>& server_migrations() {
              " secret TEXT NOT NULL)",
          };
        }},
+      {3, "uploads",
+       [](const Dialect&) -> std::vector<std::string> {
+         // Images users uploaded; the bytes are in the storage plugin under (owner_id, id).
+         // Reached by the uploads privacy participant (video/uploads.cpp).
+         return {
+             "CREATE TABLE uploads ("
+             " id TEXT PRIMARY KEY,"
+             " owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " content_type TEXT NOT NULL,"
+             " width INTEGER NOT NULL,"
+             " height INTEGER NOT NULL,"
+             " bytes BIGINT NOT NULL,"
+             " created_at BIGINT NOT NULL)",
+             "CREATE INDEX uploads_owner ON uploads (owner_id, created_at)",
+         };
+       }},
   };
   return migrations;
 }

@@ -31,6 +31,25 @@ std::string sign_up_body(const std::string& name, const std::string& email, cons
       {"name", name}, {"email", email}, {"password", kPassword}, {"date_of_birth", birth}});
 }
 
+// A multipart/form-data upload of `bytes` as the part "file".
+std::pair<std::string, std::map<std::string, std::string>> image_upload(const std::string& bytes, const std::string& token) {
+  const std::string boundary = "fh-test-boundary-7f3a";
+  std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.png\"\r\n"
+                     "Content-Type: image/png\r\n\r\n" + bytes + "\r\n--" + boundary + "--\r\n";
+  auto headers = bearer(token);
+  headers["Content-Type"] = "multipart/form-data; boundary=" + boundary;
+  return {body, headers};
+}
+
+std::string small_png() {
+  testing::TempDir dir;
+  const auto path = dir.path() / "small.png";
+  const auto made = testing::run_command({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=96x64",
+                                          "-frames:v", "1", path.string()});
+  EXPECT_EQ(made.exit_code, 0) << made.err;
+  return testing::read_file(path);
+}
+
 class AccountsEndToEnd : public ::testing::TestWithParam<db::Backend> {
  protected:
   void SetUp() override {
@@ -104,6 +123,47 @@ TEST_P(AccountsEndToEnd, SignUpVerifySignInUseSignOut) {
   EXPECT_EQ(after.status, 401);
   EXPECT_EQ(after.header("www-authenticate"), "Bearer");
   EXPECT_EQ(call("GET", "/v1/me", "", bearer(api_key)).status, 200);
+}
+
+TEST_P(AccountsEndToEnd, ImagesAreStoredListedReadAndDeletedByTheirOwnerOnly) {
+  const std::string alice = member("Alice", "alice@example.org");
+  const std::string bob = member("Bob", "bob@example.org");
+  const std::string png = small_png();
+  auto [body, headers] = image_upload(png, alice);
+  const auto uploaded = call("POST", "/v1/images", body, headers);
+  ASSERT_EQ(uploaded.status, 201) << uploaded.body;
+  const auto image = json_of(uploaded);
+  const std::string id(image.at("id").as_string());
+  EXPECT_EQ(image.at("content_type"), "image/png");
+  EXPECT_EQ(image.at("width"), 96);
+  EXPECT_EQ(image.at("height"), 64);
+
+  EXPECT_EQ(json_of(call("GET", "/v1/images", "", bearer(alice))).at("data").as_array().size(), 1u);
+  EXPECT_TRUE(json_of(call("GET", "/v1/images", "", bearer(bob))).at("data").as_array().empty());
+  const auto content = call("GET", "/v1/images/" + id + "/content", "", bearer(alice));
+  EXPECT_EQ(content.status, 200);
+  EXPECT_EQ(content.header("content-type"), "image/png");
+  EXPECT_TRUE(content.body == png);
+  EXPECT_EQ(call("GET", "/v1/images/" + id + "/content", "", bearer(bob)).status, 404);
+  EXPECT_EQ(call("DELETE", "/v1/images/" + id, "", bearer(bob)).status, 404);
+
+  // Stored through storage_fs under the owner's id; deleting removes the bytes too.
+  const std::string alice_id(json_of(call("GET", "/v1/me", "", bearer(alice))).at("id").as_string());
+  const auto object = dir.path() / "var" / "plugins" / "storage_fs" / "objects" / alice_id / id;
+  EXPECT_TRUE(std::filesystem::exists(object));
+  EXPECT_EQ(call("DELETE", "/v1/images/" + id, "", bearer(alice)).status, 204);
+  EXPECT_FALSE(std::filesystem::exists(object));
+  EXPECT_EQ(call("GET", "/v1/images/" + id, "", bearer(alice)).status, 404);
+
+  // A forgery is named as such; an oversized body is refused before it is read whole.
+  auto [forged, forged_headers] = image_upload("\x89PNG\r\n\x1a\n<script>", alice);
+  const auto refused = call("POST", "/v1/images", forged, forged_headers);
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body.find("\"field\":\"file\""), std::string::npos) << refused.body;
+  auto [huge, huge_headers] = image_upload(std::string(5000, 'x'), alice);
+  EXPECT_EQ(call("POST", "/v1/images", huge, huge_headers).status, 413);
+  EXPECT_EQ(call("POST", "/v1/images", R"({"file":"x"})", bearer(alice)).status, 415);
+  EXPECT_TRUE(json_of(call("GET", "/v1/images", "", bearer(alice))).at("data").as_array().empty());
 }
 
 TEST_P(AccountsEndToEnd, PasswordResetThroughTheMailedLink) {
@@ -207,6 +267,8 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
   const std::string a_id(json_of(call("GET", "/v1/me", "", bearer(a))).at("id").as_string());
   const std::string a_key(json_of(call("POST", "/v1/api-keys", R"({"name":"k"})", bearer(a))).at("id").as_string());
   const auto a_second = call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"correct horse battery"})");
+  auto [upload_body, upload_headers] = image_upload(small_png(), a);
+  const std::string a_image(json_of(call("POST", "/v1/images", upload_body, upload_headers)).at("id").as_string());
   const std::string a_session(json_of(a_second).at("session").at("id").as_string());
 
   struct Row {
@@ -238,6 +300,11 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"POST", "/v1/api-keys", "/v1/api-keys", R"({"name":"matrix"})", 401, 201, 201, 201},
       {"GET", "/v1/admin/users", "/v1/admin/users", "", 401, 403, 403, 200},
       {"GET", "/v1/admin/users/" + a_id, "/v1/admin/users/{id}", "", 401, 403, 403, 200},
+      {"GET", "/v1/images", "/v1/images", "", 401, 200, 200, 200},
+      {"POST", "/v1/images", "/v1/images", "{}", 401, 415, 415, 415},
+      {"GET", "/v1/images/" + a_image, "/v1/images/{id}", "", 401, 200, 404, 404},
+      {"GET", "/v1/images/" + a_image + "/content", "/v1/images/{id}/content", "", 401, 200, 404, 404},
+      {"DELETE", "/v1/images/" + a_image, "/v1/images/{id}", "", 401, 204, 404, 404},
       {"DELETE", "/v1/api-keys/" + a_key, "/v1/api-keys/{id}", "", 401, 204, 404, 404},
       {"DELETE", "/v1/sessions/" + a_session, "/v1/sessions/{id}", "", 401, 204, 404, 404},
       {"DELETE", "/v1/sessions", "/v1/sessions", "", 401, 200, 200, 200},

@@ -20,8 +20,9 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   accounts::AccountsConfig config;
   config.password_cost = {1, 8 * 1024};
   accounts::Accounts accounts(database, mailer, config);
+  video::Uploads uploads(database, host, nullptr, {});
   http::Router router;
-  add_routes(router, Services{database, host, metrics, accounts});
+  add_routes(router, Services{database, host, metrics, accounts, uploads});
 
   const auto document = boost::json::parse(openapi_json()).as_object();
   EXPECT_EQ(document.at("openapi"), "3.1.0");

@@ -1,0 +1,94 @@
+// Uploads through the real storage_fs plugin on SQLite and PostgreSQL, and their erasure by
+// the two participants that hold them: the uploads index and the storage plugin.
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include "accounts/accounts.hpp"
+#include "framehouse/sdk/storage.hpp"
+#include "support/databases.hpp"
+#include "support/plugins.hpp"
+#include "support/streams.hpp"
+#include "video/uploads.hpp"
+
+namespace framehouse::video {
+namespace {
+
+// The smallest valid PNG header: signature and an IHDR for 640x480, 8-bit RGB.
+const std::string kPng = std::string("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x02\x80\0\0\x01\xe0\x08\x02\0\0\0\0\0\0\0", 33);
+
+class UploadsTest : public ::testing::TestWithParam<db::Backend> {
+ protected:
+  void SetUp() override {
+    FRAMEHOUSE_SETUP_DATABASE(test_database_);
+    database_ = std::make_unique<db::Database>(test_database_->options());
+    database_->migrate(db::server_migrations());
+    ASSERT_FALSE(testing::load_plugin(host_, testing::shipped_plugin("storage_fs"), "fsync = false"));
+    ASSERT_FALSE(host_.start_all());
+    UploadsConfig config;
+    config.max_bytes = 1000;
+    config.max_width = 1000;
+    config.max_height = 1000;
+    uploads_ = std::make_unique<Uploads>(*database_, host_, host_.find("storage_fs"), config);
+    soci::session sql(database_->pool());
+    for (const char* id : {"usr_a", "usr_b"}) {
+      const std::string user = id;
+      const std::string email = user + "@example.org";
+      sql << "INSERT INTO users (id, email, name, password_hash, role, age_check_passed_at, created_at, updated_at)"
+             " VALUES (:id, :e, 'N', 'x', 'user', 0, 0, 0)",
+          soci::use(user), soci::use(email);
+    }
+  }
+
+  std::unique_ptr<testing::TestDatabase> test_database_;
+  std::unique_ptr<db::Database> database_;
+  testing::TempDir dir_;
+  observability::Metrics metrics_;
+  plugins::PluginHost host_{metrics_, dir_.path()};
+  std::unique_ptr<Uploads> uploads_;
+};
+
+TEST_P(UploadsTest, AddCheckReadRemove) {
+  auto added = uploads_->add("usr_a", kPng);
+  ASSERT_TRUE(added.ok()) << added.outcome().message();
+  EXPECT_EQ(added->width, 640);
+  EXPECT_EQ(uploads_->content("usr_a", added->id).value(), kPng);
+  EXPECT_EQ(uploads_->content("usr_b", added->id).outcome().status(), sdk::Status::not_found);
+  EXPECT_EQ(uploads_->add("usr_a", std::string(1001, 'x')).outcome().message(), "is larger than 1000 bytes");
+  EXPECT_EQ(uploads_->add("usr_a", "not an image").outcome().message(), "is not a PNG, JPEG or WebP image");
+  std::string wide = kPng;
+  wide[18] = 0x10;  // 4224 pixels wide
+  EXPECT_EQ(uploads_->add("usr_a", wide).outcome().message(), "is larger than 1000x1000 pixels");
+  EXPECT_EQ(uploads_->list("usr_a").size(), 1u);
+  EXPECT_EQ(uploads_->remove("usr_b", added->id).status(), sdk::Status::not_found);
+  EXPECT_TRUE(uploads_->remove("usr_a", added->id));
+  EXPECT_TRUE(uploads_->list("usr_a").empty());
+}
+
+TEST_P(UploadsTest, ErasureReachesTheIndexAndTheStoredBytes) {
+  ASSERT_TRUE(uploads_->add("usr_a", kPng).ok());
+  ASSERT_TRUE(uploads_->add("usr_b", kPng).ok());
+  UploadsParticipant index(*database_);
+  auto* storage = host_.find("storage_fs")->find<sdk::PrivacyParticipant>();
+  const sdk::Subject alice{"usr_a", {}, {}};
+
+  testing::RecordingExportSink before;
+  ASSERT_TRUE(index.export_subject(alice, before));
+  ASSERT_TRUE(storage->export_subject(alice, before));
+  EXPECT_EQ(before.records.size(), 2u);  // the index row and the stored object
+  EXPECT_EQ(before.files.size(), 1u);
+  EXPECT_EQ(before.files.begin()->second, kPng);
+
+  EXPECT_EQ(index.erase_subject(alice)->records_removed, 1u);
+  EXPECT_EQ(storage->erase_subject(alice)->files_removed, 1u);
+  testing::RecordingExportSink after;
+  ASSERT_TRUE(index.export_subject(alice, after));
+  ASSERT_TRUE(storage->export_subject(alice, after));
+  EXPECT_TRUE(after.empty());
+  EXPECT_EQ(uploads_->list("usr_b").size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, UploadsTest, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
+                         testing::backend_name);
+
+}  // namespace
+}  // namespace framehouse::video
