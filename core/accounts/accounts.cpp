@@ -117,10 +117,19 @@ SignUpStatus Accounts::sign_up(const SignUpRequest& request, FieldErrors& errors
   std::string token;
   {
     soci::transaction transaction(sql);
-    sql << "INSERT INTO users (id, email, name, password_hash, role, email_verified_at, age_check_passed_at,"
-           " created_at, updated_at) VALUES (:id, :e, :n, :p, :r, NULL, :a, :c, :u)",
-        soci::use(id), soci::use(*email), soci::use(request.name), soci::use(password_hash), soci::use(role),
-        soci::use(now), soci::use(now), soci::use(now);
+    try {
+      sql << "INSERT INTO users (id, email, name, password_hash, role, email_verified_at, age_check_passed_at,"
+             " created_at, updated_at) VALUES (:id, :e, :n, :p, :r, NULL, :a, :c, :u)",
+          soci::use(id), soci::use(*email), soci::use(request.name), soci::use(password_hash), soci::use(role),
+          soci::use(now), soci::use(now), soci::use(now);
+    } catch (const soci::soci_error&) {
+      // A concurrent sign-up with the same address won the race: answer as for a duplicate.
+      int taken = 0;
+      transaction.rollback();
+      sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(*email), soci::into(taken);
+      if (taken > 0) return SignUpStatus::accepted;
+      throw;
+    }
     for (const auto& category : preference_categories()) {
       const bool enabled = category == "account" || (category == "training_use" && config_.training_use_default);
       write_preference(sql, id, category, enabled, "sign_up");
