@@ -129,9 +129,12 @@ int serve(const std::filesystem::path& config_file) {
   mail::Mailer mailer(host, host.find(config.email_plugin), config.email_from);
   accounts::Accounts accounts(*database, mailer, config.accounts);
   video::Uploads uploads(*database, host, host.find(config.storage_plugin), config.uploads);
-  add_routes(router, Services{*database, host, metrics, accounts, uploads});
-  PeriodicTask retention("retention", std::chrono::hours(1), [&accounts] {
-    const auto removed = accounts.purge_expired();
+  video::Videos videos(*database, host, config.generation_plugin.empty() ? nullptr : host.find(config.generation_plugin),
+                       host.find(config.storage_plugin), config.video);
+  add_routes(router, Services{*database, host, metrics, accounts, uploads, videos});
+  videos.start_workers();
+  PeriodicTask retention("retention", std::chrono::hours(1), [&accounts, &videos] {
+    const auto removed = accounts.purge_expired() + videos.purge_expired();
     if (removed > 0) Log::info("maintenance", "expired records deleted", {{"count", std::to_string(removed)}});
   });
 
@@ -141,6 +144,8 @@ int serve(const std::filesystem::path& config_file) {
   std::cout << "framehouse listening on " << server.url() << std::endl;
 
   server.run();
+  // Running jobs end before the plugins they use stop.
+  videos.stop_workers();
   host.stop_all();
   Log::info("app", "stopped");
   return 0;

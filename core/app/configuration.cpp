@@ -204,9 +204,19 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   config.uploads.max_width = static_cast<int>(number("uploads.max_width"));
   config.uploads.max_height = static_cast<int>(number("uploads.max_height"));
 
+  config.video.workers = static_cast<int>(number("video.workers"));
+  config.video.fps = static_cast<int>(number("video.fps"));
+  config.video.retention_seconds = number("video.retention_days") * 24 * 3600;
+  config.video.max_run_seconds = number("video.max_run_seconds");
+  config.video.data_dir = (config.data_dir / "video").string();
+  config.generation_plugin = *settings.string("generation.plugin");
+
   load_plugins(root, settings, config, validator);
   check_role(root, config, "storage.plugin", config.storage_plugin, "storage", validator);
   check_role(root, config, "email.plugin", config.email_plugin, "email", validator);
+  if (!config.generation_plugin.empty()) {
+    check_role(root, config, "generation.plugin", config.generation_plugin, "generation", validator);
+  }
 
   if (!validator.errors().empty()) return validator.errors();
   return config;

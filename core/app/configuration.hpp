@@ -16,6 +16,7 @@
 #include "observability/log.hpp"
 #include "plugins/host.hpp"
 #include "video/uploads.hpp"
+#include "video/videos.hpp"
 
 namespace framehouse::app {
 
@@ -38,6 +39,8 @@ struct AppConfig {
   std::string email_from;
   accounts::AccountsConfig accounts;
   video::UploadsConfig uploads;
+  video::VideoConfig video;
+  std::string generation_plugin;
 };
 
 using LoadResult = std::variant<AppConfig, std::vector<config::ConfigError>>;

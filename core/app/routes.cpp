@@ -3,6 +3,7 @@
 #include "accounts/routes.hpp"
 #include "app/operations.hpp"
 #include "video/upload_routes.hpp"
+#include "video/video_routes.hpp"
 
 namespace framehouse::app {
 
@@ -10,6 +11,7 @@ void add_routes(http::Router& router, const Services& services) {
   add_operations_routes(router, services.database, services.plugins, services.metrics);
   accounts::add_account_routes(router, services.accounts);
   video::add_upload_routes(router, services.accounts, services.uploads);
+  video::add_video_routes(router, services.accounts, services.uploads, services.videos);
   router.add("GET", "/v1/openapi.json", [](http::Request&) {
     return http::Response::text(200, std::string(openapi_json()), "application/json");
   });

@@ -8,6 +8,7 @@
 #include "observability/metrics.hpp"
 #include "plugins/host.hpp"
 #include "video/uploads.hpp"
+#include "video/videos.hpp"
 
 namespace framehouse::app {
 
@@ -17,6 +18,7 @@ struct Services {
   const observability::Metrics& metrics;
   accounts::Accounts& accounts;
   video::Uploads& uploads;
+  video::Videos& videos;
 };
 
 void add_routes(http::Router& router, const Services& services);

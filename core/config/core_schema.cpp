@@ -101,6 +101,17 @@ TableSpec make_core_schema() {
       integer_field("max_height", 4096, 64, 16384, "tallest image accepted, pixels"),
   };
 
+  TableSpec video;
+  video.fields = {
+      integer_field("workers", 1, 0, 64, "jobs run at once by this process; 0 = this process runs none"),
+      integer_field("fps", 24, 1, 60, "frames per second of generated videos"),
+      integer_field("retention_days", 7, 1, 3650, "generated videos and thumbnails are deleted after this long"),
+      integer_field("max_run_seconds", 600, 10, 86400, "one generation may run this long before it is failed"),
+  };
+
+  TableSpec generation;
+  generation.fields = {string_field("plugin", "", "the generation engine; empty: none, and the video API answers 503")};
+
   TableSpec storage;
   storage.fields = {string_field("plugin", "storage_fs", "the storage plugin for users' files")};
   TableSpec email;
@@ -116,6 +127,8 @@ TableSpec make_core_schema() {
   root.tables["plugins"] = std::move(plugins);
   root.tables["accounts"] = std::move(accounts);
   root.tables["uploads"] = std::move(uploads);
+  root.tables["video"] = std::move(video);
+  root.tables["generation"] = std::move(generation);
   root.tables["storage"] = std::move(storage);
   root.tables["email"] = std::move(email);
   return root;

@@ -31,6 +31,9 @@ class Dialect {
   std::string begin_exclusive() const;
   // Statement that serialises migrations across processes, run first in that transaction.
   std::string lock_migrations() const;
+  // Appended to the SELECT that picks a queued job, so that concurrent workers (several
+  // processes on PostgreSQL) never pick the same row.
+  std::string skip_locked() const;
 
  private:
   Backend backend_;

@@ -112,6 +112,39 @@ const std::vector<Migration>& server_migrations() {
              "CREATE INDEX uploads_owner ON uploads (owner_id, created_at)",
          };
        }},
+      {4, "videos",
+       [](const Dialect&) -> std::vector<std::string> {
+         // A video is also its generation job. Prompts are the user's content; the rendered
+         // files live in the storage plugin under (owner_id, <id>.mp4 / <id>.jpg).
+         return {
+             "CREATE TABLE videos ("
+             " id TEXT PRIMARY KEY,"
+             " owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " status TEXT NOT NULL,"
+             " model TEXT NOT NULL,"
+             " prompt TEXT NOT NULL,"
+             " width INTEGER NOT NULL,"
+             " height INTEGER NOT NULL,"
+             " seconds INTEGER NOT NULL,"
+             " fps INTEGER NOT NULL,"
+             " seed BIGINT NOT NULL,"
+             " input_image_id TEXT,"
+             " remixed_from TEXT,"
+             " progress INTEGER NOT NULL,"
+             " error_code TEXT,"
+             " error_message TEXT,"
+             " cancel_requested INTEGER NOT NULL,"
+             " lease_owner TEXT,"
+             " lease_expires_at BIGINT,"
+             " attempts INTEGER NOT NULL,"
+             " created_at BIGINT NOT NULL,"
+             " started_at BIGINT,"
+             " completed_at BIGINT,"
+             " expires_at BIGINT)",
+             "CREATE INDEX videos_owner ON videos (owner_id, created_at)",
+             "CREATE INDEX videos_queue ON videos (status, created_at)",
+         };
+       }},
   };
   return migrations;
 }

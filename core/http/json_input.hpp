@@ -35,6 +35,7 @@ class JsonFields {
   void add_error(std::string field, std::string message);
 
   bool ok() const { return problems_.empty(); }
+  const std::vector<FieldProblem>& problems() const { return problems_; }
   bool from_form() const { return from_form_; }
   const boost::json::object& object() const { return object_; }
   // 422 validation-failed with an "errors" array and every field named in the detail.

@@ -96,9 +96,10 @@ class PluginHost {
   // `fn` takes the plugin's Interface& and returns an sdk::Outcome or sdk::Result<T>.
   // With a timeout, fn runs on its own thread and may outlive this call: it must own (copy
   // or share) everything it uses.
+  // `timeout` overrides the plugin's call_timeout_ms for long calls (a generation run).
   template <class Interface, class Fn>
-  auto call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_view method, Fn fn)
-      -> std::invoke_result_t<Fn, Interface&>;
+  auto call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_view method, Fn fn,
+            std::optional<std::chrono::milliseconds> timeout = std::nullopt) -> std::invoke_result_t<Fn, Interface&>;
 
  private:
   template <class R>
@@ -139,8 +140,8 @@ R run_catching(const std::string& plugin, std::string_view method, Fn& fn) {
 }  // namespace detail
 
 template <class Interface, class Fn>
-auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_view method, Fn fn)
-    -> std::invoke_result_t<Fn, Interface&> {
+auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_view method, Fn fn,
+                      std::optional<std::chrono::milliseconds> timeout_override) -> std::invoke_result_t<Fn, Interface&> {
   using R = std::invoke_result_t<Fn, Interface&>;
   const auto started = std::chrono::steady_clock::now();
   Interface* implementation = plugin->started() ? plugin->find<Interface>() : nullptr;
@@ -151,7 +152,7 @@ auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_v
     return result;
   }
   auto bound = [implementation, fn = std::move(fn)]() mutable { return fn(*implementation); };
-  const auto timeout = plugin->declaration().call_timeout;
+  const auto timeout = timeout_override.value_or(plugin->declaration().call_timeout);
   if (timeout.count() == 0) {
     R result = detail::run_catching<R>(plugin->name(), method, bound);
     record(*plugin, method, detail::outcome_of(result), started);

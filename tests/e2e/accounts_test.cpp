@@ -1,98 +1,15 @@
 // Accounts end to end: the real binary over HTTP, mail read from the outbox folder as a user
 // reads their inbox, the database inspected only to prove that nothing was written.
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
-#include <soci/soci.h>
+#include <thread>
 
-#include "db/database.hpp"
-#include "support/databases.hpp"
-#include "support/http_client.hpp"
-#include "support/outbox.hpp"
-#include "support/running_server.hpp"
+#include "e2e/end_to_end.hpp"
 
 namespace framehouse {
 namespace {
 
 using testing::http_request;
 using testing::HttpResponse;
-
-const std::map<std::string, std::string> kJson = {{"Content-Type", "application/json"}};
-const std::string kPassword = "correct horse battery";
-
-std::map<std::string, std::string> bearer(const std::string& token) {
-  return {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}};
-}
-
-boost::json::object json_of(const HttpResponse& response) { return boost::json::parse(response.body).as_object(); }
-
-std::string sign_up_body(const std::string& name, const std::string& email, const std::string& birth = "1990-05-01") {
-  return boost::json::serialize(boost::json::object{
-      {"name", name}, {"email", email}, {"password", kPassword}, {"date_of_birth", birth}});
-}
-
-// A multipart/form-data upload of `bytes` as the part "file".
-std::pair<std::string, std::map<std::string, std::string>> image_upload(const std::string& bytes, const std::string& token) {
-  const std::string boundary = "fh-test-boundary-7f3a";
-  std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.png\"\r\n"
-                     "Content-Type: image/png\r\n\r\n" + bytes + "\r\n--" + boundary + "--\r\n";
-  auto headers = bearer(token);
-  headers["Content-Type"] = "multipart/form-data; boundary=" + boundary;
-  return {body, headers};
-}
-
-std::string small_png() {
-  testing::TempDir dir;
-  const auto path = dir.path() / "small.png";
-  const auto made = testing::run_command({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=96x64",
-                                          "-frames:v", "1", path.string()});
-  EXPECT_EQ(made.exit_code, 0) << made.err;
-  return testing::read_file(path);
-}
-
-class AccountsEndToEnd : public ::testing::TestWithParam<db::Backend> {
- protected:
-  void SetUp() override {
-    FRAMEHOUSE_SETUP_DATABASE(database_);
-    server = std::make_unique<testing::RunningServer>(
-        testing::server_config(dir.path(), "", database_->options().url));
-    ASSERT_NE(server->port, 0) << server->process->stderr_text();
-  }
-  std::filesystem::path outbox() const { return dir.path() / "var" / "plugins" / "email_outbox" / "outbox"; }
-  HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
-                    const std::map<std::string, std::string>& headers = kJson) {
-    return http_request(server->port, method, target, body, headers);
-  }
-  int users_in_database() {
-    db::Database database(db::DatabaseOptions{database_->options().url, 1});
-    soci::session sql(database.pool());
-    int n = 0;
-    sql << "SELECT COUNT(*) FROM users", soci::into(n);
-    return n;
-  }
-  // Signs up, follows the link in the mail, clicks the button, signs in. Returns the token.
-  std::string member(const std::string& name, const std::string& email) {
-    EXPECT_EQ(call("POST", "/v1/accounts", sign_up_body(name, email)).status, 202);
-    const auto mails = testing::messages_to(outbox(), email);
-    EXPECT_EQ(mails.size(), 1u);
-    const std::string token = testing::token_in(mails.back().text);
-    const auto page = call("GET", "/v1/accounts/verify-email?token=" + token, "", {});
-    EXPECT_EQ(page.status, 200);
-    EXPECT_NE(page.body.find("<form method=\"post\""), std::string::npos);
-    const auto confirmed = call("POST", "/v1/accounts/verify-email", "token=" + token,
-                                {{"Content-Type", "application/x-www-form-urlencoded"}});
-    EXPECT_EQ(confirmed.status, 200);
-    EXPECT_NE(confirmed.body.find("Email address confirmed"), std::string::npos);
-    const auto session = call("POST", "/v1/sessions",
-                              boost::json::serialize(boost::json::object{{"email", email}, {"password", kPassword}}));
-    EXPECT_EQ(session.status, 201) << session.body;
-    return std::string(json_of(session).at("token").as_string());
-  }
-
-  std::unique_ptr<testing::TestDatabase> database_;
-  testing::TempDir dir;
-  std::unique_ptr<testing::RunningServer> server;
-};
+using AccountsEndToEnd = EndToEnd;
 
 TEST_P(AccountsEndToEnd, SignUpVerifySignInUseSignOut) {
   const std::string token = member("Alice", "alice@example.org");
@@ -269,6 +186,11 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
   const auto a_second = call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"correct horse battery"})");
   auto [upload_body, upload_headers] = image_upload(small_png(), a);
   const std::string a_image(json_of(call("POST", "/v1/images", upload_body, upload_headers)).at("id").as_string());
+  const std::string a_video(
+      json_of(call("POST", "/v1/videos", R"({"prompt":"matrix","seconds":"1","size":"512x512"})", bearer(a))).at("id").as_string());
+  for (int i = 0; i < 300 && json_of(call("GET", "/v1/videos/" + a_video, "", bearer(a))).at("status") != "completed"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   const std::string a_session(json_of(a_second).at("session").at("id").as_string());
 
   struct Row {
@@ -305,6 +227,12 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"GET", "/v1/images/" + a_image, "/v1/images/{id}", "", 401, 200, 404, 404},
       {"GET", "/v1/images/" + a_image + "/content", "/v1/images/{id}/content", "", 401, 200, 404, 404},
       {"DELETE", "/v1/images/" + a_image, "/v1/images/{id}", "", 401, 204, 404, 404},
+      {"POST", "/v1/videos", "/v1/videos", R"({"prompt":"x","seconds":"1","size":"512x512"})", 401, 200, 200, 200},
+      {"GET", "/v1/videos", "/v1/videos", "", 401, 200, 200, 200},
+      {"GET", "/v1/videos/" + a_video, "/v1/videos/{id}", "", 401, 200, 404, 404},
+      {"GET", "/v1/videos/" + a_video + "/content", "/v1/videos/{id}/content", "", 401, 200, 404, 404},
+      {"POST", "/v1/videos/" + a_video + "/cancel", "/v1/videos/{id}/cancel", "", 401, 409, 404, 404},
+      {"DELETE", "/v1/videos/" + a_video, "/v1/videos/{id}", "", 401, 200, 404, 404},
       {"DELETE", "/v1/api-keys/" + a_key, "/v1/api-keys/{id}", "", 401, 204, 404, 404},
       {"DELETE", "/v1/sessions/" + a_session, "/v1/sessions/{id}", "", 401, 204, 404, 404},
       {"DELETE", "/v1/sessions", "/v1/sessions", "", 401, 200, 200, 200},

@@ -21,8 +21,9 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   config.password_cost = {1, 8 * 1024};
   accounts::Accounts accounts(database, mailer, config);
   video::Uploads uploads(database, host, nullptr, {});
+  video::Videos videos(database, host, nullptr, nullptr, {.data_dir = dir.path().string()});
   http::Router router;
-  add_routes(router, Services{database, host, metrics, accounts, uploads});
+  add_routes(router, Services{database, host, metrics, accounts, uploads, videos});
 
   const auto document = boost::json::parse(openapi_json()).as_object();
   EXPECT_EQ(document.at("openapi"), "3.1.0");

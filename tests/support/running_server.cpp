@@ -12,7 +12,8 @@ std::string server_config(const std::filesystem::path& dir, const std::string& e
          "[database]\nurl = \"" + url + "\"\n"
          "[accounts]\npassword_ops_limit = 1\npassword_mem_limit_kib = 8\n"
          "[plugins]\ndirectory = \"" FRAMEHOUSE_PLUGIN_DIR "\"\n"
-         "[plugins.storage_fs]\n[plugins.email_outbox]\n";
+         "[plugins.storage_fs]\nfsync = false\n[plugins.email_outbox]\n[plugins.gen_procedural]\npreset = \"ultrafast\"\n"
+         "[generation]\nplugin = \"gen_procedural\"\n";
 }
 
 RunningServer::RunningServer(const std::string& config, const std::vector<std::string>& env) {

@@ -1,0 +1,311 @@
+#include "video/video_routes.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "accounts/routes.hpp"
+#include "crypto/crypto.hpp"
+#include "http/json_input.hpp"
+#include "http/multipart.hpp"
+#include "http/problem.hpp"
+
+namespace framehouse::video {
+namespace {
+
+namespace json = boost::json;
+using accounts::AuthContext;
+using http::Request;
+using http::Response;
+
+constexpr std::size_t kMaxPrompt = 32000;
+constexpr const char* kPollAfterMs = "1000";
+// Seeds stay within the integers a JSON number carries exactly in every client (2^53 - 1).
+constexpr long long kMaxSeed = (1LL << 53) - 1;
+
+json::value optional_number(const std::optional<std::int64_t>& value) {
+  return value ? json::value(*value) : json::value(nullptr);
+}
+
+json::object video_json(const Video& video, int queue_position) {
+  json::object object{{"id", video.id},
+                      {"object", "video"},
+                      {"model", video.model},
+                      {"status", video.status},
+                      {"progress", video.progress},
+                      {"created_at", video.created_at},
+                      {"completed_at", optional_number(video.completed_at)},
+                      {"expires_at", optional_number(video.expires_at)},
+                      {"prompt", video.prompt},
+                      {"size", std::to_string(video.width) + "x" + std::to_string(video.height)},
+                      {"seconds", std::to_string(video.seconds)},
+                      {"remixed_from_video_id", video.remixed_from ? json::value(*video.remixed_from) : json::value(nullptr)},
+                      {"error", nullptr},
+                      // Extensions, documented in docs/openapi.yaml.
+                      {"seed", video.seed},
+                      {"engine", "gen_procedural"},
+                      {"queue_position", queue_position > 0 ? json::value(queue_position) : json::value(nullptr)},
+                      {"input_image_id", video.input_image_id ? json::value(*video.input_image_id) : json::value(nullptr)}};
+  if (video.error_code) object["error"] = json::object{{"code", *video.error_code}, {"message", video.error_message.value_or("")}};
+  return object;
+}
+
+Response with_poll_hint(Response response, const Video& video) {
+  if (video.status == "queued" || video.status == "in_progress") response.set_header("openai-poll-after-ms", kPollAfterMs);
+  return response;
+}
+
+// The fields of POST /v1/videos, from JSON or multipart/form-data (the official Node client
+// always sends multipart, even without a file).
+struct VideoFields {
+  std::map<std::string, std::string> text;
+  std::optional<std::string_view> file;  // input_reference as a file part
+  std::vector<http::FieldProblem> problems;
+};
+
+std::variant<VideoFields, Response> read_fields(const Request& request) {
+  VideoFields fields;
+  static const std::set<std::string> kKnown = {"prompt", "model", "seconds", "size", "seed", "input_image_id"};
+  if (auto parts = http::parse_multipart(request)) {
+    for (const auto& part : *parts) {
+      if (part.name == "input_reference" && part.filename) {
+        fields.file = part.data;
+      } else if (kKnown.count(part.name)) {
+        fields.text[part.name] = std::string(part.data);
+      } else {
+        fields.problems.push_back({part.name, "is not a known field"});
+      }
+    }
+    return fields;
+  }
+  http::JsonFields body(request, {"prompt", "model", "seconds", "size", "seed", "input_image_id", "input_reference"});
+  if (body.rejection()) return *body.rejection();
+  for (const auto& name : kKnown) {
+    const auto* value = body.object().if_contains(name);
+    if (value == nullptr || value->is_null()) continue;
+    if (value->is_string()) {
+      fields.text[name] = std::string(value->as_string());
+    } else if (value->is_int64() || value->is_uint64()) {
+      fields.text[name] = json::serialize(*value);
+    } else {
+      fields.problems.push_back({name, "must be a string"});
+    }
+  }
+  if (body.object().contains("input_reference")) {
+    fields.problems.push_back({"input_reference", "send the image as a multipart file part, or upload it to /v1/images "
+                                                  "and pass input_image_id; image URLs are not fetched"});
+  }
+  fields.problems.insert(fields.problems.end(), body.problems().begin(), body.problems().end());
+  return fields;
+}
+
+std::optional<long long> parse_integer(const std::string& text) {
+  long long value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// "bytes=START-END" / "bytes=START-" / "bytes=-SUFFIX" against `total`.
+std::optional<sdk::ByteRange> parse_range(std::string_view header, std::uint64_t total) {
+  if (header.rfind("bytes=", 0) != 0 || header.find(',') != std::string_view::npos || total == 0) return std::nullopt;
+  header.remove_prefix(6);
+  const auto dash = header.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  const std::string first(header.substr(0, dash));
+  const std::string last(header.substr(dash + 1));
+  if (first.empty()) {
+    const auto suffix = parse_integer(last);
+    if (!suffix || *suffix <= 0) return std::nullopt;
+    const std::uint64_t length = std::min<std::uint64_t>(static_cast<std::uint64_t>(*suffix), total);
+    return sdk::ByteRange{total - length, length};
+  }
+  const auto start = parse_integer(first);
+  if (!start || *start < 0 || static_cast<std::uint64_t>(*start) >= total) return std::nullopt;
+  std::uint64_t end = total - 1;
+  if (!last.empty()) {
+    const auto parsed = parse_integer(last);
+    if (!parsed || *parsed < *start) return std::nullopt;
+    end = std::min<std::uint64_t>(static_cast<std::uint64_t>(*parsed), total - 1);
+  }
+  return sdk::ByteRange{static_cast<std::uint64_t>(*start), end - static_cast<std::uint64_t>(*start) + 1};
+}
+
+Response not_found(const Request& request) { return http::problem(http::problems::kNotFound, "", request.request_id); }
+
+}  // namespace
+
+void add_video_routes(http::Router& router, accounts::Accounts& accounts, Uploads& uploads, Videos& videos) {
+  router.add("POST", "/v1/videos",
+             accounts::signed_in(accounts, [&accounts, &uploads, &videos](Request& request, const AuthContext& who) -> Response {
+               if (!who.email_verified) {
+                 return http::problem(http::problems::kForbidden, "confirm your email address before generating videos",
+                                      request.request_id);
+               }
+               auto read = read_fields(request);
+               if (auto* failure = std::get_if<Response>(&read)) return std::move(*failure);
+               auto& fields = std::get<VideoFields>(read);
+               auto& problems = fields.problems;
+               const auto& capabilities = videos.capabilities();
+               if (capabilities.models.empty()) {
+                 return http::problem(http::problems::kUnavailable, "the generation engine is not available", request.request_id);
+               }
+               VideoRequest job;
+
+               job.prompt = fields.text.count("prompt") ? fields.text["prompt"] : "";
+               if (job.prompt.empty()) problems.push_back({"prompt", "is required"});
+               if (job.prompt.size() > kMaxPrompt) problems.push_back({"prompt", "must be at most 32000 characters"});
+
+               job.model = fields.text.count("model") ? fields.text["model"] : capabilities.models.front();
+               if (std::find(capabilities.models.begin(), capabilities.models.end(), job.model) == capabilities.models.end()) {
+                 problems.push_back({"model", "is not a model of this server"});
+               }
+
+               const std::string size = fields.text.count("size") ? fields.text["size"] : "1280x720";
+               if (std::find(capabilities.sizes.begin(), capabilities.sizes.end(), size) == capabilities.sizes.end()) {
+                 std::string choices;
+                 for (const auto& s : capabilities.sizes) choices += (choices.empty() ? "" : ", ") + s;
+                 problems.push_back({"size", "must be one of " + choices});
+               } else {
+                 job.width = std::stoi(size.substr(0, size.find('x')));
+                 job.height = std::stoi(size.substr(size.find('x') + 1));
+               }
+
+               const auto seconds = parse_integer(fields.text.count("seconds") ? fields.text["seconds"] : "4");
+               if (!seconds || *seconds < 1 || *seconds > capabilities.max_seconds) {
+                 problems.push_back({"seconds", "must be a whole number from 1 to " + std::to_string(capabilities.max_seconds)});
+               } else {
+                 job.seconds = static_cast<int>(*seconds);
+               }
+
+               if (fields.text.count("seed")) {
+                 const auto seed = parse_integer(fields.text["seed"]);
+                 if (!seed || *seed < 0 || *seed > kMaxSeed) {
+                   problems.push_back({"seed", "must be an integer from 0 to 9007199254740991"});
+                 }
+                 else job.seed = static_cast<std::uint64_t>(*seed);
+               } else {
+                 job.seed = std::hash<std::string>{}(who.user_id + crypto::random_id("", 8)) & kMaxSeed;
+               }
+
+               if (fields.text.count("input_image_id")) {
+                 if (!uploads.find(who.user_id, fields.text["input_image_id"])) {
+                   problems.push_back({"input_image_id", "is not one of your images"});
+                 } else {
+                   job.input_image_id = fields.text["input_image_id"];
+                 }
+               }
+               if (!problems.empty()) return http::validation_problem(request, problems);
+
+               if (fields.file) {
+                 auto uploaded = uploads.add(who.user_id, std::string(*fields.file));
+                 if (!uploaded) {
+                   if (uploaded.outcome().status() == sdk::Status::invalid_argument) {
+                     return http::validation_problem(request, {{"input_reference", uploaded.outcome().message()}});
+                   }
+                   return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
+                 }
+                 job.input_image_id = uploaded->id;
+               }
+               const Video video = videos.create(who.user_id, job);
+               accounts.record_event(who.user_id, "video_created");
+               return with_poll_hint(Response::json(200, video_json(video, videos.queue_position(video))), video);
+             }));
+
+  router.add("GET", "/v1/videos", accounts::signed_in(accounts, [&videos](Request& request, const AuthContext& who) -> Response {
+    std::size_t limit = 20;
+    if (auto text = request.query_param("limit")) {
+      const auto parsed = parse_integer(*text);
+      if (!parsed || *parsed < 1 || *parsed > 100) {
+        return http::validation_problem(request, {{"limit", "must be a number from 1 to 100"}});
+      }
+      limit = static_cast<std::size_t>(*parsed);
+    }
+    const std::string order = request.query_param("order").value_or("desc");
+    if (order != "asc" && order != "desc") return http::validation_problem(request, {{"order", "must be asc or desc"}});
+    const auto page = videos.list(who.user_id, request.query_param("after").value_or(""), limit, order == "desc");
+    json::array data;
+    for (const auto& video : page.videos) data.push_back(video_json(video, videos.queue_position(video)));
+    json::object body{{"object", "list"},
+                      {"data", data},
+                      {"first_id", page.videos.empty() ? json::value(nullptr) : json::value(page.videos.front().id)},
+                      {"last_id", page.videos.empty() ? json::value(nullptr) : json::value(page.videos.back().id)},
+                      {"has_more", page.has_more}};
+    return Response::json(200, body);
+  }));
+
+  router.add("GET", "/v1/videos/{id}", accounts::signed_in(accounts, [&videos](Request& request, const AuthContext& who) -> Response {
+    const auto video = videos.find(who.user_id, request.path_params.at("id"));
+    if (!video) return not_found(request);
+    return with_poll_hint(Response::json(200, video_json(*video, videos.queue_position(*video))), *video);
+  }));
+
+  router.add("DELETE", "/v1/videos/{id}",
+             accounts::signed_in(accounts, [&videos](Request& request, const AuthContext& who) -> Response {
+               const std::string& id = request.path_params.at("id");
+               const auto removed = videos.remove(who.user_id, id);
+               if (removed.status() == sdk::Status::not_found) return not_found(request);
+               if (!removed) return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
+               return Response::json(200, json::object{{"id", id}, {"object", "video.deleted"}, {"deleted", true}});
+             }));
+
+  router.add("POST", "/v1/videos/{id}/cancel",
+             accounts::signed_in(accounts, [&videos](Request& request, const AuthContext& who) -> Response {
+               const std::string& id = request.path_params.at("id");
+               const auto canceled = videos.cancel(who.user_id, id);
+               if (canceled.status() == sdk::Status::not_found) return not_found(request);
+               if (canceled.status() == sdk::Status::conflict) {
+                 return http::problem(http::problems::kConflict, canceled.message(), request.request_id);
+               }
+               const auto video = videos.find(who.user_id, id);
+               return with_poll_hint(Response::json(200, video_json(*video, 0)), *video);
+             }));
+
+  router.add("GET", "/v1/videos/{id}/content",
+             accounts::signed_in(accounts, [&accounts, &videos](Request& request, const AuthContext& who) -> Response {
+               const std::string variant = request.query_param("variant").value_or("video");
+               if (variant != "video" && variant != "thumbnail") {
+                 return http::validation_problem(request, {{"variant", "must be video or thumbnail"}});
+               }
+               const std::string& id = request.path_params.at("id");
+               const auto video = videos.find(who.user_id, id);
+               if (!video) return not_found(request);
+               if (video->status != "completed") {
+                 return http::problem(http::problems::kConflict, "the video is " + video->status, request.request_id);
+               }
+               std::uint64_t total = 0;
+               std::optional<sdk::ByteRange> range;
+               const auto range_header = request.header("range");
+               if (range_header && variant == "video") {
+                 // The size is needed to judge the range: a zero-length read tells it.
+                 auto probe = videos.content(who.user_id, id, variant, sdk::ByteRange{0, 0}, total);
+                 if (!probe) return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
+                 range = parse_range(*range_header, total);
+                 if (!range) {
+                   Response response = http::problem(http::ProblemType{416, "range-not-satisfiable", "The range cannot be served"},
+                                                     "the video has " + std::to_string(total) + " bytes", request.request_id);
+                   response.set_header("Content-Range", "bytes */" + std::to_string(total));
+                   return response;
+                 }
+               }
+               auto bytes = videos.content(who.user_id, id, variant, range.value_or(sdk::ByteRange{}), total);
+               if (!bytes) return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
+               Response response = Response::text(range ? 206 : 200, std::move(bytes.value()),
+                                                  variant == "video" ? "video/mp4" : "image/jpeg");
+               if (variant == "video") response.set_header("Accept-Ranges", "bytes");
+               if (range) {
+                 response.set_header("Content-Range", "bytes " + std::to_string(range->offset) + "-" +
+                                                          std::to_string(range->offset + *range->length - 1) + "/" +
+                                                          std::to_string(total));
+               }
+               response.set_header("Cache-Control", "private, no-store");
+               if (variant == "video" && !range) accounts.record_event(who.user_id, "video_downloaded");
+               return response;
+             }));
+}
+
+}  // namespace framehouse::video

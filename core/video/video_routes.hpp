@@ -1,0 +1,15 @@
+// The video API, a superset of the OpenAI Videos API: POST/GET /v1/videos,
+// GET/DELETE /v1/videos/{id}, GET /v1/videos/{id}/content, and the extension
+// POST /v1/videos/{id}/cancel.
+#pragma once
+
+#include "accounts/accounts.hpp"
+#include "http/router.hpp"
+#include "video/uploads.hpp"
+#include "video/videos.hpp"
+
+namespace framehouse::video {
+
+void add_video_routes(http::Router& router, accounts::Accounts& accounts, Uploads& uploads, Videos& videos);
+
+}  // namespace framehouse::video

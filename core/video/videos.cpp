@@ -1,0 +1,474 @@
+#include "video/videos.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <soci/soci.h>
+
+#include "crypto/crypto.hpp"
+#include "observability/log.hpp"
+
+namespace framehouse::video {
+namespace {
+
+namespace fs = std::filesystem;
+using observability::Log;
+
+constexpr const char* kColumns =
+    "SELECT id, owner_id, status, model, prompt, width, height, seconds, seed, input_image_id, remixed_from, progress,"
+    " error_code, error_message, created_at, completed_at, expires_at FROM videos ";
+
+// One row of kColumns, bound to a statement.
+struct VideoRow {
+  Video video;
+  long long seed = 0, created = 0, completed = 0, expires = 0;
+  std::string input_image, remixed, error_code, error_message;
+  soci::indicator input_indicator = soci::i_null, remixed_indicator = soci::i_null, code_indicator = soci::i_null,
+                  message_indicator = soci::i_null, completed_indicator = soci::i_null, expires_indicator = soci::i_null;
+
+  void bind(soci::details::prepare_temp_type& statement) {
+    statement, soci::into(video.id), soci::into(video.owner), soci::into(video.status), soci::into(video.model),
+        soci::into(video.prompt), soci::into(video.width), soci::into(video.height), soci::into(video.seconds),
+        soci::into(seed), soci::into(input_image, input_indicator), soci::into(remixed, remixed_indicator),
+        soci::into(video.progress), soci::into(error_code, code_indicator), soci::into(error_message, message_indicator),
+        soci::into(created), soci::into(completed, completed_indicator), soci::into(expires, expires_indicator);
+  }
+  Video get() const {
+    Video out = video;
+    out.seed = static_cast<std::uint64_t>(seed);
+    out.created_at = created;
+    const auto text = [](const std::string& value, soci::indicator indicator) {
+      return indicator == soci::i_ok ? std::optional<std::string>(value) : std::nullopt;
+    };
+    const auto number = [](long long value, soci::indicator indicator) {
+      return indicator == soci::i_ok ? std::optional<std::int64_t>(value) : std::nullopt;
+    };
+    out.input_image_id = text(input_image, input_indicator);
+    out.remixed_from = text(remixed, remixed_indicator);
+    out.error_code = text(error_code, code_indicator);
+    out.error_message = text(error_message, message_indicator);
+    out.completed_at = number(completed, completed_indicator);
+    out.expires_at = number(expires, expires_indicator);
+    return out;
+  }
+};
+
+class StringSink final : public sdk::ByteSink {
+ public:
+  sdk::Outcome write(std::span<const std::byte> data) override {
+    text.append(reinterpret_cast<const char*>(data.data()), data.size());
+    return {};
+  }
+  std::string text;
+};
+
+class FileSource final : public sdk::ByteSource {
+ public:
+  explicit FileSource(const fs::path& file) : in_(file, std::ios::binary) {}
+  sdk::Result<std::size_t> read(std::span<std::byte> buffer) override {
+    in_.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
+    if (in_.bad()) return sdk::Outcome::failure(sdk::Status::internal, "cannot read an output file");
+    return static_cast<std::size_t>(in_.gcount());
+  }
+
+ private:
+  std::ifstream in_;
+};
+
+}  // namespace
+
+// What a running job hands the engine: progress into the database (throttled), cancel from
+// the database, the input image from storage, outputs through a local file into storage.
+class Videos::JobSink final : public sdk::GenerationSink {
+ public:
+  JobSink(Videos& videos, Video video) : videos_(videos), video_(std::move(video)) {}
+
+  void progress(int percent) override {
+    const auto now = std::chrono::steady_clock::now();
+    if (percent < 100 && now - last_persisted_ < std::chrono::milliseconds(250)) return;
+    last_persisted_ = now;
+    const long long lease = videos_.now_() + videos_.config_.lease_seconds;
+    int cancel = 0;
+    soci::session sql(videos_.database_.pool());
+    sql << "UPDATE videos SET progress = :p, lease_expires_at = :l WHERE id = :id", soci::use(percent),
+        soci::use(lease), soci::use(video_.id);
+    sql << "SELECT cancel_requested FROM videos WHERE id = :id", soci::use(video_.id), soci::into(cancel);
+    if (cancel != 0) canceled_ = true;
+  }
+  bool cancel_requested() const override { return canceled_.load(); }
+
+  sdk::Result<std::unique_ptr<sdk::ByteSource>> open_input_image() override {
+    if (!video_.input_image_id) return sdk::Outcome::failure(sdk::Status::not_found, "the job has no input image");
+    auto sink = std::make_shared<StringSink>();
+    const sdk::ObjectKey key{video_.owner, *video_.input_image_id};
+    const sdk::Outcome read = videos_.host_.call<sdk::StorageBackend>(
+        videos_.storage_, "get", [key, sink](sdk::StorageBackend& storage) { return storage.get(key, {}, *sink); });
+    if (!read) return read;
+    return std::unique_ptr<sdk::ByteSource>(std::make_unique<sdk::BufferSource>(std::move(sink->text)));
+  }
+
+  sdk::Result<std::unique_ptr<sdk::OutputStream>> open_output(std::string_view variant, std::string_view) override {
+    if (variant != "video" && variant != "thumbnail") {
+      return sdk::Outcome::failure(sdk::Status::invalid_argument, "unknown output variant");
+    }
+    return std::unique_ptr<sdk::OutputStream>(std::make_unique<Output>(*this, std::string(variant)));
+  }
+
+ private:
+  class Output final : public sdk::OutputStream {
+   public:
+    Output(JobSink& sink, std::string variant)
+        : sink_(sink),
+          variant_(std::move(variant)),
+          file_(fs::path(sink.videos_.config_.data_dir) / "outputs" / (Videos::object_id(sink.video_.id, variant_) + ".part")),
+          out_(file_, std::ios::binary | std::ios::trunc) {}
+    ~Output() override {
+      out_.close();
+      fs::remove(file_, ignored_);
+    }
+    sdk::Outcome write(std::span<const std::byte> data) override {
+      out_.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+      return out_ ? sdk::Outcome{} : sdk::Outcome::failure(sdk::Status::unavailable, "cannot write an output file");
+    }
+    sdk::Outcome commit() override {
+      out_.close();
+      if (!out_) return sdk::Outcome::failure(sdk::Status::unavailable, "cannot write an output file");
+      const sdk::ObjectKey key{sink_.video_.owner, Videos::object_id(sink_.video_.id, variant_)};
+      const fs::path file = file_;
+      return sink_.videos_.host_.call<sdk::StorageBackend>(sink_.videos_.storage_, "put",
+                                                           [key, file](sdk::StorageBackend& storage) {
+                                                             FileSource source(file);
+                                                             return storage.put(key, source);
+                                                           });
+    }
+
+   private:
+    JobSink& sink_;
+    std::string variant_;
+    fs::path file_;
+    std::ofstream out_;
+    std::error_code ignored_;
+  };
+
+  Videos& videos_;
+  Video video_;
+  std::atomic<bool> canceled_{false};
+  std::chrono::steady_clock::time_point last_persisted_{};
+};
+
+Videos::Videos(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> engine,
+               std::shared_ptr<plugins::LoadedPlugin> storage, VideoConfig config, accounts::Clock clock)
+    : database_(database),
+      host_(host),
+      engine_(std::move(engine)),
+      storage_(std::move(storage)),
+      config_(std::move(config)),
+      now_(std::move(clock)) {
+  // Outputs pass through here on their way to storage; leftovers of a crash go now.
+  std::error_code ec;
+  fs::remove_all(fs::path(config_.data_dir) / "outputs", ec);
+  fs::create_directories(fs::path(config_.data_dir) / "outputs", ec);
+  if (engine_) {
+    auto described = host_.call<sdk::GenerationEngine>(engine_, "describe", [](sdk::GenerationEngine& engine) {
+      return sdk::Result<sdk::EngineCapabilities>(engine.describe());
+    });
+    if (described) capabilities_ = described.value();
+  }
+}
+
+Videos::~Videos() { stop_workers(); }
+
+std::string Videos::object_id(const std::string& video_id, const std::string& variant) {
+  return video_id + (variant == "thumbnail" ? ".jpg" : ".mp4");
+}
+
+Video Videos::create(const std::string& owner, const VideoRequest& request) {
+  Video video;
+  video.id = crypto::random_id("video_", 16);
+  video.owner = owner;
+  video.status = "queued";
+  video.model = request.model;
+  video.prompt = request.prompt;
+  video.width = request.width;
+  video.height = request.height;
+  video.seconds = request.seconds;
+  video.seed = request.seed;
+  video.input_image_id = request.input_image_id;
+  video.remixed_from = request.remixed_from;
+  video.created_at = now_();
+  const long long seed = static_cast<long long>(request.seed);
+  const long long created = video.created_at;
+  const std::string input = request.input_image_id.value_or("");
+  const std::string remixed = request.remixed_from.value_or("");
+  soci::indicator input_indicator = request.input_image_id ? soci::i_ok : soci::i_null;
+  soci::indicator remixed_indicator = request.remixed_from ? soci::i_ok : soci::i_null;
+  soci::session sql(database_.pool());
+  sql << "INSERT INTO videos (id, owner_id, status, model, prompt, width, height, seconds, fps, seed, input_image_id,"
+         " remixed_from, progress, cancel_requested, attempts, created_at)"
+         " VALUES (:id, :o, 'queued', :m, :p, :w, :h, :s, :f, :seed, :i, :r, 0, 0, 0, :c)",
+      soci::use(video.id), soci::use(owner), soci::use(video.model), soci::use(video.prompt), soci::use(video.width),
+      soci::use(video.height), soci::use(video.seconds), soci::use(config_.fps), soci::use(seed),
+      soci::use(input, input_indicator), soci::use(remixed, remixed_indicator), soci::use(created);
+  wake_.notify_one();
+  return video;
+}
+
+std::optional<Video> Videos::find(const std::string& owner, const std::string& id) {
+  soci::session sql(database_.pool());
+  VideoRow row;
+  soci::details::prepare_temp_type statement = (sql.prepare << std::string(kColumns) + "WHERE owner_id = :o AND id = :id",
+                                                soci::use(owner), soci::use(id));
+  row.bind(statement);
+  soci::statement st(statement);
+  st.execute();
+  if (!st.fetch()) return std::nullopt;
+  return row.get();
+}
+
+VideoPage Videos::list(const std::string& owner, const std::string& after, std::size_t limit, bool newest_first) {
+  soci::session sql(database_.pool());
+  long long cursor_time = newest_first ? std::numeric_limits<long long>::max() : std::numeric_limits<long long>::min();
+  std::string cursor_id = newest_first ? "\x7f" : "";
+  if (!after.empty()) {
+    if (auto anchor = find(owner, after)) {
+      cursor_time = anchor->created_at;
+      cursor_id = anchor->id;
+    }
+  }
+  const int fetch = static_cast<int>(limit) + 1;
+  const std::string order = newest_first ? "DESC" : "ASC";
+  const std::string compare = newest_first ? "<" : ">";
+  VideoRow row;
+  soci::details::prepare_temp_type statement =
+      (sql.prepare << std::string(kColumns) + "WHERE owner_id = :o AND (created_at " + compare + " :t OR (created_at = :t2 AND id " +
+                          compare + " :cid)) ORDER BY created_at " + order + ", id " + order + " LIMIT :n",
+       soci::use(owner), soci::use(cursor_time), soci::use(cursor_time), soci::use(cursor_id), soci::use(fetch));
+  row.bind(statement);
+  soci::statement st(statement);
+  st.execute();
+  VideoPage page;
+  while (st.fetch()) page.videos.push_back(row.get());
+  if (page.videos.size() > limit) {
+    page.videos.resize(limit);
+    page.has_more = true;
+  }
+  return page;
+}
+
+int Videos::queue_position(const Video& video) {
+  if (video.status != "queued") return 0;
+  soci::session sql(database_.pool());
+  int ahead = 0;
+  const long long created = video.created_at;
+  sql << "SELECT COUNT(*) FROM videos WHERE status = 'queued' AND (created_at < :c OR (created_at = :c2 AND id < :id))",
+      soci::use(created), soci::use(created), soci::use(video.id), soci::into(ahead);
+  return ahead + 1;
+}
+
+sdk::Outcome Videos::cancel(const std::string& owner, const std::string& id) {
+  const auto video = find(owner, id);
+  if (!video) return sdk::Outcome::failure(sdk::Status::not_found, "no such video");
+  if (video->status != "queued" && video->status != "in_progress") {
+    return sdk::Outcome::failure(sdk::Status::conflict, "the video is already " + video->status);
+  }
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  // A queued job ends here; a running one is told, and its worker ends it.
+  sql << "UPDATE videos SET status = CASE WHEN status = 'queued' THEN 'failed' ELSE status END,"
+         " error_code = CASE WHEN status = 'queued' THEN 'canceled' ELSE error_code END,"
+         " error_message = CASE WHEN status = 'queued' THEN 'The job was canceled.' ELSE error_message END,"
+         " completed_at = CASE WHEN status = 'queued' THEN :n ELSE completed_at END,"
+         " cancel_requested = 1 WHERE id = :id",
+      soci::use(now), soci::use(id);
+  // Best effort: the worker also sees cancel_requested at its next progress report.
+  (void)host_.call<sdk::GenerationEngine>(engine_, "cancel", [id](sdk::GenerationEngine& engine) { return engine.cancel(id); });
+  return {};
+}
+
+sdk::Outcome Videos::remove_objects(const std::string& owner, const std::string& id) {
+  for (const char* variant : {"video", "thumbnail"}) {
+    const sdk::ObjectKey key{owner, object_id(id, variant)};
+    const sdk::Outcome removed =
+        host_.call<sdk::StorageBackend>(storage_, "remove", [key](sdk::StorageBackend& storage) { return storage.remove(key); });
+    if (!removed) return removed;
+  }
+  return {};
+}
+
+sdk::Outcome Videos::remove(const std::string& owner, const std::string& id) {
+  const auto video = find(owner, id);
+  if (!video) return sdk::Outcome::failure(sdk::Status::not_found, "no such video");
+  if (video->status == "queued" || video->status == "in_progress") (void)cancel(owner, id);
+  if (auto removed = remove_objects(owner, id); !removed) return removed;
+  // A failed purge is logged by the host; the engine purges its work files at start too.
+  (void)host_.call<sdk::GenerationEngine>(engine_, "purge", [id](sdk::GenerationEngine& engine) { return engine.purge(id); });
+  soci::session sql(database_.pool());
+  sql << "DELETE FROM videos WHERE owner_id = :o AND id = :id", soci::use(owner), soci::use(id);
+  return {};
+}
+
+sdk::Result<std::string> Videos::content(const std::string& owner, const std::string& id, const std::string& variant,
+                                         const sdk::ByteRange& range, std::uint64_t& total) {
+  const auto video = find(owner, id);
+  if (!video) return sdk::Outcome::failure(sdk::Status::not_found, "no such video");
+  if (video->status != "completed") return sdk::Outcome::failure(sdk::Status::conflict, "the video is " + video->status);
+  const sdk::ObjectKey key{owner, object_id(id, variant)};
+  auto info = host_.call<sdk::StorageBackend>(storage_, "stat", [key](sdk::StorageBackend& storage) { return storage.stat(key); });
+  if (!info) return info.outcome();
+  total = info->size;
+  auto sink = std::make_shared<StringSink>();
+  const sdk::Outcome read = host_.call<sdk::StorageBackend>(
+      storage_, "get", [key, range, sink](sdk::StorageBackend& storage) { return storage.get(key, range, *sink); });
+  if (!read) return read;
+  return std::move(sink->text);
+}
+
+std::optional<Video> Videos::claim(const std::string& worker) {
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  const long long lease = now + config_.lease_seconds;
+  std::string id;
+  // The oldest queued job, or one whose worker stopped renewing its lease (crashed).
+  sql << "UPDATE videos SET status = 'in_progress', lease_owner = :w, lease_expires_at = :l, attempts = attempts + 1,"
+         " started_at = COALESCE(started_at, :n) WHERE id = (SELECT id FROM videos WHERE cancel_requested = 0 AND"
+         " (status = 'queued' OR (status = 'in_progress' AND lease_expires_at < :n2))"
+         " ORDER BY created_at, id LIMIT 1" + database_.dialect().skip_locked() + ") RETURNING id",
+      soci::use(worker), soci::use(lease), soci::use(now), soci::use(now), soci::into(id);
+  if (!sql.got_data()) return std::nullopt;
+  VideoRow row;
+  soci::details::prepare_temp_type statement = (sql.prepare << std::string(kColumns) + "WHERE id = :id", soci::use(id));
+  row.bind(statement);
+  soci::statement st(statement);
+  st.execute();
+  if (!st.fetch()) return std::nullopt;
+  return row.get();
+}
+
+void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  if (outcome) {
+    const long long expires = now + config_.retention_seconds;
+    sql << "UPDATE videos SET status = 'completed', progress = 100, completed_at = :n, expires_at = :x,"
+           " lease_owner = NULL, lease_expires_at = NULL WHERE id = :id",
+        soci::use(now), soci::use(expires), soci::use(video.id);
+    return;
+  }
+  const bool canceled = outcome.status() == sdk::Status::conflict && outcome.message() == "canceled";
+  const std::string code = canceled ? "canceled" : outcome.status() == sdk::Status::invalid_argument ? "invalid_request"
+                                                                                                      : "generation_failed";
+  const std::string message = canceled ? "The job was canceled." : outcome.message();
+  sql << "UPDATE videos SET status = 'failed', error_code = :c, error_message = :m, completed_at = :n,"
+         " lease_owner = NULL, lease_expires_at = NULL WHERE id = :id",
+      soci::use(code), soci::use(message), soci::use(now), soci::use(video.id);
+  // Whatever the engine stored before it failed is of no use to anyone; a failure here is
+  // logged by the host and the objects go with the video's deletion or its owner's erasure.
+  (void)remove_objects(video.owner, video.id);
+}
+
+bool Videos::run_one(const std::string& worker) {
+  auto video = claim(worker);
+  if (!video) return false;
+  Log::info("video", "job started", {{"video", video->id}, {"worker", worker}});
+  auto sink = std::make_shared<JobSink>(*this, *video);
+  sdk::GenerationRequest request;
+  request.job_id = video->id;
+  request.owner = video->owner;
+  request.model = video->model;
+  request.prompt = video->prompt;
+  request.width = video->width;
+  request.height = video->height;
+  request.seconds = video->seconds;
+  request.fps = config_.fps;
+  request.seed = video->seed;
+  request.has_input_image = video->input_image_id.has_value();
+  const sdk::Outcome outcome = host_.call<sdk::GenerationEngine>(
+      engine_, "run", [sink, request](sdk::GenerationEngine& engine) { return engine.run(request, *sink); },
+      std::chrono::seconds(config_.max_run_seconds));
+  finish(*video, outcome);
+  Log::info("video", "job ended", {{"video", video->id}, {"status", outcome ? "completed" : "failed"}});
+  return true;
+}
+
+void Videos::worker_loop(std::string worker) {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    bool ran = false;
+    try {
+      ran = run_one(worker);
+    } catch (const std::exception& error) {
+      Log::error("video", "worker failed", {{"worker", worker}, {"error", error.what()}});
+    }
+    lock.lock();
+    if (!ran) wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_; });
+  }
+}
+
+void Videos::start_workers() {
+  if (!engine_ || !storage_) return;
+  std::lock_guard lock(mutex_);
+  stopping_ = false;
+  const std::string process = crypto::random_id("worker_", 6);
+  for (int i = 0; i < config_.workers; ++i) {
+    workers_.emplace_back([this, name = process + "_" + std::to_string(i)] { worker_loop(name); });
+  }
+}
+
+void Videos::stop_workers() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& worker : workers_) worker.join();
+  workers_.clear();
+}
+
+std::int64_t Videos::purge_expired() {
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  std::string id, owner;
+  std::vector<std::pair<std::string, std::string>> expired;
+  soci::statement st = (sql.prepare << "SELECT id, owner_id FROM videos WHERE expires_at IS NOT NULL AND expires_at <= :n",
+                        soci::use(now), soci::into(id), soci::into(owner));
+  st.execute();
+  while (st.fetch()) expired.emplace_back(owner, id);
+  std::int64_t removed = 0;
+  for (const auto& [video_owner, video_id] : expired) removed += remove(video_owner, video_id) ? 1 : 0;
+  return removed;
+}
+
+sdk::Outcome VideosParticipant::export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) {
+  soci::session sql(database_.pool());
+  VideoRow row;
+  soci::details::prepare_temp_type statement =
+      (sql.prepare << std::string(kColumns) + "WHERE owner_id = :o ORDER BY created_at, id", soci::use(subject.user_id));
+  row.bind(statement);
+  soci::statement st(statement);
+  st.execute();
+  while (st.fetch()) {
+    const Video video = row.get();
+    const boost::json::object record{{"id", video.id},         {"status", video.status},
+                                     {"model", video.model},   {"prompt", video.prompt},
+                                     {"width", video.width},   {"height", video.height},
+                                     {"seconds", video.seconds}, {"seed", video.seed},
+                                     {"created_at", video.created_at}};
+    if (auto written = sink.record("videos", boost::json::serialize(record)); !written) return written;
+  }
+  return {};
+}
+
+sdk::Result<sdk::ErasureReport> VideosParticipant::erase_subject(const sdk::Subject& subject) {
+  soci::session sql(database_.pool());
+  soci::statement st = (sql.prepare << "DELETE FROM videos WHERE owner_id = :o", soci::use(subject.user_id));
+  st.execute(true);
+  sdk::ErasureReport report;
+  report.records_removed = static_cast<std::uint64_t>(st.get_affected_rows());
+  report.detail = std::to_string(report.records_removed) + " video records deleted";
+  return report;
+}
+
+}  // namespace framehouse::video

@@ -1,0 +1,139 @@
+// Videos and their generation jobs: a queue in the database that survives restarts (a job
+// whose worker died is picked up again when its lease runs out) and that several processes
+// can share on PostgreSQL without running a job twice; a pool of workers that run jobs
+// through the generation engine and store the outputs through the storage plugin; cancel,
+// delete, download with byte ranges, and retention of the outputs.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "accounts/accounts.hpp"
+#include "db/database.hpp"
+#include "framehouse/sdk/generation.hpp"
+#include "framehouse/sdk/privacy.hpp"
+#include "framehouse/sdk/storage.hpp"
+#include "plugins/host.hpp"
+
+namespace framehouse::video {
+
+struct VideoConfig {
+  int workers = 1;
+  int fps = 24;
+  std::int64_t retention_seconds = 7 * 24 * 3600;  // generated content is deleted after this
+  std::int64_t lease_seconds = 30;                 // a silent worker loses its job after this
+  std::int64_t max_run_seconds = 600;              // one engine run, at most
+  std::string data_dir;                            // for outputs on their way to storage
+};
+
+struct Video {
+  std::string id;
+  std::string owner;
+  std::string status;  // queued, in_progress, completed, failed
+  std::string model;
+  std::string prompt;
+  int width = 0;
+  int height = 0;
+  int seconds = 0;
+  std::uint64_t seed = 0;
+  std::optional<std::string> input_image_id;
+  std::optional<std::string> remixed_from;
+  int progress = 0;
+  std::optional<std::string> error_code;
+  std::optional<std::string> error_message;
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> completed_at;
+  std::optional<std::int64_t> expires_at;
+};
+
+struct VideoRequest {
+  std::string model;
+  std::string prompt;
+  int width = 0;
+  int height = 0;
+  int seconds = 0;
+  std::uint64_t seed = 0;
+  std::optional<std::string> input_image_id;  // an upload of the same owner
+  std::optional<std::string> remixed_from;
+};
+
+struct VideoPage {
+  std::vector<Video> videos;
+  bool has_more = false;
+};
+
+class Videos {
+ public:
+  Videos(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> engine,
+         std::shared_ptr<plugins::LoadedPlugin> storage, VideoConfig config, accounts::Clock clock = accounts::system_now);
+  ~Videos();  // stops the workers
+
+  // What the engine can do: models, sizes, longest video.
+  const sdk::EngineCapabilities& capabilities() const { return capabilities_; }
+
+  Video create(const std::string& owner, const VideoRequest& request);
+  std::optional<Video> find(const std::string& owner, const std::string& id);
+  VideoPage list(const std::string& owner, const std::string& after, std::size_t limit, bool newest_first);
+  // Jobs queued before this one; 0 when it is not queued.
+  int queue_position(const Video& video);
+  // Status::not_found for another's video; Status::conflict when it already ended.
+  sdk::Outcome cancel(const std::string& owner, const std::string& id);
+  // Cancels if running, deletes the stored files, then the record. Status::not_found as above.
+  sdk::Outcome remove(const std::string& owner, const std::string& id);
+  // The stored bytes of "video" or "thumbnail" in [range]; the object's total size in `total`.
+  sdk::Result<std::string> content(const std::string& owner, const std::string& id, const std::string& variant,
+                                   const sdk::ByteRange& range, std::uint64_t& total);
+
+  void start_workers();
+  void stop_workers();
+  // Claims and runs one job; false when the queue is empty.
+  bool run_one(const std::string& worker);
+  // Deletes videos past their expiry with their stored files. Returns how many.
+  std::int64_t purge_expired();
+
+  static std::string object_id(const std::string& video_id, const std::string& variant);
+
+ private:
+  class JobSink;
+  std::optional<Video> claim(const std::string& worker);
+  void finish(const Video& video, const sdk::Outcome& outcome);
+  void worker_loop(std::string worker);
+  sdk::Outcome remove_objects(const std::string& owner, const std::string& id);
+
+  db::Database& database_;
+  plugins::PluginHost& host_;
+  std::shared_ptr<plugins::LoadedPlugin> engine_;
+  std::shared_ptr<plugins::LoadedPlugin> storage_;
+  VideoConfig config_;
+  accounts::Clock now_;
+  sdk::EngineCapabilities capabilities_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+// The videos table as a privacy participant: prompts and job records. The rendered files are
+// exported and erased by the storage plugin's participant (same owner id).
+class VideosParticipant final : public sdk::PrivacyParticipant {
+ public:
+  explicit VideosParticipant(db::Database& database) : database_(database) {}
+  sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
+  sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
+  sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
+  sdk::Outcome apply_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
+
+ private:
+  db::Database& database_;
+};
+
+}  // namespace framehouse::video

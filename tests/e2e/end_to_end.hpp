@@ -1,0 +1,99 @@
+// The fixture of the end-to-end tests: the real binary on SQLite or PostgreSQL, members
+// who signed up through the mailed link, and the calls a client makes.
+#pragma once
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include "db/database.hpp"
+#include "support/databases.hpp"
+#include "support/http_client.hpp"
+#include "support/outbox.hpp"
+#include "support/running_server.hpp"
+
+namespace framehouse {
+
+using testing::http_request;
+using testing::HttpResponse;
+
+inline const std::map<std::string, std::string> kJson = {{"Content-Type", "application/json"}};
+inline const std::string kPassword = "correct horse battery";
+
+inline std::map<std::string, std::string> bearer(const std::string& token) {
+  return {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}};
+}
+
+inline boost::json::object json_of(const HttpResponse& response) { return boost::json::parse(response.body).as_object(); }
+
+inline std::string sign_up_body(const std::string& name, const std::string& email, const std::string& birth = "1990-05-01") {
+  return boost::json::serialize(boost::json::object{
+      {"name", name}, {"email", email}, {"password", kPassword}, {"date_of_birth", birth}});
+}
+
+// A multipart/form-data upload of `bytes` as the part "file".
+inline std::pair<std::string, std::map<std::string, std::string>> image_upload(const std::string& bytes, const std::string& token) {
+  const std::string boundary = "fh-test-boundary-7f3a";
+  std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.png\"\r\n"
+                     "Content-Type: image/png\r\n\r\n" + bytes + "\r\n--" + boundary + "--\r\n";
+  auto headers = bearer(token);
+  headers["Content-Type"] = "multipart/form-data; boundary=" + boundary;
+  return {body, headers};
+}
+
+inline std::string small_png() {
+  testing::TempDir dir;
+  const auto path = dir.path() / "small.png";
+  const auto made = testing::run_command({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=96x64",
+                                          "-frames:v", "1", path.string()});
+  EXPECT_EQ(made.exit_code, 0) << made.err;
+  return testing::read_file(path);
+}
+
+class EndToEnd : public ::testing::TestWithParam<db::Backend> {
+ public:
+  void SetUp() override {
+    FRAMEHOUSE_SETUP_DATABASE(database_);
+    server = std::make_unique<testing::RunningServer>(
+        testing::server_config(dir.path(), "", database_->options().url));
+    ASSERT_NE(server->port, 0) << server->process->stderr_text();
+  }
+  std::filesystem::path outbox() const { return dir.path() / "var" / "plugins" / "email_outbox" / "outbox"; }
+  HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
+                    const std::map<std::string, std::string>& headers = kJson) {
+    return http_request(server->port, method, target, body, headers);
+  }
+  int users_in_database() {
+    db::Database database(db::DatabaseOptions{database_->options().url, 1});
+    soci::session sql(database.pool());
+    int n = 0;
+    sql << "SELECT COUNT(*) FROM users", soci::into(n);
+    return n;
+  }
+  // Signs up, follows the link in the mail, clicks the button, signs in. Returns the token.
+  std::string member(const std::string& name, const std::string& email) {
+    EXPECT_EQ(call("POST", "/v1/accounts", sign_up_body(name, email)).status, 202);
+    const auto mails = testing::messages_to(outbox(), email);
+    EXPECT_EQ(mails.size(), 1u);
+    const std::string token = testing::token_in(mails.back().text);
+    const auto page = call("GET", "/v1/accounts/verify-email?token=" + token, "", {});
+    EXPECT_EQ(page.status, 200);
+    EXPECT_NE(page.body.find("<form method=\"post\""), std::string::npos);
+    const auto confirmed = call("POST", "/v1/accounts/verify-email", "token=" + token,
+                                {{"Content-Type", "application/x-www-form-urlencoded"}});
+    EXPECT_EQ(confirmed.status, 200);
+    EXPECT_NE(confirmed.body.find("Email address confirmed"), std::string::npos);
+    const auto session = call("POST", "/v1/sessions",
+                              boost::json::serialize(boost::json::object{{"email", email}, {"password", kPassword}}));
+    EXPECT_EQ(session.status, 201) << session.body;
+    return std::string(json_of(session).at("token").as_string());
+  }
+
+  std::unique_ptr<testing::TestDatabase> database_;
+  testing::TempDir dir;
+  std::unique_ptr<testing::RunningServer> server;
+};
+
+
+}  // namespace framehouse

@@ -1,0 +1,179 @@
+// The video API end to end, as an OpenAI Videos client uses it: create, poll, download,
+// cancel, delete; on SQLite and PostgreSQL; outputs checked with ffprobe.
+#include <thread>
+
+#include "e2e/end_to_end.hpp"
+
+namespace framehouse {
+namespace {
+
+using testing::HttpResponse;
+using VideosEndToEnd = EndToEnd;
+
+// Polls as clients do, waiting what openai-poll-after-ms says, until the job ends.
+boost::json::object wait_until_done(EndToEnd& test, const std::string& token, const std::string& id,
+                                    std::chrono::seconds limit = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    const auto response = test.call("GET", "/v1/videos/" + id, "", bearer(token));
+    auto video = json_of(response);
+    const std::string status(video.at("status").as_string());
+    if (status == "completed" || status == "failed" || std::chrono::steady_clock::now() > deadline) return video;
+    EXPECT_EQ(response.header("openai-poll-after-ms"), "1000");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+std::map<std::string, std::string> probe(const std::filesystem::path& dir, const std::string& video) {
+  const auto file = dir / "probe.mp4";
+  testing::write_file(file, video);
+  const auto result = testing::run_command({"/usr/bin/ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
+                                            "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-show_entries",
+                                            "format=duration", "-of", "default=noprint_wrappers=1", file.string()});
+  std::map<std::string, std::string> fields;
+  std::istringstream lines(result.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) fields[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return fields;
+}
+
+TEST_P(VideosEndToEnd, TextToVideoFromCreateToDownload) {
+  const std::string token = member("Alice", "alice@example.org");
+  const auto created = call("POST", "/v1/videos", R"({"prompt":"a paper boat on a river","seconds":"2","size":"640x360","seed":"5"})",
+                            bearer(token));
+  ASSERT_EQ(created.status, 200) << created.body;
+  const auto queued = json_of(created);
+  EXPECT_EQ(queued.at("object"), "video");
+  EXPECT_EQ(queued.at("status"), "queued");
+  EXPECT_EQ(queued.at("seconds"), "2");
+  EXPECT_EQ(queued.at("size"), "640x360");
+  const std::string id(queued.at("id").as_string());
+
+  const auto done = wait_until_done(*this, token, id);
+  ASSERT_EQ(done.at("status"), "completed") << boost::json::serialize(done);
+  EXPECT_EQ(done.at("progress"), 100);
+  EXPECT_TRUE(done.at("expires_at").is_int64());
+
+  const auto video = call("GET", "/v1/videos/" + id + "/content", "", {{"Authorization", "Bearer " + token}, {"Accept", "application/binary"}});
+  ASSERT_EQ(video.status, 200);
+  EXPECT_EQ(video.header("content-type"), "video/mp4");
+  auto fields = probe(dir.path(), video.body);
+  EXPECT_EQ(fields["codec_name"], "h264");
+  EXPECT_EQ(fields["width"], "640");
+  EXPECT_EQ(fields["height"], "360");
+  EXPECT_EQ(fields["nb_read_frames"], "48");
+  EXPECT_NEAR(std::stod(fields["duration"]), 2.0, 0.05);
+
+  const auto part = call("GET", "/v1/videos/" + id + "/content", "", {{"Authorization", "Bearer " + token}, {"Range", "bytes=100-199"}});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, video.body.substr(100, 100));
+  EXPECT_EQ(part.header("content-range"), "bytes 100-199/" + std::to_string(video.body.size()));
+  const auto beyond = call("GET", "/v1/videos/" + id + "/content", "",
+                           {{"Authorization", "Bearer " + token}, {"Range", "bytes=" + std::to_string(video.body.size()) + "-"}});
+  EXPECT_EQ(beyond.status, 416);
+
+  const auto thumbnail = call("GET", "/v1/videos/" + id + "/content?variant=thumbnail", "", bearer(token));
+  EXPECT_EQ(thumbnail.status, 200);
+  EXPECT_EQ(thumbnail.header("content-type"), "image/jpeg");
+
+  const auto list = json_of(call("GET", "/v1/videos?limit=10", "", bearer(token)));
+  EXPECT_EQ(list.at("object"), "list");
+  EXPECT_EQ(list.at("first_id").as_string(), id);
+  EXPECT_EQ(list.at("has_more"), false);
+
+  // Deleting removes the record and the stored files.
+  const std::string owner(json_of(call("GET", "/v1/me", "", bearer(token))).at("id").as_string());
+  const auto objects = dir.path() / "var" / "plugins" / "storage_fs" / "objects" / owner;
+  EXPECT_TRUE(std::filesystem::exists(objects / (id + ".mp4")));
+  EXPECT_TRUE(std::filesystem::exists(objects / (id + ".jpg")));
+  const auto deleted = call("DELETE", "/v1/videos/" + id, "", bearer(token));
+  EXPECT_EQ(deleted.status, 200);
+  EXPECT_EQ(json_of(deleted).at("object"), "video.deleted");
+  EXPECT_FALSE(std::filesystem::exists(objects / (id + ".mp4")));
+  EXPECT_FALSE(std::filesystem::exists(objects / (id + ".jpg")));
+  EXPECT_EQ(call("GET", "/v1/videos/" + id, "", bearer(token)).status, 404);
+}
+
+TEST_P(VideosEndToEnd, ImageToVideoFromAMultipartFilePart) {
+  const std::string token = member("Alice", "alice@example.org");
+  const std::string boundary = "video-form-boundary";
+  const std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nmy garden\r\n"
+                           "--" + boundary + "\r\nContent-Disposition: form-data; name=\"seconds\"\r\n\r\n1\r\n"
+                           "--" + boundary + "\r\nContent-Disposition: form-data; name=\"size\"\r\n\r\n640x360\r\n"
+                           "--" + boundary + "\r\nContent-Disposition: form-data; name=\"input_reference\"; filename=\"g.png\"\r\n"
+                           "Content-Type: image/png\r\n\r\n" + small_png() + "\r\n--" + boundary + "--\r\n";
+  auto headers = bearer(token);
+  headers["Content-Type"] = "multipart/form-data; boundary=" + boundary;
+  const auto created = call("POST", "/v1/videos", body, headers);
+  ASSERT_EQ(created.status, 200) << created.body;
+  const auto video = json_of(created);
+  EXPECT_TRUE(video.at("input_image_id").is_string());
+  const auto done = wait_until_done(*this, token, std::string(video.at("id").as_string()));
+  EXPECT_EQ(done.at("status"), "completed") << boost::json::serialize(done);
+  // The input image is one of the user's images now.
+  EXPECT_EQ(json_of(call("GET", "/v1/images", "", bearer(token))).at("data").as_array().size(), 1u);
+}
+
+TEST_P(VideosEndToEnd, CancelStopsARunningJob) {
+  const std::string token = member("Alice", "alice@example.org");
+  const auto created = json_of(call("POST", "/v1/videos", R"({"prompt":"a long one","seconds":"20","size":"1280x720"})", bearer(token)));
+  const std::string id(created.at("id").as_string());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (json_of(call("GET", "/v1/videos/" + id, "", bearer(token))).at("status") == "queued" &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const auto canceled_at = std::chrono::steady_clock::now();
+  EXPECT_EQ(call("POST", "/v1/videos/" + id + "/cancel", "", bearer(token)).status, 200);
+  const auto done = wait_until_done(*this, token, id, std::chrono::seconds(10));
+  EXPECT_LT(std::chrono::steady_clock::now() - canceled_at, std::chrono::seconds(2));
+  EXPECT_EQ(done.at("status"), "failed");
+  EXPECT_EQ(done.at("error").at("code"), "canceled");
+  EXPECT_EQ(call("POST", "/v1/videos/" + id + "/cancel", "", bearer(token)).status, 409);
+  EXPECT_EQ(call("GET", "/v1/videos/" + id + "/content", "", bearer(token)).status, 409);
+}
+
+TEST_P(VideosEndToEnd, BadRequestsNameTheField) {
+  const std::string alice = member("Alice", "alice@example.org");
+  const std::string bob = member("Bob", "bob@example.org");
+  auto [upload_body, upload_headers] = image_upload(small_png(), bob);
+  const std::string bobs_image(json_of(call("POST", "/v1/images", upload_body, upload_headers)).at("id").as_string());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"prompt":"x","size":"999x999"})", "size"},
+      {R"({"prompt":"x","seconds":"0"})", "seconds"},
+      {R"({"prompt":"x","seconds":"4.5"})", "seconds"},
+      {R"({"prompt":"x","seconds":"21"})", "seconds"},
+      {R"({"prompt":"x","model":"sora-2"})", "model"},
+      {R"({"seconds":"4"})", "prompt"},
+      {"{\"prompt\":\"" + std::string(32001, 'a') + "\"}", "prompt"},
+      {R"({"prompt":"x","input_image_id":")" + bobs_image + "\"}", "input_image_id"},
+      {R"({"prompt":"x","input_reference":{"image_url":"http://169.254.169.254/"}})", "input_reference"},
+      {R"({"prompt":"x","seed":"-1"})", "seed"},
+      {R"({"prompt":"x","colour":"red"})", "colour"},
+  };
+  for (const auto& [body, field] : cases) {
+    const auto response = call("POST", "/v1/videos", body, bearer(alice));
+    EXPECT_EQ(response.status, body.size() > 4096 ? 413 : 422) << body.substr(0, 80) << ": " << response.body;
+    if (response.status == 422) {
+      EXPECT_NE(response.body.find("\"field\":\"" + field + "\""), std::string::npos) << response.body;
+    }
+  }
+  EXPECT_TRUE(json_of(call("GET", "/v1/videos", "", bearer(alice))).at("data").as_array().empty());
+}
+
+TEST_P(VideosEndToEnd, UnverifiedAccountsCannotGenerate) {
+  ASSERT_EQ(call("POST", "/v1/accounts", sign_up_body("Una", "una@example.org")).status, 202);
+  const auto session = call("POST", "/v1/sessions", R"({"email":"una@example.org","password":"correct horse battery"})");
+  const std::string token(json_of(session).at("token").as_string());
+  const auto refused = call("POST", "/v1/videos", R"({"prompt":"x"})", bearer(token));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("confirm your email"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, VideosEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
+                         testing::backend_name);
+
+}  // namespace
+}  // namespace framehouse
