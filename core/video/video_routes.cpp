@@ -216,6 +216,36 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, Upload
                return with_poll_hint(Response::json(200, video_json(video, videos.queue_position(video))), video);
              }));
 
+  router.add("POST", "/v1/videos/{id}/remix",
+             accounts::signed_in(accounts, [&accounts, &uploads, &videos](Request& request, const AuthContext& who) -> Response {
+               if (!who.email_verified) {
+                 return http::problem(http::problems::kForbidden, "confirm your email address before generating videos",
+                                      request.request_id);
+               }
+               const auto original = videos.find(who.user_id, request.path_params.at("id"));
+               if (!original) return not_found(request);
+               auto read = read_fields(request);
+               if (auto* failure = std::get_if<Response>(&read)) return std::move(*failure);
+               auto& fields = std::get<VideoFields>(read);
+               for (const auto& [name, value] : fields.text) {
+                 if (name != "prompt") fields.problems.push_back({name, "is not a known field"});
+               }
+               const std::string prompt = fields.text.count("prompt") ? fields.text["prompt"] : "";
+               if (prompt.empty()) fields.problems.push_back({"prompt", "is required"});
+               if (prompt.size() > kMaxPrompt) fields.problems.push_back({"prompt", "must be at most 32000 characters"});
+               if (fields.file) fields.problems.push_back({"input_reference", "a remix keeps the original's input"});
+               if (!fields.problems.empty()) return http::validation_problem(request, fields.problems);
+               // The same engine settings and seed, a new prompt: the remix differs where the prompt does.
+               VideoRequest job{original->model, prompt, original->width, original->height, original->seconds,
+                                original->seed, std::nullopt, original->id};
+               if (original->input_image_id && uploads.find(who.user_id, *original->input_image_id)) {
+                 job.input_image_id = original->input_image_id;
+               }
+               const Video video = videos.create(who.user_id, job);
+               accounts.record_event(who.user_id, "video_created");
+               return with_poll_hint(Response::json(200, video_json(video, videos.queue_position(video))), video);
+             }));
+
   router.add("GET", "/v1/videos", accounts::signed_in(accounts, [&videos](Request& request, const AuthContext& who) -> Response {
     std::size_t limit = 20;
     if (auto text = request.query_param("limit")) {

@@ -1,6 +1,6 @@
 // The video API, a superset of the OpenAI Videos API: POST/GET /v1/videos,
-// GET/DELETE /v1/videos/{id}, GET /v1/videos/{id}/content, and the extension
-// POST /v1/videos/{id}/cancel.
+// GET/DELETE /v1/videos/{id}, GET /v1/videos/{id}/content, POST /v1/videos/{id}/remix, and
+// the extension POST /v1/videos/{id}/cancel.
 #pragma once
 
 #include "accounts/accounts.hpp"

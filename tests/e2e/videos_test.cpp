@@ -78,10 +78,23 @@ TEST_P(VideosEndToEnd, TextToVideoFromCreateToDownload) {
   EXPECT_EQ(thumbnail.status, 200);
   EXPECT_EQ(thumbnail.header("content-type"), "image/jpeg");
 
-  const auto list = json_of(call("GET", "/v1/videos?limit=10", "", bearer(token)));
-  EXPECT_EQ(list.at("object"), "list");
-  EXPECT_EQ(list.at("first_id").as_string(), id);
-  EXPECT_EQ(list.at("has_more"), false);
+  const auto remix = call("POST", "/v1/videos/" + id + "/remix", R"({"prompt":"a paper boat on a lake"})", bearer(token));
+  ASSERT_EQ(remix.status, 200) << remix.body;
+  const auto remixed = json_of(remix);
+  EXPECT_EQ(remixed.at("remixed_from_video_id").as_string(), id);
+  EXPECT_EQ(remixed.at("seed"), queued.at("seed"));
+  EXPECT_EQ(remixed.at("size"), "640x360");
+  EXPECT_EQ(wait_until_done(*this, token, std::string(remixed.at("id").as_string())).at("status"), "completed");
+
+  // Newest first; cursor paging with after/limit.
+  const auto first_page = json_of(call("GET", "/v1/videos?limit=1", "", bearer(token)));
+  EXPECT_EQ(first_page.at("object"), "list");
+  EXPECT_EQ(first_page.at("first_id"), remixed.at("id"));
+  EXPECT_EQ(first_page.at("has_more"), true);
+  const auto second_page =
+      json_of(call("GET", "/v1/videos?limit=1&after=" + std::string(first_page.at("last_id").as_string()), "", bearer(token)));
+  EXPECT_EQ(second_page.at("first_id").as_string(), id);
+  EXPECT_EQ(second_page.at("has_more"), false);
 
   // Deleting removes the record and the stored files.
   const std::string owner(json_of(call("GET", "/v1/me", "", bearer(token))).at("id").as_string());
