@@ -1,5 +1,6 @@
 // Uploads through the real storage_fs plugin on SQLite and PostgreSQL, and their erasure by
-// the two participants that hold them: the uploads index and the storage plugin.
+// the participants that hold them: the uploads index and the storage plugin; and the video
+// records with their prompts.
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
@@ -9,6 +10,7 @@
 #include "support/plugins.hpp"
 #include "support/streams.hpp"
 #include "video/uploads.hpp"
+#include "video/videos.hpp"
 
 namespace framehouse::video {
 namespace {
@@ -85,6 +87,24 @@ TEST_P(UploadsTest, ErasureReachesTheIndexAndTheStoredBytes) {
   ASSERT_TRUE(storage->export_subject(alice, after));
   EXPECT_TRUE(after.empty());
   EXPECT_EQ(uploads_->list("usr_b").size(), 1u);
+}
+
+TEST_P(UploadsTest, VideoRecordsAndPromptsAreExportedAndErased) {
+  Videos videos(*database_, host_, nullptr, nullptr, {.data_dir = dir_.path().string()});
+  VideoRequest request{"procedural-1", "my private prompt", 512, 512, 1, 9, std::nullopt, std::nullopt};
+  videos.create("usr_a", request);
+  videos.create("usr_b", request);
+  VideosParticipant participant(*database_);
+  const sdk::Subject alice{"usr_a", {}, {}};
+  testing::RecordingExportSink exported;
+  ASSERT_TRUE(participant.export_subject(alice, exported));
+  ASSERT_EQ(exported.records.size(), 1u);
+  EXPECT_NE(exported.records[0].second.find("my private prompt"), std::string::npos);
+  EXPECT_EQ(participant.erase_subject(alice)->records_removed, 1u);
+  testing::RecordingExportSink after;
+  ASSERT_TRUE(participant.export_subject(alice, after));
+  EXPECT_TRUE(after.empty());
+  EXPECT_EQ(videos.list("usr_b", "", 10, true).videos.size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, UploadsTest, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),

@@ -1,0 +1,83 @@
+// Two server processes on one PostgreSQL database share the job queue: fifty jobs, each run
+// exactly once, by one process or the other.
+#include <regex>
+#include <thread>
+
+#include "e2e/end_to_end.hpp"
+
+namespace framehouse {
+namespace {
+
+TEST(SharedQueue, TwoProcessesDrainFiftyJobsEachRunOnce) {
+  testing::TestDatabase database(db::Backend::postgresql);
+  if (database.skipped()) GTEST_SKIP() << "no PostgreSQL server (run tests/run-all.sh)";
+  ASSERT_TRUE(database.available());
+  testing::TempDir shared;
+  // Both processes store into one object root, as they would share an object store.
+  const auto config_for = [&](const std::filesystem::path& dir) {
+    std::string config = testing::server_config(dir, "", database.options().url);
+    const std::string storage = "[plugins.storage_fs]\nfsync = false\n";
+    config.replace(config.find(storage), storage.size(),
+                   storage + "root = \"" + (shared.path() / "objects").string() + "\"\n");
+    return config + "[video]\nworkers = 2\n";
+  };
+  testing::TempDir dir_a, dir_b;
+  testing::RunningServer a(config_for(dir_a.path()));
+  ASSERT_NE(a.port, 0) << a.process->stderr_text();
+  testing::RunningServer b(config_for(dir_b.path()));
+  ASSERT_NE(b.port, 0) << b.process->stderr_text();
+
+  const auto created = testing::run_command({FRAMEHOUSE_BINARY, "admin", "create-user", "--config", a.config_file().string(),
+                                             "--email", "q@example.org", "--name", "Q"},
+                                            {}, "queue pass phrase\n");
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const auto session = testing::http_request(a.port, "POST", "/v1/sessions",
+                                             R"({"email":"q@example.org","password":"queue pass phrase"})", kJson);
+  const std::string token(json_of(session).at("token").as_string());
+
+  std::set<std::string> ids;
+  for (int i = 0; i < 50; ++i) {
+    const auto port = i % 2 == 0 ? a.port : b.port;
+    const auto response = testing::http_request(
+        port, "POST", "/v1/videos", R"({"prompt":"job )" + std::to_string(i) + R"(","seconds":"1","size":"512x512"})",
+        bearer(token));
+    ASSERT_EQ(response.status, 200) << response.body;
+    ids.insert(std::string(json_of(response).at("id").as_string()));
+  }
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  std::size_t completed = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    completed = 0;
+    const auto page = json_of(testing::http_request(a.port, "GET", "/v1/videos?limit=100", "", bearer(token)));
+    for (const auto& video : page.at("data").as_array()) completed += video.at("status") == "completed" ? 1 : 0;
+    if (completed == ids.size()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(completed, ids.size());
+
+  // Each job id was started exactly once across both processes' logs, and both worked.
+  std::map<std::string, int> starts;
+  int by_a = 0;
+  int by_b = 0;
+  const std::regex started("\"msg\":\"job started\",\"video\":\"(video_[0-9a-f]+)\"");
+  for (auto* server : {&a, &b}) {
+    const std::string logs = server->process->stderr_text();
+    for (std::sregex_iterator it(logs.begin(), logs.end(), started), end; it != end; ++it) {
+      ++starts[(*it)[1]];
+      ++(server == &a ? by_a : by_b);
+    }
+  }
+  EXPECT_EQ(starts.size(), ids.size());
+  for (const auto& [id, count] : starts) EXPECT_EQ(count, 1) << id << " ran " << count << " times";
+  EXPECT_GT(by_a, 0);
+  EXPECT_GT(by_b, 0);
+  db::Database check(database.options());
+  soci::session sql(check.pool());
+  int rerun = 0;
+  sql << "SELECT COUNT(*) FROM videos WHERE attempts <> 1", soci::into(rerun);
+  EXPECT_EQ(rerun, 0);
+}
+
+}  // namespace
+}  // namespace framehouse
