@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,11 +34,25 @@ struct Request {
   std::optional<std::string> query_param(std::string_view name) const;
 };
 
+// A response body produced over time (Server-Sent Events). The server polls it a few times a
+// second on the connection's thread; poll() must not block.
+class StreamSource {
+ public:
+  struct Chunk {
+    std::string data;   // written as one HTTP chunk when not empty
+    bool done = false;  // the stream ends after this chunk
+  };
+  virtual ~StreamSource() = default;
+  virtual Chunk poll() = 0;
+};
+
 struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   bool close_connection = false;
+  // When set, the body is streamed from here (chunked) and `body` is ignored.
+  std::shared_ptr<StreamSource> stream;
 
   void set_header(std::string name, std::string value);
   std::optional<std::string_view> header(std::string_view name) const;

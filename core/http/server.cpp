@@ -187,6 +187,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void reply_and_close(Response response) { write(std::move(response), false, 11, false); }
 
   void write(Response response, bool keep_alive, unsigned version, bool head) {
+    if (response.stream && !head) return write_stream(std::move(response), version);
     response_ = {};
     response_.version(version);
     response_.result(static_cast<unsigned>(response.status));
@@ -207,6 +208,60 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                          if (ec || !keep_alive) return self->close();
                          self->read_next();
                        });
+  }
+
+  // A streamed response: the header, then a chunk whenever the source has one, until it is
+  // done, the client goes away, or the server stops.
+  void write_stream(Response response, unsigned version) {
+    stream_source_ = std::move(response.stream);
+    stream_header_ = {};
+    stream_header_.version(version);
+    stream_header_.result(static_cast<unsigned>(response.status));
+    stream_header_.set(bhttp::field::server, "framehouse");
+    stream_header_.set("X-Content-Type-Options", "nosniff");
+    for (auto& [name, value] : response.headers) stream_header_.set(name, value);
+    stream_header_.chunked(true);
+    stream_header_.keep_alive(false);
+    stream_serializer_.emplace(stream_header_);
+    beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
+    bhttp::async_write_header(stream_, *stream_serializer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->pump();
+    });
+  }
+
+  void pump() {
+    if (server_.stopping) return end_stream();
+    StreamSource::Chunk chunk;
+    try {
+      chunk = stream_source_->poll();
+    } catch (...) {
+      return end_stream();
+    }
+    if (chunk.data.empty()) return chunk.done ? end_stream() : wait_for_more();
+    pending_chunk_ = std::move(chunk.data);
+    beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
+    asio::async_write(stream_, bhttp::make_chunk(asio::buffer(pending_chunk_)),
+                      [self = this->shared_from_this(), done = chunk.done](beast::error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        if (done) return self->end_stream();
+                        self->wait_for_more();
+                      });
+  }
+
+  void wait_for_more() {
+    poll_timer_.expires_after(std::chrono::milliseconds(200));
+    poll_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec) return self->close();
+      self->pump();
+    });
+  }
+
+  void end_stream() {
+    stream_source_.reset();
+    beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
+    asio::async_write(stream_, bhttp::make_chunk_last(),
+                      [self = this->shared_from_this()](beast::error_code, std::size_t) { self->close(); });
   }
 
   void close() {
@@ -230,6 +285,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> response_;
+  std::shared_ptr<StreamSource> stream_source_;
+  bhttp::response<bhttp::empty_body> stream_header_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> stream_serializer_;
+  std::string pending_chunk_;
+  asio::steady_timer poll_timer_{stream_.get_executor()};
   std::string remote_;
   bool idle_ = false;
   bool closed_ = false;

@@ -137,6 +137,44 @@ std::optional<sdk::ByteRange> parse_range(std::string_view header, std::uint64_t
 
 Response not_found(const Request& request) { return http::problem(http::problems::kNotFound, "", request.request_id); }
 
+// Server-Sent Events for one video: an event whenever its progress or status changes
+// ("video.progress", then "video.completed" or "video.failed"), a comment now and then so that
+// proxies keep the connection, and the end of the stream once the job ended.
+class VideoEvents final : public http::StreamSource {
+ public:
+  VideoEvents(Videos& videos, std::string owner, std::string id)
+      : videos_(videos), owner_(std::move(owner)), id_(std::move(id)) {}
+
+  Chunk poll() override {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_poll_ < std::chrono::milliseconds(400)) return {};
+    last_poll_ = now;
+    const auto video = videos_.find(owner_, id_);
+    if (!video) return {"event: video.deleted\ndata: {\"id\":\"" + id_ + "\"}\n\n", true};
+    const bool ended = video->status == "completed" || video->status == "failed";
+    if (video->status == last_status_ && video->progress == last_progress_) {
+      if (now - last_sent_ < std::chrono::seconds(15)) return {};
+      last_sent_ = now;
+      return {": still " + video->status + "\n\n", false};
+    }
+    last_status_ = video->status;
+    last_progress_ = video->progress;
+    last_sent_ = now;
+    const std::string event = ended ? "video." + video->status : "video.progress";
+    return {"event: " + event + "\ndata: " + json::serialize(video_json(*video, videos_.queue_position(*video))) + "\n\n",
+            ended};
+  }
+
+ private:
+  Videos& videos_;
+  std::string owner_;
+  std::string id_;
+  std::string last_status_;
+  int last_progress_ = -1;
+  std::chrono::steady_clock::time_point last_poll_{};
+  std::chrono::steady_clock::time_point last_sent_{};
+};
+
 }  // namespace
 
 void add_video_routes(http::Router& router, accounts::Accounts& accounts, Uploads& uploads, Videos& videos) {
@@ -281,6 +319,17 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, Upload
                if (removed.status() == sdk::Status::not_found) return not_found(request);
                if (!removed) return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
                return Response::json(200, json::object{{"id", id}, {"object", "video.deleted"}, {"deleted", true}});
+             }));
+
+  router.add("GET", "/v1/videos/{id}/events",
+             accounts::signed_in(accounts, [&videos](Request& request, const AuthContext& who) -> Response {
+               const std::string& id = request.path_params.at("id");
+               if (!videos.find(who.user_id, id)) return not_found(request);
+               Response response;
+               response.set_header("Content-Type", "text/event-stream");
+               response.set_header("Cache-Control", "no-store");
+               response.stream = std::make_shared<VideoEvents>(videos, who.user_id, id);
+               return response;
              }));
 
   router.add("POST", "/v1/videos/{id}/cancel",

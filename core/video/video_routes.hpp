@@ -1,6 +1,6 @@
 // The video API, a superset of the OpenAI Videos API: POST/GET /v1/videos,
 // GET/DELETE /v1/videos/{id}, GET /v1/videos/{id}/content, POST /v1/videos/{id}/remix, and
-// the extension POST /v1/videos/{id}/cancel.
+// the extensions POST /v1/videos/{id}/cancel and GET /v1/videos/{id}/events (Server-Sent Events).
 #pragma once
 
 #include "accounts/accounts.hpp"

@@ -232,6 +232,7 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"GET", "/v1/videos/" + a_video, "/v1/videos/{id}", "", 401, 200, 404, 404},
       {"GET", "/v1/videos/" + a_video + "/content", "/v1/videos/{id}/content", "", 401, 200, 404, 404},
       {"POST", "/v1/videos/" + a_video + "/cancel", "/v1/videos/{id}/cancel", "", 401, 409, 404, 404},
+      {"GET", "/v1/videos/" + a_video + "/events", "/v1/videos/{id}/events", "", 401, 200, 404, 404},
       {"POST", "/v1/videos/" + a_video + "/remix", "/v1/videos/{id}/remix", R"({"prompt":"again"})", 401, 200, 404, 404},
       {"DELETE", "/v1/videos/" + a_video, "/v1/videos/{id}", "", 401, 200, 404, 404},
       {"DELETE", "/v1/api-keys/" + a_key, "/v1/api-keys/{id}", "", 401, 204, 404, 404},

@@ -1,5 +1,6 @@
 // The video API end to end, as an OpenAI Videos client uses it: create, poll, download,
 // cancel, delete; on SQLite and PostgreSQL; outputs checked with ffprobe.
+#include <regex>
 #include <thread>
 
 #include "e2e/end_to_end.hpp"
@@ -107,6 +108,28 @@ TEST_P(VideosEndToEnd, TextToVideoFromCreateToDownload) {
   EXPECT_FALSE(std::filesystem::exists(objects / (id + ".mp4")));
   EXPECT_FALSE(std::filesystem::exists(objects / (id + ".jpg")));
   EXPECT_EQ(call("GET", "/v1/videos/" + id, "", bearer(token)).status, 404);
+}
+
+TEST_P(VideosEndToEnd, ServerSentEventsFollowAJobToTheEnd) {
+  const std::string token = member("Alice", "alice@example.org");
+  const auto created = json_of(call("POST", "/v1/videos", R"({"prompt":"events","seconds":"6","size":"1280x720"})", bearer(token)));
+  const std::string id(created.at("id").as_string());
+  testing::HttpConnection connection("127.0.0.1", server->port);
+  connection.send_raw("GET /v1/videos/" + id + "/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n");
+  const std::string stream = connection.read_until_closed();
+  EXPECT_NE(stream.find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_NE(stream.find("Content-Type: text/event-stream"), std::string::npos) << stream.substr(0, 400);
+  EXPECT_NE(stream.find("Transfer-Encoding: chunked"), std::string::npos);
+  // Progress events with rising percentages, then the end.
+  std::vector<int> percents;
+  const std::regex progress("event: video.progress\r?\ndata: \\{[^\n]*\"progress\":([0-9]+)");
+  for (std::sregex_iterator it(stream.begin(), stream.end(), progress), end; it != end; ++it) {
+    percents.push_back(std::stoi((*it)[1]));
+  }
+  EXPECT_GE(percents.size(), 2u) << stream;
+  EXPECT_TRUE(std::is_sorted(percents.begin(), percents.end()));
+  EXPECT_NE(stream.find("event: video.completed"), std::string::npos) << stream;
+  EXPECT_EQ(call("GET", "/v1/videos/missing/events", "", bearer(token)).status, 404);
 }
 
 TEST_P(VideosEndToEnd, ImageToVideoFromAMultipartFilePart) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 namespace framehouse::testing {
 
@@ -93,6 +94,12 @@ HttpResponse HttpConnection::read_response() {
   buffer_.erase(0, std::min(length, buffer_.size()));
   response.closed = response.header("connection") == "close";
   return response;
+}
+
+std::string HttpConnection::read_until_closed() {
+  while (fill()) {
+  }
+  return std::exchange(buffer_, std::string());
 }
 
 bool HttpConnection::closed_by_peer(int timeout_ms) {

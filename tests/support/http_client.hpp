@@ -33,6 +33,8 @@ class HttpConnection {
                        const std::map<std::string, std::string>& headers = {});
   // Reads one response; status 0 if the connection closed first.
   HttpResponse read_response();
+  // Everything the server sends until it closes the connection (a streamed response).
+  std::string read_until_closed();
   // True if the server closed the connection within the timeout.
   bool closed_by_peer(int timeout_ms);
 
