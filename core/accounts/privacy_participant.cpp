@@ -103,18 +103,12 @@ sdk::Result<sdk::ErasureReport> AccountsParticipant::erase_subject(const sdk::Su
   soci::session sql(database_.pool());
   sdk::ErasureReport report;
   soci::transaction transaction(sql);
-  const std::string throttle_key = "user:" + subject.user_id;
   // Children first, so that the count is right on SQLite and PostgreSQL alike.
-  for (const char* table : {"usage_events", "preference_history", "preferences", "credentials", "email_tokens", "users"}) {
-    const std::string column = std::string(table) == "users" ? "id" : "user_id";
-    soci::statement statement =
-        (sql.prepare << "DELETE FROM " + std::string(table) + " WHERE " + column + " = :u", soci::use(subject.user_id));
-    statement.execute(true);
-    report.records_removed += static_cast<std::uint64_t>(statement.get_affected_rows());
+  for (const char* table : {"usage_events", "preference_history", "preferences", "credentials", "email_tokens"}) {
+    report.records_removed += db::delete_rows(sql, table, "user_id", subject.user_id);
   }
-  soci::statement throttle = (sql.prepare << "DELETE FROM sign_in_failures WHERE throttle_key = :k", soci::use(throttle_key));
-  throttle.execute(true);
-  report.records_removed += static_cast<std::uint64_t>(throttle.get_affected_rows());
+  report.records_removed += db::delete_rows(sql, "users", "id", subject.user_id);
+  report.records_removed += db::delete_rows(sql, "sign_in_failures", "throttle_key", "user:" + subject.user_id);
   transaction.commit();
   report.detail = std::to_string(report.records_removed) + " account records deleted";
   return report;

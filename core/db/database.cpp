@@ -87,6 +87,13 @@ std::string Dialect::skip_locked() const {
   return backend_ == Backend::sqlite ? "" : " FOR UPDATE SKIP LOCKED";
 }
 
+std::uint64_t delete_rows(soci::session& session, const std::string& table, const std::string& column,
+                          const std::string& value) {
+  soci::statement statement = (session.prepare << "DELETE FROM " + table + " WHERE " + column + " = :v", soci::use(value));
+  statement.execute(true);
+  return static_cast<std::uint64_t>(statement.get_affected_rows());
+}
+
 std::string redact_url(const std::string& url) {
   const auto scheme = url.find("://");
   const auto at = url.find('@');

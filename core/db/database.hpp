@@ -80,6 +80,11 @@ class Database {
   std::unique_ptr<soci::connection_pool> pool_;
 };
 
+// DELETE FROM <table> WHERE <column> = value; returns how many rows went. Table and column
+// are names from the code, never input.
+std::uint64_t delete_rows(soci::session& session, const std::string& table, const std::string& column,
+                          const std::string& value);
+
 // "postgresql://user:secret@host/db" -> "postgresql://user:***@host/db", for messages.
 std::string redact_url(const std::string& url);
 

@@ -11,16 +11,6 @@
 namespace framehouse::video {
 namespace {
 
-// Collects a stored object into memory (images are small and bounded by max_bytes).
-class StringSink final : public sdk::ByteSink {
- public:
-  sdk::Outcome write(std::span<const std::byte> data) override {
-    text.append(reinterpret_cast<const char*>(data.data()), data.size());
-    return {};
-  }
-  std::string text;
-};
-
 template <class Each>
 void for_each_upload(soci::session& sql, const std::string& owner, const std::string& only_id, Each&& each) {
   Upload row;
@@ -98,13 +88,13 @@ std::optional<Upload> Uploads::find(const std::string& owner, const std::string&
 
 sdk::Result<std::string> Uploads::content(const std::string& owner, const std::string& id) {
   if (!find(owner, id)) return sdk::Outcome::failure(sdk::Status::not_found, "no such image");
-  auto sink = std::make_shared<StringSink>();
+  auto sink = std::make_shared<sdk::BufferSink>();
   const sdk::ObjectKey key{owner, id};
   const sdk::Outcome read = host_.call<sdk::StorageBackend>(storage_, "get", [key, sink](sdk::StorageBackend& storage) {
     return storage.get(key, {}, *sink);
   });
   if (!read) return sdk::Outcome::failure(sdk::Status::unavailable, "storage failed: " + read.message());
-  return std::move(sink->text);
+  return std::move(sink->bytes);
 }
 
 sdk::Outcome Uploads::remove(const std::string& owner, const std::string& id) {
@@ -136,10 +126,8 @@ sdk::Outcome UploadsParticipant::export_subject(const sdk::Subject& subject, sdk
 
 sdk::Result<sdk::ErasureReport> UploadsParticipant::erase_subject(const sdk::Subject& subject) {
   soci::session sql(database_.pool());
-  soci::statement statement = (sql.prepare << "DELETE FROM uploads WHERE owner_id = :o", soci::use(subject.user_id));
-  statement.execute(true);
   sdk::ErasureReport report;
-  report.records_removed = static_cast<std::uint64_t>(statement.get_affected_rows());
+  report.records_removed = db::delete_rows(sql, "uploads", "owner_id", subject.user_id);
   report.detail = std::to_string(report.records_removed) + " image records deleted";
   return report;
 }

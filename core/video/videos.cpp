@@ -55,15 +55,6 @@ struct VideoRow {
   }
 };
 
-class StringSink final : public sdk::ByteSink {
- public:
-  sdk::Outcome write(std::span<const std::byte> data) override {
-    text.append(reinterpret_cast<const char*>(data.data()), data.size());
-    return {};
-  }
-  std::string text;
-};
-
 class FileSource final : public sdk::ByteSource {
  public:
   explicit FileSource(const fs::path& file) : in_(file, std::ios::binary) {}
@@ -101,12 +92,12 @@ class Videos::JobSink final : public sdk::GenerationSink {
 
   sdk::Result<std::unique_ptr<sdk::ByteSource>> open_input_image() override {
     if (!video_.input_image_id) return sdk::Outcome::failure(sdk::Status::not_found, "the job has no input image");
-    auto sink = std::make_shared<StringSink>();
+    auto sink = std::make_shared<sdk::BufferSink>();
     const sdk::ObjectKey key{video_.owner, *video_.input_image_id};
     const sdk::Outcome read = videos_.host_.call<sdk::StorageBackend>(
         videos_.storage_, "get", [key, sink](sdk::StorageBackend& storage) { return storage.get(key, {}, *sink); });
     if (!read) return read;
-    return std::unique_ptr<sdk::ByteSource>(std::make_unique<sdk::BufferSource>(std::move(sink->text)));
+    return std::unique_ptr<sdk::ByteSource>(std::make_unique<sdk::BufferSource>(std::move(sink->bytes)));
   }
 
   sdk::Result<std::unique_ptr<sdk::OutputStream>> open_output(std::string_view variant, std::string_view) override {
@@ -318,11 +309,11 @@ sdk::Result<std::string> Videos::content(const std::string& owner, const std::st
   auto info = host_.call<sdk::StorageBackend>(storage_, "stat", [key](sdk::StorageBackend& storage) { return storage.stat(key); });
   if (!info) return info.outcome();
   total = info->size;
-  auto sink = std::make_shared<StringSink>();
+  auto sink = std::make_shared<sdk::BufferSink>();
   const sdk::Outcome read = host_.call<sdk::StorageBackend>(
       storage_, "get", [key, range, sink](sdk::StorageBackend& storage) { return storage.get(key, range, *sink); });
   if (!read) return read;
-  return std::move(sink->text);
+  return std::move(sink->bytes);
 }
 
 std::optional<Video> Videos::claim(const std::string& worker) {
@@ -463,10 +454,8 @@ sdk::Outcome VideosParticipant::export_subject(const sdk::Subject& subject, sdk:
 
 sdk::Result<sdk::ErasureReport> VideosParticipant::erase_subject(const sdk::Subject& subject) {
   soci::session sql(database_.pool());
-  soci::statement st = (sql.prepare << "DELETE FROM videos WHERE owner_id = :o", soci::use(subject.user_id));
-  st.execute(true);
   sdk::ErasureReport report;
-  report.records_removed = static_cast<std::uint64_t>(st.get_affected_rows());
+  report.records_removed = db::delete_rows(sql, "videos", "owner_id", subject.user_id);
   report.detail = std::to_string(report.records_removed) + " video records deleted";
   return report;
 }

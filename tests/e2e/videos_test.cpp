@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "e2e/end_to_end.hpp"
+#include "support/media.hpp"
 
 namespace framehouse {
 namespace {
@@ -23,21 +24,6 @@ boost::json::object wait_until_done(EndToEnd& test, const std::string& token, co
     EXPECT_EQ(response.header("openai-poll-after-ms"), "1000");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-}
-
-std::map<std::string, std::string> probe(const std::filesystem::path& dir, const std::string& video) {
-  const auto file = dir / "probe.mp4";
-  testing::write_file(file, video);
-  const auto result = testing::run_command({"/usr/bin/ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
-                                            "-show_entries", "stream=codec_name,width,height,nb_read_frames", "-show_entries",
-                                            "format=duration", "-of", "default=noprint_wrappers=1", file.string()});
-  std::map<std::string, std::string> fields;
-  std::istringstream lines(result.out);
-  for (std::string line; std::getline(lines, line);) {
-    const auto eq = line.find('=');
-    if (eq != std::string::npos) fields[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return fields;
 }
 
 TEST_P(VideosEndToEnd, TextToVideoFromCreateToDownload) {
@@ -60,7 +46,7 @@ TEST_P(VideosEndToEnd, TextToVideoFromCreateToDownload) {
   const auto video = call("GET", "/v1/videos/" + id + "/content", "", {{"Authorization", "Bearer " + token}, {"Accept", "application/binary"}});
   ASSERT_EQ(video.status, 200);
   EXPECT_EQ(video.header("content-type"), "video/mp4");
-  auto fields = probe(dir.path(), video.body);
+  auto fields = testing::probe_video(dir.path(), video.body);
   EXPECT_EQ(fields["codec_name"], "h264");
   EXPECT_EQ(fields["width"], "640");
   EXPECT_EQ(fields["height"], "360");

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "framehouse/sdk/generation.hpp"
+#include "support/media.hpp"
 #include "support/plugins.hpp"
 #include "support/process.hpp"
 #include "support/streams.hpp"
@@ -77,22 +78,7 @@ class GenProceduralTest : public ::testing::Test {
     engine = host.find("gen_procedural")->find<sdk::GenerationEngine>();
     privacy = host.find("gen_procedural")->find<sdk::PrivacyParticipant>();
   }
-  std::map<std::string, std::string> probe(const std::string& video) {
-    const auto file = dir.path() / "probe.mp4";
-    testing::write_file(file, video);
-    const auto result = testing::run_command({"/usr/bin/ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
-                                              "-show_entries", "stream=codec_name,width,height,pix_fmt,nb_read_frames",
-                                              "-show_entries", "format=duration,format_name", "-of",
-                                              "default=noprint_wrappers=1", file.string()});
-    EXPECT_EQ(result.exit_code, 0) << result.err;
-    std::map<std::string, std::string> fields;
-    std::istringstream lines(result.out);
-    for (std::string line; std::getline(lines, line);) {
-      const auto eq = line.find('=');
-      if (eq != std::string::npos) fields[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-    return fields;
-  }
+  std::map<std::string, std::string> probe(const std::string& video) { return testing::probe_video(dir.path(), video); }
   std::filesystem::path work_dir() const { return dir.path() / "plugins" / "gen_procedural" / "work"; }
 
   testing::TempDir dir;

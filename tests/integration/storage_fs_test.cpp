@@ -15,7 +15,7 @@ namespace {
 using sdk::ObjectKey;
 using sdk::PrivacyParticipant;
 using sdk::StorageBackend;
-using testing::StringSink;
+using sdk::BufferSink;
 using sdk::BufferSource;
 
 class StorageFsTest : public ::testing::Test {
@@ -35,9 +35,9 @@ class StorageFsTest : public ::testing::Test {
     return storage->put(key, source);
   }
   std::string get(const ObjectKey& key, sdk::ByteRange range = {}) {
-    StringSink sink;
+    BufferSink sink;
     const auto outcome = storage->get(key, range, sink);
-    return outcome ? sink.text : "<" + std::string(sdk::to_string(outcome.status())) + ">";
+    return outcome ? sink.bytes : "<" + std::string(sdk::to_string(outcome.status())) + ">";
   }
 
   testing::TempDir dir;

@@ -27,15 +27,6 @@ class FailingSource final : public sdk::ByteSource {
   sdk::Outcome failure_;
 };
 
-class StringSink final : public sdk::ByteSink {
- public:
-  sdk::Outcome write(std::span<const std::byte> data) override {
-    text.append(reinterpret_cast<const char*>(data.data()), data.size());
-    return {};
-  }
-  std::string text;
-};
-
 class RecordingExportSink final : public sdk::ExportSink {
  public:
   sdk::Outcome record(std::string_view dataset, std::string_view json) override {

@@ -62,4 +62,14 @@ class BufferSource final : public ByteSource {
   std::size_t offset_ = 0;
 };
 
+// A sink that keeps what it is given in memory (small things, or what a test inspects).
+class BufferSink final : public ByteSink {
+ public:
+  Outcome write(std::span<const std::byte> data) override {
+    bytes.append(reinterpret_cast<const char*>(data.data()), data.size());
+    return {};
+  }
+  std::string bytes;
+};
+
 }  // namespace framehouse::sdk
