@@ -208,6 +208,7 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   config.video.fps = static_cast<int>(number("video.fps"));
   config.video.retention_seconds = number("video.retention_days") * 24 * 3600;
   config.video.max_run_seconds = number("video.max_run_seconds");
+  config.video.lease_seconds = number("video.lease_seconds");
   config.video.data_dir = (config.data_dir / "video").string();
   config.generation_plugin = *settings.string("generation.plugin");
 

@@ -107,6 +107,7 @@ TableSpec make_core_schema() {
       integer_field("fps", 24, 1, 60, "frames per second of generated videos"),
       integer_field("retention_days", 7, 1, 3650, "generated videos and thumbnails are deleted after this long"),
       integer_field("max_run_seconds", 600, 10, 86400, "one generation may run this long before it is failed"),
+      integer_field("lease_seconds", 30, 2, 3600, "a job whose worker stops reporting returns to the queue after this"),
   };
 
   TableSpec generation;

@@ -1,5 +1,7 @@
 // The video API end to end, as an OpenAI Videos client uses it: create, poll, download,
 // cancel, delete; on SQLite and PostgreSQL; outputs checked with ffprobe.
+#include <signal.h>
+
 #include <regex>
 #include <thread>
 
@@ -155,6 +157,37 @@ TEST_P(VideosEndToEnd, CancelStopsARunningJob) {
   EXPECT_EQ(done.at("error").at("code"), "canceled");
   EXPECT_EQ(call("POST", "/v1/videos/" + id + "/cancel", "", bearer(token)).status, 409);
   EXPECT_EQ(call("GET", "/v1/videos/" + id + "/content", "", bearer(token)).status, 409);
+}
+
+TEST_P(VideosEndToEnd, AJobRunningWhenTheProcessDiedRunsAgainAfterARestart) {
+  const std::string token = member("Alice", "alice@example.org");
+  // A second configuration on the same database and files, with a short lease.
+  const std::string config = testing::server_config(dir.path(), "", database_->options().url) + "[video]\nlease_seconds = 2\n";
+  testing::RunningServer first(config);
+  ASSERT_NE(first.port, 0);
+  server.reset();  // only `first` works on the queue now
+  const auto created = json_of(testing::http_request(
+      first.port, "POST", "/v1/videos", R"({"prompt":"interrupted","seconds":"20","size":"1280x720"})", bearer(token)));
+  const std::string id(created.at("id").as_string());
+  for (int i = 0; i < 200; ++i) {
+    const auto video = json_of(testing::http_request(first.port, "GET", "/v1/videos/" + id, "", bearer(token)));
+    if (video.at("status") == "in_progress" && video.at("progress").as_int64() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  first.process->signal(SIGKILL);
+  first.process->wait(std::chrono::seconds(5));
+
+  testing::RunningServer second(config);
+  ASSERT_NE(second.port, 0) << second.process->stderr_text();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  boost::json::object video;
+  while (std::chrono::steady_clock::now() < deadline) {
+    video = json_of(testing::http_request(second.port, "GET", "/v1/videos/" + id, "", bearer(token)));
+    if (video.at("status") == "completed" || video.at("status") == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(video.at("status"), "completed") << boost::json::serialize(video);
+  EXPECT_NE(second.process->stderr_text().find("\"msg\":\"job started\",\"video\":\"" + id), std::string::npos);
 }
 
 TEST_P(VideosEndToEnd, BadRequestsNameTheField) {
