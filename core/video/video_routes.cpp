@@ -4,6 +4,8 @@
 #include <charconv>
 #include <set>
 
+#include <sodium.h>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -74,6 +76,8 @@ std::variant<VideoFields, Response> read_fields(const Request& request) {
     for (const auto& part : *parts) {
       if (part.name == "input_reference" && part.filename) {
         fields.file = part.data;
+      } else if (part.name == "input_reference[image_url]") {
+        fields.text["image_url"] = std::string(part.data);
       } else if (kKnown.count(part.name)) {
         fields.text[part.name] = std::string(part.data);
       } else {
@@ -95,9 +99,13 @@ std::variant<VideoFields, Response> read_fields(const Request& request) {
       fields.problems.push_back({name, "must be a string"});
     }
   }
-  if (body.object().contains("input_reference")) {
-    fields.problems.push_back({"input_reference", "send the image as a multipart file part, or upload it to /v1/images "
-                                                  "and pass input_image_id; image URLs are not fetched"});
+  if (const auto* reference = body.object().if_contains("input_reference")) {
+    const auto* url = reference->is_object() ? reference->as_object().if_contains("image_url") : nullptr;
+    if (url != nullptr && url->is_string()) {
+      fields.text["image_url"] = std::string(url->as_string());
+    } else {
+      fields.problems.push_back({"input_reference", "must be an object with an image_url"});
+    }
   }
   fields.problems.insert(fields.problems.end(), body.problems().begin(), body.problems().end());
   return fields;
@@ -133,6 +141,17 @@ std::optional<sdk::ByteRange> parse_range(std::string_view header, std::uint64_t
     end = std::min<std::uint64_t>(static_cast<std::uint64_t>(*parsed), total - 1);
   }
   return sdk::ByteRange{static_cast<std::uint64_t>(*start), end - static_cast<std::uint64_t>(*start) + 1};
+}
+
+std::optional<std::string> decode_base64(const std::string& text) {
+  std::string out(text.size() * 3 / 4 + 3, '\0');
+  std::size_t length = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), " \r\n",
+                        &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+    return std::nullopt;
+  }
+  out.resize(length);
+  return out;
 }
 
 Response not_found(const Request& request) { return http::problem(http::problems::kNotFound, "", request.request_id); }
@@ -237,7 +256,29 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, Upload
                    job.input_image_id = fields.text["input_image_id"];
                  }
                }
+               // input_reference[image_url]: a data: URL, or this server's own image URL. Other URLs
+               // are never fetched (no outbound requests on a user's behalf).
+               std::string inline_image;
+               if (fields.text.count("image_url")) {
+                 const std::string& url = fields.text["image_url"];
+                 const auto own = url.find("/v1/images/");
+                 if (url.rfind("data:image/", 0) == 0 && url.find(";base64,") != std::string::npos) {
+                   if (auto decoded = decode_base64(url.substr(url.find(";base64,") + 8))) {
+                     inline_image = std::move(*decoded);
+                   } else {
+                     problems.push_back({"input_reference", "the data URL is not valid base64"});
+                   }
+                 } else if (own != std::string::npos && url.size() > own + 11 &&
+                            url.compare(url.size() - 8, 8, "/content") == 0 &&
+                            uploads.find(who.user_id, url.substr(own + 11, url.size() - 8 - own - 11))) {
+                   job.input_image_id = url.substr(own + 11, url.size() - 8 - own - 11);
+                 } else {
+                   problems.push_back({"input_reference", "image_url must be a data: URL or one of your images on this "
+                                                          "server (/v1/images/{id}/content); other URLs are not fetched"});
+                 }
+               }
                if (!problems.empty()) return http::validation_problem(request, problems);
+               if (!inline_image.empty()) fields.file = inline_image;
 
                if (fields.file) {
                  auto uploaded = uploads.add(who.user_id, std::string(*fields.file));

@@ -1,6 +1,9 @@
 // The video API end to end, as an OpenAI Videos client uses it: create, poll, download,
 // cancel, delete; on SQLite and PostgreSQL; outputs checked with ffprobe.
 #include <signal.h>
+#include <sodium.h>
+
+#include <cstring>
 
 #include <regex>
 #include <thread>
@@ -138,6 +141,29 @@ TEST_P(VideosEndToEnd, ImageToVideoFromAMultipartFilePart) {
   EXPECT_EQ(done.at("status"), "completed") << boost::json::serialize(done);
   // The input image is one of the user's images now.
   EXPECT_EQ(json_of(call("GET", "/v1/images", "", bearer(token))).at("data").as_array().size(), 1u);
+}
+
+TEST_P(VideosEndToEnd, ImageToVideoFromADataUrl) {
+  const std::string token = member("Alice", "alice@example.org");
+  const std::string png = small_png();
+  std::string encoded(sodium_base64_ENCODED_LEN(png.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(encoded.data(), encoded.size(), reinterpret_cast<const unsigned char*>(png.data()), png.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  encoded.resize(std::strlen(encoded.c_str()));
+  const std::string body = R"({"prompt":"from a data url","seconds":"1","size":"512x512","input_reference":{"image_url":"data:image/png;base64,)" +
+                           encoded + "\"}}";
+  const auto created = call("POST", "/v1/videos", body, bearer(token));
+  ASSERT_EQ(created.status, 200) << created.body;
+  const auto video = json_of(created);
+  ASSERT_TRUE(video.at("input_image_id").is_string());
+  EXPECT_EQ(wait_until_done(*this, token, std::string(video.at("id").as_string())).at("status"), "completed");
+  // The same image by its URL on this server.
+  const std::string url = "/v1/images/" + std::string(video.at("input_image_id").as_string()) + "/content";
+  const auto again = call("POST", "/v1/videos",
+                          R"({"prompt":"again","seconds":"1","size":"512x512","input_reference":{"image_url":")" + url + "\"}}",
+                          bearer(token));
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json_of(again).at("input_image_id"), video.at("input_image_id"));
 }
 
 TEST_P(VideosEndToEnd, CancelStopsARunningJob) {
