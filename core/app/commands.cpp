@@ -131,10 +131,12 @@ int serve(const std::filesystem::path& config_file) {
   video::Uploads uploads(*database, host, host.find(config.storage_plugin), config.uploads);
   video::Videos videos(*database, host, config.generation_plugin.empty() ? nullptr : host.find(config.generation_plugin),
                        host.find(config.storage_plugin), config.video);
-  add_routes(router, Services{*database, host, metrics, accounts, uploads, videos});
+  billing::Billing billing(*database, host, config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin),
+                           config.billing);
+  add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos});
   videos.start_workers();
-  PeriodicTask retention("retention", std::chrono::hours(1), [&accounts, &videos] {
-    const auto removed = accounts.purge_expired() + videos.purge_expired();
+  PeriodicTask retention("retention", std::chrono::hours(1), [&accounts, &videos, &billing] {
+    const auto removed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due();
     if (removed > 0) Log::info("maintenance", "expired records deleted", {{"count", std::to_string(removed)}});
   });
 

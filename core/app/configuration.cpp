@@ -186,7 +186,7 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   config.email_plugin = *settings.string("email.plugin");
   config.email_from = *settings.string("email.from");
   auto& accounts = config.accounts;
-  const auto number = [&settings](const char* key) { return *settings.integer(key); };
+  const auto number = [&settings](const std::string& key) { return *settings.integer(key); };
   accounts.minimum_age = static_cast<int>(number("accounts.minimum_age"));
   accounts.password_min_length = static_cast<std::size_t>(number("accounts.password_min_length"));
   accounts.password_cost.ops_limit = static_cast<std::uint64_t>(number("accounts.password_ops_limit"));
@@ -206,15 +206,39 @@ LoadResult load_configuration(const std::filesystem::path& file) {
 
   config.video.workers = static_cast<int>(number("video.workers"));
   config.video.fps = static_cast<int>(number("video.fps"));
-  config.video.retention_seconds = number("video.retention_days") * 24 * 3600;
   config.video.max_run_seconds = number("video.max_run_seconds");
   config.video.lease_seconds = number("video.lease_seconds");
   config.video.data_dir = (config.data_dir / "video").string();
   config.generation_plugin = *settings.string("generation.plugin");
 
+  for (const auto& name : settings.tables_under("plans")) {
+    const std::string prefix = "plans." + name + ".";
+    billing::Plan plan;
+    plan.name = name;
+    plan.max_seconds = static_cast<int>(number(prefix + "max_seconds"));
+    plan.max_side = static_cast<int>(number(prefix + "max_side"));
+    plan.videos_per_day = static_cast<int>(number(prefix + "videos_per_day"));
+    plan.concurrent_jobs = static_cast<int>(number(prefix + "concurrent_jobs"));
+    plan.watermark = *settings.boolean(prefix + "watermark");
+    plan.retention_seconds = number(prefix + "retention_days") * 24 * 3600;
+    config.billing.plans[name] = plan;
+  }
+  if (config.billing.plans.empty()) config.billing.plans = billing::default_plans();
+  config.billing.default_plan = *settings.string("billing.default_plan");
+  config.billing.period_seconds = number("billing.period_days") * 24 * 3600;
+  if (!config.billing.plans.count(config.billing.default_plan)) {
+    validator.add_error(position_of(root, "billing.default_plan"), "billing.default_plan",
+                        "no plan named '" + config.billing.default_plan + "' (declare it as [plans." +
+                            config.billing.default_plan + "])");
+  }
+  config.payment_plugin = *settings.string("billing.plugin");
+
   load_plugins(root, settings, config, validator);
   check_role(root, config, "storage.plugin", config.storage_plugin, "storage", validator);
   check_role(root, config, "email.plugin", config.email_plugin, "email", validator);
+  if (!config.payment_plugin.empty()) {
+    check_role(root, config, "billing.plugin", config.payment_plugin, "payment", validator);
+  }
   if (!config.generation_plugin.empty()) {
     check_role(root, config, "generation.plugin", config.generation_plugin, "generation", validator);
   }

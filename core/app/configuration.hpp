@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "accounts/accounts.hpp"
+#include "billing/billing.hpp"
 #include "config/schema.hpp"
 #include "db/database.hpp"
 #include "http/server.hpp"
@@ -41,6 +42,8 @@ struct AppConfig {
   video::UploadsConfig uploads;
   video::VideoConfig video;
   std::string generation_plugin;
+  billing::BillingConfig billing;
+  std::string payment_plugin;
 };
 
 using LoadResult = std::variant<AppConfig, std::vector<config::ConfigError>>;

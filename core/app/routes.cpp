@@ -2,6 +2,7 @@
 
 #include "accounts/routes.hpp"
 #include "app/operations.hpp"
+#include "billing/routes.hpp"
 #include "video/upload_routes.hpp"
 #include "video/video_routes.hpp"
 
@@ -11,7 +12,8 @@ void add_routes(http::Router& router, const Services& services) {
   add_operations_routes(router, services.database, services.plugins, services.metrics);
   accounts::add_account_routes(router, services.accounts);
   video::add_upload_routes(router, services.accounts, services.uploads);
-  video::add_video_routes(router, services.accounts, services.uploads, services.videos);
+  billing::add_billing_routes(router, services.accounts, services.billing);
+  video::add_video_routes(router, services.accounts, services.billing, services.uploads, services.videos);
   router.add("GET", "/v1/openapi.json", [](http::Request&) {
     return http::Response::text(200, std::string(openapi_json()), "application/json");
   });

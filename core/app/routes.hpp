@@ -3,6 +3,7 @@
 #pragma once
 
 #include "accounts/accounts.hpp"
+#include "billing/billing.hpp"
 #include "db/database.hpp"
 #include "http/router.hpp"
 #include "observability/metrics.hpp"
@@ -17,6 +18,7 @@ struct Services {
   const plugins::PluginHost& plugins;
   const observability::Metrics& metrics;
   accounts::Accounts& accounts;
+  billing::Billing& billing;
   video::Uploads& uploads;
   video::Videos& videos;
 };

@@ -105,13 +105,31 @@ TableSpec make_core_schema() {
   video.fields = {
       integer_field("workers", 1, 0, 64, "jobs run at once by this process; 0 = this process runs none"),
       integer_field("fps", 24, 1, 60, "frames per second of generated videos"),
-      integer_field("retention_days", 7, 1, 3650, "generated videos and thumbnails are deleted after this long"),
       integer_field("max_run_seconds", 600, 10, 86400, "one generation may run this long before it is failed"),
       integer_field("lease_seconds", 30, 2, 3600, "a job whose worker stops reporting returns to the queue after this"),
   };
 
   TableSpec generation;
   generation.fields = {string_field("plugin", "", "the generation engine; empty: none, and the video API answers 503")};
+
+  static TableSpec plan_table;
+  plan_table.fields = {
+      integer_field("max_seconds", 8, 1, 120, "longest video"),
+      integer_field("max_side", 1280, 64, 1920, "longest side of a video, pixels"),
+      integer_field("videos_per_day", 10, 0, 1000000, "videos created in any 24 hours"),
+      integer_field("concurrent_jobs", 1, 1, 64, "videos queued or rendering at once"),
+      boolean_field("watermark", true, "mark every frame"),
+      integer_field("retention_days", 7, 1, 3650, "generated videos are deleted after this long"),
+  };
+  TableSpec plans;
+  plans.any_table = &plan_table;
+
+  TableSpec billing;
+  billing.fields = {
+      string_field("default_plan", "free", "the plan of every account without an active subscription"),
+      integer_field("period_days", 30, 1, 366, "length of a paid period"),
+      string_field("plugin", "", "the payment processor plugin; empty: subscriptions are only granted by admins"),
+  };
 
   TableSpec storage;
   storage.fields = {string_field("plugin", "storage_fs", "the storage plugin for users' files")};
@@ -130,6 +148,8 @@ TableSpec make_core_schema() {
   root.tables["uploads"] = std::move(uploads);
   root.tables["video"] = std::move(video);
   root.tables["generation"] = std::move(generation);
+  root.tables["plans"] = std::move(plans);
+  root.tables["billing"] = std::move(billing);
   root.tables["storage"] = std::move(storage);
   root.tables["email"] = std::move(email);
   return root;

@@ -145,6 +145,25 @@ const std::vector<Migration>& server_migrations() {
              "CREATE INDEX videos_queue ON videos (status, created_at)",
          };
        }},
+      {5, "billing",
+       [](const Dialect&) -> std::vector<std::string> {
+         // Subscriptions (reached by the billing privacy participant) and each video's plan
+         // terms at the time it was made.
+         return {
+             "CREATE TABLE subscriptions ("
+             " user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+             " plan TEXT NOT NULL,"
+             " status TEXT NOT NULL,"
+             " current_period_end BIGINT NOT NULL,"
+             " auto_renew INTEGER NOT NULL,"
+             " prepaid_periods INTEGER NOT NULL,"
+             " customer_id TEXT,"
+             " created_at BIGINT NOT NULL,"
+             " updated_at BIGINT NOT NULL)",
+             "ALTER TABLE videos ADD COLUMN retention_seconds BIGINT NOT NULL DEFAULT 604800",
+             "ALTER TABLE videos ADD COLUMN watermark INTEGER NOT NULL DEFAULT 0",
+         };
+       }},
   };
   return migrations;
 }

@@ -154,6 +154,35 @@ std::optional<std::string> decode_base64(const std::string& text) {
   return out;
 }
 
+// What the caller's plan allows: the video's length and size (422 naming the field) and how
+// many videos at once and per day (429, with Retry-After for the daily limit).
+std::optional<Response> plan_refusal(const Request& request, const billing::Plan& plan, Videos& videos,
+                                     const std::string& owner, VideoRequest& job) {
+  std::vector<http::FieldProblem> problems;
+  if (job.seconds > plan.max_seconds) {
+    problems.push_back({"seconds", "your plan (" + plan.name + ") allows at most " + std::to_string(plan.max_seconds)});
+  }
+  if (std::max(job.width, job.height) > plan.max_side) {
+    problems.push_back({"size", "your plan (" + plan.name + ") allows at most " + std::to_string(plan.max_side) + " pixels a side"});
+  }
+  if (!problems.empty()) return http::validation_problem(request, problems);
+  const http::ProblemType kPlanLimit{429, "plan-limit", "Your plan's limit is reached"};
+  if (videos.active_jobs(owner) >= plan.concurrent_jobs) {
+    return http::problem(kPlanLimit, "your plan (" + plan.name + ") allows " + std::to_string(plan.concurrent_jobs) +
+                                         " video(s) in progress at once; wait for one to finish", request.request_id);
+  }
+  const std::int64_t now = accounts::system_now();
+  if (videos.created_since(owner, now - 24 * 3600) >= plan.videos_per_day) {
+    Response response = http::problem(kPlanLimit, "your plan (" + plan.name + ") allows " + std::to_string(plan.videos_per_day) +
+                                                      " videos in 24 hours", request.request_id);
+    response.set_header("Retry-After", "3600");
+    return response;
+  }
+  job.watermark = plan.watermark;
+  job.retention_seconds = plan.retention_seconds;
+  return std::nullopt;
+}
+
 Response not_found(const Request& request) { return http::problem(http::problems::kNotFound, "", request.request_id); }
 
 // Server-Sent Events for one video: an event whenever its progress or status changes
@@ -196,9 +225,10 @@ class VideoEvents final : public http::StreamSource {
 
 }  // namespace
 
-void add_video_routes(http::Router& router, accounts::Accounts& accounts, Uploads& uploads, Videos& videos) {
+void add_video_routes(http::Router& router, accounts::Accounts& accounts, billing::Billing& billing, Uploads& uploads,
+                      Videos& videos) {
   router.add("POST", "/v1/videos",
-             accounts::signed_in(accounts, [&accounts, &uploads, &videos](Request& request, const AuthContext& who) -> Response {
+             accounts::signed_in(accounts, [&accounts, &billing, &uploads, &videos](Request& request, const AuthContext& who) -> Response {
                if (!who.email_verified) {
                  return http::problem(http::problems::kForbidden, "confirm your email address before generating videos",
                                       request.request_id);
@@ -278,6 +308,9 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, Upload
                  }
                }
                if (!problems.empty()) return http::validation_problem(request, problems);
+               if (auto refused = plan_refusal(request, billing.plan_for(who.user_id), videos, who.user_id, job)) {
+                 return std::move(*refused);
+               }
                if (!inline_image.empty()) fields.file = inline_image;
 
                if (fields.file) {
@@ -296,7 +329,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, Upload
              }));
 
   router.add("POST", "/v1/videos/{id}/remix",
-             accounts::signed_in(accounts, [&accounts, &uploads, &videos](Request& request, const AuthContext& who) -> Response {
+             accounts::signed_in(accounts, [&accounts, &billing, &uploads, &videos](Request& request, const AuthContext& who) -> Response {
                if (!who.email_verified) {
                  return http::problem(http::problems::kForbidden, "confirm your email address before generating videos",
                                       request.request_id);
@@ -316,9 +349,12 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, Upload
                if (!fields.problems.empty()) return http::validation_problem(request, fields.problems);
                // The same engine settings and seed, a new prompt: the remix differs where the prompt does.
                VideoRequest job{original->model, prompt, original->width, original->height, original->seconds,
-                                original->seed, std::nullopt, original->id};
+                                original->seed, std::nullopt, original->id, false, 0};
                if (original->input_image_id && uploads.find(who.user_id, *original->input_image_id)) {
                  job.input_image_id = original->input_image_id;
+               }
+               if (auto refused = plan_refusal(request, billing.plan_for(who.user_id), videos, who.user_id, job)) {
+                 return std::move(*refused);
                }
                const Video video = videos.create(who.user_id, job);
                accounts.record_event(who.user_id, "video_created");

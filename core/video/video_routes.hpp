@@ -4,12 +4,14 @@
 #pragma once
 
 #include "accounts/accounts.hpp"
+#include "billing/billing.hpp"
 #include "http/router.hpp"
 #include "video/uploads.hpp"
 #include "video/videos.hpp"
 
 namespace framehouse::video {
 
-void add_video_routes(http::Router& router, accounts::Accounts& accounts, Uploads& uploads, Videos& videos);
+void add_video_routes(http::Router& router, accounts::Accounts& accounts, billing::Billing& billing, Uploads& uploads,
+                      Videos& videos);
 
 }  // namespace framehouse::video

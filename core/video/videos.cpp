@@ -196,12 +196,15 @@ Video Videos::create(const std::string& owner, const VideoRequest& request) {
   soci::indicator input_indicator = request.input_image_id ? soci::i_ok : soci::i_null;
   soci::indicator remixed_indicator = request.remixed_from ? soci::i_ok : soci::i_null;
   soci::session sql(database_.pool());
+  const long long retention = request.retention_seconds;
+  const int watermark = request.watermark ? 1 : 0;
   sql << "INSERT INTO videos (id, owner_id, status, model, prompt, width, height, seconds, fps, seed, input_image_id,"
-         " remixed_from, progress, cancel_requested, attempts, created_at)"
-         " VALUES (:id, :o, 'queued', :m, :p, :w, :h, :s, :f, :seed, :i, :r, 0, 0, 0, :c)",
+         " remixed_from, progress, cancel_requested, attempts, created_at, retention_seconds, watermark)"
+         " VALUES (:id, :o, 'queued', :m, :p, :w, :h, :s, :f, :seed, :i, :r, 0, 0, 0, :c, :ret, :wm)",
       soci::use(video.id), soci::use(owner), soci::use(video.model), soci::use(video.prompt), soci::use(video.width),
       soci::use(video.height), soci::use(video.seconds), soci::use(config_.fps), soci::use(seed),
-      soci::use(input, input_indicator), soci::use(remixed, remixed_indicator), soci::use(created);
+      soci::use(input, input_indicator), soci::use(remixed, remixed_indicator), soci::use(created), soci::use(retention),
+      soci::use(watermark);
   wake_.notify_one();
   return video;
 }
@@ -256,6 +259,23 @@ int Videos::queue_position(const Video& video) {
   sql << "SELECT COUNT(*) FROM videos WHERE status = 'queued' AND (created_at < :c OR (created_at = :c2 AND id < :id))",
       soci::use(created), soci::use(created), soci::use(video.id), soci::into(ahead);
   return ahead + 1;
+}
+
+int Videos::active_jobs(const std::string& owner) {
+  soci::session sql(database_.pool());
+  int count = 0;
+  sql << "SELECT COUNT(*) FROM videos WHERE owner_id = :o AND status IN ('queued', 'in_progress')", soci::use(owner),
+      soci::into(count);
+  return count;
+}
+
+int Videos::created_since(const std::string& owner, std::int64_t since) {
+  soci::session sql(database_.pool());
+  int count = 0;
+  const long long bound = since;
+  sql << "SELECT COUNT(*) FROM videos WHERE owner_id = :o AND created_at >= :s", soci::use(owner), soci::use(bound),
+      soci::into(count);
+  return count;
 }
 
 sdk::Outcome Videos::cancel(const std::string& owner, const std::string& id) {
@@ -341,10 +361,10 @@ void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
   soci::session sql(database_.pool());
   const long long now = now_();
   if (outcome) {
-    const long long expires = now + config_.retention_seconds;
-    sql << "UPDATE videos SET status = 'completed', progress = 100, completed_at = :n, expires_at = :x,"
+    // Kept for the retention of the plan the video was made under.
+    sql << "UPDATE videos SET status = 'completed', progress = 100, completed_at = :n, expires_at = :n2 + retention_seconds,"
            " lease_owner = NULL, lease_expires_at = NULL WHERE id = :id",
-        soci::use(now), soci::use(expires), soci::use(video.id);
+        soci::use(now), soci::use(now), soci::use(video.id);
     return;
   }
   const bool canceled = outcome.status() == sdk::Status::conflict && outcome.message() == "canceled";
@@ -375,6 +395,12 @@ bool Videos::run_one(const std::string& worker) {
   request.fps = config_.fps;
   request.seed = video->seed;
   request.has_input_image = video->input_image_id.has_value();
+  {
+    soci::session sql(database_.pool());
+    int watermark = 0;
+    sql << "SELECT watermark FROM videos WHERE id = :id", soci::use(video->id), soci::into(watermark);
+    request.watermark = watermark != 0;
+  }
   const sdk::Outcome outcome = host_.call<sdk::GenerationEngine>(
       engine_, "run", [sink, request](sdk::GenerationEngine& engine) { return engine.run(request, *sink); },
       std::chrono::seconds(config_.max_run_seconds));

@@ -28,7 +28,6 @@ namespace framehouse::video {
 struct VideoConfig {
   int workers = 1;
   int fps = 24;
-  std::int64_t retention_seconds = 7 * 24 * 3600;  // generated content is deleted after this
   std::int64_t lease_seconds = 30;                 // a silent worker loses its job after this
   std::int64_t max_run_seconds = 600;              // one engine run, at most
   std::string data_dir;                            // for outputs on their way to storage
@@ -63,6 +62,9 @@ struct VideoRequest {
   std::uint64_t seed = 0;
   std::optional<std::string> input_image_id;  // an upload of the same owner
   std::optional<std::string> remixed_from;
+  // The user's plan when the video was asked for.
+  bool watermark = false;
+  std::int64_t retention_seconds = 7 * 24 * 3600;
 };
 
 struct VideoPage {
@@ -84,6 +86,9 @@ class Videos {
   VideoPage list(const std::string& owner, const std::string& after, std::size_t limit, bool newest_first);
   // Jobs queued before this one; 0 when it is not queued.
   int queue_position(const Video& video);
+  // The owner's videos queued or rendering now, and created since `since` (unix seconds).
+  int active_jobs(const std::string& owner);
+  int created_since(const std::string& owner, std::int64_t since);
   // Status::not_found for another's video; Status::conflict when it already ended.
   sdk::Outcome cancel(const std::string& owner, const std::string& id);
   // Cancels if running, deletes the stored files, then the record. Status::not_found as above.

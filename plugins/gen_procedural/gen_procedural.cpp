@@ -195,7 +195,11 @@ class ProceduralEngine final : public Plugin, public GenerationEngine, public Pr
       }
     }
     const int frame_count = std::max(1, static_cast<int>(request.seconds * request.fps + 0.5));
-    const auto text_mask = text_->render(request.prompt, request.width, request.height);
+    auto text_mask = text_->render(request.prompt, request.width, request.height);
+    if (request.watermark) {
+      const auto mark = text_->render_corner("Framehouse", request.width, request.height);
+      for (std::size_t i = 0; i < text_mask.size(); ++i) text_mask[i] = std::max(text_mask[i], mark[i]);
+    }
     const ProceduralScene scene(seed);
     EncoderSettings settings = settings_;
     settings.fps = request.fps;

@@ -126,4 +126,35 @@ std::vector<std::uint8_t> TextRenderer::render(std::string_view text, int width,
   return mask;
 }
 
+std::vector<std::uint8_t> TextRenderer::render_corner(std::string_view text, int width, int height) const {
+  std::vector<std::uint8_t> mask(std::size_t(width) * height, 0);
+  std::lock_guard lock(library_->mutex);
+  FT_Face face = library_->face;
+  const int pixel_size = std::max(10, height / 32);
+  FT_Set_Pixel_Sizes(face, 0, static_cast<FT_UInt>(pixel_size));
+  const std::u32string codes = decode_utf8(text);
+  int measured = 0;
+  for (char32_t code : codes) {
+    if (FT_Load_Char(face, code, FT_LOAD_DEFAULT) == 0) measured += static_cast<int>(face->glyph->advance.x >> 6);
+  }
+  int pen_x = std::max(0, width - measured - pixel_size);
+  const int baseline = pixel_size * 2;
+  for (char32_t code : codes) {
+    if (FT_Load_Char(face, code, FT_LOAD_RENDER) != 0) continue;
+    const FT_GlyphSlot glyph = face->glyph;
+    for (unsigned row = 0; row < glyph->bitmap.rows; ++row) {
+      const int y = baseline - glyph->bitmap_top + static_cast<int>(row);
+      if (y < 0 || y >= height) continue;
+      for (unsigned col = 0; col < glyph->bitmap.width; ++col) {
+        const int x = pen_x + glyph->bitmap_left + static_cast<int>(col);
+        if (x < 0 || x >= width) continue;
+        // Half opacity: visible, not in the way.
+        mask[std::size_t(y) * width + x] = glyph->bitmap.buffer[row * glyph->bitmap.pitch + col] / 2;
+      }
+    }
+    pen_x += static_cast<int>(glyph->advance.x >> 6);
+  }
+  return mask;
+}
+
 }  // namespace gen_procedural

@@ -18,6 +18,8 @@ class TextRenderer {
   TextRenderer& operator=(const TextRenderer&) = delete;
 
   std::vector<std::uint8_t> render(std::string_view text, int width, int height) const;
+  // One short line in the top right corner, at half the size (the plan's watermark).
+  std::vector<std::uint8_t> render_corner(std::string_view text, int width, int height) const;
 
  private:
   struct Library;

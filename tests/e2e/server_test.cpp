@@ -159,7 +159,7 @@ TEST(ServerStartup, CheckConfigReportsEveryErrorAndExitsNonZero) {
 
   const auto good = run_command({FRAMEHOUSE_BINARY, "check-config", FRAMEHOUSE_SOURCE_DIR "/config/framehouse.toml"});
   EXPECT_EQ(good.exit_code, 0) << good.err;
-  EXPECT_NE(good.out.find("valid (3 plugins enabled)"), std::string::npos);
+  EXPECT_NE(good.out.find("valid (4 plugins enabled)"), std::string::npos);
 }
 
 TEST(ServerStartup, PluginInspectPrintsManifestAndVerdict) {

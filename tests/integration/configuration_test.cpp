@@ -42,10 +42,13 @@ TEST_F(ConfigurationTest, ShippedExampleIsValid) {
   const auto& config = std::get<AppConfig>(result);
   EXPECT_EQ(config.server.port, 8080);
   EXPECT_EQ(config.database.url, "sqlite:var/framehouse.db");
-  ASSERT_EQ(config.plugins.size(), 3u);
+  ASSERT_EQ(config.plugins.size(), 4u);
   EXPECT_EQ(config.plugins[0].declaration.name, "storage_fs");  // declaration order, not sorted
   EXPECT_EQ(config.plugins[1].declaration.name, "email_outbox");
-  EXPECT_EQ(config.plugins[2].declaration.name, "gen_procedural");
+  EXPECT_EQ(config.plugins[2].declaration.name, "payment_manual");
+  EXPECT_EQ(config.plugins[3].declaration.name, "gen_procedural");
+  EXPECT_EQ(config.billing.plans.at("free").max_seconds, 8);
+  EXPECT_EQ(config.billing.plans.at("premium").retention_seconds, 30 * 24 * 3600);
   EXPECT_EQ(config.plugins[0].declaration.settings.boolean("fsync"), true);
 }
 

@@ -22,8 +22,9 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   accounts::Accounts accounts(database, mailer, config);
   video::Uploads uploads(database, host, nullptr, {});
   video::Videos videos(database, host, nullptr, nullptr, {.data_dir = dir.path().string()});
+  billing::Billing billing(database, host, nullptr, {billing::default_plans()});
   http::Router router;
-  add_routes(router, Services{database, host, metrics, accounts, uploads, videos});
+  add_routes(router, Services{database, host, metrics, accounts, billing, uploads, videos});
 
   const auto document = boost::json::parse(openapi_json()).as_object();
   EXPECT_EQ(document.at("openapi"), "3.1.0");

@@ -13,7 +13,14 @@ std::string server_config(const std::filesystem::path& dir, const std::string& e
          "[accounts]\npassword_ops_limit = 1\npassword_mem_limit_kib = 8\n"
          "[plugins]\ndirectory = \"" FRAMEHOUSE_PLUGIN_DIR "\"\n"
          "[plugins.storage_fs]\nfsync = false\n[plugins.email_outbox]\n[plugins.gen_procedural]\npreset = \"ultrafast\"\n"
-         "[generation]\nplugin = \"gen_procedural\"\n";
+         "[plugins.payment_manual]\n"
+         "[generation]\nplugin = \"gen_procedural\"\n"
+         "[billing]\nplugin = \"payment_manual\"\n"
+         // Roomy plans, so that tests meet limits only where they look for them.
+         "[plans.free]\nmax_seconds = 20\nmax_side = 1920\nvideos_per_day = 1000\nconcurrent_jobs = 64\n"
+         "watermark = false\n"
+         "[plans.premium]\nmax_seconds = 20\nmax_side = 1920\nvideos_per_day = 1000\nconcurrent_jobs = 64\n"
+         "watermark = false\nretention_days = 30\n";
 }
 
 RunningServer::RunningServer(const std::string& config, const std::vector<std::string>& env) {

@@ -36,6 +36,8 @@ struct GenerationRequest {
   int fps = 0;
   std::uint64_t seed = 0;
   bool has_input_image = false;
+  // The user's plan asks for a visible mark on every frame.
+  bool watermark = false;
 };
 
 // An output being written; nothing is visible until commit() succeeds. Destroying it without

@@ -1,0 +1,179 @@
+#include "billing/billing.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <soci/soci.h>
+
+#include "framehouse/sdk/payment.hpp"
+#include "observability/log.hpp"
+
+namespace framehouse::billing {
+namespace {
+
+struct Row {
+  std::string plan, status;
+  long long period_end = 0;
+  int auto_renew = 0, prepaid = 0;
+  std::string customer;
+  soci::indicator customer_indicator = soci::i_null;
+};
+
+bool load(soci::session& sql, const std::string& user_id, Row& row) {
+  sql << "SELECT plan, status, current_period_end, auto_renew, prepaid_periods, customer_id FROM subscriptions"
+         " WHERE user_id = :u",
+      soci::use(user_id), soci::into(row.plan), soci::into(row.status), soci::into(row.period_end),
+      soci::into(row.auto_renew), soci::into(row.prepaid), soci::into(row.customer, row.customer_indicator);
+  return sql.got_data();
+}
+
+}  // namespace
+
+std::map<std::string, Plan> default_plans() {
+  Plan free{"free", 8, 1280, 10, 1, true, 7 * 24 * 3600};
+  Plan premium{"premium", 20, 1920, 200, 3, false, 30 * 24 * 3600};
+  return {{free.name, free}, {premium.name, premium}};
+}
+
+Billing::Billing(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> processor,
+                 BillingConfig config, accounts::Clock clock)
+    : database_(database), host_(host), processor_(std::move(processor)), config_(std::move(config)), now_(std::move(clock)) {}
+
+void Billing::settle(soci::session& sql, const std::string& user_id) {
+  Row row;
+  if (!load(sql, user_id, row) || row.status != "active" || row.period_end > now_()) return;
+  long long period_end = row.period_end;
+  int prepaid = row.prepaid;
+  while (period_end <= now_() && row.auto_renew != 0 && prepaid > 0) {
+    period_end += config_.period_seconds;
+    --prepaid;
+  }
+  const std::string status = period_end > now_() ? "active" : "expired";
+  const long long now = now_();
+  sql << "UPDATE subscriptions SET status = :s, current_period_end = :e, prepaid_periods = :p, updated_at = :t"
+         " WHERE user_id = :u",
+      soci::use(status), soci::use(period_end), soci::use(prepaid), soci::use(now), soci::use(user_id);
+}
+
+Subscription Billing::subscription(const std::string& user_id) {
+  soci::session sql(database_.pool());
+  settle(sql, user_id);
+  Row row;
+  if (!load(sql, user_id, row)) return {config_.default_plan, "none", std::nullopt, false, 0};
+  Subscription out;
+  out.status = row.status;
+  out.plan = row.status == "active" && config_.plans.count(row.plan) ? row.plan : config_.default_plan;
+  out.current_period_end = row.period_end;
+  out.auto_renew = row.auto_renew != 0;
+  out.prepaid_periods = row.prepaid;
+  return out;
+}
+
+const Plan& Billing::plan_for(const std::string& user_id) { return config_.plans.at(subscription(user_id).plan); }
+
+sdk::Outcome Billing::set_auto_renew(const std::string& user_id, bool enabled) {
+  soci::session sql(database_.pool());
+  settle(sql, user_id);
+  Row row;
+  if (!load(sql, user_id, row) || row.status != "active") {
+    return sdk::Outcome::failure(sdk::Status::conflict, "there is no active subscription");
+  }
+  if (processor_) {
+    const std::string subscription_id = "sub_" + user_id;
+    const std::string key = "auto-renew-" + user_id + "-" + std::to_string(now_());
+    const sdk::Outcome told = host_.call<sdk::PaymentProcessor>(
+        processor_, "set_auto_renew", [subscription_id, enabled, key](sdk::PaymentProcessor& processor) {
+          return processor.set_auto_renew(subscription_id, enabled, key);
+        });
+    if (!told) return sdk::Outcome::failure(sdk::Status::unavailable, "the payment processor did not take the change");
+  }
+  const int value = enabled ? 1 : 0;
+  const long long now = now_();
+  sql << "UPDATE subscriptions SET auto_renew = :a, updated_at = :t WHERE user_id = :u", soci::use(value), soci::use(now),
+      soci::use(user_id);
+  return {};
+}
+
+sdk::Result<Subscription> Billing::grant(const std::string& user_id, const std::string& plan, int periods) {
+  if (!config_.plans.count(plan) || plan == config_.default_plan) {
+    return sdk::Outcome::failure(sdk::Status::invalid_argument, "is not a plan that can be granted");
+  }
+  if (periods < 1 || periods > 120) return sdk::Outcome::failure(sdk::Status::invalid_argument, "must be from 1 to 120");
+  soci::session sql(database_.pool());
+  std::string email, name;
+  sql << "SELECT email, name FROM users WHERE id = :u", soci::use(user_id), soci::into(email), soci::into(name);
+  if (!sql.got_data()) return sdk::Outcome::failure(sdk::Status::not_found, "no such user");
+  settle(sql, user_id);
+  Row row;
+  const bool exists = load(sql, user_id, row);
+  std::string customer = row.customer;
+  if (processor_ && row.customer_indicator != soci::i_ok) {
+    // The processor learns who pays: the person's id, address and name (its manifest says so).
+    const sdk::CustomerDetails details{user_id, email, name};
+    auto created = host_.call<sdk::PaymentProcessor>(processor_, "create_customer", [details](sdk::PaymentProcessor& processor) {
+      return processor.create_customer(details, "customer-" + details.user_id);
+    });
+    if (!created) return sdk::Outcome::failure(sdk::Status::unavailable, "the payment processor is not available");
+    customer = created.value();
+  }
+  soci::indicator customer_indicator = customer.empty() ? soci::i_null : soci::i_ok;
+  const long long now = now_();
+  if (exists && row.status == "active") {
+    const int prepaid = row.prepaid + periods;
+    sql << "UPDATE subscriptions SET plan = :p, prepaid_periods = :n, customer_id = :c, updated_at = :t WHERE user_id = :u",
+        soci::use(plan), soci::use(prepaid), soci::use(customer, customer_indicator), soci::use(now), soci::use(user_id);
+  } else {
+    const long long period_end = now + config_.period_seconds;
+    const int prepaid = periods - 1;
+    sql << "INSERT INTO subscriptions (user_id, plan, status, current_period_end, auto_renew, prepaid_periods, customer_id,"
+           " created_at, updated_at) VALUES (:u, :p, 'active', :e, 1, :n, :c, :t, :t2)"
+           " ON CONFLICT (user_id) DO UPDATE SET plan = excluded.plan, status = 'active',"
+           " current_period_end = excluded.current_period_end, auto_renew = 1,"
+           " prepaid_periods = excluded.prepaid_periods, customer_id = excluded.customer_id, updated_at = excluded.updated_at",
+        soci::use(user_id), soci::use(plan), soci::use(period_end), soci::use(prepaid), soci::use(customer, customer_indicator),
+        soci::use(now), soci::use(now);
+  }
+  return subscription(user_id);
+}
+
+std::int64_t Billing::renew_due() {
+  std::vector<std::string> due;
+  {
+    soci::session sql(database_.pool());
+    std::string user_id;
+    const long long now = now_();
+    soci::statement st = (sql.prepare << "SELECT user_id FROM subscriptions WHERE status = 'active' AND current_period_end <= :n",
+                          soci::use(now), soci::into(user_id));
+    st.execute();
+    while (st.fetch()) due.push_back(user_id);
+  }
+  for (const auto& user_id : due) {
+    soci::session sql(database_.pool());
+    settle(sql, user_id);
+  }
+  return static_cast<std::int64_t>(due.size());
+}
+
+sdk::Outcome BillingParticipant::export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) {
+  soci::session sql(database_.pool());
+  Row row;
+  if (!load(sql, subject.user_id, row)) return {};
+  return sink.record("subscription", boost::json::serialize(boost::json::object{
+                                         {"plan", row.plan},
+                                         {"status", row.status},
+                                         {"current_period_end", row.period_end},
+                                         {"auto_renew", row.auto_renew != 0},
+                                         {"prepaid_periods", row.prepaid},
+                                         {"payment_customer_id", row.customer_indicator == soci::i_ok
+                                                                     ? boost::json::value(row.customer)
+                                                                     : boost::json::value(nullptr)}}));
+}
+
+sdk::Result<sdk::ErasureReport> BillingParticipant::erase_subject(const sdk::Subject& subject) {
+  soci::session sql(database_.pool());
+  sdk::ErasureReport report;
+  report.records_removed = db::delete_rows(sql, "subscriptions", "user_id", subject.user_id);
+  report.detail = std::to_string(report.records_removed) + " subscription records deleted";
+  return report;
+}
+
+}  // namespace framehouse::billing

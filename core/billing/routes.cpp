@@ -1,0 +1,86 @@
+#include "billing/routes.hpp"
+
+#include <boost/json/object.hpp>
+
+#include "accounts/routes.hpp"
+#include "http/json_input.hpp"
+#include "http/problem.hpp"
+
+namespace framehouse::billing {
+namespace {
+
+namespace json = boost::json;
+using accounts::AuthContext;
+using http::Request;
+using http::Response;
+
+json::object subscription_json(const Subscription& subscription, const Plan& plan) {
+  return {{"object", "subscription"},
+          {"plan", subscription.plan},
+          {"status", subscription.status},
+          {"current_period_end", subscription.current_period_end ? json::value(*subscription.current_period_end)
+                                                                 : json::value(nullptr)},
+          {"auto_renew", subscription.auto_renew},
+          {"prepaid_periods", subscription.prepaid_periods},
+          {"entitlements", json::object{{"max_seconds", plan.max_seconds},
+                                        {"max_side", plan.max_side},
+                                        {"videos_per_day", plan.videos_per_day},
+                                        {"concurrent_jobs", plan.concurrent_jobs},
+                                        {"watermark", plan.watermark},
+                                        {"retention_days", plan.retention_seconds / (24 * 3600)}}}};
+}
+
+Response current(Billing& billing, const std::string& user_id) {
+  const auto subscription = billing.subscription(user_id);
+  return Response::json(200, subscription_json(subscription, billing.config().plans.at(subscription.plan)));
+}
+
+}  // namespace
+
+void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Billing& billing) {
+  router.add("GET", "/v1/subscription", accounts::signed_in(accounts, [&billing](Request&, const AuthContext& who) {
+    return current(billing, who.user_id);
+  }));
+
+  router.add("PATCH", "/v1/subscription",
+             accounts::signed_in(accounts, [&billing](Request& request, const AuthContext& who) -> Response {
+               http::JsonFields fields(request, {"auto_renew"});
+               if (fields.rejection()) return *fields.rejection();
+               const auto auto_renew = fields.boolean("auto_renew", true);
+               if (!fields.ok()) return fields.problem(request);
+               const auto changed = billing.set_auto_renew(who.user_id, *auto_renew);
+               if (changed.status() == sdk::Status::conflict) {
+                 return http::problem(http::problems::kConflict, changed.message(), request.request_id);
+               }
+               if (!changed) return http::problem(http::problems::kUnavailable, changed.message(), request.request_id);
+               return current(billing, who.user_id);
+             }));
+
+  router.add("POST", "/v1/admin/users/{id}/subscription",
+             accounts::admin_only(accounts, [&billing](Request& request, const AuthContext&) -> Response {
+               http::JsonFields fields(request, {"plan", "periods"});
+               if (fields.rejection()) return *fields.rejection();
+               const auto plan = fields.string("plan", true, 100);
+               int periods = 1;
+               if (const auto* value = fields.object().if_contains("periods")) {
+                 if (value->is_int64()) periods = static_cast<int>(value->as_int64());
+                 else fields.add_error("periods", "must be a whole number");
+               }
+               if (!fields.ok()) return fields.problem(request);
+               const std::string& user_id = request.path_params.at("id");
+               auto granted = billing.grant(user_id, *plan, periods);
+               if (!granted) {
+                 switch (granted.outcome().status()) {
+                   case sdk::Status::not_found: return http::problem(http::problems::kNotFound, "", request.request_id);
+                   case sdk::Status::invalid_argument:
+                     return http::validation_problem(
+                         request, {{granted.outcome().message().rfind("must", 0) == 0 ? "periods" : "plan",
+                                    granted.outcome().message()}});
+                   default: return http::problem(http::problems::kUnavailable, granted.outcome().message(), request.request_id);
+                 }
+               }
+               return current(billing, user_id);
+             }));
+}
+
+}  // namespace framehouse::billing

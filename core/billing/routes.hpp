@@ -1,0 +1,12 @@
+// GET/PATCH /v1/subscription, and POST /v1/admin/users/{id}/subscription for admins.
+#pragma once
+
+#include "accounts/accounts.hpp"
+#include "billing/billing.hpp"
+#include "http/router.hpp"
+
+namespace framehouse::billing {
+
+void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Billing& billing);
+
+}  // namespace framehouse::billing
