@@ -10,6 +10,7 @@
 #include "app/configuration.hpp"
 #include "app/routes.hpp"
 #include "app/periodic_task.hpp"
+#include "accounts/validation.hpp"
 #include "mail/mailer.hpp"
 #include "http/server.hpp"
 #include "plugins/compatibility.hpp"
@@ -58,6 +59,25 @@ void record_plugin_history(db::Database& database, const plugins::PluginHost& ho
   }
 }
 
+// Loads and starts the configured plugins; prints why and returns false when it cannot.
+bool start_plugins(AppConfig& config, plugins::PluginHost& host) {
+  for (auto& plugin : config.plugins) {
+    const bool required = plugin.declaration.required;
+    if (auto error = host.load(std::move(plugin.declaration), std::move(plugin.manifest))) {
+      if (required) {
+        std::cerr << *error << "\n";
+        return false;
+      }
+      Log::error("plugins", "optional plugin skipped", {{"reason", *error}});
+    }
+  }
+  if (auto error = host.start_all()) {
+    std::cerr << *error << "\n";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int serve(const std::filesystem::path& config_file) {
@@ -92,20 +112,7 @@ int serve(const std::filesystem::path& config_file) {
 
   observability::Metrics metrics;
   plugins::PluginHost host(metrics, config.data_dir);
-  for (auto& plugin : config.plugins) {
-    const bool required = plugin.declaration.required;
-    if (auto error = host.load(std::move(plugin.declaration), std::move(plugin.manifest))) {
-      if (required) {
-        std::cerr << *error << "\n";
-        return 1;
-      }
-      Log::error("plugins", "optional plugin skipped", {{"reason", *error}});
-    }
-  }
-  if (auto error = host.start_all()) {
-    std::cerr << *error << "\n";
-    return 1;
-  }
+  if (!start_plugins(config, host)) return 1;
   try {
     record_plugin_history(*database, host);
   } catch (const std::exception& error) {
@@ -175,6 +182,43 @@ int create_user(const std::filesystem::path& config_file, const std::string& nam
   } catch (const std::invalid_argument& error) {
     std::cerr << "framehouse: " << error.what() << "\n";
     return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "framehouse: " << error.what() << "\n";
+    return 1;
+  }
+}
+
+int grant_plan(const std::filesystem::path& config_file, const std::string& email, const std::string& plan, int periods) {
+  auto loaded = load_or_report(config_file);
+  if (!loaded) return 2;
+  AppConfig& config = *loaded;
+  Log::configure(observability::LogLevel::warn, config.log_format);
+  if (sodium_init() < 0) return 1;
+  try {
+    db::Database database(config.database);
+    database.migrate(db::server_migrations());
+    soci::session sql(database.pool());
+    std::string user_id;
+    const std::string normalised = accounts::normalise_email(email).value_or(email);
+    sql << "SELECT id FROM users WHERE email = :e", soci::use(normalised), soci::into(user_id);
+    if (!sql.got_data()) {
+      std::cerr << "framehouse: no account with that email address\n";
+      return 2;
+    }
+    observability::Metrics metrics;
+    plugins::PluginHost host(metrics, config.data_dir);
+    if (!start_plugins(config, host)) return 1;
+    billing::Billing billing(database, host, config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin),
+                             config.billing);
+    auto granted = billing.grant(user_id, plan, periods);
+    host.stop_all();
+    if (!granted) {
+      std::cerr << "framehouse: " << granted.outcome().message() << "\n";
+      return granted.outcome().status() == sdk::Status::invalid_argument ? 2 : 1;
+    }
+    std::cout << fmt::format("{} is on {} until {} with {} more paid period(s)\n", user_id, granted->plan,
+                             granted->current_period_end.value_or(0), granted->prepaid_periods);
+    return 0;
   } catch (const std::exception& error) {
     std::cerr << "framehouse: " << error.what() << "\n";
     return 1;

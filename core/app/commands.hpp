@@ -12,6 +12,8 @@ int serve(const std::filesystem::path& config_file);
 int check_config(const std::filesystem::path& config_file);
 int inspect_plugin(const std::filesystem::path& plugin_file);
 // A verified account, created by an operator; the password is the first line of the input.
+// An admin grants a plan (or extends it) by paid periods, as POST /v1/admin/users/{id}/subscription.
+int grant_plan(const std::filesystem::path& config_file, const std::string& email, const std::string& plan, int periods);
 int create_user(const std::filesystem::path& config_file, const std::string& name, const std::string& email,
                 bool admin, std::istream& password_input);
 

@@ -18,6 +18,9 @@ commands:
   admin create-user --config FILE --email EMAIL --name NAME [--admin]
                              create a verified account (the first admin); the password is read
                              from the first line of standard input
+  admin grant --config FILE --email EMAIL --plan PLAN [--periods N]
+                             grant a plan, or extend it by N paid periods (payment arranged
+                             outside the app)
   --help                     show this text
   --version                  print the version
 
@@ -64,8 +67,33 @@ int main(int argc, char** argv) {
     if (args.size() != 3 || args[1] != "inspect") return usage_error("use: plugin inspect FILE");
     return framehouse::app::inspect_plugin(args[2]);
   }
+  if (args[0] == "admin" && args.size() >= 2 && args[1] == "grant") {
+    std::string config, email, plan;
+    if (const char* from_env = std::getenv("FRAMEHOUSE_CONFIG")) config = from_env;
+    int periods = 1;
+    for (std::size_t i = 2; i < args.size(); ++i) {
+      const bool has_value = i + 1 < args.size();
+      if (args[i] == "--config" && has_value) {
+        config = args[++i];
+      } else if (args[i] == "--email" && has_value) {
+        email = args[++i];
+      } else if (args[i] == "--plan" && has_value) {
+        plan = args[++i];
+      } else if (args[i] == "--periods" && has_value) {
+        try {
+          periods = std::stoi(args[++i]);
+        } catch (const std::exception&) {
+          return usage_error("--periods takes a whole number");
+        }
+      } else {
+        return usage_error("unknown option for admin grant: " + args[i]);
+      }
+    }
+    if (config.empty() || email.empty() || plan.empty()) return usage_error("admin grant needs --config, --email and --plan");
+    return framehouse::app::grant_plan(config, email, plan, periods);
+  }
   if (args[0] == "admin") {
-    if (args.size() < 2 || args[1] != "create-user") return usage_error("use: admin create-user ...");
+    if (args.size() < 2 || args[1] != "create-user") return usage_error("use: admin create-user ... or admin grant ...");
     std::string config, email, name;
     if (const char* from_env = std::getenv("FRAMEHOUSE_CONFIG")) config = from_env;
     bool admin = false;

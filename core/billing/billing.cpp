@@ -122,6 +122,15 @@ sdk::Result<Subscription> Billing::grant(const std::string& user_id, const std::
     sql << "UPDATE subscriptions SET plan = :p, prepaid_periods = :n, customer_id = :c, updated_at = :t WHERE user_id = :u",
         soci::use(plan), soci::use(prepaid), soci::use(customer, customer_indicator), soci::use(now), soci::use(user_id);
   } else {
+    if (processor_) {
+      // A new subscription renews automatically; the processor keeps the same record.
+      const std::string subscription_id = "sub_" + user_id;
+      const sdk::Outcome told = host_.call<sdk::PaymentProcessor>(
+          processor_, "set_auto_renew", [subscription_id](sdk::PaymentProcessor& processor) {
+            return processor.set_auto_renew(subscription_id, true, "activate-" + subscription_id);
+          });
+      if (!told) return sdk::Outcome::failure(sdk::Status::unavailable, "the payment processor is not available");
+    }
     const long long period_end = now + config_.period_seconds;
     const int prepaid = periods - 1;
     sql << "INSERT INTO subscriptions (user_id, plan, status, current_period_end, auto_renew, prepaid_periods, customer_id,"

@@ -2,6 +2,10 @@
 // per paying user, a customer record (id, address, name) and whether auto-renew is on, in one
 // JSON file under its data directory, written atomically. Payments themselves are recorded by
 // admins in the core (granted periods); no card data exists anywhere.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -25,15 +29,9 @@ class ManualPayments final : public Plugin, public PaymentProcessor, public Priv
     file_ = host.data_directory() / "customers.json";
     contact_ = host.config().string("billing_contact").value_or("your administrator");
     clock_ = &host.clock();
-    std::ifstream in(file_);
-    if (!in) return {};
-    std::stringstream text;
-    text << in.rdbuf();
-    boost::system::error_code ec;
-    auto parsed = json::parse(text.str(), ec);
-    if (ec || !parsed.is_object()) return Outcome::failure(Status::internal, "customers.json is damaged");
-    state_ = std::move(parsed.as_object());
-    return {};
+    lock_file_ = host.data_directory() / "customers.lock";
+    Locked locked(*this);
+    return locked.outcome;
   }
 
   void* find_interface(std::string_view name) override {
@@ -41,7 +39,8 @@ class ManualPayments final : public Plugin, public PaymentProcessor, public Priv
   }
 
   Result<std::string> create_customer(const CustomerDetails& customer, std::string_view) override {
-    std::lock_guard lock(mutex_);
+    Locked locked(*this);
+    if (!locked.outcome) return locked.outcome;
     const std::string id = "manual_" + customer.user_id;  // idempotent by construction
     auto& customers = section("customers");
     customers[id] = json::object{{"user_id", customer.user_id}, {"email", customer.email}, {"name", customer.name},
@@ -55,13 +54,15 @@ class ManualPayments final : public Plugin, public PaymentProcessor, public Priv
   }
 
   Outcome set_auto_renew(std::string_view subscription_id, bool enabled, std::string_view) override {
-    std::lock_guard lock(mutex_);
+    Locked locked(*this);
+    if (!locked.outcome) return locked.outcome;
     section("auto_renew")[subscription_id] = enabled;
     return save();
   }
 
   Outcome cancel_subscription(std::string_view subscription_id, std::string_view) override {
-    std::lock_guard lock(mutex_);
+    Locked locked(*this);
+    if (!locked.outcome) return locked.outcome;
     section("auto_renew").erase(subscription_id);
     return save();
   }
@@ -71,13 +72,15 @@ class ManualPayments final : public Plugin, public PaymentProcessor, public Priv
   }
 
   Outcome delete_customer(std::string_view customer_id) override {
-    std::lock_guard lock(mutex_);
+    Locked locked(*this);
+    if (!locked.outcome) return locked.outcome;
     section("customers").erase(customer_id);
     return save();
   }
 
   Outcome export_subject(const Subject& subject, ExportSink& sink) override {
-    std::lock_guard lock(mutex_);
+    Locked locked(*this);
+    if (!locked.outcome) return locked.outcome;
     for (const auto& [id, record] : section("customers")) {
       if (record.as_object().at("user_id").as_string() != subject.user_id) continue;
       json::object exported = record.as_object();
@@ -92,7 +95,8 @@ class ManualPayments final : public Plugin, public PaymentProcessor, public Priv
   }
 
   Result<ErasureReport> erase_subject(const Subject& subject) override {
-    std::lock_guard lock(mutex_);
+    Locked locked(*this);
+    if (!locked.outcome) return locked.outcome;
     ErasureReport report;
     auto& customers = section("customers");
     for (auto it = customers.begin(); it != customers.end();) {
@@ -111,7 +115,8 @@ class ManualPayments final : public Plugin, public PaymentProcessor, public Priv
 
   Outcome rectify(const Subject& subject, const Rectification& change) override {
     if (change.field != "email" && change.field != "name") return {};
-    std::lock_guard lock(mutex_);
+    Locked locked(*this);
+    if (!locked.outcome) return locked.outcome;
     for (auto& [id, record] : section("customers")) {
       auto& object = record.as_object();
       if (object.at("user_id").as_string() == subject.user_id) object[change.field] = change.new_value;
@@ -122,6 +127,40 @@ class ManualPayments final : public Plugin, public PaymentProcessor, public Priv
   Outcome apply_opt_out(const Subject&, std::string_view) override { return {}; }
 
  private:
+  // Holds the in-process mutex and an flock on the lock file (the command line may write while
+  // the server runs), and reads the file afresh: every change is read, modify, write.
+  struct Locked {
+    explicit Locked(ManualPayments& self) : guard(self.mutex_) {
+      fd = ::open(self.lock_file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0 || ::flock(fd, LOCK_EX) != 0) {
+        outcome = Outcome::failure(Status::unavailable, "cannot lock customers.lock");
+        return;
+      }
+      outcome = self.reload();
+    }
+    ~Locked() {
+      if (fd >= 0) ::close(fd);  // closing releases the flock
+    }
+    std::lock_guard<std::mutex> guard;
+    int fd = -1;
+    Outcome outcome;
+  };
+
+  Outcome reload() {
+    std::ifstream in(file_);
+    if (!in) {
+      state_ = {};
+      return {};
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    boost::system::error_code ec;
+    auto parsed = json::parse(text.str(), ec);
+    if (ec || !parsed.is_object()) return Outcome::failure(Status::internal, "customers.json is damaged");
+    state_ = std::move(parsed.as_object());
+    return {};
+  }
+
   json::object& section(std::string_view name) {
     auto& value = state_[name];
     if (!value.is_object()) value = json::object{};
@@ -148,6 +187,7 @@ class ManualPayments final : public Plugin, public PaymentProcessor, public Priv
   }
 
   fs::path file_;
+  fs::path lock_file_;
   std::string contact_;
   const Clock* clock_ = nullptr;
   std::mutex mutex_;

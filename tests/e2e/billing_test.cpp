@@ -90,6 +90,15 @@ TEST_P(BillingEndToEnd, FreePlanLimitsThenPremiumGrantedByAnAdmin) {
   EXPECT_EQ(json_of(call("PATCH", "/v1/subscription", R"({"auto_renew":true})", bearer(alice))).at("auto_renew"), true);
   EXPECT_EQ(call("PATCH", "/v1/subscription", R"({"auto_renew":"yes"})", bearer(alice)).status, 422);
 
+  // The command line grants too.
+  const std::string bob = member("Bob", "bob@example.org");
+  const auto cli = testing::run_command({FRAMEHOUSE_BINARY, "admin", "grant", "--config", server->config_file().string(),
+                                         "--email", "BOB@example.org", "--plan", "premium", "--periods", "3"});
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  const auto bobs = json_of(call("GET", "/v1/subscription", "", bearer(bob)));
+  EXPECT_EQ(bobs.at("plan"), "premium");
+  EXPECT_EQ(bobs.at("prepaid_periods"), 2);
+
   // The manual processor keeps a customer record for the admin's invoices: no card data.
   const std::string customers =
       testing::read_file(dir.path() / "var" / "plugins" / "payment_manual" / "customers.json");

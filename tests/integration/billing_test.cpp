@@ -1,0 +1,103 @@
+// Subscriptions over time (a clock the test moves), with the real payment_manual plugin, on
+// SQLite and PostgreSQL.
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include "billing/billing.hpp"
+#include "framehouse/sdk/payment.hpp"
+#include "support/databases.hpp"
+#include "support/plugins.hpp"
+#include "support/streams.hpp"
+
+namespace framehouse::billing {
+namespace {
+
+constexpr std::int64_t kDay = 24 * 3600;
+
+class BillingTest : public ::testing::TestWithParam<db::Backend> {
+ protected:
+  void SetUp() override {
+    FRAMEHOUSE_SETUP_DATABASE(test_database_);
+    database_ = std::make_unique<db::Database>(test_database_->options());
+    database_->migrate(db::server_migrations());
+    ASSERT_FALSE(testing::load_plugin(host_, testing::shipped_plugin("payment_manual")));
+    ASSERT_FALSE(host_.start_all());
+    BillingConfig config{default_plans(), "free", 30 * kDay};
+    billing_ = std::make_unique<Billing>(*database_, host_, host_.find("payment_manual"), config,
+                                         [this] { return now_.load(); });
+    soci::session sql(database_->pool());
+    sql << "INSERT INTO users (id, email, name, password_hash, role, age_check_passed_at, created_at, updated_at)"
+           " VALUES ('usr_a', 'a@example.org', 'Ann', 'x', 'user', 0, 0, 0)";
+  }
+
+  std::unique_ptr<testing::TestDatabase> test_database_;
+  std::unique_ptr<db::Database> database_;
+  testing::TempDir dir_;
+  observability::Metrics metrics_;
+  plugins::PluginHost host_{metrics_, dir_.path()};
+  std::unique_ptr<Billing> billing_;
+  std::atomic<std::int64_t> now_{1'795'000'000};
+};
+
+TEST_P(BillingTest, PaidPeriodsRenewThenTheSubscriptionExpires) {
+  EXPECT_EQ(billing_->plan_for("usr_a").name, "free");
+  auto granted = billing_->grant("usr_a", "premium", 2);
+  ASSERT_TRUE(granted.ok()) << granted.outcome().message();
+  EXPECT_EQ(granted->prepaid_periods, 1);
+  EXPECT_EQ(billing_->plan_for("usr_a").name, "premium");
+
+  now_ += 31 * kDay;  // first period over: one paid period left, auto-renew on
+  EXPECT_EQ(billing_->renew_due(), 1);
+  auto renewed = billing_->subscription("usr_a");
+  EXPECT_EQ(renewed.status, "active");
+  EXPECT_EQ(renewed.prepaid_periods, 0);
+
+  now_ += 30 * kDay;  // nothing paid for the next one
+  EXPECT_EQ(billing_->subscription("usr_a").status, "expired");
+  EXPECT_EQ(billing_->plan_for("usr_a").name, "free");
+}
+
+TEST_P(BillingTest, AutoRenewOffKeepsThePlanUntilThePeriodEnds) {
+  ASSERT_TRUE(billing_->grant("usr_a", "premium", 3).ok());
+  ASSERT_TRUE(billing_->set_auto_renew("usr_a", false));
+  now_ += 29 * kDay;
+  EXPECT_EQ(billing_->plan_for("usr_a").name, "premium");
+  ASSERT_TRUE(billing_->set_auto_renew("usr_a", true));  // reversible before the end
+  ASSERT_TRUE(billing_->set_auto_renew("usr_a", false));
+  now_ += 2 * kDay;
+  EXPECT_EQ(billing_->plan_for("usr_a").name, "free");  // paid periods are not used without auto-renew
+  EXPECT_EQ(billing_->set_auto_renew("usr_a", true).status(), sdk::Status::conflict);
+}
+
+TEST_P(BillingTest, GrantsAreCheckedAndExportedAndErased) {
+  EXPECT_EQ(billing_->grant("usr_a", "free", 1).outcome().status(), sdk::Status::invalid_argument);
+  EXPECT_EQ(billing_->grant("usr_a", "gold", 1).outcome().status(), sdk::Status::invalid_argument);
+  EXPECT_EQ(billing_->grant("usr_a", "premium", 0).outcome().status(), sdk::Status::invalid_argument);
+  EXPECT_EQ(billing_->grant("usr_nobody", "premium", 1).outcome().status(), sdk::Status::not_found);
+  ASSERT_TRUE(billing_->grant("usr_a", "premium", 1).ok());
+
+  const sdk::Subject subject{"usr_a", {"a@example.org"}, {}};
+  BillingParticipant core(*database_);
+  auto* processor = host_.find("payment_manual")->find<sdk::PrivacyParticipant>();
+  testing::RecordingExportSink exported;
+  ASSERT_TRUE(core.export_subject(subject, exported));
+  ASSERT_TRUE(processor->export_subject(subject, exported));
+  ASSERT_EQ(exported.records.size(), 3u);  // subscription, customer, auto-renew flag
+  EXPECT_NE(exported.records[1].second.find("a@example.org"), std::string::npos);
+
+  EXPECT_EQ(core.erase_subject(subject)->records_removed, 1u);
+  EXPECT_EQ(processor->erase_subject(subject)->records_removed, 2u);
+  testing::RecordingExportSink after;
+  ASSERT_TRUE(core.export_subject(subject, after));
+  ASSERT_TRUE(processor->export_subject(subject, after));
+  EXPECT_TRUE(after.empty());
+  // Checkout is not how this processor is paid.
+  auto* payment = host_.find("payment_manual")->find<sdk::PaymentProcessor>();
+  EXPECT_EQ(payment->create_checkout({}).outcome().status(), sdk::Status::unsupported);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BillingTest, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
+                         testing::backend_name);
+
+}  // namespace
+}  // namespace framehouse::billing
