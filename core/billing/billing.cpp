@@ -177,12 +177,4 @@ sdk::Outcome BillingParticipant::export_subject(const sdk::Subject& subject, sdk
                                                                      : boost::json::value(nullptr)}}));
 }
 
-sdk::Result<sdk::ErasureReport> BillingParticipant::erase_subject(const sdk::Subject& subject) {
-  soci::session sql(database_.pool());
-  sdk::ErasureReport report;
-  report.records_removed = db::delete_rows(sql, "subscriptions", "user_id", subject.user_id);
-  report.detail = std::to_string(report.records_removed) + " subscription records deleted";
-  return report;
-}
-
 }  // namespace framehouse::billing

@@ -16,8 +16,8 @@
 
 #include "accounts/accounts.hpp"
 #include "db/database.hpp"
-#include "framehouse/sdk/privacy.hpp"
 #include "plugins/host.hpp"
+#include "privacy/table_participant.hpp"
 
 namespace framehouse::billing {
 
@@ -77,16 +77,10 @@ class Billing {
 };
 
 // The subscriptions table as a privacy participant.
-class BillingParticipant final : public sdk::PrivacyParticipant {
+class BillingParticipant final : public privacy::TableParticipant {
  public:
-  explicit BillingParticipant(db::Database& database) : database_(database) {}
+  explicit BillingParticipant(db::Database& database) : TableParticipant(database, "subscriptions", "user_id", "subscription records") {}
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
-  sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
-  sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
-  sdk::Outcome apply_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
-
- private:
-  db::Database& database_;
 };
 
 }  // namespace framehouse::billing

@@ -124,12 +124,4 @@ sdk::Outcome UploadsParticipant::export_subject(const sdk::Subject& subject, sdk
   return outcome;
 }
 
-sdk::Result<sdk::ErasureReport> UploadsParticipant::erase_subject(const sdk::Subject& subject) {
-  soci::session sql(database_.pool());
-  sdk::ErasureReport report;
-  report.records_removed = db::delete_rows(sql, "uploads", "owner_id", subject.user_id);
-  report.detail = std::to_string(report.records_removed) + " image records deleted";
-  return report;
-}
-
 }  // namespace framehouse::video

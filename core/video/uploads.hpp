@@ -10,8 +10,8 @@
 
 #include "accounts/accounts.hpp"
 #include "db/database.hpp"
-#include "framehouse/sdk/privacy.hpp"
 #include "plugins/host.hpp"
+#include "privacy/table_participant.hpp"
 
 namespace framehouse::video {
 
@@ -55,16 +55,10 @@ class Uploads {
 
 // The uploads index as a privacy participant. The images themselves are exported and erased
 // by the storage plugin's participant, which holds them under the same owner id.
-class UploadsParticipant final : public sdk::PrivacyParticipant {
+class UploadsParticipant final : public privacy::TableParticipant {
  public:
-  explicit UploadsParticipant(db::Database& database) : database_(database) {}
+  explicit UploadsParticipant(db::Database& database) : TableParticipant(database, "uploads", "owner_id", "image records") {}
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
-  sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
-  sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
-  sdk::Outcome apply_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
-
- private:
-  db::Database& database_;
 };
 
 }  // namespace framehouse::video

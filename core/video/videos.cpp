@@ -478,12 +478,4 @@ sdk::Outcome VideosParticipant::export_subject(const sdk::Subject& subject, sdk:
   return {};
 }
 
-sdk::Result<sdk::ErasureReport> VideosParticipant::erase_subject(const sdk::Subject& subject) {
-  soci::session sql(database_.pool());
-  sdk::ErasureReport report;
-  report.records_removed = db::delete_rows(sql, "videos", "owner_id", subject.user_id);
-  report.detail = std::to_string(report.records_removed) + " video records deleted";
-  return report;
-}
-
 }  // namespace framehouse::video

@@ -19,9 +19,9 @@
 #include "accounts/accounts.hpp"
 #include "db/database.hpp"
 #include "framehouse/sdk/generation.hpp"
-#include "framehouse/sdk/privacy.hpp"
 #include "framehouse/sdk/storage.hpp"
 #include "plugins/host.hpp"
+#include "privacy/table_participant.hpp"
 
 namespace framehouse::video {
 
@@ -129,16 +129,10 @@ class Videos {
 
 // The videos table as a privacy participant: prompts and job records. The rendered files are
 // exported and erased by the storage plugin's participant (same owner id).
-class VideosParticipant final : public sdk::PrivacyParticipant {
+class VideosParticipant final : public privacy::TableParticipant {
  public:
-  explicit VideosParticipant(db::Database& database) : database_(database) {}
+  explicit VideosParticipant(db::Database& database) : TableParticipant(database, "videos", "owner_id", "video records") {}
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
-  sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
-  sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
-  sdk::Outcome apply_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
-
- private:
-  db::Database& database_;
 };
 
 }  // namespace framehouse::video

@@ -38,6 +38,40 @@ std::u32string decode_utf8(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// Renders one line of glyphs into the mask from (pen_x, baseline); `divisor` scales coverage
+// (1: opaque text, 2: half transparent).
+void draw_line(FT_Face face, const std::u32string& line, int pen_x, int baseline, std::vector<std::uint8_t>& mask,
+               int width, int height, int divisor) {
+  for (char32_t code : line) {
+    if (FT_Load_Char(face, code, FT_LOAD_RENDER) != 0) continue;
+    const FT_GlyphSlot glyph = face->glyph;
+    const FT_Bitmap& bitmap = glyph->bitmap;
+    for (unsigned row = 0; row < bitmap.rows; ++row) {
+      const int y = baseline - glyph->bitmap_top + static_cast<int>(row);
+      if (y < 0 || y >= height) continue;
+      for (unsigned col = 0; col < bitmap.width; ++col) {
+        const int x = pen_x + glyph->bitmap_left + static_cast<int>(col);
+        if (x < 0 || x >= width) continue;
+        std::uint8_t& cell = mask[std::size_t(y) * width + x];
+        cell = std::max<std::uint8_t>(cell, bitmap.buffer[row * bitmap.pitch + col] / divisor);
+      }
+    }
+    pen_x += static_cast<int>(glyph->advance.x >> 6);
+  }
+}
+
+int measure(FT_Face face, const std::u32string& line) {
+  int width = 0;
+  for (char32_t code : line) {
+    if (FT_Load_Char(face, code, FT_LOAD_DEFAULT) == 0) width += static_cast<int>(face->glyph->advance.x >> 6);
+  }
+  return width;
+}
+
+}  // namespace
+
 TextRenderer::TextRenderer(const std::string& font_path) : library_(new Library) {
   if (FT_Init_FreeType(&library_->library) != 0 || FT_New_Face(library_->library, font_path.c_str(), 0, &library_->face) != 0) {
     if (library_->library != nullptr) FT_Done_FreeType(library_->library);
@@ -102,25 +136,8 @@ std::vector<std::uint8_t> TextRenderer::render(std::string_view text, int width,
   const int line_height = pixel_size * 5 / 4;
   int baseline = height - height / 12 - line_height * static_cast<int>(lines.size() - 1);
   for (const auto& line : lines) {
-    int measured = 0;
-    for (char32_t code : line) measured += advance_of(code);
-    int pen_x = std::max(0, (width - std::min(measured, width)) / 2);
-    for (char32_t code : line) {
-      if (FT_Load_Char(face, code, FT_LOAD_RENDER) != 0) continue;
-      const FT_GlyphSlot glyph = face->glyph;
-      const FT_Bitmap& bitmap = glyph->bitmap;
-      for (unsigned row = 0; row < bitmap.rows; ++row) {
-        const int y = baseline - glyph->bitmap_top + static_cast<int>(row);
-        if (y < 0 || y >= height) continue;
-        for (unsigned col = 0; col < bitmap.width; ++col) {
-          const int x = pen_x + glyph->bitmap_left + static_cast<int>(col);
-          if (x < 0 || x >= width) continue;
-          std::uint8_t& cell = mask[std::size_t(y) * width + x];
-          cell = std::max(cell, bitmap.buffer[row * bitmap.pitch + col]);
-        }
-      }
-      pen_x += static_cast<int>(glyph->advance.x >> 6);
-    }
+    const int measured = measure(face, line);
+    draw_line(face, line, std::max(0, (width - std::min(measured, width)) / 2), baseline, mask, width, height, 1);
     baseline += line_height;
   }
   return mask;
@@ -133,27 +150,9 @@ std::vector<std::uint8_t> TextRenderer::render_corner(std::string_view text, int
   const int pixel_size = std::max(10, height / 32);
   FT_Set_Pixel_Sizes(face, 0, static_cast<FT_UInt>(pixel_size));
   const std::u32string codes = decode_utf8(text);
-  int measured = 0;
-  for (char32_t code : codes) {
-    if (FT_Load_Char(face, code, FT_LOAD_DEFAULT) == 0) measured += static_cast<int>(face->glyph->advance.x >> 6);
-  }
-  int pen_x = std::max(0, width - measured - pixel_size);
-  const int baseline = pixel_size * 2;
-  for (char32_t code : codes) {
-    if (FT_Load_Char(face, code, FT_LOAD_RENDER) != 0) continue;
-    const FT_GlyphSlot glyph = face->glyph;
-    for (unsigned row = 0; row < glyph->bitmap.rows; ++row) {
-      const int y = baseline - glyph->bitmap_top + static_cast<int>(row);
-      if (y < 0 || y >= height) continue;
-      for (unsigned col = 0; col < glyph->bitmap.width; ++col) {
-        const int x = pen_x + glyph->bitmap_left + static_cast<int>(col);
-        if (x < 0 || x >= width) continue;
-        // Half opacity: visible, not in the way.
-        mask[std::size_t(y) * width + x] = glyph->bitmap.buffer[row * glyph->bitmap.pitch + col] / 2;
-      }
-    }
-    pen_x += static_cast<int>(glyph->advance.x >> 6);
-  }
+  const int measured = measure(face, codes);
+  // Half opacity: visible, not in the way.
+  draw_line(face, codes, std::max(0, width - measured - pixel_size), pixel_size * 2, mask, width, height, 2);
   return mask;
 }
 

@@ -1,0 +1,32 @@
+// A privacy participant over one table whose rows belong to a person through one column: the
+// subclass says how its rows are exported; erasure deletes them; there is nothing in such a
+// table to rectify or to opt out of.
+#pragma once
+
+#include <string>
+
+#include "db/database.hpp"
+#include "framehouse/sdk/privacy.hpp"
+
+namespace framehouse::privacy {
+
+class TableParticipant : public sdk::PrivacyParticipant {
+ public:
+  // `records` names the rows in the erasure report, e.g. "image records".
+  TableParticipant(db::Database& database, std::string table, std::string owner_column, std::string records)
+      : database_(database), table_(std::move(table)), owner_column_(std::move(owner_column)), records_(std::move(records)) {}
+
+  sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
+  sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
+  sdk::Outcome apply_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
+
+ protected:
+  db::Database& database_;
+
+ private:
+  std::string table_;
+  std::string owner_column_;
+  std::string records_;
+};
+
+}  // namespace framehouse::privacy
