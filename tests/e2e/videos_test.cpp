@@ -216,6 +216,46 @@ TEST_P(VideosEndToEnd, AJobRunningWhenTheProcessDiedRunsAgainAfterARestart) {
   EXPECT_NE(second.process->stderr_text().find("\"msg\":\"job started\",\"video\":\"" + id), std::string::npos);
 }
 
+TEST_P(VideosEndToEnd, AFailingEngineFailsTheJobWithAReasonAndTheServerServesOn) {
+  std::string config = testing::server_config(dir.path(), "", database_->options().url);
+  const std::string engine = "[generation]\nplugin = \"gen_procedural\"";
+  config.replace(config.find(engine), engine.size(), "[generation]\nplugin = \"other_kinds\"");
+  config += "[plugins.other_kinds]\npath = \"" FRAMEHOUSE_FIXTURE_DIR "/other_kinds.so\"\nwebhook_secret = \"s\"\n";
+  server.reset();
+  testing::RunningServer faulty(config);
+  ASSERT_NE(faulty.port, 0) << faulty.process->stderr_text();
+  const auto signed_in = [&] {
+    testing::run_command({FRAMEHOUSE_BINARY, "admin", "create-user", "--config", faulty.config_file().string(), "--email",
+                          "f@example.org", "--name", "F"},
+                         {}, "a faulty pass phrase\n");
+    return std::string(json_of(testing::http_request(faulty.port, "POST", "/v1/sessions",
+                                                     R"({"email":"f@example.org","password":"a faulty pass phrase"})", kJson))
+                           .at("token")
+                           .as_string());
+  };
+  const std::string token = signed_in();
+  const auto finish = [&](const std::string& prompt) {
+    const auto created = json_of(testing::http_request(
+        faulty.port, "POST", "/v1/videos", R"({"prompt":")" + prompt + R"(","seconds":"1","size":"64x64"})", bearer(token)));
+    const std::string id(created.at("id").as_string());
+    for (int i = 0; i < 200; ++i) {
+      auto video = json_of(testing::http_request(faulty.port, "GET", "/v1/videos/" + id, "", bearer(token)));
+      if (video.at("status") == "completed" || video.at("status") == "failed") return video;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return boost::json::object{};
+  };
+  const auto failed = finish("please fail");
+  EXPECT_EQ(failed.at("status"), "failed");
+  EXPECT_EQ(failed.at("error").at("code"), "generation_failed");
+  EXPECT_EQ(failed.at("error").at("message"), "the fixture engine failed on purpose");
+  const auto thrown = finish("please throw");
+  EXPECT_EQ(thrown.at("status"), "failed");
+  EXPECT_NE(std::string(thrown.at("error").at("message").as_string()).find("threw"), std::string::npos);
+  EXPECT_EQ(testing::http_request(faulty.port, "GET", "/healthz").status, 200);
+  EXPECT_EQ(finish("a good one").at("status"), "completed");
+}
+
 TEST_P(VideosEndToEnd, BadRequestsNameTheField) {
   const std::string alice = member("Alice", "alice@example.org");
   const std::string bob = member("Bob", "bob@example.org");

@@ -126,6 +126,15 @@ TEST_F(GenProceduralTest, SameInputsGiveByteIdenticalOutput) {
   EXPECT_FALSE(first.outputs.at("video") == other_prompt.outputs.at("video"));
 }
 
+TEST_F(GenProceduralTest, DrawsTheWatermarkWhenThePlanAsks) {
+  MemorySink plain, marked;
+  auto request_marked = request("a red fox in snow", 42);
+  request_marked.watermark = true;
+  ASSERT_TRUE(engine->run(request("a red fox in snow", 42), plain));
+  ASSERT_TRUE(engine->run(request_marked, marked));
+  EXPECT_FALSE(plain.outputs.at("thumbnail") == marked.outputs.at("thumbnail"));
+}
+
 TEST_F(GenProceduralTest, AnimatesAnInputImage) {
   const auto png = dir.path() / "input.png";
   const auto made = testing::run_command({"/usr/bin/ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=800x600",
