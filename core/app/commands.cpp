@@ -142,9 +142,10 @@ int serve(const std::filesystem::path& config_file) {
                            config.billing);
   add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos});
   videos.start_workers();
-  PeriodicTask retention("retention", std::chrono::hours(1), [&accounts, &videos, &billing] {
-    const auto removed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due();
-    if (removed > 0) Log::info("maintenance", "expired records deleted", {{"count", std::to_string(removed)}});
+  std::optional<PeriodicTask> housekeeping;
+  housekeeping.emplace("housekeeping", std::chrono::hours(1), [&accounts, &videos, &billing] {
+    const auto changed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due();
+    if (changed > 0) Log::info("maintenance", "expired records deleted or renewed", {{"count", std::to_string(changed)}});
   });
 
   const double startup_ms =
@@ -153,7 +154,8 @@ int serve(const std::filesystem::path& config_file) {
   std::cout << "framehouse listening on " << server.url() << std::endl;
 
   server.run();
-  // Running jobs end before the plugins they use stop.
+  // Running jobs and housekeeping end before the plugins they use stop.
+  housekeeping.reset();
   videos.stop_workers();
   host.stop_all();
   Log::info("app", "stopped");
