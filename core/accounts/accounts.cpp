@@ -34,7 +34,9 @@ const std::vector<std::string>& preference_categories() {
 
 Accounts::Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig config, Clock clock)
     : database_(database), mailer_(mailer), config_(std::move(config)), now_(std::move(clock)) {
-  dummy_password_hash_ = crypto::hash_password(crypto::random_id("", 16), config_.password_cost);
+  dummy_password_hash_ = std::async(std::launch::async, [cost = config_.password_cost] {
+                           return crypto::hash_password(crypto::random_id("", 16), cost);
+                         }).share();
   soci::session sql(database_.pool());
   std::string secret;
   soci::indicator indicator = soci::i_null;
@@ -224,7 +226,7 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
     return result;
   }
   // Always one argon2id verification, so that timing does not tell known addresses apart.
-  const bool verified = crypto::verify_password(known ? stored_hash : dummy_password_hash_, password) && known;
+  const bool verified = crypto::verify_password(known ? stored_hash : dummy_password_hash_.get(), password) && known;
   if (!verified) {
     count_failure(sql, account_key);
     count_failure(sql, client_key);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <optional>
 #include <string>
@@ -158,7 +159,8 @@ class Accounts {
   mail::Mailer& mailer_;
   AccountsConfig config_;
   Clock now_;
-  std::string dummy_password_hash_;  // verified against when the account does not exist
+  // Verified against when the account does not exist; computed off the start-up path.
+  std::shared_future<std::string> dummy_password_hash_;
   std::string address_key_secret_;
 };
 
