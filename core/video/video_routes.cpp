@@ -428,27 +428,29 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                  return http::validation_problem(request, {{"variant", "must be video or thumbnail"}});
                }
                const std::string& id = request.path_params.at("id");
-               const auto video = videos.find(who.user_id, id);
-               if (!video) return not_found(request);
-               if (video->status != "completed") {
-                 return http::problem(http::problems::kConflict, "the video is " + video->status, request.request_id);
+               auto total = videos.content_size(who.user_id, id, variant);
+               if (!total) {
+                 switch (total.outcome().status()) {
+                   case sdk::Status::not_found: return not_found(request);
+                   case sdk::Status::conflict:
+                     return http::problem(http::problems::kConflict, total.outcome().message(), request.request_id);
+                   default:
+                     return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
+                 }
                }
-               std::uint64_t total = 0;
                std::optional<sdk::ByteRange> range;
                const auto range_header = request.header("range");
                if (range_header && variant == "video") {
-                 // The size is needed to judge the range: a zero-length read tells it.
-                 auto probe = videos.content(who.user_id, id, variant, sdk::ByteRange{0, 0}, total);
-                 if (!probe) return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
-                 range = parse_range(*range_header, total);
+                 range = parse_range(*range_header, total.value());
                  if (!range) {
                    Response response = http::problem(http::ProblemType{416, "range-not-satisfiable", "The range cannot be served"},
-                                                     "the video has " + std::to_string(total) + " bytes", request.request_id);
-                   response.set_header("Content-Range", "bytes */" + std::to_string(total));
+                                                     "the video has " + std::to_string(total.value()) + " bytes",
+                                                     request.request_id);
+                   response.set_header("Content-Range", "bytes */" + std::to_string(total.value()));
                    return response;
                  }
                }
-               auto bytes = videos.content(who.user_id, id, variant, range.value_or(sdk::ByteRange{}), total);
+               auto bytes = videos.content(who.user_id, id, variant, range.value_or(sdk::ByteRange{}));
                if (!bytes) return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
                Response response = Response::text(range ? 206 : 200, std::move(bytes.value()),
                                                   variant == "video" ? "video/mp4" : "image/jpeg");
@@ -456,7 +458,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                if (range) {
                  response.set_header("Content-Range", "bytes " + std::to_string(range->offset) + "-" +
                                                           std::to_string(range->offset + *range->length - 1) + "/" +
-                                                          std::to_string(total));
+                                                          std::to_string(total.value()));
                }
                response.set_header("Cache-Control", "private, no-store");
                if (variant == "video" && !range) accounts.record_event(who.user_id, "video_downloaded");

@@ -18,12 +18,13 @@ using observability::Log;
 
 constexpr const char* kColumns =
     "SELECT id, owner_id, status, model, prompt, width, height, seconds, seed, input_image_id, remixed_from, progress,"
-    " error_code, error_message, created_at, completed_at, expires_at FROM videos ";
+    " error_code, error_message, created_at, completed_at, expires_at, watermark FROM videos ";
 
 // One row of kColumns, bound to a statement.
 struct VideoRow {
   Video video;
   long long seed = 0, created = 0, completed = 0, expires = 0;
+  int watermark = 0;
   std::string input_image, remixed, error_code, error_message;
   soci::indicator input_indicator = soci::i_null, remixed_indicator = soci::i_null, code_indicator = soci::i_null,
                   message_indicator = soci::i_null, completed_indicator = soci::i_null, expires_indicator = soci::i_null;
@@ -33,7 +34,8 @@ struct VideoRow {
         soci::into(video.prompt), soci::into(video.width), soci::into(video.height), soci::into(video.seconds),
         soci::into(seed), soci::into(input_image, input_indicator), soci::into(remixed, remixed_indicator),
         soci::into(video.progress), soci::into(error_code, code_indicator), soci::into(error_message, message_indicator),
-        soci::into(created), soci::into(completed, completed_indicator), soci::into(expires, expires_indicator);
+        soci::into(created), soci::into(completed, completed_indicator), soci::into(expires, expires_indicator),
+        soci::into(watermark);
   }
   Video get() const {
     Video out = video;
@@ -51,6 +53,7 @@ struct VideoRow {
     out.error_message = text(error_message, message_indicator);
     out.completed_at = number(completed, completed_indicator);
     out.expires_at = number(expires, expires_indicator);
+    out.watermark = watermark != 0;
     return out;
   }
 };
@@ -83,9 +86,8 @@ class Videos::JobSink final : public sdk::GenerationSink {
     const long long lease = videos_.now_() + videos_.config_.lease_seconds;
     int cancel = 0;
     soci::session sql(videos_.database_.pool());
-    sql << "UPDATE videos SET progress = :p, lease_expires_at = :l WHERE id = :id", soci::use(percent),
-        soci::use(lease), soci::use(video_.id);
-    sql << "SELECT cancel_requested FROM videos WHERE id = :id", soci::use(video_.id), soci::into(cancel);
+    sql << "UPDATE videos SET progress = :p, lease_expires_at = :l WHERE id = :id RETURNING cancel_requested",
+        soci::use(percent), soci::use(lease), soci::use(video_.id), soci::into(cancel);
     if (cancel != 0) canceled_ = true;
   }
   bool cancel_requested() const override { return canceled_.load(); }
@@ -320,15 +322,23 @@ sdk::Outcome Videos::remove(const std::string& owner, const std::string& id) {
   return {};
 }
 
-sdk::Result<std::string> Videos::content(const std::string& owner, const std::string& id, const std::string& variant,
-                                         const sdk::ByteRange& range, std::uint64_t& total) {
+sdk::Result<std::uint64_t> Videos::content_size(const std::string& owner, const std::string& id,
+                                                const std::string& variant) {
   const auto video = find(owner, id);
   if (!video) return sdk::Outcome::failure(sdk::Status::not_found, "no such video");
   if (video->status != "completed") return sdk::Outcome::failure(sdk::Status::conflict, "the video is " + video->status);
   const sdk::ObjectKey key{owner, object_id(id, variant)};
   auto info = host_.call<sdk::StorageBackend>(storage_, "stat", [key](sdk::StorageBackend& storage) { return storage.stat(key); });
   if (!info) return info.outcome();
-  total = info->size;
+  return info->size;
+}
+
+sdk::Result<std::string> Videos::content(const std::string& owner, const std::string& id, const std::string& variant,
+                                         const sdk::ByteRange& range) {
+  const auto video = find(owner, id);
+  if (!video) return sdk::Outcome::failure(sdk::Status::not_found, "no such video");
+  if (video->status != "completed") return sdk::Outcome::failure(sdk::Status::conflict, "the video is " + video->status);
+  const sdk::ObjectKey key{owner, object_id(id, variant)};
   auto sink = std::make_shared<sdk::BufferSink>();
   const sdk::Outcome read = host_.call<sdk::StorageBackend>(
       storage_, "get", [key, range, sink](sdk::StorageBackend& storage) { return storage.get(key, range, *sink); });
@@ -395,12 +405,7 @@ bool Videos::run_one(const std::string& worker) {
   request.fps = config_.fps;
   request.seed = video->seed;
   request.has_input_image = video->input_image_id.has_value();
-  {
-    soci::session sql(database_.pool());
-    int watermark = 0;
-    sql << "SELECT watermark FROM videos WHERE id = :id", soci::use(video->id), soci::into(watermark);
-    request.watermark = watermark != 0;
-  }
+  request.watermark = video->watermark;
   const sdk::Outcome outcome = host_.call<sdk::GenerationEngine>(
       engine_, "run", [sink, request](sdk::GenerationEngine& engine) { return engine.run(request, *sink); },
       std::chrono::seconds(config_.max_run_seconds));

@@ -51,6 +51,7 @@ struct Video {
   std::int64_t created_at = 0;
   std::optional<std::int64_t> completed_at;
   std::optional<std::int64_t> expires_at;
+  bool watermark = false;
 };
 
 struct VideoRequest {
@@ -93,9 +94,12 @@ class Videos {
   sdk::Outcome cancel(const std::string& owner, const std::string& id);
   // Cancels if running, deletes the stored files, then the record. Status::not_found as above.
   sdk::Outcome remove(const std::string& owner, const std::string& id);
-  // The stored bytes of "video" or "thumbnail" in [range]; the object's total size in `total`.
+  // The size of the stored "video" or "thumbnail"; Status::not_found for another's video,
+  // Status::conflict while it is not completed.
+  sdk::Result<std::uint64_t> content_size(const std::string& owner, const std::string& id, const std::string& variant);
+  // The stored bytes in `range`, with the same checks.
   sdk::Result<std::string> content(const std::string& owner, const std::string& id, const std::string& variant,
-                                   const sdk::ByteRange& range, std::uint64_t& total);
+                                   const sdk::ByteRange& range);
 
   void start_workers();
   void stop_workers();

@@ -95,10 +95,7 @@ std::vector<std::uint8_t> TextRenderer::render(std::string_view text, int width,
   const int max_width = width * 9 / 10;
   constexpr std::size_t kMaxLines = 3;
 
-  const auto advance_of = [&](char32_t code) -> int {
-    if (FT_Load_Char(face, code, FT_LOAD_DEFAULT) != 0) return 0;
-    return static_cast<int>(face->glyph->advance.x >> 6);
-  };
+  const auto advance_of = [face](char32_t code) { return measure(face, std::u32string(1, code)); };
 
   // Greedy word wrap by measured width.
   std::vector<std::u32string> lines(1);
