@@ -1,5 +1,7 @@
 #include "crypto/crypto.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -22,6 +24,13 @@ std::string random_id(std::string_view prefix, std::size_t bytes) {
   std::vector<unsigned char> buffer(bytes);
   randombytes_buf(buffer.data(), buffer.size());
   return std::string(prefix) + to_hex(buffer.data(), buffer.size());
+}
+
+std::string time_ordered_id(std::string_view prefix) {
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  char time_hex[13];
+  std::snprintf(time_hex, sizeof time_hex, "%012llx", static_cast<unsigned long long>(millis) & 0xffffffffffffULL);
+  return random_id(std::string(prefix) + time_hex, 10);
 }
 
 std::string random_token(std::string_view prefix) {

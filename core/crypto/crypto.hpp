@@ -10,6 +10,9 @@ namespace framehouse::crypto {
 
 // `prefix` + hex of `bytes` random bytes, e.g. random_id("usr_", 16).
 std::string random_id(std::string_view prefix, std::size_t bytes);
+// `prefix` + 12 hex digits of the current Unix time in milliseconds + 80 random bits: ids that
+// sort in creation order, so lists stay stable for records made within the same second.
+std::string time_ordered_id(std::string_view prefix);
 // A bearer secret: `prefix` + 256 random bits, URL-safe.
 std::string random_token(std::string_view prefix);
 // SHA-256 of the text, lowercase hex: how tokens are stored and looked up.

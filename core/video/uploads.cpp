@@ -47,7 +47,7 @@ sdk::Result<Upload> Uploads::add(const std::string& owner, std::string bytes) {
                                  "is larger than " + std::to_string(config_.max_width) + "x" +
                                      std::to_string(config_.max_height) + " pixels");
   }
-  Upload upload{crypto::random_id("img_", 16), info->content_type, info->width, info->height,
+  Upload upload{crypto::time_ordered_id("img_"), info->content_type, info->width, info->height,
                 static_cast<std::int64_t>(bytes.size()), now_()};
   auto data = std::make_shared<const std::string>(std::move(bytes));
   const sdk::ObjectKey key{owner, upload.id};

@@ -179,7 +179,7 @@ std::string Videos::object_id(const std::string& video_id, const std::string& va
 
 Video Videos::create(const std::string& owner, const VideoRequest& request) {
   Video video;
-  video.id = crypto::random_id("video_", 16);
+  video.id = crypto::time_ordered_id("video_");
   video.owner = owner;
   video.status = "queued";
   video.model = request.model;
