@@ -176,6 +176,7 @@ bool Accounts::confirm_email(const std::string& token) {
   }
   transaction.commit();
   record_event(user_id, "email_verified");
+  if (purpose == "change_email" && profile_changed_) profile_changed_(user_id, "email", new_email);
   return true;
 }
 
@@ -406,6 +407,16 @@ FieldErrors Accounts::change_password(const AuthContext& who, const std::string&
   return {};
 }
 
+std::optional<User> Accounts::find_by_email(const std::string& email) {
+  const auto normalised = normalise_email(email);
+  if (!normalised) return std::nullopt;
+  soci::session sql(database_.pool());
+  std::string user_id;
+  sql << "SELECT id FROM users WHERE email = :e", soci::use(*normalised), soci::into(user_id);
+  if (!sql.got_data()) return std::nullopt;
+  return find(user_id);
+}
+
 std::optional<User> Accounts::find(const std::string& user_id) {
   soci::session sql(database_.pool());
   User user;
@@ -447,6 +458,7 @@ FieldErrors Accounts::update_profile(const AuthContext& who, const std::optional
     sql << "UPDATE users SET name = :n, updated_at = :t WHERE id = :id", soci::use(*name), soci::use(now),
         soci::use(who.user_id);
     record_event(who.user_id, "profile_updated");
+    if (profile_changed_) profile_changed_(who.user_id, "name", *name);
   }
   if (email && *email != user->email) {
     int taken = 0;

@@ -125,6 +125,8 @@ class Accounts {
   FieldErrors change_password(const AuthContext& who, const std::string& current, const std::string& replacement);
 
   std::optional<User> find(const std::string& user_id);
+  // The account registered under the address (normalised first), if any.
+  std::optional<User> find_by_email(const std::string& email);
   // Name changes at once; an email change is mailed for verification to the new address
   // (the old one is told) and takes effect when confirmed.
   FieldErrors update_profile(const AuthContext& who, const std::optional<std::string>& name,
@@ -140,6 +142,11 @@ class Accounts {
                           const std::string& role);
 
   void record_event(const std::string& user_id, const std::string& event_type);
+
+  // Told after a name or a (confirmed) email address changed, so that the change reaches every
+  // other place that keeps a copy (the privacy module's rectification).
+  using ProfileChanged = std::function<void(const std::string& user_id, const std::string& field, const std::string& value)>;
+  void on_profile_change(ProfileChanged listener) { profile_changed_ = std::move(listener); }
   // Deletes usage events past retention, expired tokens and sessions, stale throttles.
   std::int64_t purge_expired();
 
@@ -158,6 +165,7 @@ class Accounts {
   db::Database& database_;
   mail::Mailer& mailer_;
   AccountsConfig config_;
+  ProfileChanged profile_changed_;
   Clock now_;
   // Verified against when the account does not exist; computed off the start-up path.
   std::shared_future<std::string> dummy_password_hash_;

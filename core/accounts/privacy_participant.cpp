@@ -114,7 +114,16 @@ sdk::Result<sdk::ErasureReport> AccountsParticipant::erase_subject(const sdk::Su
   return report;
 }
 
-sdk::Outcome AccountsParticipant::rectify(const sdk::Subject&, const sdk::Rectification&) { return {}; }
+sdk::Outcome AccountsParticipant::rectify(const sdk::Subject& subject, const sdk::Rectification& change) {
+  // Idempotent: a change made through the profile is already here and is written again as is.
+  if (change.field != "name" && change.field != "email") return {};
+  soci::session sql(database_.pool());
+  const long long now = system_now();
+  const std::string column = change.field;  // one of two fixed names, never input
+  sql << "UPDATE users SET " + column + " = :v, updated_at = :t WHERE id = :id", soci::use(change.new_value), soci::use(now),
+      soci::use(subject.user_id);
+  return {};
+}
 
 sdk::Outcome AccountsParticipant::apply_opt_out(const sdk::Subject& subject, std::string_view category) {
   const auto& categories = preference_categories();

@@ -1,6 +1,10 @@
 #include "app/commands.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -10,10 +14,17 @@
 #include "app/configuration.hpp"
 #include "app/routes.hpp"
 #include "app/periodic_task.hpp"
+#include "accounts/privacy_participant.hpp"
 #include "accounts/validation.hpp"
-#include "mail/mailer.hpp"
+#include "billing/billing.hpp"
 #include "http/server.hpp"
+#include "mail/mailer.hpp"
 #include "plugins/compatibility.hpp"
+#include "privacy/participants.hpp"
+#include "privacy/receipt_signer.hpp"
+#include "privacy/requests.hpp"
+#include "storage/data_keys.hpp"
+#include "storage/object_store.hpp"
 
 namespace framehouse::app {
 namespace {
@@ -57,6 +68,35 @@ void record_plugin_history(db::Database& database, const plugins::PluginHost& ho
         soci::use(plugin->name()), soci::use(manifest.version), soci::use(interfaces),
         soci::use(personal_data), soci::use(third_party), soci::use(purpose), soci::use(now), soci::use(now);
   }
+}
+
+// A 32-byte key from its configured text, or else from `file`, created with a fresh random key
+// (owner-only) the first time. Returns nothing, with the reason printed, when neither works.
+std::optional<storage::MasterKey> load_or_create_key(const std::string& configured, const std::filesystem::path& file,
+                                                     const char* what) {
+  if (!configured.empty()) return storage::parse_master_key(configured);
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  std::filesystem::permissions(file.parent_path(), std::filesystem::perms::owner_all, ec);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    const std::string fresh = privacy::ReceiptSigner::generate_seed();
+    const bool written = ::write(fd, fresh.data(), fresh.size()) == static_cast<ssize_t>(fresh.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!written) {
+      std::filesystem::remove(file, ec);
+      Log::error("app", "cannot write a generated key", {{"key", what}, {"path", file.string()}});
+      return std::nullopt;
+    }
+    Log::warn("app", "generated a key; in production set it in the configuration from a secret store",
+              {{"key", what}, {"path", file.string()}});
+  }
+  std::ifstream in(file);
+  std::string text;
+  std::getline(in, text);
+  auto key = storage::parse_master_key(text);
+  if (!key) Log::error("app", "a key file is unreadable or malformed", {{"key", what}, {"path", file.string()}});
+  return key;
 }
 
 // Loads and starts the configured plugins; prints why and returns false when it cannot.
@@ -132,19 +172,56 @@ int serve(const std::filesystem::path& config_file) {
     return 1;
   }
 
+  const auto master_key = load_or_create_key(config.master_key, config.data_dir / "keys" / "master.key", "privacy.master_key");
+  const auto signing_seed =
+      load_or_create_key(config.receipt_signing_key, config.data_dir / "keys" / "receipt-signing.key", "privacy.receipt_signing_key");
+  if (!master_key || !signing_seed) {
+    host.stop_all();
+    return 1;
+  }
+  std::vector<storage::MasterKey> retired;
+  if (!config.retired_master_key.empty()) retired.push_back(*storage::parse_master_key(config.retired_master_key));
+  storage::DataKeys data_keys(*database, *master_key, retired);
+  try {
+    if (const auto rewrapped = data_keys.rewrap_retired(); rewrapped > 0) {
+      Log::info("privacy", "data keys re-wrapped with the current master key", {{"count", std::to_string(rewrapped)}});
+    }
+  } catch (const std::exception& error) {
+    std::cerr << error.what() << "\n";
+    host.stop_all();
+    return 1;
+  }
+  const auto signer = privacy::ReceiptSigner::from_seed(*signing_seed);
+
   config.accounts.public_url = config.public_url.empty() ? server.url() : config.public_url;
+  config.privacy.public_url = config.accounts.public_url;
   mail::Mailer mailer(host, host.find(config.email_plugin), config.email_from);
   accounts::Accounts accounts(*database, mailer, config.accounts);
-  video::Uploads uploads(*database, host, host.find(config.storage_plugin), config.uploads);
+  storage::ObjectStore objects(host, host.find(config.storage_plugin), data_keys);
+  video::Uploads uploads(*database, objects, config.uploads);
   video::Videos videos(*database, host, config.generation_plugin.empty() ? nullptr : host.find(config.generation_plugin),
-                       host.find(config.storage_plugin), config.video);
+                       objects, config.video);
   billing::Billing billing(*database, host, config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin),
                            config.billing);
-  add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos});
+
+  accounts::AccountsParticipant accounts_records(*database);
+  video::UploadsParticipant upload_records(*database);
+  video::VideosParticipant video_records(*database);
+  billing::BillingParticipant billing_records(*database);
+  privacy::RequestsParticipant request_records(*database);
+  privacy::CoreParticipant core_records({&accounts_records, &upload_records, &video_records, &billing_records, &request_records});
+  privacy::Participants participants(host, core_records, config.privacy_participant_timeout);
+  privacy::PrivacyRequests privacy(*database, participants, accounts, videos, objects, mailer, signer, metrics, config.privacy);
+  accounts.on_profile_change([&privacy](const std::string& user_id, const std::string& field, const std::string& value) {
+    (void)privacy.submit({"rectification", "profile", user_id, "", sdk::Rectification{field, "", value}, ""});
+  });
+
+  add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos, privacy, objects});
   videos.start_workers();
+  privacy.start_workers();
   std::optional<PeriodicTask> housekeeping;
-  housekeeping.emplace("housekeeping", std::chrono::hours(1), [&accounts, &videos, &billing] {
-    const auto changed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due();
+  housekeeping.emplace("housekeeping", std::chrono::hours(1), [&accounts, &videos, &billing, &privacy] {
+    const auto changed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due() + privacy.purge_expired_exports();
     if (changed > 0) Log::info("maintenance", "expired records deleted or renewed", {{"count", std::to_string(changed)}});
   });
 
@@ -156,6 +233,7 @@ int serve(const std::filesystem::path& config_file) {
   server.run();
   // Running jobs and housekeeping end before the plugins they use stop.
   housekeeping.reset();
+  privacy.stop_workers();
   videos.stop_workers();
   host.stop_all();
   Log::info("app", "stopped");

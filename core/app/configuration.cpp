@@ -8,6 +8,7 @@
 
 #include "config/core_schema.hpp"
 #include "plugins/compatibility.hpp"
+#include "storage/data_keys.hpp"
 
 namespace framehouse::app {
 namespace {
@@ -232,6 +233,34 @@ LoadResult load_configuration(const std::filesystem::path& file) {
                             config.billing.default_plan + "])");
   }
   config.payment_plugin = *settings.string("billing.plugin");
+
+  auto& privacy = config.privacy;
+  const auto days = [&number](const std::string& key) { return number(key) * 24 * 3600; };
+  privacy.contact = *settings.string("privacy.contact");
+  privacy.access_due_seconds = days("privacy.access_due_days");
+  privacy.erasure_due_seconds = days("privacy.erasure_due_days");
+  privacy.rectification_due_seconds = days("privacy.rectification_due_days");
+  privacy.extension_seconds = days("privacy.extension_days");
+  privacy.deletion_grace_seconds = number("privacy.deletion_grace_hours") * 3600;
+  privacy.export_link_seconds = days("privacy.export_link_days");
+  privacy.workers = static_cast<int>(number("privacy.workers"));
+  privacy.max_attempts = static_cast<int>(number("privacy.max_attempts"));
+  privacy.retry_base_seconds = number("privacy.retry_base_seconds");
+  privacy.lease_seconds = number("privacy.lease_seconds");
+  privacy.intake_per_address_per_hour = static_cast<int>(number("privacy.intake_per_address_per_hour"));
+  privacy.intake_per_client_per_hour = static_cast<int>(number("privacy.intake_per_client_per_hour"));
+  privacy.work_directory = config.data_dir / "privacy";
+  config.privacy_participant_timeout = std::chrono::seconds(number("privacy.participant_timeout_seconds"));
+  config.master_key = *settings.string("privacy.master_key");
+  config.retired_master_key = *settings.string("privacy.retired_master_key");
+  config.receipt_signing_key = *settings.string("privacy.receipt_signing_key");
+  for (const auto& [key, value] : {std::pair{"privacy.master_key", &config.master_key},
+                                   std::pair{"privacy.retired_master_key", &config.retired_master_key},
+                                   std::pair{"privacy.receipt_signing_key", &config.receipt_signing_key}}) {
+    if (!value->empty() && !storage::parse_master_key(*value)) {
+      validator.add_error(position_of(root, key), key, "must be 32 bytes as 64 hex digits or base64");
+    }
+  }
 
   load_plugins(root, settings, config, validator);
   check_role(root, config, "storage.plugin", config.storage_plugin, "storage", validator);

@@ -17,6 +17,7 @@
 #include "observability/log.hpp"
 #include "plugins/host.hpp"
 #include "video/uploads.hpp"
+#include "privacy/requests.hpp"
 #include "video/videos.hpp"
 
 namespace framehouse::app {
@@ -44,6 +45,11 @@ struct AppConfig {
   std::string generation_plugin;
   billing::BillingConfig billing;
   std::string payment_plugin;
+  privacy::PrivacyConfig privacy;
+  std::string master_key;          // empty: generated under data_dir/keys
+  std::string retired_master_key;
+  std::string receipt_signing_key;  // empty: generated under data_dir/keys
+  std::chrono::milliseconds privacy_participant_timeout{600'000};
 };
 
 using LoadResult = std::variant<AppConfig, std::vector<config::ConfigError>>;

@@ -3,6 +3,7 @@
 #include "accounts/routes.hpp"
 #include "app/operations.hpp"
 #include "billing/routes.hpp"
+#include "privacy/routes.hpp"
 #include "video/upload_routes.hpp"
 #include "video/video_routes.hpp"
 
@@ -14,6 +15,7 @@ void add_routes(http::Router& router, const Services& services) {
   video::add_upload_routes(router, services.accounts, services.uploads);
   billing::add_billing_routes(router, services.accounts, services.billing);
   video::add_video_routes(router, services.accounts, services.billing, services.uploads, services.videos);
+  privacy::add_privacy_routes(router, services.accounts, services.privacy, services.objects);
   router.add("GET", "/v1/openapi.json", [](http::Request&) {
     return http::Response::text(200, std::string(openapi_json()), "application/json");
   });

@@ -8,6 +8,8 @@
 #include "http/router.hpp"
 #include "observability/metrics.hpp"
 #include "plugins/host.hpp"
+#include "privacy/requests.hpp"
+#include "storage/object_store.hpp"
 #include "video/uploads.hpp"
 #include "video/videos.hpp"
 
@@ -21,6 +23,8 @@ struct Services {
   billing::Billing& billing;
   video::Uploads& uploads;
   video::Videos& videos;
+  privacy::PrivacyRequests& privacy;
+  storage::ObjectStore& objects;
 };
 
 void add_routes(http::Router& router, const Services& services);

@@ -131,6 +131,29 @@ TableSpec make_core_schema() {
       string_field("plugin", "", "the payment processor plugin; empty: subscriptions are only granted by admins"),
   };
 
+  TableSpec privacy;
+  privacy.fields = {
+      string_field("contact", "privacy@localhost", "where people send privacy questions; shown in every privacy email"),
+      string_field("master_key", "", "32 bytes (64 hex or base64) that wrap every person's data key; use env: or file:. "
+                                     "Empty: generated once under <data_dir>/keys (keep it apart from database backups)"),
+      string_field("retired_master_key", "", "the previous master key during a rotation: keys it wraps are re-wrapped at start"),
+      string_field("receipt_signing_key", "", "Ed25519 seed (32 bytes, hex or base64) that signs deletion receipts; "
+                                              "empty: generated once under <data_dir>/keys"),
+      integer_field("access_due_days", 30, 1, 90, "an access request is due this long after it is received"),
+      integer_field("erasure_due_days", 30, 1, 90, "an erasure request is due this long after it is received"),
+      integer_field("rectification_due_days", 30, 1, 90, "a rectification request is due this long after it is received"),
+      integer_field("extension_days", 60, 1, 90, "how much one recorded extension adds to a due date"),
+      integer_field("deletion_grace_hours", 0, 0, 24 * 30, "\"delete my account\" waits this long, cancelable, before erasure starts"),
+      integer_field("export_link_days", 7, 1, 30, "an access export can be downloaded for this long"),
+      integer_field("workers", 1, 0, 16, "privacy tasks run at once by this process; 0 = this process runs none"),
+      integer_field("max_attempts", 5, 1, 50, "a participant's task is retried (with exponential backoff) this many times"),
+      integer_field("retry_base_seconds", 10, 1, 3600, "the first retry waits this long; each next one twice as long"),
+      integer_field("lease_seconds", 120, 3, 3600, "a task whose worker stops renewing its lease is taken over after this"),
+      integer_field("participant_timeout_seconds", 600, 1, 86400, "one participant's export or erasure may run this long"),
+      integer_field("intake_per_address_per_hour", 3, 1, 100, "confirmation codes mailed to one address per hour"),
+      integer_field("intake_per_client_per_hour", 10, 1, 10000, "email intake requests from one client address per hour"),
+  };
+
   TableSpec storage;
   storage.fields = {string_field("plugin", "storage_fs", "the storage plugin for users' files")};
   TableSpec email;
@@ -151,6 +174,7 @@ TableSpec make_core_schema() {
   root.tables["plans"] = std::move(plans);
   root.tables["billing"] = std::move(billing);
   root.tables["storage"] = std::move(storage);
+  root.tables["privacy"] = std::move(privacy);
   root.tables["email"] = std::move(email);
   return root;
 }

@@ -164,6 +164,75 @@ const std::vector<Migration>& server_migrations() {
              "ALTER TABLE videos ADD COLUMN watermark INTEGER NOT NULL DEFAULT 0",
          };
        }},
+      {6, "privacy",
+       [](const Dialect&) -> std::vector<std::string> {
+         // Data keys have no foreign key to users: erasure destroys the key first, before any
+         // participant runs, so that an object that escapes deletion is already unreadable.
+         // Requests and tasks hold the whole state of every privacy request: a restarted or
+         // another server resumes from them. A finished erasure keeps only non-identifying
+         // columns (subject_hash, outcomes, the signed receipt).
+         return {
+             "CREATE TABLE data_keys ("
+             " person_id TEXT PRIMARY KEY,"
+             " wrapped_key TEXT NOT NULL,"
+             " master_key_id TEXT NOT NULL,"
+             " created_at BIGINT NOT NULL)",
+             "CREATE TABLE privacy_requests ("
+             " id TEXT PRIMARY KEY,"
+             " type TEXT NOT NULL,"
+             " source TEXT NOT NULL,"
+             " status TEXT NOT NULL,"
+             " subject_id TEXT,"
+             " subject_email TEXT,"
+             " subject_hash TEXT NOT NULL,"
+             " details TEXT,"
+             " code_hash TEXT,"
+             " code_expires_at BIGINT,"
+             " code_attempts INTEGER NOT NULL DEFAULT 0,"
+             " not_before BIGINT NOT NULL,"
+             " due_at BIGINT NOT NULL,"
+             " extension_reason TEXT,"
+             " extended_at BIGINT,"
+             " status_reason TEXT,"
+             " client_hash TEXT,"
+             " export_object TEXT,"
+             " export_expires_at BIGINT,"
+             " download_token_hash TEXT,"
+             " receipt TEXT,"
+             " created_at BIGINT NOT NULL,"
+             " updated_at BIGINT NOT NULL,"
+             " completed_at BIGINT)",
+             "CREATE INDEX privacy_requests_subject ON privacy_requests (subject_id, type, status)",
+             "CREATE INDEX privacy_requests_status ON privacy_requests (status, due_at)",
+             // At most one open access and one open erasure per subject, even under a race.
+             "CREATE UNIQUE INDEX privacy_requests_open ON privacy_requests (subject_hash, type)"
+             " WHERE status IN ('pending', 'in_progress', 'on_hold') AND type IN ('access', 'erasure')",
+             "CREATE TABLE privacy_tasks ("
+             " request_id TEXT NOT NULL REFERENCES privacy_requests(id) ON DELETE CASCADE,"
+             " participant TEXT NOT NULL,"
+             " stage INTEGER NOT NULL,"
+             " status TEXT NOT NULL,"
+             " attempts INTEGER NOT NULL DEFAULT 0,"
+             " next_attempt_at BIGINT NOT NULL,"
+             " lease_owner TEXT,"
+             " lease_expires_at BIGINT,"
+             " outcome TEXT,"
+             " last_error TEXT,"
+             " completed_at BIGINT,"
+             " PRIMARY KEY (request_id, participant))",
+             "CREATE INDEX privacy_tasks_due ON privacy_tasks (status, next_attempt_at)",
+             "CREATE TABLE legal_holds ("
+             " id TEXT PRIMARY KEY,"
+             " subject_id TEXT NOT NULL,"
+             " reason TEXT NOT NULL,"
+             " reference TEXT NOT NULL,"
+             " expires_at BIGINT,"
+             " placed_by TEXT NOT NULL,"
+             " placed_at BIGINT NOT NULL,"
+             " lifted_at BIGINT)",
+             "CREATE INDEX legal_holds_subject ON legal_holds (subject_id)",
+         };
+       }},
   };
   return migrations;
 }

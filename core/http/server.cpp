@@ -245,7 +245,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                       [self = this->shared_from_this(), done = chunk.done](beast::error_code ec, std::size_t) {
                         if (ec) return self->close();
                         if (done) return self->end_stream();
-                        self->wait_for_more();
+                        // More may be ready at once (a download); an empty poll waits.
+                        self->pump();
                       });
   }
 

@@ -115,7 +115,38 @@ std::string Metrics::render() const {
     out += fmt::format("framehouse_plugin_load_failures_total{{plugin=\"{}\"}} {}\n",
                        escape_label(plugin), count);
   }
+  for (const auto& [name, counter] : counters_) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, counter.help, name);
+    for (const auto& [value, count] : counter.values) {
+      out += fmt::format("{}{{{}=\"{}\"}} {}\n", name, counter.label, escape_label(value), count);
+    }
+  }
+  for (const auto& [name, gauge] : gauges_) {
+    double value = 0;
+    try {
+      value = gauge.read();
+    } catch (const std::exception&) {
+      continue;  // e.g. the database is down: /readyz says so; the gauge is left out
+    }
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, gauge.help, name, name, value);
+  }
   return out;
+}
+
+void Metrics::count(const std::string& name, const std::string& help, const std::string& label, const std::string& value,
+                    std::uint64_t by) {
+  std::lock_guard lock(mutex_);
+  auto& counter = counters_[name];
+  if (counter.help.empty()) {
+    counter.help = help;
+    counter.label = label;
+  }
+  counter.values[value] += by;
+}
+
+void Metrics::add_gauge(const std::string& name, const std::string& help, std::function<double()> read) {
+  std::lock_guard lock(mutex_);
+  gauges_[name] = Gauge{help, std::move(read)};
 }
 
 }  // namespace framehouse::observability

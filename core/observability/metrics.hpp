@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +49,13 @@ class Metrics {
                           double seconds);
   void record_plugin_load_failure(std::string_view plugin);
 
+  // A counter with one label, e.g. ("framehouse_privacy_task_failures_total", "participant",
+  // "storage_fs"). `help` is set by the first call for a name.
+  void count(const std::string& name, const std::string& help, const std::string& label, const std::string& value,
+             std::uint64_t by = 1);
+  // A gauge read when /metrics is scraped (e.g. overdue requests, from the database).
+  void add_gauge(const std::string& name, const std::string& help, std::function<double()> read);
+
   // The exposition text (format version 0.0.4).
   std::string render() const;
 
@@ -60,6 +68,17 @@ class Metrics {
   std::map<PluginMethodKey, std::uint64_t> plugin_failures_;
   std::map<PluginMethodKey, Histogram> plugin_latency_;
   std::map<std::string, std::uint64_t> plugin_load_failures_;
+  struct LabeledCounter {
+    std::string help;
+    std::string label;
+    std::map<std::string, std::uint64_t> values;
+  };
+  std::map<std::string, LabeledCounter> counters_;
+  struct Gauge {
+    std::string help;
+    std::function<double()> read;
+  };
+  std::map<std::string, Gauge> gauges_;
 };
 
 }  // namespace framehouse::observability

@@ -31,9 +31,8 @@ void for_each_upload(soci::session& sql, const std::string& owner, const std::st
 
 }  // namespace
 
-Uploads::Uploads(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> storage,
-                 UploadsConfig config, accounts::Clock clock)
-    : database_(database), host_(host), storage_(std::move(storage)), config_(config), now_(std::move(clock)) {}
+Uploads::Uploads(db::Database& database, storage::ObjectStore& objects, UploadsConfig config, accounts::Clock clock)
+    : database_(database), objects_(objects), config_(config), now_(std::move(clock)) {}
 
 sdk::Result<Upload> Uploads::add(const std::string& owner, std::string bytes) {
   if (bytes.size() > config_.max_bytes) {
@@ -49,12 +48,8 @@ sdk::Result<Upload> Uploads::add(const std::string& owner, std::string bytes) {
   }
   Upload upload{crypto::time_ordered_id("img_"), info->content_type, info->width, info->height,
                 static_cast<std::int64_t>(bytes.size()), now_()};
-  auto data = std::make_shared<const std::string>(std::move(bytes));
   const sdk::ObjectKey key{owner, upload.id};
-  const sdk::Outcome stored = host_.call<sdk::StorageBackend>(storage_, "put", [key, data](sdk::StorageBackend& storage) {
-    sdk::BufferSource source(*data);
-    return storage.put(key, source);
-  });
+  const sdk::Outcome stored = objects_.put(key, std::make_unique<sdk::BufferSource>(std::move(bytes)));
   if (!stored) return sdk::Outcome::failure(sdk::Status::unavailable, "storage failed: " + stored.message());
   try {
     soci::session sql(database_.pool());
@@ -65,7 +60,7 @@ sdk::Result<Upload> Uploads::add(const std::string& owner, std::string bytes) {
         soci::use(upload.id), soci::use(owner), soci::use(upload.content_type), soci::use(upload.width),
         soci::use(upload.height), soci::use(size), soci::use(created);
   } catch (...) {
-    host_.call<sdk::StorageBackend>(storage_, "remove", [key](sdk::StorageBackend& storage) { return storage.remove(key); });
+    (void)objects_.remove(key);
     throw;
   }
   return upload;
@@ -90,9 +85,7 @@ sdk::Result<std::string> Uploads::content(const std::string& owner, const std::s
   if (!find(owner, id)) return sdk::Outcome::failure(sdk::Status::not_found, "no such image");
   auto sink = std::make_shared<sdk::BufferSink>();
   const sdk::ObjectKey key{owner, id};
-  const sdk::Outcome read = host_.call<sdk::StorageBackend>(storage_, "get", [key, sink](sdk::StorageBackend& storage) {
-    return storage.get(key, {}, *sink);
-  });
+  const sdk::Outcome read = objects_.get(key, {}, sink);
   if (!read) return sdk::Outcome::failure(sdk::Status::unavailable, "storage failed: " + read.message());
   return std::move(sink->bytes);
 }
@@ -100,8 +93,7 @@ sdk::Result<std::string> Uploads::content(const std::string& owner, const std::s
 sdk::Outcome Uploads::remove(const std::string& owner, const std::string& id) {
   if (!find(owner, id)) return sdk::Outcome::failure(sdk::Status::not_found, "no such image");
   const sdk::ObjectKey key{owner, id};
-  const sdk::Outcome removed =
-      host_.call<sdk::StorageBackend>(storage_, "remove", [key](sdk::StorageBackend& storage) { return storage.remove(key); });
+  const sdk::Outcome removed = objects_.remove(key);
   if (!removed) return sdk::Outcome::failure(sdk::Status::unavailable, "storage failed: " + removed.message());
   soci::session sql(database_.pool());
   sql << "DELETE FROM uploads WHERE owner_id = :o AND id = :id", soci::use(owner), soci::use(id);

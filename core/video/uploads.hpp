@@ -1,4 +1,4 @@
-// Images users upload to animate: checked by their bytes, stored through the storage plugin
+// Images users upload to animate: checked by their bytes, sealed and stored through the storage plugin
 // under the owner's id, indexed in the database, listed, read and deleted only by their owner.
 #pragma once
 
@@ -10,7 +10,7 @@
 
 #include "accounts/accounts.hpp"
 #include "db/database.hpp"
-#include "plugins/host.hpp"
+#include "storage/object_store.hpp"
 #include "privacy/table_participant.hpp"
 
 namespace framehouse::video {
@@ -32,8 +32,8 @@ struct Upload {
 
 class Uploads {
  public:
-  Uploads(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> storage,
-          UploadsConfig config, accounts::Clock clock = accounts::system_now);
+  Uploads(db::Database& database, storage::ObjectStore& objects, UploadsConfig config,
+          accounts::Clock clock = accounts::system_now);
 
   // Status::invalid_argument (with the reason) when the bytes are not an acceptable image;
   // Status::unavailable when storage failed. Nothing is kept on failure.
@@ -47,8 +47,7 @@ class Uploads {
 
  private:
   db::Database& database_;
-  plugins::PluginHost& host_;
-  std::shared_ptr<plugins::LoadedPlugin> storage_;
+  storage::ObjectStore& objects_;
   UploadsConfig config_;
   accounts::Clock now_;
 };

@@ -1,5 +1,7 @@
 #include "video/videos.hpp"
 
+#include "storage/file_source.hpp"
+
 #include <filesystem>
 #include <fstream>
 
@@ -58,19 +60,6 @@ struct VideoRow {
   }
 };
 
-class FileSource final : public sdk::ByteSource {
- public:
-  explicit FileSource(const fs::path& file) : in_(file, std::ios::binary) {}
-  sdk::Result<std::size_t> read(std::span<std::byte> buffer) override {
-    in_.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
-    if (in_.bad()) return sdk::Outcome::failure(sdk::Status::internal, "cannot read an output file");
-    return static_cast<std::size_t>(in_.gcount());
-  }
-
- private:
-  std::ifstream in_;
-};
-
 }  // namespace
 
 // What a running job hands the engine: progress into the database (throttled), cancel from
@@ -96,8 +85,7 @@ class Videos::JobSink final : public sdk::GenerationSink {
     if (!video_.input_image_id) return sdk::Outcome::failure(sdk::Status::not_found, "the job has no input image");
     auto sink = std::make_shared<sdk::BufferSink>();
     const sdk::ObjectKey key{video_.owner, *video_.input_image_id};
-    const sdk::Outcome read = videos_.host_.call<sdk::StorageBackend>(
-        videos_.storage_, "get", [key, sink](sdk::StorageBackend& storage) { return storage.get(key, {}, *sink); });
+    const sdk::Outcome read = videos_.objects_.get(key, {}, sink);
     if (!read) return read;
     return std::unique_ptr<sdk::ByteSource>(std::make_unique<sdk::BufferSource>(std::move(sink->bytes)));
   }
@@ -129,12 +117,7 @@ class Videos::JobSink final : public sdk::GenerationSink {
       out_.close();
       if (!out_) return sdk::Outcome::failure(sdk::Status::unavailable, "cannot write an output file");
       const sdk::ObjectKey key{sink_.video_.owner, Videos::object_id(sink_.video_.id, variant_)};
-      const fs::path file = file_;
-      return sink_.videos_.host_.call<sdk::StorageBackend>(sink_.videos_.storage_, "put",
-                                                           [key, file](sdk::StorageBackend& storage) {
-                                                             FileSource source(file);
-                                                             return storage.put(key, source);
-                                                           });
+      return sink_.videos_.objects_.put(key, std::make_unique<storage::FileSource>(file_));
     }
 
    private:
@@ -152,11 +135,11 @@ class Videos::JobSink final : public sdk::GenerationSink {
 };
 
 Videos::Videos(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> engine,
-               std::shared_ptr<plugins::LoadedPlugin> storage, VideoConfig config, accounts::Clock clock)
+               storage::ObjectStore& objects, VideoConfig config, accounts::Clock clock)
     : database_(database),
       host_(host),
       engine_(std::move(engine)),
-      storage_(std::move(storage)),
+      objects_(objects),
       config_(std::move(config)),
       now_(std::move(clock)) {
   // Outputs pass through here on their way to storage; leftovers of a crash go now.
@@ -300,11 +283,25 @@ sdk::Outcome Videos::cancel(const std::string& owner, const std::string& id) {
   return {};
 }
 
+int Videos::cancel_all(const std::string& owner) {
+  std::vector<std::string> active;
+  {
+    soci::session sql(database_.pool());
+    std::string id;
+    soci::statement statement = (sql.prepare << "SELECT id FROM videos WHERE owner_id = :o AND status IN ('queued', 'in_progress')",
+                                 soci::use(owner), soci::into(id));
+    statement.execute();
+    while (statement.fetch()) active.push_back(id);
+  }
+  int canceled = 0;
+  for (const auto& id : active) canceled += cancel(owner, id) ? 1 : 0;
+  return canceled;
+}
+
 sdk::Outcome Videos::remove_objects(const std::string& owner, const std::string& id) {
   for (const char* variant : {"video", "thumbnail"}) {
     const sdk::ObjectKey key{owner, object_id(id, variant)};
-    const sdk::Outcome removed =
-        host_.call<sdk::StorageBackend>(storage_, "remove", [key](sdk::StorageBackend& storage) { return storage.remove(key); });
+    const sdk::Outcome removed = objects_.remove(key);
     if (!removed) return removed;
   }
   return {};
@@ -328,9 +325,7 @@ sdk::Result<std::uint64_t> Videos::content_size(const std::string& owner, const 
   if (!video) return sdk::Outcome::failure(sdk::Status::not_found, "no such video");
   if (video->status != "completed") return sdk::Outcome::failure(sdk::Status::conflict, "the video is " + video->status);
   const sdk::ObjectKey key{owner, object_id(id, variant)};
-  auto info = host_.call<sdk::StorageBackend>(storage_, "stat", [key](sdk::StorageBackend& storage) { return storage.stat(key); });
-  if (!info) return info.outcome();
-  return info->size;
+  return objects_.size(key);
 }
 
 sdk::Result<std::string> Videos::content(const std::string& owner, const std::string& id, const std::string& variant,
@@ -340,8 +335,7 @@ sdk::Result<std::string> Videos::content(const std::string& owner, const std::st
   if (video->status != "completed") return sdk::Outcome::failure(sdk::Status::conflict, "the video is " + video->status);
   const sdk::ObjectKey key{owner, object_id(id, variant)};
   auto sink = std::make_shared<sdk::BufferSink>();
-  const sdk::Outcome read = host_.call<sdk::StorageBackend>(
-      storage_, "get", [key, range, sink](sdk::StorageBackend& storage) { return storage.get(key, range, *sink); });
+  const sdk::Outcome read = objects_.get(key, range, sink);
   if (!read) return read;
   return std::move(sink->bytes);
 }
@@ -430,7 +424,7 @@ void Videos::worker_loop(std::string worker) {
 }
 
 void Videos::start_workers() {
-  if (!engine_ || !storage_) return;
+  if (!engine_) return;
   std::lock_guard lock(mutex_);
   stopping_ = false;
   const std::string process = crypto::random_id("worker_", 6);

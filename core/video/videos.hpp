@@ -21,6 +21,7 @@
 #include "framehouse/sdk/generation.hpp"
 #include "framehouse/sdk/storage.hpp"
 #include "plugins/host.hpp"
+#include "storage/object_store.hpp"
 #include "privacy/table_participant.hpp"
 
 namespace framehouse::video {
@@ -76,7 +77,7 @@ struct VideoPage {
 class Videos {
  public:
   Videos(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> engine,
-         std::shared_ptr<plugins::LoadedPlugin> storage, VideoConfig config, accounts::Clock clock = accounts::system_now);
+         storage::ObjectStore& objects, VideoConfig config, accounts::Clock clock = accounts::system_now);
   ~Videos();  // stops the workers
 
   // What the engine can do: models, sizes, longest video.
@@ -92,6 +93,8 @@ class Videos {
   int created_since(const std::string& owner, std::int64_t since);
   // Status::not_found for another's video; Status::conflict when it already ended.
   sdk::Outcome cancel(const std::string& owner, const std::string& id);
+  // Cancels every queued or running job of the owner (erasure stops processing first).
+  int cancel_all(const std::string& owner);
   // Cancels if running, deletes the stored files, then the record. Status::not_found as above.
   sdk::Outcome remove(const std::string& owner, const std::string& id);
   // The size of the stored "video" or "thumbnail"; Status::not_found for another's video,
@@ -120,7 +123,7 @@ class Videos {
   db::Database& database_;
   plugins::PluginHost& host_;
   std::shared_ptr<plugins::LoadedPlugin> engine_;
-  std::shared_ptr<plugins::LoadedPlugin> storage_;
+  storage::ObjectStore& objects_;
   VideoConfig config_;
   accounts::Clock now_;
   sdk::EngineCapabilities capabilities_;

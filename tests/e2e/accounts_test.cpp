@@ -9,7 +9,10 @@ namespace {
 
 using testing::http_request;
 using testing::HttpResponse;
-using AccountsEndToEnd = EndToEnd;
+class AccountsEndToEnd : public EndToEnd {
+  // "Delete my account" waits an hour, so the matrix can call it as every identity and go on.
+  std::string extra_config() const override { return "[privacy]\ndeletion_grace_hours = 1\n"; }
+};
 
 TEST_P(AccountsEndToEnd, SignUpVerifySignInUseSignOut) {
   const std::string token = member("Alice", "alice@example.org");
@@ -192,6 +195,15 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   const std::string a_session(json_of(a_second).at("session").at("id").as_string());
+  const std::string c_id(json_of(call("GET", "/v1/me", "", bearer(member("Carol", "carol@example.org")))).at("id").as_string());
+  const std::string a_request(
+      json_of(call("POST", "/v1/privacy/requests", R"({"type":"access"})", bearer(a))).at("id").as_string());
+  for (int i = 0; i < 300 && json_of(call("GET", "/v1/privacy/requests/" + a_request, "", bearer(a))).at("status") != "completed";
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const std::string a_privacy = "/v1/privacy/requests/" + a_request;
+  const std::string admin_privacy = "/v1/admin/privacy/requests/" + a_request;
 
   struct Row {
     std::string method, target, pattern, body;
@@ -239,6 +251,27 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"GET", "/v1/videos/" + a_video + "/events", "/v1/videos/{id}/events", "", 401, 200, 404, 404},
       {"POST", "/v1/videos/" + a_video + "/remix", "/v1/videos/{id}/remix", R"({"prompt":"again"})", 401, 200, 404, 404},
       {"DELETE", "/v1/videos/" + a_video, "/v1/videos/{id}", "", 401, 200, 404, 404},
+      {"POST", "/v1/privacy/requests", "/v1/privacy/requests", R"({"type":"rectification","field":"email","value":"x@example.org"})",
+       401, 422, 422, 422},
+      {"GET", "/v1/privacy/requests", "/v1/privacy/requests", "", 401, 200, 200, 200},
+      {"GET", a_privacy, "/v1/privacy/requests/{id}", "", 401, 200, 404, 404},
+      {"GET", a_privacy + "/download", "/v1/privacy/requests/{id}/download", "", 404, 200, 404, 404},
+      {"POST", a_privacy + "/cancel", "/v1/privacy/requests/{id}/cancel", "", 401, 409, 404, 404},
+      {"POST", "/v1/privacy/intake", "/v1/privacy/intake", R"({"email":"not an address","type":"access"})", 422, 422, 422, 422},
+      {"POST", "/v1/privacy/intake/pr_none/verify", "/v1/privacy/intake/{id}/verify", R"({"code":"123456"})", 404, 404, 404, 404},
+      {"GET", "/.well-known/framehouse-receipt-key", "/.well-known/framehouse-receipt-key", "", 200, 200, 200, 200},
+      {"GET", "/v1/admin/privacy/requests", "/v1/admin/privacy/requests", "", 401, 403, 403, 200},
+      {"POST", "/v1/admin/privacy/requests", "/v1/admin/privacy/requests", R"({"type":"access"})", 401, 403, 403, 422},
+      {"GET", admin_privacy, "/v1/admin/privacy/requests/{id}", "", 401, 403, 403, 200},
+      {"POST", admin_privacy + "/retry", "/v1/admin/privacy/requests/{id}/retry", "", 401, 403, 403, 409},
+      {"POST", admin_privacy + "/extend", "/v1/admin/privacy/requests/{id}/extend", R"({"reason":"complex"})", 401, 403, 403, 409},
+      {"POST", admin_privacy + "/cancel", "/v1/admin/privacy/requests/{id}/cancel", "", 401, 403, 403, 409},
+      {"POST", "/v1/admin/users/" + c_id + "/underage", "/v1/admin/users/{id}/underage", "", 401, 403, 403, 202},
+      {"GET", "/v1/admin/legal-holds", "/v1/admin/legal-holds", "", 401, 403, 403, 200},
+      {"POST", "/v1/admin/legal-holds", "/v1/admin/legal-holds", R"({"user_id":"usr_none","reason":"legal_claims","reference":"T-1"})",
+       401, 403, 403, 422},
+      {"DELETE", "/v1/admin/legal-holds/hold_none", "/v1/admin/legal-holds/{id}", "", 401, 403, 403, 404},
+      {"DELETE", "/v1/me", "/v1/me", "", 401, 202, 202, 202},
       {"DELETE", "/v1/api-keys/" + a_key, "/v1/api-keys/{id}", "", 401, 204, 404, 404},
       {"DELETE", "/v1/sessions/" + a_session, "/v1/sessions/{id}", "", 401, 204, 404, 404},
       {"DELETE", "/v1/sessions", "/v1/sessions", "", 401, 200, 200, 200},

@@ -56,9 +56,11 @@ class EndToEnd : public ::testing::TestWithParam<db::Backend> {
   void SetUp() override {
     FRAMEHOUSE_SETUP_DATABASE(database_);
     server = std::make_unique<testing::RunningServer>(
-        testing::server_config(dir.path(), "", database_->options().url));
+        testing::server_config(dir.path(), "", database_->options().url) + extra_config());
     ASSERT_NE(server->port, 0) << server->process->stderr_text();
   }
+  // Sections appended to the server's configuration.
+  virtual std::string extra_config() const { return ""; }
   std::filesystem::path outbox() const { return dir.path() / "var" / "plugins" / "email_outbox" / "outbox"; }
   HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
                     const std::map<std::string, std::string>& headers = kJson) {

@@ -19,7 +19,8 @@ TEST(SharedQueue, TwoProcessesDrainFiftyJobsEachRunOnce) {
     const std::string storage = "[plugins.storage_fs]\nfsync = false\n";
     config.replace(config.find(storage), storage.size(),
                    storage + "root = \"" + (shared.path() / "objects").string() + "\"\n");
-    return config + "[video]\nworkers = 2\n";
+    // Nodes of one deployment share the master key, or one could not open what another stored.
+    return config + "[video]\nworkers = 2\n[privacy]\nmaster_key = \"" + std::string(64, 'a') + "\"\n";
   };
   testing::TempDir dir_a, dir_b;
   testing::RunningServer a(config_for(dir_a.path()));

@@ -20,11 +20,17 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   accounts::AccountsConfig config;
   config.password_cost = {1, 8 * 1024};
   accounts::Accounts accounts(database, mailer, config);
-  video::Uploads uploads(database, host, nullptr, {});
-  video::Videos videos(database, host, nullptr, nullptr, {.data_dir = dir.path().string()});
+  storage::DataKeys keys(database, storage::MasterKey{1});
+  storage::ObjectStore objects(host, nullptr, keys);
+  video::Uploads uploads(database, objects, {});
+  video::Videos videos(database, host, nullptr, objects, {.data_dir = dir.path().string()});
   billing::Billing billing(database, host, nullptr, {billing::default_plans()});
+  privacy::CoreParticipant core({});
+  privacy::Participants participants(host, core, std::chrono::seconds(1));
+  const auto signer = privacy::ReceiptSigner::from_seed({});
+  privacy::PrivacyRequests privacy(database, participants, accounts, videos, objects, mailer, signer, metrics, {});
   http::Router router;
-  add_routes(router, Services{database, host, metrics, accounts, billing, uploads, videos});
+  add_routes(router, Services{database, host, metrics, accounts, billing, uploads, videos, privacy, objects});
 
   const auto document = boost::json::parse(openapi_json()).as_object();
   EXPECT_EQ(document.at("openapi"), "3.1.0");

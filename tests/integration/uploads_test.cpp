@@ -30,7 +30,9 @@ class UploadsTest : public ::testing::TestWithParam<db::Backend> {
     config.max_bytes = 1000;
     config.max_width = 1000;
     config.max_height = 1000;
-    uploads_ = std::make_unique<Uploads>(*database_, host_, host_.find("storage_fs"), config);
+    keys_ = std::make_unique<storage::DataKeys>(*database_, storage::MasterKey{7});
+    objects_ = std::make_unique<storage::ObjectStore>(host_, host_.find("storage_fs"), *keys_);
+    uploads_ = std::make_unique<Uploads>(*database_, *objects_, config);
     soci::session sql(database_->pool());
     for (const char* id : {"usr_a", "usr_b"}) {
       const std::string user = id;
@@ -46,6 +48,8 @@ class UploadsTest : public ::testing::TestWithParam<db::Backend> {
   testing::TempDir dir_;
   observability::Metrics metrics_;
   plugins::PluginHost host_{metrics_, dir_.path()};
+  std::unique_ptr<storage::DataKeys> keys_;
+  std::unique_ptr<storage::ObjectStore> objects_;
   std::unique_ptr<Uploads> uploads_;
 };
 
@@ -78,7 +82,9 @@ TEST_P(UploadsTest, ErasureReachesTheIndexAndTheStoredBytes) {
   ASSERT_TRUE(storage->export_subject(alice, before));
   EXPECT_EQ(before.records.size(), 2u);  // the index row and the stored object
   EXPECT_EQ(before.files.size(), 1u);
-  EXPECT_EQ(before.files.begin()->second, kPng);
+  // The backend holds only the sealed bytes.
+  EXPECT_EQ(before.files.begin()->second.find("IHDR"), std::string::npos);
+  EXPECT_TRUE(storage::is_sealed(std::as_bytes(std::span(before.files.begin()->second))));
 
   EXPECT_EQ(index.erase_subject(alice)->records_removed, 1u);
   EXPECT_EQ(storage->erase_subject(alice)->files_removed, 1u);
@@ -89,8 +95,31 @@ TEST_P(UploadsTest, ErasureReachesTheIndexAndTheStoredBytes) {
   EXPECT_EQ(uploads_->list("usr_b").size(), 1u);
 }
 
+TEST_P(UploadsTest, DestroyingTheDataKeyMakesEveryCopyUnreadable) {
+  auto added = uploads_->add("usr_a", kPng);
+  ASSERT_TRUE(added.ok());
+  ASSERT_TRUE(uploads_->add("usr_b", kPng).ok());
+  EXPECT_TRUE(keys_->destroy("usr_a"));
+  EXPECT_FALSE(keys_->destroy("usr_a"));
+  EXPECT_EQ(uploads_->content("usr_a", added->id).outcome().status(), sdk::Status::unavailable);
+  EXPECT_EQ(uploads_->content("usr_b", uploads_->list("usr_b").front().id).value(), kPng);
+}
+
+TEST_P(UploadsTest, RotatingTheMasterKeyRewrapsEveryDataKey) {
+  auto added = uploads_->add("usr_a", kPng);
+  ASSERT_TRUE(added.ok());
+  storage::DataKeys rotated(*database_, storage::MasterKey{8}, {storage::MasterKey{7}});
+  EXPECT_EQ(rotated.rewrap_retired(), 1u);
+  EXPECT_EQ(rotated.rewrap_retired(), 0u);
+  storage::ObjectStore objects(host_, host_.find("storage_fs"), rotated);
+  EXPECT_EQ(Uploads(*database_, objects, {}).content("usr_a", added->id).value(), kPng);
+  // The retired key alone no longer opens anything.
+  storage::DataKeys old_only(*database_, storage::MasterKey{7});
+  EXPECT_THROW(old_only.existing("usr_a"), std::runtime_error);
+}
+
 TEST_P(UploadsTest, VideoRecordsAndPromptsAreExportedAndErased) {
-  Videos videos(*database_, host_, nullptr, nullptr, {.data_dir = dir_.path().string()});
+  Videos videos(*database_, host_, nullptr, *objects_, {.data_dir = dir_.path().string()});
   VideoRequest request{"procedural-1", "my private prompt", 512, 512, 1, 9, std::nullopt, std::nullopt};
   videos.create("usr_a", request);
   videos.create("usr_b", request);

@@ -1,0 +1,104 @@
+#include "privacy/participants.hpp"
+
+#include <algorithm>
+
+namespace framehouse::privacy {
+
+sdk::Outcome CoreParticipant::export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) {
+  for (auto* part : parts_) {
+    if (auto exported = part->export_subject(subject, sink); !exported) return exported;
+  }
+  return {};
+}
+
+sdk::Result<sdk::ErasureReport> CoreParticipant::erase_subject(const sdk::Subject& subject) {
+  sdk::ErasureReport total;
+  for (auto it = parts_.rbegin(); it != parts_.rend(); ++it) {
+    auto erased = (*it)->erase_subject(subject);
+    if (!erased) return erased;
+    total.records_removed += erased->records_removed;
+    total.files_removed += erased->files_removed;
+    if (!erased->detail.empty()) total.detail += (total.detail.empty() ? "" : "; ") + erased->detail;
+  }
+  return total;
+}
+
+sdk::Outcome CoreParticipant::rectify(const sdk::Subject& subject, const sdk::Rectification& change) {
+  for (auto* part : parts_) {
+    if (auto rectified = part->rectify(subject, change); !rectified) return rectified;
+  }
+  return {};
+}
+
+sdk::Outcome CoreParticipant::apply_opt_out(const sdk::Subject& subject, std::string_view category) {
+  for (auto* part : parts_) {
+    if (auto applied = part->apply_opt_out(subject, category); !applied) return applied;
+  }
+  return {};
+}
+
+Participants::Participants(plugins::PluginHost& host, sdk::PrivacyParticipant& core, std::chrono::milliseconds timeout)
+    : host_(host), core_(core), timeout_(timeout) {
+  for (const auto& plugin : host.plugins()) {
+    const auto& manifest = plugin->manifest();
+    if (manifest.personal_data.empty() || !plugin->started()) continue;
+    infos_.push_back({plugin->name(), manifest.personal_data, manifest.processor ? manifest.processor->third_party : "",
+                      manifest.processor ? manifest.processor->purpose : ""});
+  }
+  infos_.push_back({std::string(kCoreParticipant),
+                    {"account", "email_address", "name", "credentials", "preferences", "usage", "user_content", "subscription",
+                     "privacy_requests"},
+                    "",
+                    "running the service"});
+}
+
+const ParticipantInfo* Participants::find(std::string_view name) const {
+  const auto it = std::find_if(infos_.begin(), infos_.end(), [&](const ParticipantInfo& info) { return info.name == name; });
+  return it == infos_.end() ? nullptr : &*it;
+}
+
+bool Participants::holds_field(std::string_view name, std::string_view field) const {
+  const auto* info = find(name);
+  if (info == nullptr) return false;
+  const std::string category = field == "email" ? "email_address" : std::string(field);
+  return std::find(info->personal_data.begin(), info->personal_data.end(), category) != info->personal_data.end();
+}
+
+template <class Fn>
+auto Participants::invoke(std::string_view name, std::string_view method, Fn fn)
+    -> std::invoke_result_t<Fn, sdk::PrivacyParticipant&> {
+  using R = std::invoke_result_t<Fn, sdk::PrivacyParticipant&>;
+  if (name == kCoreParticipant) {
+    try {
+      return fn(core_);
+    } catch (const std::exception& error) {
+      return R(sdk::Outcome::failure(sdk::Status::internal, std::string("core ") + std::string(method) + ": " + error.what()));
+    }
+  }
+  const auto plugin = host_.find(name);
+  if (!plugin) return R(sdk::Outcome::failure(sdk::Status::not_found, "participant " + std::string(name) + " is not loaded"));
+  return host_.call<sdk::PrivacyParticipant>(plugin, method, std::move(fn), timeout_);
+}
+
+sdk::Outcome Participants::export_subject(std::string_view name, const sdk::Subject& subject,
+                                          std::shared_ptr<sdk::ExportSink> sink) {
+  return invoke(name, "export_subject", [subject, sink](sdk::PrivacyParticipant& participant) {
+    return participant.export_subject(subject, *sink);
+  });
+}
+
+sdk::Result<sdk::ErasureReport> Participants::erase_subject(std::string_view name, const sdk::Subject& subject) {
+  return invoke(name, "erase_subject", [subject](sdk::PrivacyParticipant& participant) { return participant.erase_subject(subject); });
+}
+
+sdk::Outcome Participants::rectify(std::string_view name, const sdk::Subject& subject, const sdk::Rectification& change) {
+  return invoke(name, "rectify",
+                [subject, change](sdk::PrivacyParticipant& participant) { return participant.rectify(subject, change); });
+}
+
+sdk::Outcome Participants::apply_opt_out(std::string_view name, const sdk::Subject& subject, const std::string& category) {
+  return invoke(name, "apply_opt_out",
+                [subject, category](sdk::PrivacyParticipant& participant) { return participant.apply_opt_out(subject, category); });
+}
+
+}  // namespace framehouse::privacy

@@ -1,0 +1,66 @@
+// Every place that holds personal data, behind one interface: the loaded plugins that declare
+// personal data (each a PrivacyParticipant, called through the host so that a throwing or hung
+// plugin is contained), and the core's own stores as one participant named "core".
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "framehouse/sdk/privacy.hpp"
+#include "plugins/host.hpp"
+
+namespace framehouse::privacy {
+
+inline constexpr std::string_view kCoreParticipant = "core";
+
+struct ParticipantInfo {
+  std::string name;
+  std::vector<std::string> personal_data;  // categories, as declared
+  std::string third_party;                 // empty: the data stays in this deployment
+  std::string purpose;
+};
+
+// The core's stores as one participant: exported in the order given, erased in reverse (so
+// the accounts, which the others refer to, go last).
+class CoreParticipant final : public sdk::PrivacyParticipant {
+ public:
+  explicit CoreParticipant(std::vector<sdk::PrivacyParticipant*> parts) : parts_(std::move(parts)) {}
+  sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
+  sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
+  sdk::Outcome rectify(const sdk::Subject& subject, const sdk::Rectification& change) override;
+  sdk::Outcome apply_opt_out(const sdk::Subject& subject, std::string_view category) override;
+
+ private:
+  std::vector<sdk::PrivacyParticipant*> parts_;
+};
+
+class Participants {
+ public:
+  // `timeout` bounds each plugin call (an export of gigabytes needs minutes).
+  Participants(plugins::PluginHost& host, sdk::PrivacyParticipant& core, std::chrono::milliseconds timeout);
+
+  // Plugins in load order, then the core.
+  const std::vector<ParticipantInfo>& all() const { return infos_; }
+  const ParticipantInfo* find(std::string_view name) const;
+  // Whether the participant keeps a copy of a profile field ("email" or "name").
+  bool holds_field(std::string_view name, std::string_view field) const;
+
+  // `sink` is shared: a plugin call abandoned at its timeout may still hold it.
+  sdk::Outcome export_subject(std::string_view name, const sdk::Subject& subject, std::shared_ptr<sdk::ExportSink> sink);
+  sdk::Result<sdk::ErasureReport> erase_subject(std::string_view name, const sdk::Subject& subject);
+  sdk::Outcome rectify(std::string_view name, const sdk::Subject& subject, const sdk::Rectification& change);
+  sdk::Outcome apply_opt_out(std::string_view name, const sdk::Subject& subject, const std::string& category);
+
+ private:
+  template <class Fn>
+  auto invoke(std::string_view name, std::string_view method, Fn fn) -> std::invoke_result_t<Fn, sdk::PrivacyParticipant&>;
+
+  plugins::PluginHost& host_;
+  sdk::PrivacyParticipant& core_;
+  std::chrono::milliseconds timeout_;
+  std::vector<ParticipantInfo> infos_;
+};
+
+}  // namespace framehouse::privacy

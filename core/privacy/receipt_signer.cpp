@@ -1,0 +1,63 @@
+#include "privacy/receipt_signer.hpp"
+
+#include <vector>
+
+namespace framehouse::privacy {
+namespace {
+
+std::string base64(const unsigned char* data, std::size_t size) {
+  std::string out(sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), data, size, sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.size() - 1);
+  return out;
+}
+
+}  // namespace
+
+ReceiptSigner ReceiptSigner::from_seed(const std::array<unsigned char, crypto_sign_SEEDBYTES>& seed) {
+  ReceiptSigner signer;
+  crypto_sign_seed_keypair(signer.public_key_.data(), signer.secret_key_.data(), seed.data());
+  return signer;
+}
+
+std::string ReceiptSigner::generate_seed() {
+  unsigned char seed[crypto_sign_SEEDBYTES];
+  randombytes_buf(seed, sizeof seed);
+  std::string hex(sizeof seed * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), seed, sizeof seed);
+  sodium_memzero(seed, sizeof seed);
+  hex.pop_back();
+  return hex;
+}
+
+std::string ReceiptSigner::sign(const std::string& payload) const {
+  unsigned char signature[crypto_sign_BYTES];
+  crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
+                       secret_key_.data());
+  return base64(signature, sizeof signature);
+}
+
+bool ReceiptSigner::verify(const std::string& payload, const std::string& signature_base64) const {
+  std::vector<unsigned char> signature(crypto_sign_BYTES);
+  std::size_t length = 0;
+  if (sodium_base642bin(signature.data(), signature.size(), signature_base64.data(), signature_base64.size(), nullptr, &length,
+                        nullptr, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      length != crypto_sign_BYTES) {
+    return false;
+  }
+  return crypto_sign_verify_detached(signature.data(), reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
+                                     public_key_.data()) == 0;
+}
+
+std::string ReceiptSigner::public_key_base64() const { return base64(public_key_.data(), public_key_.size()); }
+
+std::string ReceiptSigner::key_id() const {
+  unsigned char digest[8];
+  crypto_generichash(digest, sizeof digest, public_key_.data(), public_key_.size(), nullptr, 0);
+  std::string hex(sizeof digest * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), digest, sizeof digest);
+  hex.pop_back();
+  return hex;
+}
+
+}  // namespace framehouse::privacy

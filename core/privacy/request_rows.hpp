@@ -1,0 +1,26 @@
+// Reading privacy_requests and privacy_tasks rows into views (shared by the request service
+// and its worker).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <soci/soci.h>
+
+#include "privacy/requests.hpp"
+
+namespace framehouse::privacy {
+
+// The steps of a request that are not participants (see requests.hpp).
+inline constexpr std::string_view kStopStep = "@stop";
+inline constexpr std::string_view kArchiveStep = "@archive";
+inline constexpr std::string_view kVerifyStep = "@verify";
+// Finished exports live in storage under this owner, sealed with the subject's data key.
+inline constexpr std::string_view kExportOwner = "privacy-exports";
+
+// `where` is appended to the SELECT and may use one bound parameter, `value`.
+std::vector<RequestView> select_requests(soci::session& sql, const std::string& where, const std::string& value);
+std::vector<TaskView> select_tasks(soci::session& sql, const std::string& request_id);
+
+}  // namespace framehouse::privacy

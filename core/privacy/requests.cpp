@@ -1,0 +1,448 @@
+#include "privacy/requests.hpp"
+
+#include <algorithm>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <soci/soci.h>
+#include <sodium.h>
+
+#include "accounts/validation.hpp"
+#include "crypto/crypto.hpp"
+#include "observability/log.hpp"
+#include "privacy/request_rows.hpp"
+
+namespace framehouse::privacy {
+namespace {
+
+namespace json = boost::json;
+using observability::Log;
+
+constexpr int kCodeTries = 3;
+constexpr std::int64_t kCodeLifetime = 10 * 60;
+
+bool is_open(const std::string& status) { return status == "pending" || status == "in_progress" || status == "on_hold"; }
+
+std::string server_secret(db::Database& database, const std::string& name) {
+  soci::session sql(database.pool());
+  std::string secret;
+  sql << "SELECT secret FROM server_secrets WHERE name = :n", soci::use(name), soci::into(secret);
+  if (sql.got_data()) return secret;
+  const std::string fresh = crypto::random_id("", 32);
+  // Another process may have won the race: keep whichever was stored first.
+  sql << "INSERT INTO server_secrets (name, secret) VALUES (:n, :s) ON CONFLICT (name) DO NOTHING", soci::use(name),
+      soci::use(fresh);
+  sql << "SELECT secret FROM server_secrets WHERE name = :n", soci::use(name), soci::into(secret);
+  return secret;
+}
+
+}  // namespace
+
+PrivacyRequests::PrivacyRequests(db::Database& database, Participants& participants, accounts::Accounts& accounts,
+                                 video::Videos& videos, storage::ObjectStore& objects, mail::Mailer& mailer,
+                                 const ReceiptSigner& signer, observability::Metrics& metrics, PrivacyConfig config,
+                                 accounts::Clock clock)
+    : database_(database),
+      participants_(participants),
+      accounts_(accounts),
+      videos_(videos),
+      objects_(objects),
+      mailer_(mailer),
+      signer_(signer),
+      metrics_(metrics),
+      config_(std::move(config)),
+      now_(std::move(clock)),
+      subject_key_(server_secret(database, "privacy_subject_key")) {
+  metrics_.add_gauge("framehouse_privacy_requests_overdue", "Open privacy requests past their due date.",
+                     [this] { return static_cast<double>(overdue_count()); });
+}
+
+PrivacyRequests::~PrivacyRequests() { stop_workers(); }
+
+std::string PrivacyRequests::subject_hash(const std::string& subject) const { return crypto::keyed_hash(subject_key_, subject); }
+
+std::string PrivacyRequests::create(soci::session& sql, const NewRequest& request, const std::string& status,
+                                    std::int64_t not_before) {
+  const std::string id = crypto::time_ordered_id("pr_");
+  const long long now = now_();
+  const std::int64_t due = request.type == "access"    ? config_.access_due_seconds
+                           : request.type == "erasure" ? config_.erasure_due_seconds
+                                                       : config_.rectification_due_seconds;
+  const long long due_at = now + due;
+  const long long start = not_before;
+  json::object details;
+  if (request.rectification) {
+    details["rectification"] = json::object{{"field", request.rectification->field}, {"new_value", request.rectification->new_value}};
+  }
+  if (!request.reference.empty()) details["reference"] = request.reference;
+  const std::string details_text = json::serialize(details);
+  const std::string hash = subject_hash(request.subject_id.empty() ? request.subject_email : request.subject_id);
+  soci::indicator subject_indicator = request.subject_id.empty() ? soci::i_null : soci::i_ok;
+  soci::indicator email_indicator = request.subject_email.empty() ? soci::i_null : soci::i_ok;
+  sql << "INSERT INTO privacy_requests (id, type, source, status, subject_id, subject_email, subject_hash, details,"
+         " not_before, due_at, created_at, updated_at) VALUES (:id, :type, :source, :status, :subject, :email, :hash,"
+         " :details, :not_before, :due, :now, :now2)",
+      soci::use(id), soci::use(request.type), soci::use(request.source), soci::use(status),
+      soci::use(request.subject_id, subject_indicator), soci::use(request.subject_email, email_indicator), soci::use(hash),
+      soci::use(details_text), soci::use(start), soci::use(due_at), soci::use(now), soci::use(now);
+  return id;
+}
+
+void PrivacyRequests::plan_tasks(soci::session& sql, const std::string& id, const std::string& type,
+                                 const std::string& subject_id, const std::optional<sdk::Rectification>& rectification) {
+  std::vector<std::pair<std::string, int>> tasks;
+  const auto& all = participants_.all();
+  if (type == "access") {
+    for (const auto& participant : all) tasks.emplace_back(participant.name, 1);
+    tasks.emplace_back(std::string(kArchiveStep), 2);
+  } else if (type == "erasure") {
+    tasks.emplace_back(std::string(kStopStep), 0);
+    for (const auto& participant : all) tasks.emplace_back(participant.name, participant.name == kCoreParticipant ? 2 : 1);
+    tasks.emplace_back(std::string(kVerifyStep), 3);
+  } else {
+    for (const auto& participant : all) {
+      if (participant.name == kCoreParticipant) {
+        tasks.emplace_back(participant.name, 1);
+      } else if (rectification && participants_.holds_field(participant.name, rectification->field)) {
+        tasks.emplace_back(participant.name, 2);
+      }
+    }
+  }
+  (void)subject_id;
+  const long long now = now_();
+  for (const auto& [participant, stage] : tasks) {
+    sql << "INSERT INTO privacy_tasks (request_id, participant, stage, status, attempts, next_attempt_at)"
+           " VALUES (:r, :p, :s, 'pending', 0, :n) ON CONFLICT (request_id, participant) DO NOTHING",
+        soci::use(id), soci::use(participant), soci::use(stage), soci::use(now);
+  }
+}
+
+Submission PrivacyRequests::submit(const NewRequest& request) {
+  soci::session sql(database_.pool());
+  const std::string hash = subject_hash(request.subject_id.empty() ? request.subject_email : request.subject_id);
+  auto open_duplicate = [&]() -> std::optional<std::string> {
+    if (request.type == "rectification") return std::nullopt;
+    std::string existing;
+    sql << "SELECT id FROM privacy_requests WHERE subject_hash = :h AND type = :t"
+           " AND status IN ('pending', 'in_progress', 'on_hold')",
+        soci::use(hash), soci::use(request.type), soci::into(existing);
+    if (sql.got_data()) return existing;
+    return std::nullopt;
+  };
+  if (auto existing = open_duplicate()) return {*find(*existing), true};
+  const std::int64_t not_before = request.source == "account_deletion" ? now_() + config_.deletion_grace_seconds : now_();
+  std::string id;
+  try {
+    soci::transaction transaction(sql);
+    id = create(sql, request, "pending", not_before);
+    plan_tasks(sql, id, request.type, request.subject_id, request.rectification);
+    transaction.commit();
+  } catch (const soci::soci_error&) {
+    // The unique index on open requests: a concurrent submission won the race.
+    if (auto existing = open_duplicate()) return {*find(*existing), true};
+    throw;
+  }
+  Log::info("privacy", "request received", {{"request_id", id}, {"type", request.type}, {"source", request.source}});
+  wake_.notify_all();
+  return {*find(id), false};
+}
+
+Submission PrivacyRequests::delete_account(const std::string& user_id) {
+  const auto user = accounts_.find(user_id);
+  return submit(NewRequest{"erasure", "account_deletion", user_id, user ? user->email : "", std::nullopt, ""});
+}
+
+sdk::Result<std::string> PrivacyRequests::intake(const std::string& email, const std::string& type,
+                                                 const std::string& client_address) {
+  const auto normalised = accounts::normalise_email(email);
+  if (!normalised) return sdk::Outcome::failure(sdk::Status::invalid_argument, "is not a valid email address");
+  soci::session sql(database_.pool());
+  const long long hour_ago = now_() - 3600;
+  const std::string address_hash = subject_hash(*normalised);
+  const std::string client_hash = subject_hash("client:" + client_address);
+  int by_address = 0, by_client = 0;
+  sql << "SELECT COUNT(*) FROM privacy_requests WHERE source = 'email' AND subject_hash = :h AND created_at > :t",
+      soci::use(address_hash), soci::use(hour_ago), soci::into(by_address);
+  sql << "SELECT COUNT(*) FROM privacy_requests WHERE source = 'email' AND client_hash = :h AND created_at > :t",
+      soci::use(client_hash), soci::use(hour_ago), soci::into(by_client);
+  if (by_address >= config_.intake_per_address_per_hour || by_client >= config_.intake_per_client_per_hour) {
+    return sdk::Outcome::failure(sdk::Status::conflict, "too many requests; try again in an hour");
+  }
+  const std::string code = fmt::format("{:06d}", randombytes_uniform(1'000'000));
+  std::string id;
+  {
+    soci::transaction transaction(sql);
+    id = create(sql, NewRequest{type, "email", "", *normalised, std::nullopt, ""}, "unverified", now_());
+    const std::string code_hash = crypto::token_hash(id + ":" + code);
+    const long long expires = now_() + kCodeLifetime;
+    sql << "UPDATE privacy_requests SET code_hash = :c, code_expires_at = :e, client_hash = :h WHERE id = :id",
+        soci::use(code_hash), soci::use(expires), soci::use(client_hash), soci::use(id);
+    transaction.commit();
+  }
+  mail_subject(*normalised, "", "Your privacy request code",
+               fmt::format("Someone (we hope you) asked for {} of the personal data this service holds about this address.\n\n"
+                           "Your confirmation code: {}\n\nIt works for 10 minutes and 3 tries. If you did not ask, ignore this "
+                           "message: nothing happens without the code.\n",
+                           type == "access" ? "a copy" : type == "erasure" ? "the erasure" : "a correction", code));
+  return id;
+}
+
+sdk::Result<std::string> PrivacyRequests::verify_intake(const std::string& request_id, const std::string& code) {
+  soci::session sql(database_.pool());
+  std::string status, stored_hash, email, type;
+  long long expires = 0;
+  int attempts = 0;
+  soci::indicator hash_indicator = soci::i_null, expires_indicator = soci::i_null, email_indicator = soci::i_null;
+  sql << "SELECT status, code_hash, code_expires_at, code_attempts, subject_email, type FROM privacy_requests WHERE id = :id",
+      soci::use(request_id), soci::into(status), soci::into(stored_hash, hash_indicator), soci::into(expires, expires_indicator),
+      soci::into(attempts), soci::into(email, email_indicator), soci::into(type);
+  if (!sql.got_data() || status != "unverified" || hash_indicator != soci::i_ok || expires < now_()) {
+    return sdk::Outcome::failure(sdk::Status::not_found, "no request awaits this code (it may have expired)");
+  }
+  const std::string given = crypto::token_hash(request_id + ":" + code);
+  if (given.size() != stored_hash.size() || sodium_memcmp(given.data(), stored_hash.data(), given.size()) != 0) {
+    const long long now = now_();
+    sql << "UPDATE privacy_requests SET code_attempts = code_attempts + 1, updated_at = :n WHERE id = :id", soci::use(now),
+        soci::use(request_id);
+    if (attempts + 1 >= kCodeTries) {
+      sql << "UPDATE privacy_requests SET status = 'canceled', status_reason = 'the code was entered wrongly three times',"
+             " code_hash = NULL, completed_at = :n WHERE id = :id",
+          soci::use(now), soci::use(request_id);
+    }
+    return sdk::Outcome::failure(sdk::Status::invalid_argument, "the code is not correct");
+  }
+  // Verified: the subject is the account under that address, if there is one.
+  const auto user = accounts_.find_by_email(email);
+  const std::string subject_id = user ? user->id : "";
+  const std::string hash = subject_hash(subject_id.empty() ? email : subject_id);
+  const long long now = now_();
+  std::string duplicate;
+  if (type != "rectification") {
+    sql << "SELECT id FROM privacy_requests WHERE subject_hash = :h AND type = :t AND status IN ('pending', 'in_progress', 'on_hold')",
+        soci::use(hash), soci::use(type), soci::into(duplicate);
+  }
+  if (!duplicate.empty()) {
+    const std::string reason = "duplicate of " + duplicate;
+    sql << "UPDATE privacy_requests SET status = 'canceled', status_reason = :r, code_hash = NULL, completed_at = :n,"
+           " updated_at = :n2 WHERE id = :id",
+        soci::use(reason), soci::use(now), soci::use(now), soci::use(request_id);
+    return duplicate;
+  }
+  soci::indicator subject_indicator = subject_id.empty() ? soci::i_null : soci::i_ok;
+  soci::transaction transaction(sql);
+  sql << "UPDATE privacy_requests SET status = 'pending', subject_id = :s, subject_hash = :h, code_hash = NULL,"
+         " updated_at = :n WHERE id = :id",
+      soci::use(subject_id, subject_indicator), soci::use(hash), soci::use(now), soci::use(request_id);
+  plan_tasks(sql, request_id, type, subject_id, std::nullopt);
+  transaction.commit();
+  wake_.notify_all();
+  return request_id;
+}
+
+std::optional<RequestView> PrivacyRequests::find(const std::string& id, bool with_tasks) {
+  soci::session sql(database_.pool());
+  auto found = select_requests(sql, "WHERE id = :id", id);
+  if (found.empty()) return std::nullopt;
+  if (with_tasks) found.front().tasks = select_tasks(sql, id);
+  return found.front();
+}
+
+std::vector<RequestView> PrivacyRequests::list_for(const std::string& subject_id) {
+  soci::session sql(database_.pool());
+  return select_requests(sql, "WHERE subject_id = :id ORDER BY created_at DESC, id DESC", subject_id);
+}
+
+std::vector<RequestView> PrivacyRequests::list(const RequestFilter& filter) {
+  soci::session sql(database_.pool());
+  std::vector<RequestView> out;
+  for (auto& request : select_requests(sql, "ORDER BY due_at, id", "")) {
+    if (!filter.status.empty() && request.status != filter.status) continue;
+    if (!filter.type.empty() && request.type != filter.type) continue;
+    if (filter.overdue_only && !(is_open(request.status) && request.due_at < now_())) continue;
+    out.push_back(std::move(request));
+    if (out.size() >= filter.limit) break;
+  }
+  return out;
+}
+
+sdk::Outcome PrivacyRequests::cancel(const std::string& id, const std::string& reason) {
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  // An erasure under way is past the point of no return: its first step already ended access.
+  soci::statement statement =
+      (sql.prepare << "UPDATE privacy_requests SET status = 'canceled', status_reason = :r, completed_at = :n, updated_at = :n2"
+                      " WHERE id = :id AND (status IN ('unverified', 'pending')"
+                      " OR (type <> 'erasure' AND status IN ('in_progress', 'on_hold')))"
+                      " AND NOT (type = 'erasure' AND EXISTS (SELECT 1 FROM privacy_tasks t WHERE t.request_id = privacy_requests.id"
+                      " AND t.status IN ('running', 'done')))",
+       soci::use(reason), soci::use(now), soci::use(now), soci::use(id));
+  statement.execute(true);
+  if (statement.get_affected_rows() == 0) {
+    return sdk::Outcome::failure(sdk::Status::conflict, "the request can no longer be canceled");
+  }
+  Log::info("privacy", "request canceled", {{"request_id", id}});
+  return {};
+}
+
+sdk::Outcome PrivacyRequests::extend(const std::string& id, const std::string& reason) {
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  const long long extension = config_.extension_seconds;
+  soci::statement statement =
+      (sql.prepare << "UPDATE privacy_requests SET due_at = due_at + :e, extension_reason = :r, extended_at = :n, updated_at = :n2"
+                      " WHERE id = :id AND extension_reason IS NULL AND status IN ('unverified', 'pending', 'in_progress', 'on_hold')",
+       soci::use(extension), soci::use(reason), soci::use(now), soci::use(now), soci::use(id));
+  statement.execute(true);
+  if (statement.get_affected_rows() == 0) {
+    return sdk::Outcome::failure(sdk::Status::conflict, "the request was extended already, or has ended");
+  }
+  const auto request = find(id);
+  if (request) {
+    std::string email;
+    soci::indicator indicator = soci::i_null;
+    sql << "SELECT subject_email FROM privacy_requests WHERE id = :id", soci::use(id), soci::into(email, indicator);
+    if (indicator == soci::i_ok) {
+      mail_subject(email, request->subject_id.value_or(""), "Your privacy request needs more time",
+                   fmt::format("We need more time to complete your {} request {}.\nReason: {}\nNew due date (Unix time): {}\n",
+                               request->type, id, reason, request->due_at));
+    }
+  }
+  return {};
+}
+
+sdk::Outcome PrivacyRequests::retry(const std::string& id) {
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  soci::transaction transaction(sql);
+  soci::statement statement = (sql.prepare << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n"
+                                              " WHERE request_id = :id AND status = 'failed'",
+                               soci::use(now), soci::use(id));
+  statement.execute(true);
+  if (statement.get_affected_rows() == 0) return sdk::Outcome::failure(sdk::Status::conflict, "no task of the request failed");
+  // The closing step runs again over what the retried tasks produce.
+  sql << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n"
+         " WHERE request_id = :id AND participant IN ('@archive', '@verify')",
+      soci::use(now), soci::use(id);
+  sql << "UPDATE privacy_requests SET status = 'in_progress', completed_at = NULL, updated_at = :n WHERE id = :id",
+      soci::use(now), soci::use(id);
+  transaction.commit();
+  wake_.notify_all();
+  return {};
+}
+
+LegalHold PrivacyRequests::place_hold(const std::string& subject_id, const std::string& reason, const std::string& reference,
+                                      std::optional<std::int64_t> expires_at, const std::string& placed_by) {
+  LegalHold hold{crypto::time_ordered_id("hold_"), subject_id, reason, reference, expires_at, placed_by, now_(), std::nullopt};
+  soci::session sql(database_.pool());
+  const long long placed = hold.placed_at;
+  const long long expires = expires_at.value_or(0);
+  soci::indicator expires_indicator = expires_at ? soci::i_ok : soci::i_null;
+  sql << "INSERT INTO legal_holds (id, subject_id, reason, reference, expires_at, placed_by, placed_at)"
+         " VALUES (:id, :s, :r, :ref, :e, :b, :t)",
+      soci::use(hold.id), soci::use(subject_id), soci::use(reason), soci::use(reference), soci::use(expires, expires_indicator),
+      soci::use(placed_by), soci::use(placed);
+  Log::info("privacy", "legal hold placed", {{"hold_id", hold.id}, {"reason", reason}});
+  return hold;
+}
+
+bool PrivacyRequests::lift_hold(const std::string& id) {
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  soci::statement statement =
+      (sql.prepare << "UPDATE legal_holds SET lifted_at = :n WHERE id = :id AND lifted_at IS NULL", soci::use(now), soci::use(id));
+  statement.execute(true);
+  if (statement.get_affected_rows() == 0) return false;
+  Log::info("privacy", "legal hold lifted", {{"hold_id", id}});
+  release_holds();
+  wake_.notify_all();
+  return true;
+}
+
+std::vector<LegalHold> PrivacyRequests::holds(const std::string& subject_id) {
+  soci::session sql(database_.pool());
+  std::vector<LegalHold> out;
+  LegalHold hold;
+  long long placed = 0, expires = 0, lifted = 0;
+  soci::indicator expires_indicator = soci::i_null, lifted_indicator = soci::i_null;
+  const int all_subjects = subject_id.empty() ? 1 : 0;
+  soci::statement statement =
+      (sql.prepare << "SELECT id, subject_id, reason, reference, expires_at, placed_by, placed_at, lifted_at FROM legal_holds"
+                      " WHERE (:all_subjects = 1 OR subject_id = :s) ORDER BY placed_at, id",
+       soci::use(all_subjects), soci::use(subject_id), soci::into(hold.id), soci::into(hold.subject_id),
+       soci::into(hold.reason), soci::into(hold.reference), soci::into(expires, expires_indicator), soci::into(hold.placed_by),
+       soci::into(placed), soci::into(lifted, lifted_indicator));
+  statement.execute();
+  while (statement.fetch()) {
+    hold.placed_at = placed;
+    hold.expires_at = expires_indicator == soci::i_ok ? std::optional<std::int64_t>(expires) : std::nullopt;
+    hold.lifted_at = lifted_indicator == soci::i_ok ? std::optional<std::int64_t>(lifted) : std::nullopt;
+    out.push_back(hold);
+  }
+  return out;
+}
+
+sdk::Result<Download> PrivacyRequests::download(const std::string& id, const std::string& user_id, const std::string& token) {
+  soci::session sql(database_.pool());
+  std::string type, status, subject_id, object, token_hash, subject_hash_value;
+  long long expires = 0;
+  soci::indicator subject_indicator = soci::i_null, object_indicator = soci::i_null, token_indicator = soci::i_null,
+                  expires_indicator = soci::i_null;
+  sql << "SELECT type, status, subject_id, export_object, download_token_hash, export_expires_at, subject_hash"
+         " FROM privacy_requests WHERE id = :id",
+      soci::use(id), soci::into(type), soci::into(status), soci::into(subject_id, subject_indicator),
+      soci::into(object, object_indicator), soci::into(token_hash, token_indicator), soci::into(expires, expires_indicator),
+      soci::into(subject_hash_value);
+  const sdk::Outcome missing = sdk::Outcome::failure(sdk::Status::not_found, "no such export");
+  if (!sql.got_data() || type != "access") return missing;
+  const bool by_subject = !user_id.empty() && subject_indicator == soci::i_ok && subject_id == user_id;
+  const std::string given = token.empty() ? "" : crypto::token_hash(token);
+  const bool by_token = !given.empty() && token_indicator == soci::i_ok && given.size() == token_hash.size() &&
+                        sodium_memcmp(given.data(), token_hash.data(), given.size()) == 0;
+  if (!by_subject && !by_token) return missing;
+  if (object_indicator != soci::i_ok || expires_indicator != soci::i_ok || expires < now_()) {
+    return sdk::Outcome::failure(sdk::Status::conflict, "the export is not ready, or its link has expired");
+  }
+  Download result{{std::string(kExportOwner), object}, subject_indicator == soci::i_ok ? subject_id : subject_hash_value, 0};
+  auto size = objects_.size(result.key);
+  if (!size) return size.outcome();
+  result.size = size.value();
+  return result;
+}
+
+std::int64_t PrivacyRequests::overdue_count() {
+  soci::session sql(database_.pool());
+  long long count = 0;
+  const long long now = now_();
+  sql << "SELECT COUNT(*) FROM privacy_requests WHERE status IN ('pending', 'in_progress', 'on_hold') AND due_at < :n",
+      soci::use(now), soci::into(count);
+  return count;
+}
+
+std::int64_t PrivacyRequests::purge_expired_exports() {
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  std::vector<std::pair<std::string, std::string>> expired;
+  {
+    std::string id, object;
+    soci::statement statement = (sql.prepare << "SELECT id, export_object FROM privacy_requests"
+                                                " WHERE export_object IS NOT NULL AND export_expires_at < :n",
+                                 soci::use(now), soci::into(id), soci::into(object));
+    statement.execute();
+    while (statement.fetch()) expired.emplace_back(id, object);
+  }
+  std::int64_t removed = 0;
+  for (const auto& [id, object] : expired) {
+    if (!objects_.remove({std::string(kExportOwner), object})) continue;
+    sql << "UPDATE privacy_requests SET export_object = NULL, download_token_hash = NULL WHERE id = :id", soci::use(id);
+    ++removed;
+  }
+  return removed;
+}
+
+void PrivacyRequests::mail_subject(const std::string& email, const std::string& user_id, const std::string& subject,
+                                   const std::string& body) {
+  const auto sent = mailer_.send({email, subject, body + "\nQuestions about your privacy: " + config_.contact + "\n", "account", user_id});
+  if (!sent) Log::warn("privacy", "a privacy message could not be sent", {{"error", sent.message()}});
+}
+
+}  // namespace framehouse::privacy

@@ -1,0 +1,233 @@
+// Privacy requests — access, erasure, rectification — from intake to a verified, receipted
+// end. All state is in SQL: one row per request, one row per (request × participant) task
+// with its status, attempts, next attempt time, lease and outcome. Workers take tasks by
+// lease, so a crash at any point is resumed by a restarted server or by another node.
+//
+// Stages of each request type (tasks of a stage run once the earlier stages are settled):
+//   access:        1 every participant exports its part   2 "archive" joins, stores, mails the link
+//   erasure:       0 "stop" ends processing: sessions revoked, jobs canceled, data key destroyed
+//                  1 every plugin erases                  2 "core" erases its rows, last
+//                  3 "verify" re-exports everything (must be empty), signs and mails the receipt
+//   rectification: 1 "core" applies the change           2 each plugin holding the field
+#pragma once
+
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "accounts/accounts.hpp"
+#include "db/database.hpp"
+#include "mail/mailer.hpp"
+#include "observability/metrics.hpp"
+#include "privacy/participants.hpp"
+#include "privacy/receipt_signer.hpp"
+#include "storage/object_store.hpp"
+#include "video/videos.hpp"
+
+namespace framehouse::privacy {
+
+struct PrivacyConfig {
+  std::int64_t access_due_seconds = 30LL * 24 * 3600;
+  std::int64_t erasure_due_seconds = 30LL * 24 * 3600;
+  std::int64_t rectification_due_seconds = 30LL * 24 * 3600;
+  std::int64_t extension_seconds = 60LL * 24 * 3600;  // GDPR Art. 12(3): two further months
+  std::int64_t deletion_grace_seconds = 0;
+  std::int64_t export_link_seconds = 7LL * 24 * 3600;
+  int workers = 1;
+  int max_attempts = 5;
+  std::int64_t retry_base_seconds = 10;
+  std::int64_t lease_seconds = 120;
+  int intake_per_address_per_hour = 3;
+  int intake_per_client_per_hour = 10;
+  std::string contact = "privacy@localhost";
+  std::string public_url;
+  std::filesystem::path work_directory;  // exports are assembled here
+};
+
+inline constexpr std::string_view kRequestTypes[] = {"access", "erasure", "rectification"};
+// Art. 17(3) GDPR: why erasure may wait.
+inline constexpr std::string_view kHoldReasons[] = {"freedom_of_expression", "legal_obligation", "public_health",
+                                                    "archiving_research_statistics", "legal_claims"};
+
+struct TaskView {
+  std::string participant;
+  int stage = 0;
+  std::string status;  // pending | running | done | failed | on_hold
+  int attempts = 0;
+  std::int64_t next_attempt_at = 0;
+  std::optional<std::string> last_error;
+  std::optional<std::string> outcome;  // JSON
+  std::optional<std::int64_t> completed_at;
+};
+
+struct RequestView {
+  std::string id;
+  std::string type;
+  std::string source;  // user | account_deletion | email | admin | underage
+  std::string status;  // unverified | pending | in_progress | completed | completed_with_exceptions | on_hold | failed | canceled
+  std::optional<std::string> status_reason;
+  std::optional<std::string> subject_id;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  std::int64_t not_before = 0;
+  std::int64_t due_at = 0;
+  std::optional<std::string> extension_reason;
+  std::optional<std::int64_t> completed_at;
+  std::optional<std::int64_t> export_expires_at;
+  bool export_ready = false;
+  std::optional<std::string> receipt;  // JSON
+  std::string details;                 // JSON
+  std::vector<TaskView> tasks;         // filled on request
+};
+
+struct NewRequest {
+  std::string type;
+  std::string source;
+  std::string subject_id;  // may be empty for an email-only subject
+  std::string subject_email;
+  std::optional<sdk::Rectification> rectification;
+  std::string reference;  // an admin's ticket
+};
+
+struct Submission {
+  RequestView request;
+  bool duplicate = false;  // an open request of the same type for the subject was returned
+};
+
+struct LegalHold {
+  std::string id;
+  std::string subject_id;
+  std::string reason;
+  std::string reference;
+  std::optional<std::int64_t> expires_at;
+  std::string placed_by;
+  std::int64_t placed_at = 0;
+  std::optional<std::int64_t> lifted_at;
+};
+
+struct RequestFilter {
+  std::string status;
+  std::string type;
+  bool overdue_only = false;
+  std::size_t limit = 100;
+};
+
+struct Download {
+  sdk::ObjectKey key;
+  std::string person;  // whose data key opens it
+  std::uint64_t size = 0;
+};
+
+class PrivacyRequests {
+ public:
+  PrivacyRequests(db::Database& database, Participants& participants, accounts::Accounts& accounts, video::Videos& videos,
+                  storage::ObjectStore& objects, mail::Mailer& mailer, const ReceiptSigner& signer,
+                  observability::Metrics& metrics, PrivacyConfig config, accounts::Clock clock = accounts::system_now);
+  ~PrivacyRequests();  // stops the workers
+
+  // A verified request (signed-in user, admin, underage report). An open request of the same
+  // type for the same subject is returned instead of a second one.
+  Submission submit(const NewRequest& request);
+  // "Delete my account": an erasure that starts after the configured grace period.
+  Submission delete_account(const std::string& user_id);
+
+  // Intake for someone who cannot sign in: a 6-digit code is mailed to the address. Returns
+  // the request id, or Status::conflict (as a throttle) when too many codes went out lately.
+  sdk::Result<std::string> intake(const std::string& email, const std::string& type, const std::string& client_address);
+  // Status::invalid_argument for a wrong code (the third ends the request), Status::not_found
+  // for an unknown, expired or already verified request. Returns the request id it became
+  // (an open duplicate's id, if there was one).
+  sdk::Result<std::string> verify_intake(const std::string& request_id, const std::string& code);
+
+  std::optional<RequestView> find(const std::string& id, bool with_tasks = false);
+  std::vector<RequestView> list_for(const std::string& subject_id);
+  std::vector<RequestView> list(const RequestFilter& filter);
+
+  // Status::conflict when the request already ended or is past the point of no return
+  // (erasure under way).
+  sdk::Outcome cancel(const std::string& id, const std::string& reason);
+  // Once per request: due date moved by the configured extension, reason kept.
+  sdk::Outcome extend(const std::string& id, const std::string& reason);
+  // Failed tasks go back to the queue with a fresh count.
+  sdk::Outcome retry(const std::string& id);
+
+  LegalHold place_hold(const std::string& subject_id, const std::string& reason, const std::string& reference,
+                       std::optional<std::int64_t> expires_at, const std::string& placed_by);
+  bool lift_hold(const std::string& id);
+  std::vector<LegalHold> holds(const std::string& subject_id);
+
+  // The export of a completed access request, for the subject signed in or the emailed token.
+  sdk::Result<Download> download(const std::string& id, const std::string& user_id, const std::string& token);
+
+  void start_workers();
+  void stop_workers();
+  // Runs one due task; false when none is due.
+  bool run_one(const std::string& worker);
+  // Deletes exports past their link's expiry. Returns how many.
+  std::int64_t purge_expired_exports();
+  // Open requests past their due date.
+  std::int64_t overdue_count();
+
+  const ReceiptSigner& signer() const { return signer_; }
+  std::string subject_hash(const std::string& subject) const;
+
+ private:
+  struct ClaimedTask;
+  std::string create(soci::session& sql, const NewRequest& request, const std::string& status, std::int64_t not_before);
+  void plan_tasks(soci::session& sql, const std::string& id, const std::string& type, const std::string& subject_id,
+                  const std::optional<sdk::Rectification>& rectification);
+  std::optional<ClaimedTask> claim(const std::string& worker);
+  void run(const ClaimedTask& task);
+  sdk::Result<std::string> run_access_part(const ClaimedTask& task);
+  sdk::Result<std::string> run_archive(const ClaimedTask& task);
+  sdk::Result<std::string> run_stop(const ClaimedTask& task);
+  sdk::Result<std::string> run_erase(const ClaimedTask& task);
+  sdk::Result<std::string> run_verify(const ClaimedTask& task);
+  sdk::Result<std::string> run_rectify(const ClaimedTask& task);
+  void settle(const ClaimedTask& task, const sdk::Result<std::string>& result);
+  void update_request_status(const std::string& id);
+  void release_holds();
+  bool held(const std::string& subject_id);
+  void finalize_erasure(const ClaimedTask& task, const std::string& receipt);
+  std::filesystem::path work_directory(const std::string& request_id) const;
+  void worker_loop(std::string worker);
+  void mail_subject(const std::string& email, const std::string& user_id, const std::string& subject, const std::string& body);
+
+  db::Database& database_;
+  Participants& participants_;
+  accounts::Accounts& accounts_;
+  video::Videos& videos_;
+  storage::ObjectStore& objects_;
+  mail::Mailer& mailer_;
+  const ReceiptSigner& signer_;
+  observability::Metrics& metrics_;
+  PrivacyConfig config_;
+  accounts::Clock now_;
+  std::string subject_key_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+// The core's privacy records as part of the core participant: a person's earlier requests are
+// theirs to see; on erasure they go, except the erasure under way, which ends anonymised.
+class RequestsParticipant final : public sdk::PrivacyParticipant {
+ public:
+  explicit RequestsParticipant(db::Database& database) : database_(database) {}
+  sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
+  sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
+  sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
+  sdk::Outcome apply_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
+
+ private:
+  db::Database& database_;
+};
+
+}  // namespace framehouse::privacy

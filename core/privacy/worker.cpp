@@ -1,0 +1,546 @@
+// The task side of PrivacyRequests: claiming tasks by lease, running each kind of step,
+// settling outcomes with retries and backoff, and closing requests.
+#include <cmath>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <soci/soci.h>
+
+#include "crypto/crypto.hpp"
+#include "observability/log.hpp"
+#include "privacy/export_archive.hpp"
+#include "privacy/request_rows.hpp"
+#include "privacy/requests.hpp"
+#include "storage/file_source.hpp"
+
+namespace framehouse::privacy {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using observability::Log;
+
+json::object parse_object(const std::string& text) {
+  boost::system::error_code ec;
+  auto value = json::parse(text, ec);
+  return !ec && value.is_object() ? value.as_object() : json::object{};
+}
+
+std::string string_at(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  return value && value->is_string() ? std::string(value->as_string()) : std::string();
+}
+
+}  // namespace
+
+struct PrivacyRequests::ClaimedTask {
+  std::string request_id;
+  std::string participant;
+  int stage = 0;
+  int attempts = 0;  // including this one
+  std::string type;
+  std::string subject_id;
+  std::string subject_email;
+  std::string subject_hash;
+  json::object details;
+  std::string worker;
+
+  // Who the request is about, as every participant may know them.
+  sdk::Subject subject() const {
+    sdk::Subject subject{subject_id, {}, {}};
+    if (!subject_email.empty()) subject.email_addresses.push_back(subject_email);
+    if (const auto* snapshot = details.if_contains("subject"); snapshot && snapshot->is_object()) {
+      if (const auto* emails = snapshot->as_object().if_contains("emails"); emails && emails->is_array()) {
+        for (const auto& email : emails->as_array()) {
+          const std::string address(email.as_string());
+          if (std::find(subject.email_addresses.begin(), subject.email_addresses.end(), address) == subject.email_addresses.end()) {
+            subject.email_addresses.push_back(address);
+          }
+        }
+      }
+      if (const auto* ids = snapshot->as_object().if_contains("external_ids"); ids && ids->is_object()) {
+        for (const auto& [key, value] : ids->as_object()) subject.external_ids[std::string(key)] = std::string(value.as_string());
+      }
+    }
+    return subject;
+  }
+  // The data key that seals the subject's objects (an email-only subject has the hash).
+  std::string key_person() const { return subject_id.empty() ? subject_hash : subject_id; }
+};
+
+void PrivacyRequests::start_workers() {
+  std::lock_guard lock(mutex_);
+  stopping_ = false;
+  const std::string process = crypto::random_id("privacy_", 6);
+  for (int i = 0; i < config_.workers; ++i) {
+    workers_.emplace_back([this, name = process + "_" + std::to_string(i)] { worker_loop(name); });
+  }
+}
+
+void PrivacyRequests::stop_workers() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& worker : workers_) worker.join();
+  workers_.clear();
+}
+
+void PrivacyRequests::worker_loop(std::string worker) {
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    bool worked = false;
+    try {
+      release_holds();
+      worked = run_one(worker);
+    } catch (const std::exception& error) {
+      Log::error("privacy", "privacy worker error", {{"error", error.what()}});
+    }
+    if (!worked) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+    }
+  }
+}
+
+bool PrivacyRequests::held(const std::string& subject_id) {
+  if (subject_id.empty()) return false;
+  soci::session sql(database_.pool());
+  int count = 0;
+  const long long now = now_();
+  sql << "SELECT COUNT(*) FROM legal_holds WHERE subject_id = :s AND lifted_at IS NULL AND (expires_at IS NULL OR expires_at > :n)",
+      soci::use(subject_id), soci::use(now), soci::into(count);
+  return count > 0;
+}
+
+void PrivacyRequests::release_holds() {
+  soci::session sql(database_.pool());
+  std::vector<std::pair<std::string, std::string>> waiting;
+  {
+    std::string request, subject;
+    soci::statement statement =
+        (sql.prepare << "SELECT DISTINCT r.id, r.subject_id FROM privacy_requests r JOIN privacy_tasks t ON t.request_id = r.id"
+                        " WHERE t.status = 'on_hold' AND r.status = 'on_hold'",
+         soci::into(request), soci::into(subject));
+    statement.execute();
+    while (statement.fetch()) waiting.emplace_back(request, subject);
+  }
+  for (const auto& [request, subject] : waiting) {
+    if (held(subject)) continue;
+    const long long now = now_();
+    sql << "UPDATE privacy_tasks SET status = 'pending', next_attempt_at = :n WHERE request_id = :r AND status = 'on_hold'",
+        soci::use(now), soci::use(request);
+    update_request_status(request);
+    Log::info("privacy", "legal hold ended; erasure resumes", {{"request_id", request}});
+  }
+}
+
+std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::claim(const std::string& worker) {
+  soci::session sql(database_.pool());
+  for (int round = 0; round < 8; ++round) {
+    const long long now = now_();
+    ClaimedTask task;
+    std::string details;
+    soci::indicator subject_indicator = soci::i_null, email_indicator = soci::i_null, details_indicator = soci::i_null;
+    // Due tasks of open requests whose earlier stages are settled. A held task does not hold up
+    // the other participants, only the closing verification.
+    sql << "SELECT t.request_id, t.participant, t.stage, t.attempts, r.type, r.subject_id, r.subject_email, r.subject_hash,"
+           " r.details FROM privacy_tasks t JOIN privacy_requests r ON r.id = t.request_id"
+           " WHERE r.status IN ('pending', 'in_progress', 'on_hold') AND r.not_before <= :n"
+           " AND ((t.status = 'pending' AND t.next_attempt_at <= :n2) OR (t.status = 'running' AND t.lease_expires_at < :n3))"
+           " AND NOT EXISTS (SELECT 1 FROM privacy_tasks e WHERE e.request_id = t.request_id AND e.stage < t.stage"
+           " AND e.status NOT IN ('done', 'failed') AND NOT (e.status = 'on_hold' AND t.participant <> '@verify'))"
+           " ORDER BY r.due_at, t.request_id, t.stage LIMIT 1",
+        soci::use(now), soci::use(now), soci::use(now), soci::into(task.request_id), soci::into(task.participant),
+        soci::into(task.stage), soci::into(task.attempts), soci::into(task.type), soci::into(task.subject_id, subject_indicator),
+        soci::into(task.subject_email, email_indicator), soci::into(task.subject_hash), soci::into(details, details_indicator);
+    if (!sql.got_data()) return std::nullopt;
+    if (subject_indicator != soci::i_ok) task.subject_id.clear();
+    if (email_indicator != soci::i_ok) task.subject_email.clear();
+    task.details = parse_object(details_indicator == soci::i_ok ? details : "{}");
+    task.worker = worker;
+
+    if (task.type == "erasure" && task.participant != kStopStep && held(task.subject_id)) {
+      std::string reason;
+      sql << "SELECT reason FROM legal_holds WHERE subject_id = :s AND lifted_at IS NULL ORDER BY placed_at LIMIT 1",
+          soci::use(task.subject_id), soci::into(reason);
+      const std::string status_reason = "legal hold: " + reason;
+      sql << "UPDATE privacy_tasks SET status = 'on_hold', lease_owner = NULL WHERE request_id = :r AND participant = :p",
+          soci::use(task.request_id), soci::use(task.participant);
+      sql << "UPDATE privacy_requests SET status = 'on_hold', status_reason = :why, updated_at = :n WHERE id = :r",
+          soci::use(status_reason), soci::use(now), soci::use(task.request_id);
+      continue;
+    }
+
+    const long long lease = now + config_.lease_seconds;
+    soci::statement take =
+        (sql.prepare << "UPDATE privacy_tasks SET status = 'running', lease_owner = :w, lease_expires_at = :l,"
+                        " attempts = attempts + 1 WHERE request_id = :r AND participant = :p"
+                        " AND ((status = 'pending' AND next_attempt_at <= :n) OR (status = 'running' AND lease_expires_at < :n2))",
+         soci::use(worker), soci::use(lease), soci::use(task.request_id), soci::use(task.participant), soci::use(now),
+         soci::use(now));
+    take.execute(true);
+    if (take.get_affected_rows() != 1) continue;  // another worker took it first
+    ++task.attempts;
+    sql << "UPDATE privacy_requests SET status = 'in_progress', updated_at = :n WHERE id = :r AND status = 'pending'",
+        soci::use(now), soci::use(task.request_id);
+    return task;
+  }
+  return std::nullopt;
+}
+
+bool PrivacyRequests::run_one(const std::string& worker) {
+  auto task = claim(worker);
+  if (!task) return false;
+  // The lease is renewed while the task runs, so a long export is not taken over; a crashed
+  // process stops renewing and another worker resumes after the lease runs out.
+  std::mutex renew_mutex;
+  std::condition_variable renew_wake;
+  bool finished = false;
+  std::thread renewer([&] {
+    std::unique_lock lock(renew_mutex);
+    const auto period = std::chrono::seconds(std::max<std::int64_t>(1, config_.lease_seconds / 3));
+    while (!renew_wake.wait_for(lock, period, [&] { return finished; })) {
+      try {
+        soci::session sql(database_.pool());
+        const long long lease = now_() + config_.lease_seconds;
+        sql << "UPDATE privacy_tasks SET lease_expires_at = :l WHERE request_id = :r AND participant = :p AND lease_owner = :w",
+            soci::use(lease), soci::use(task->request_id), soci::use(task->participant), soci::use(worker);
+      } catch (const std::exception&) {
+        // The next renewal tries again; if all fail the lease lapses and the task is redone.
+      }
+    }
+  });
+  sdk::Result<std::string> result = sdk::Outcome::failure(sdk::Status::internal, "not run");
+  try {
+    result = task->participant == kStopStep      ? run_stop(*task)
+             : task->participant == kVerifyStep  ? run_verify(*task)
+             : task->participant == kArchiveStep ? run_archive(*task)
+             : task->type == "access"            ? run_access_part(*task)
+             : task->type == "erasure"           ? run_erase(*task)
+                                                 : run_rectify(*task);
+  } catch (const std::exception& error) {
+    result = sdk::Outcome::failure(sdk::Status::internal, error.what());
+  }
+  {
+    std::lock_guard lock(renew_mutex);
+    finished = true;
+  }
+  renew_wake.notify_all();
+  renewer.join();
+  settle(*task, result);
+  return true;
+}
+
+void PrivacyRequests::settle(const ClaimedTask& task, const sdk::Result<std::string>& result) {
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  if (result) {
+    const std::string& outcome = result.value();
+    sql << "UPDATE privacy_tasks SET status = 'done', outcome = :o, last_error = NULL, completed_at = :n, lease_owner = NULL"
+           " WHERE request_id = :r AND participant = :p AND lease_owner = :w",
+        soci::use(outcome), soci::use(now), soci::use(task.request_id), soci::use(task.participant), soci::use(task.worker);
+  } else {
+    const std::string error = result.outcome().message();
+    metrics_.count("framehouse_privacy_task_failures_total", "Failed attempts of privacy tasks, by participant.", "participant",
+                   task.participant);
+    const bool exhausted = task.attempts >= config_.max_attempts;
+    const long long next = now + config_.retry_base_seconds * (1LL << std::min(task.attempts - 1, 16));
+    const std::string status = exhausted ? "failed" : "pending";
+    sql << "UPDATE privacy_tasks SET status = :s, last_error = :e, next_attempt_at = :t, lease_owner = NULL"
+           " WHERE request_id = :r AND participant = :p AND lease_owner = :w",
+        soci::use(status), soci::use(error), soci::use(next), soci::use(task.request_id), soci::use(task.participant),
+        soci::use(task.worker);
+    if (exhausted) {
+      // The alert: a participant that cannot do its part needs an operator.
+      metrics_.count("framehouse_privacy_participant_exhausted_total",
+                     "Privacy tasks that failed after every retry, by participant (alert on any).", "participant",
+                     task.participant);
+      Log::error("privacy", "a privacy task failed after every retry",
+                 {{"request_id", task.request_id}, {"participant", task.participant}, {"error", error}});
+    } else {
+      Log::warn("privacy", "a privacy task failed; it will be retried",
+                {{"request_id", task.request_id}, {"participant", task.participant}, {"attempt", std::to_string(task.attempts)}});
+    }
+  }
+  update_request_status(task.request_id);
+}
+
+void PrivacyRequests::update_request_status(const std::string& id) {
+  soci::session sql(database_.pool());
+  std::string type, status;
+  sql << "SELECT type, status FROM privacy_requests WHERE id = :id", soci::use(id), soci::into(type), soci::into(status);
+  if (!sql.got_data() || !(status == "pending" || status == "in_progress" || status == "on_hold")) return;
+  const auto tasks = select_tasks(sql, id);
+  int open = 0, holding = 0;
+  std::vector<std::string> failed;
+  bool residue = false;
+  for (const auto& task : tasks) {
+    if (task.status == "pending" || task.status == "running") ++open;
+    if (task.status == "on_hold") ++holding;
+    if (task.status == "failed") failed.push_back(task.participant);
+    if (task.participant == kVerifyStep && task.outcome) {
+      const auto outcome = parse_object(*task.outcome);
+      if (const auto* left = outcome.if_contains("residue"); left && left->is_array() && !left->as_array().empty()) residue = true;
+    }
+  }
+  const long long now = now_();
+  if (open > 0 || holding > 0) {
+    const std::string next = open > 0 && status != "on_hold" ? "in_progress" : status;
+    if (holding == 0 && status == "on_hold") {
+      sql << "UPDATE privacy_requests SET status = 'in_progress', status_reason = NULL, updated_at = :n WHERE id = :id",
+          soci::use(now), soci::use(id);
+    } else if (next != status) {
+      sql << "UPDATE privacy_requests SET status = :s, updated_at = :n WHERE id = :id", soci::use(next), soci::use(now), soci::use(id);
+    }
+    return;
+  }
+  const bool closing_step_failed = std::any_of(failed.begin(), failed.end(), [&](const std::string& name) {
+    return name == kArchiveStep || name == kVerifyStep || (type == "rectification" && name == kCoreParticipant);
+  });
+  const std::string final_status = closing_step_failed                 ? "failed"
+                                   : !failed.empty() || residue        ? "completed_with_exceptions"
+                                                                       : "completed";
+  std::string reason;
+  for (const auto& name : failed) reason += (reason.empty() ? "did not complete: " : ", ") + name;
+  if (residue) reason += std::string(reason.empty() ? "" : "; ") + "data still found after erasure (see the receipt)";
+  soci::indicator reason_indicator = reason.empty() ? soci::i_null : soci::i_ok;
+  sql << "UPDATE privacy_requests SET status = :s, status_reason = :why, completed_at = :n, updated_at = :n2 WHERE id = :id",
+      soci::use(final_status), soci::use(reason, reason_indicator), soci::use(now), soci::use(now), soci::use(id);
+  if (type == "rectification") {
+    // The new value has reached every participant; the request keeps only which field changed.
+    sql << "UPDATE privacy_requests SET details = '{}' WHERE id = :id", soci::use(id);
+  }
+  Log::info("privacy", "request ended", {{"request_id", id}, {"status", final_status}});
+}
+
+fs::path PrivacyRequests::work_directory(const std::string& request_id) const { return config_.work_directory / request_id; }
+
+sdk::Result<std::string> PrivacyRequests::run_access_part(const ClaimedTask& task) {
+  const fs::path directory = work_directory(task.request_id);
+  std::error_code ec;
+  fs::create_directories(directory, ec);
+  if (ec) return sdk::Outcome::failure(sdk::Status::unavailable, "cannot create the export directory: " + ec.message());
+  auto writer = std::make_shared<PartWriter>(directory, task.participant, objects_.keys().existing(task.key_person()));
+  if (auto exported = participants_.export_subject(task.participant, task.subject(), writer); !exported) {
+    writer->abandon();
+    return exported;
+  }
+  if (auto finished = writer->finish(); !finished) return finished;
+  const auto count = writer->count();
+  json::object datasets;
+  for (const auto& [name, records] : count.datasets) datasets[name] = records;
+  return json::serialize(json::object{{"records", count.records}, {"files", count.files}, {"datasets", datasets}});
+}
+
+sdk::Result<std::string> PrivacyRequests::run_archive(const ClaimedTask& task) {
+  const fs::path directory = work_directory(task.request_id);
+  soci::session sql(database_.pool());
+  std::vector<std::string> failed;
+  std::vector<std::string> missing;
+  for (const auto& part : select_tasks(sql, task.request_id)) {
+    if (part.participant == kArchiveStep) continue;
+    if (part.status == "failed") failed.push_back(part.participant);
+    if (part.status == "done" && !fs::exists(PartWriter::part_file(directory, part.participant))) missing.push_back(part.participant);
+  }
+  if (!missing.empty()) {
+    // Parts are written on the node that exported them; one that took over (or lost its disk)
+    // exports them again.
+    const long long now = now_();
+    for (const auto& participant : missing) {
+      sql << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n WHERE request_id = :r AND participant = :p",
+          soci::use(now), soci::use(task.request_id), soci::use(participant);
+    }
+    return sdk::Outcome::failure(sdk::Status::unavailable, "export parts missing on this node; exporting them again");
+  }
+  const fs::path archive = directory / "export.zip";
+  if (auto assembled = assemble_archive(directory, archive, participants_.all(), failed, task.request_id, config_.contact);
+      !assembled) {
+    return assembled;
+  }
+  std::error_code ec;
+  const auto bytes = fs::file_size(archive, ec);
+  const std::string object = task.request_id + ".zip";
+  if (auto stored = objects_.put({std::string(kExportOwner), object}, std::make_unique<storage::FileSource>(archive), task.key_person());
+      !stored) {
+    return stored;
+  }
+  fs::remove_all(directory, ec);
+  const std::string token = crypto::random_token("dl_");
+  const std::string token_hash = crypto::token_hash(token);
+  const long long expires = now_() + config_.export_link_seconds;
+  sql << "UPDATE privacy_requests SET export_object = :o, export_expires_at = :e, download_token_hash = :t WHERE id = :id",
+      soci::use(object), soci::use(expires), soci::use(token_hash), soci::use(task.request_id);
+  if (!task.subject_email.empty()) {
+    const std::string link = fmt::format("{}/v1/privacy/requests/{}/download?token={}", config_.public_url, task.request_id, token);
+    mail_subject(task.subject_email, task.subject_id, "Your data is ready to download",
+                 fmt::format("The copy of your personal data you asked for (request {}) is ready:\n\n{}\n\n"
+                             "The link works only for you and expires in {} days. The archive's README explains each file.\n",
+                             task.request_id, link, config_.export_link_seconds / 86400));
+  }
+  return json::serialize(json::object{{"bytes", bytes}, {"incomplete", failed.size()}});
+}
+
+sdk::Result<std::string> PrivacyRequests::run_stop(const ClaimedTask& task) {
+  json::object outcome;
+  json::object details = task.details;
+  json::object snapshot{{"emails", json::array{}}, {"external_ids", json::object{}}};
+  if (!task.subject_id.empty()) {
+    // No new processing: every session and key ends, running jobs stop.
+    outcome["sessions_revoked"] = accounts_.revoke_sessions(task.subject_id, "");
+    int keys = 0;
+    for (const auto& key : accounts_.credentials(task.subject_id, "api_key")) keys += accounts_.revoke(task.subject_id, key.id, "api_key") ? 1 : 0;
+    outcome["api_keys_revoked"] = keys;
+    outcome["jobs_canceled"] = videos_.cancel_all(task.subject_id);
+    // What participants may know the person by, kept until the erasure ends.
+    if (const auto user = accounts_.find(task.subject_id)) {
+      snapshot["emails"].as_array().emplace_back(user->email);
+      if (user->pending_email) snapshot["emails"].as_array().emplace_back(*user->pending_email);
+    }
+    soci::session sql(database_.pool());
+    std::string customer;
+    soci::indicator indicator = soci::i_null;
+    sql << "SELECT customer_id FROM subscriptions WHERE user_id = :u", soci::use(task.subject_id), soci::into(customer, indicator);
+    if (sql.got_data() && indicator == soci::i_ok) snapshot["external_ids"].as_object()["payment_customer_id"] = customer;
+    // Earlier exports are the person's data too.
+    std::vector<std::string> exports;
+    std::string object;
+    soci::statement statement = (sql.prepare << "SELECT export_object FROM privacy_requests WHERE subject_id = :u"
+                                                " AND export_object IS NOT NULL",
+                                 soci::use(task.subject_id), soci::into(object));
+    statement.execute();
+    while (statement.fetch()) exports.push_back(object);
+    for (const auto& name : exports) {
+      if (auto removed = objects_.remove({std::string(kExportOwner), name}); !removed) return removed;
+    }
+    outcome["exports_deleted"] = exports.size();
+  }
+  details["subject"] = snapshot;
+  {
+    const std::string text = json::serialize(details);
+    soci::session sql(database_.pool());
+    sql << "UPDATE privacy_requests SET details = :d WHERE id = :id", soci::use(text), soci::use(task.request_id);
+  }
+  // Crypto-shredding first: from here every sealed copy, backups included, is unreadable. Under
+  // a legal hold the key stays until the hold ends (the held data must stay readable).
+  const bool hold = held(task.subject_id);
+  outcome["data_key_destroyed"] = hold ? false : objects_.keys().destroy(task.key_person());
+  outcome["data_key_deferred_by_hold"] = hold;
+  return json::serialize(outcome);
+}
+
+sdk::Result<std::string> PrivacyRequests::run_erase(const ClaimedTask& task) {
+  auto erased = participants_.erase_subject(task.participant, task.subject());
+  if (!erased) return erased.outcome();
+  return json::serialize(json::object{{"records_removed", erased->records_removed},
+                                      {"files_removed", erased->files_removed},
+                                      {"detail", erased->detail}});
+}
+
+sdk::Result<std::string> PrivacyRequests::run_rectify(const ClaimedTask& task) {
+  const auto* change = task.details.if_contains("rectification");
+  if (!change || !change->is_object()) return json::serialize(json::object{{"applied", false}});
+  const sdk::Rectification rectification{string_at(change->as_object(), "field"), "", string_at(change->as_object(), "new_value")};
+  if (auto applied = participants_.rectify(task.participant, task.subject(), rectification); !applied) return applied;
+  return json::serialize(json::object{{"applied", true}, {"field", rectification.field}});
+}
+
+sdk::Result<std::string> PrivacyRequests::run_verify(const ClaimedTask& task) {
+  // A key kept by a hold that has ended goes now.
+  const bool key_destroyed_now = objects_.keys().destroy(task.key_person());
+  json::array residue;
+  for (const auto& participant : participants_.all()) {
+    auto counter = std::make_shared<CountingSink>();
+    if (auto exported = participants_.export_subject(participant.name, task.subject(), counter); !exported) {
+      return sdk::Outcome::failure(exported.status(), "verification could not read " + participant.name + ": " + exported.message());
+    }
+    if (counter->items() > 0) residue.emplace_back(participant.name);
+  }
+  if (objects_.keys().existing(task.key_person())) residue.emplace_back("data_keys");
+
+  // The receipt: per participant what was removed and when, signed. No personal data: the
+  // subject appears only as a keyed hash.
+  soci::session sql(database_.pool());
+  long long created = 0;
+  sql << "SELECT created_at FROM privacy_requests WHERE id = :id", soci::use(task.request_id), soci::into(created);
+  json::array steps;
+  for (const auto& step : select_tasks(sql, task.request_id)) {
+    if (step.participant == kVerifyStep) continue;
+    json::object entry{{"participant", step.participant}, {"status", step.status}};
+    if (step.outcome) entry["outcome"] = parse_object(*step.outcome);
+    if (step.completed_at) entry["completed_at"] = *step.completed_at;
+    if (step.status == "failed" && step.last_error) entry["error"] = *step.last_error;
+    steps.push_back(std::move(entry));
+  }
+  const long long now = now_();
+  const std::string payload = json::serialize(json::object{{"kind", "framehouse.erasure-receipt.v1"},
+                                                           {"request_id", task.request_id},
+                                                           {"subject", task.subject_hash},
+                                                           {"requested_at", created},
+                                                           {"completed_at", now},
+                                                           {"steps", steps},
+                                                           {"verified_empty", residue.empty()},
+                                                           {"residue", residue},
+                                                           {"data_key_destroyed_at_end", key_destroyed_now}});
+  const std::string receipt = json::serialize(json::object{
+      {"payload", payload}, {"signature", signer_.sign(payload)}, {"algorithm", "Ed25519"}, {"key_id", signer_.key_id()}});
+  sql << "UPDATE privacy_requests SET receipt = :r WHERE id = :id", soci::use(receipt), soci::use(task.request_id);
+  finalize_erasure(task, receipt);
+  return json::serialize(json::object{{"residue", residue}});
+}
+
+void PrivacyRequests::finalize_erasure(const ClaimedTask& task, const std::string& receipt) {
+  if (!task.subject_email.empty()) {
+    mail_subject(task.subject_email, task.subject_id, "Your personal data has been erased",
+                 fmt::format("Your erasure request {} is complete. Below is a signed receipt of what each part of the system "
+                             "removed. Anyone can check its signature with the public key at {}/.well-known/framehouse-receipt-key\n\n{}\n\n"
+                             "This is the last message we send to this address; we no longer hold it.\n",
+                             task.request_id, config_.public_url, receipt));
+    // The receipt was the last use of the address: the copies the email provider keeps go too.
+    for (const auto& participant : participants_.all()) {
+      if (participants_.holds_field(participant.name, "message_content")) (void)participants_.erase_subject(participant.name, task.subject());
+    }
+  }
+  soci::session sql(database_.pool());
+  int failed = 0;
+  sql << "SELECT COUNT(*) FROM privacy_tasks WHERE request_id = :id AND status = 'failed'", soci::use(task.request_id),
+      soci::into(failed);
+  if (failed > 0) return;  // kept so that an operator can retry what failed
+  // Only non-identifying data stays: id, the keyed hash of the subject, outcomes, receipt.
+  sql << "UPDATE privacy_requests SET subject_id = NULL, subject_email = NULL, details = '{}', client_hash = NULL WHERE id = :id",
+      soci::use(task.request_id);
+}
+
+sdk::Outcome RequestsParticipant::export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) {
+  if (subject.user_id.empty()) return {};
+  soci::session sql(database_.pool());
+  // An erasure being carried out is the processing itself, not data kept about the person.
+  for (const auto& request : select_requests(sql, "WHERE subject_id = :id AND NOT (type = 'erasure' AND completed_at IS NULL)"
+                                                  " ORDER BY created_at, id",
+                                             subject.user_id)) {
+    json::object record{{"id", request.id},         {"type", request.type},       {"source", request.source},
+                        {"status", request.status}, {"created_at", request.created_at}, {"due_at", request.due_at}};
+    if (request.completed_at) record["completed_at"] = *request.completed_at;
+    if (auto written = sink.record("privacy_requests", json::serialize(record)); !written) return written;
+  }
+  return {};
+}
+
+sdk::Result<sdk::ErasureReport> RequestsParticipant::erase_subject(const sdk::Subject& subject) {
+  sdk::ErasureReport report;
+  if (subject.user_id.empty()) return report;
+  soci::session sql(database_.pool());
+  soci::statement statement =
+      (sql.prepare << "DELETE FROM privacy_requests WHERE subject_id = :u AND NOT (type = 'erasure' AND completed_at IS NULL)",
+       soci::use(subject.user_id));
+  statement.execute(true);
+  report.records_removed = static_cast<std::uint64_t>(statement.get_affected_rows());
+  report.detail = std::to_string(report.records_removed) + " earlier privacy requests deleted";
+  return report;
+}
+
+}  // namespace framehouse::privacy
