@@ -26,6 +26,8 @@ void configure_session(soci::session& session, Backend backend, std::chrono::mil
     session << "PRAGMA journal_mode=WAL";
     session << "PRAGMA foreign_keys=ON";
     session << "PRAGMA synchronous=NORMAL";
+    // Deleted rows are overwritten, not just unlinked: erasure must not leave them in free pages.
+    session << "PRAGMA secure_delete=ON";
   } else {
     // Keeps libpq NOTICEs (e.g. "relation already exists, skipping") off stderr.
     session << "SET client_min_messages TO WARNING";
@@ -200,6 +202,12 @@ int Database::migrate(const std::vector<Migration>& migrations) {
     session << "ROLLBACK";
     throw DatabaseError(fmt::format("migration failed, nothing was applied: {}", error.what()));
   }
+}
+
+void Database::flush_deleted_rows() {
+  if (dialect_.backend() != Backend::sqlite) return;
+  soci::session session(*pool_);
+  session << "PRAGMA wal_checkpoint(TRUNCATE)";
 }
 
 bool Database::ping() {

@@ -74,6 +74,11 @@ class Database {
   int schema_version();
   // True when a trivial query succeeds.
   bool ping();
+  // After an erasure: no copy of deleted rows stays in the database's own files where the
+  // engine lets us ensure it. SQLite zeroes freed content (secure_delete) and this moves the
+  // write-ahead log, which still holds old page images, into the database and truncates it.
+  // PostgreSQL keeps dead tuples until autovacuum reuses their space (see docs/operations.md).
+  void flush_deleted_rows();
 
  private:
   Dialect dialect_;

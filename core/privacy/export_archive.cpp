@@ -30,7 +30,7 @@ const std::map<std::string, std::string>& dataset_descriptions() {
       {"usage_events", "how you used the service: type of event and time (kept 13 months)"},
       {"images", "images you uploaded (the files themselves are under files/)"},
       {"videos", "videos you asked for: prompt, size, length, seed, status, times"},
-      {"subscriptions", "your plan, its status and renewal"},
+      {"subscription", "your plan, its status and renewal"},
       {"privacy_requests", "your earlier privacy requests and their outcome"},
       {"objects", "the files the storage backend holds for you (under files/)"},
       {"messages", "email sent to you by this service (the messages themselves are under files/)"},

@@ -513,6 +513,7 @@ void PrivacyRequests::finalize_erasure(const ClaimedTask& task, const std::strin
   // Only non-identifying data stays: id, the keyed hash of the subject, outcomes, receipt.
   sql << "UPDATE privacy_requests SET subject_id = NULL, subject_email = NULL, details = '{}', client_hash = NULL WHERE id = :id",
       soci::use(task.request_id);
+  database_.flush_deleted_rows();
 }
 
 sdk::Outcome RequestsParticipant::export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) {

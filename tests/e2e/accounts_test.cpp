@@ -175,14 +175,7 @@ TEST_P(AccountsEndToEnd, FailedSignInsAreThrottled) {
 TEST_P(AccountsEndToEnd, AccessMatrix) {
   const std::string a = member("Alice", "alice@example.org");
   const std::string b = member("Bob", "bob@example.org");
-  const auto created = testing::run_command(
-      {FRAMEHOUSE_BINARY, "admin", "create-user", "--config", server->config_file().string(), "--email",
-       "root@example.org", "--name", "Root", "--admin"},
-      {}, "an admin pass phrase\n");
-  ASSERT_EQ(created.exit_code, 0) << created.err;
-  const auto admin_session = call("POST", "/v1/sessions", R"({"email":"root@example.org","password":"an admin pass phrase"})");
-  ASSERT_EQ(admin_session.status, 201);
-  const std::string admin(json_of(admin_session).at("token").as_string());
+  const std::string admin = administrator();
 
   const std::string a_id(json_of(call("GET", "/v1/me", "", bearer(a))).at("id").as_string());
   const std::string a_key(json_of(call("POST", "/v1/api-keys", R"({"name":"k"})", bearer(a))).at("id").as_string());

@@ -59,14 +59,7 @@ TEST_P(BillingEndToEnd, FreePlanLimitsThenPremiumGrantedByAnAdmin) {
   EXPECT_EQ(call("PATCH", "/v1/subscription", R"({"auto_renew":false})", bearer(alice)).status, 409);
 
   // An admin grants Premium for two periods.
-  const auto created = testing::run_command({FRAMEHOUSE_BINARY, "admin", "create-user", "--config",
-                                             server->config_file().string(), "--email", "root@example.org", "--name",
-                                             "Root", "--admin"},
-                                            {}, "an admin pass phrase\n");
-  ASSERT_EQ(created.exit_code, 0) << created.err;
-  const std::string admin(json_of(call("POST", "/v1/sessions", R"({"email":"root@example.org","password":"an admin pass phrase"})"))
-                              .at("token")
-                              .as_string());
+  const std::string admin = administrator();
   const std::string alice_id(json_of(call("GET", "/v1/me", "", bearer(alice))).at("id").as_string());
   EXPECT_EQ(call("POST", "/v1/admin/users/" + alice_id + "/subscription", R"({"plan":"premium"})", bearer(alice)).status, 403);
   EXPECT_EQ(call("POST", "/v1/admin/users/" + alice_id + "/subscription", R"({"plan":"gold"})", bearer(admin)).status, 422);

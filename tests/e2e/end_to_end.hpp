@@ -59,6 +59,17 @@ class EndToEnd : public ::testing::TestWithParam<db::Backend> {
         testing::server_config(dir.path(), "", database_->options().url) + extra_config());
     ASSERT_NE(server->port, 0) << server->process->stderr_text();
   }
+  // Creates the admin "root@example.org" with the command line and signs in. Returns the token.
+  std::string administrator() {
+    const auto created = testing::run_command({FRAMEHOUSE_BINARY, "admin", "create-user", "--config",
+                                               server->config_file().string(), "--email", "root@example.org", "--name",
+                                               "Root", "--admin"},
+                                              {}, "an admin pass phrase\n");
+    EXPECT_EQ(created.exit_code, 0) << created.err;
+    const auto session = call("POST", "/v1/sessions", R"({"email":"root@example.org","password":"an admin pass phrase"})");
+    EXPECT_EQ(session.status, 201) << session.body;
+    return std::string(json_of(session).at("token").as_string());
+  }
   // Sections appended to the server's configuration.
   virtual std::string extra_config() const { return ""; }
   std::filesystem::path outbox() const { return dir.path() / "var" / "plugins" / "email_outbox" / "outbox"; }

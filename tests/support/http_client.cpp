@@ -86,6 +86,24 @@ HttpResponse HttpConnection::read_response() {
     }
     line_end = next;
   }
+  if (response.header("transfer-encoding") == "chunked") {
+    // Chunks until the empty one (trailers are not used by the server).
+    for (;;) {
+      std::size_t line;
+      while ((line = buffer_.find("\r\n")) == std::string::npos) {
+        if (!fill()) return response;
+      }
+      const std::size_t size = std::stoul(buffer_.substr(0, line), nullptr, 16);
+      while (buffer_.size() < line + 2 + size + 2) {
+        if (!fill()) return response;
+      }
+      response.body += buffer_.substr(line + 2, size);
+      buffer_.erase(0, line + 2 + size + 2);
+      if (size == 0) break;
+    }
+    response.closed = response.header("connection") == "close";
+    return response;
+  }
   const std::size_t length = response.headers.count("content-length") ? std::stoul(response.headers["content-length"]) : 0;
   while (buffer_.size() < length) {
     if (!fill()) break;

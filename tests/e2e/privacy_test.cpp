@@ -1,0 +1,185 @@
+// The privacy module end to end, on SQLite and PostgreSQL with every default plugin loaded:
+// a person with a verified email, uploads, videos, usage, mail and Premium asks for their data
+// and gets all of it, then is erased — and afterwards not one byte the server controls
+// (database, storage, outbox, plugin files, logs) holds their address, name or prompts, while
+// another user's data is untouched.
+#include <sodium.h>
+
+#include <fstream>
+#include <thread>
+
+#include "e2e/end_to_end.hpp"
+#include "support/zip_reader.hpp"
+
+namespace framehouse {
+namespace {
+
+namespace fs = std::filesystem;
+
+class PrivacyEndToEnd : public EndToEnd {
+ protected:
+  // Polls until the request has ended; returns its admin view.
+  boost::json::object wait_until_ended(const std::string& admin, const std::string& id) {
+    boost::json::object request;
+    for (int i = 0; i < 600; ++i) {
+      request = json_of(call("GET", "/v1/admin/privacy/requests/" + id, "", bearer(admin)));
+      const auto& status = request.at("status");
+      if (status != "pending" && status != "in_progress" && status != "unverified") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return request;
+  }
+  std::string wait_for_video(const std::string& token, const std::string& id) {
+    for (int i = 0; i < 400; ++i) {
+      const auto status = json_of(call("GET", "/v1/videos/" + id, "", bearer(token))).at("status");
+      if (status == "completed" || status == "failed") return std::string(status.as_string());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return "timeout";
+  }
+  std::string new_video(const std::string& token, const std::string& body) {
+    const auto made = call("POST", "/v1/videos", body, bearer(token));
+    EXPECT_EQ(made.status, 200) << made.body;
+    const std::string id(json_of(made).at("id").as_string());
+    EXPECT_EQ(wait_for_video(token, id), "completed");
+    return id;
+  }
+  // Every "needle" found anywhere the server writes: each file under its data directory,
+  // its log, and (PostgreSQL) every row of every table.
+  std::vector<std::string> traces_of(const std::vector<std::string>& needles) {
+    std::vector<std::string> found;
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path() / "var")) {
+      if (!entry.is_regular_file()) continue;
+      const std::string bytes = testing::read_file(entry.path());
+      for (const auto& needle : needles) {
+        if (bytes.find(needle) != std::string::npos) found.push_back(entry.path().string() + ": " + needle);
+      }
+    }
+    const std::string log = server->process->stderr_text();
+    for (const auto& needle : needles) {
+      if (log.find(needle) != std::string::npos) found.push_back("server log: " + needle);
+    }
+    if (GetParam() == db::Backend::postgresql) {
+      db::Database database(db::DatabaseOptions{database_->options().url, 1});
+      soci::session sql(database.pool());
+      std::vector<std::string> tables(100);
+      sql << "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()", soci::into(tables);
+      for (const auto& table : tables) {
+        std::string rows;
+        soci::indicator indicator = soci::i_null;
+        sql << "SELECT string_agg(t::text, E'\\n') FROM " + table + " t", soci::into(rows, indicator);
+        for (const auto& needle : needles) {
+          if (indicator == soci::i_ok && rows.find(needle) != std::string::npos) found.push_back("table " + table + ": " + needle);
+        }
+      }
+    }
+    return found;
+  }
+};
+
+TEST_P(PrivacyEndToEnd, AccessGivesEverythingThenErasureLeavesNoTrace) {
+  const std::string admin = administrator();
+  const std::string zelda = member("Zelda Quartermaine", "zelda.quartermaine@example.org");
+  const std::string bob = member("Bob Other", "bob.other@example.org");
+  const std::string zelda_id(json_of(call("GET", "/v1/me", "", bearer(zelda))).at("id").as_string());
+
+  const std::string png = small_png();
+  auto [upload_body, upload_headers] = image_upload(png, zelda);
+  const auto uploaded = call("POST", "/v1/images", upload_body, upload_headers);
+  ASSERT_EQ(uploaded.status, 201) << uploaded.body;
+  const std::string image_id(json_of(uploaded).at("id").as_string());
+  const std::string text_video = new_video(zelda, R"({"prompt":"a lighthouse made of marmalade","seconds":"1","size":"512x512"})");
+  const std::string image_video = new_video(
+      zelda, R"({"prompt":"an orchard of glass pears","seconds":"1","size":"512x512","input_image_id":")" + image_id + "\"}");
+  const std::string bob_video = new_video(bob, R"({"prompt":"an ordinary sailboat","seconds":"1","size":"512x512"})");
+  const auto premium = call("POST", "/v1/admin/users/" + zelda_id + "/subscription", R"({"plan":"premium"})", bearer(admin));
+  ASSERT_EQ(premium.status, 200) << premium.body;
+
+  // Access: one archive with every participant's records and the original files.
+  const auto asked = call("POST", "/v1/privacy/requests", R"({"type":"access"})", bearer(zelda));
+  ASSERT_EQ(asked.status, 202) << asked.body;
+  const std::string access_id(json_of(asked).at("id").as_string());
+  const auto again = call("POST", "/v1/privacy/requests", R"({"type":"access"})", bearer(zelda));
+  EXPECT_EQ(json_of(again).at("id").as_string(), access_id);  // while open, the same request
+  const auto access = wait_until_ended(admin, access_id);
+  ASSERT_EQ(access.at("status"), "completed") << boost::json::serialize(access);
+  const auto archive = call("GET", "/v1/privacy/requests/" + access_id + "/download", "", bearer(zelda));
+  ASSERT_EQ(archive.status, 200) << archive.body;
+  EXPECT_EQ(archive.header("content-type"), "application/zip");
+  EXPECT_EQ(call("GET", "/v1/privacy/requests/" + access_id + "/download", "", bearer(bob)).status, 404);
+  const auto ready = testing::messages_to(outbox(), "zelda.quartermaine@example.org");
+  ASSERT_FALSE(ready.empty());
+  const std::string link_token = testing::token_in(ready.back().text);
+  const auto by_link = call("GET", "/v1/privacy/requests/" + access_id + "/download?token=" + link_token, "", {});
+  EXPECT_EQ(by_link.status, 200);
+  EXPECT_EQ(by_link.body, archive.body);
+  EXPECT_EQ(call("GET", "/v1/privacy/requests/" + access_id + "/download?token=dl_forged", "", {}).status, 404);
+
+  const auto entries = testing::read_zip(archive.body);
+  for (const char* name : {"README.md", "processors.json", "core.json", "storage_fs.json", "email_outbox.json",
+                           "payment_manual.json", "gen_procedural.json"}) {
+    EXPECT_TRUE(entries.count(name)) << name << " is missing from the archive";
+  }
+  const std::string& core = entries.at("core.json");
+  for (const char* item : {"zelda.quartermaine@example.org", "Zelda Quartermaine", "a lighthouse made of marmalade",
+                           "an orchard of glass pears", "\"usage_events\"", "\"preference_history\"", "\"subscription\"",
+                           "\"credentials\""}) {
+    EXPECT_NE(core.find(item), std::string::npos) << item << " is missing from core.json";
+  }
+  EXPECT_EQ(entries.at("files/storage_fs/objects/" + image_id), png);  // the original, opened from its sealed copy
+  for (const auto& video : {text_video, image_video}) {
+    EXPECT_EQ(entries.at("files/storage_fs/objects/" + video + ".mp4").substr(4, 4), "ftyp") << video;
+    EXPECT_TRUE(entries.count("files/storage_fs/objects/" + video + ".jpg")) << video;
+  }
+  EXPECT_NE(entries.at("payment_manual.json").find("zelda.quartermaine@example.org"), std::string::npos);
+  EXPECT_NE(entries.at("email_outbox.json").find("\"messages\""), std::string::npos);
+  EXPECT_NE(entries.at("processors.json").find("storage_fs"), std::string::npos);
+  EXPECT_EQ(entries.count("files/storage_fs/objects/" + bob_video + ".mp4"), 0u);
+
+  // Erasure: "delete my account".
+  const auto deletion = call("DELETE", "/v1/me", "", bearer(zelda));
+  ASSERT_EQ(deletion.status, 202) << deletion.body;
+  const std::string erasure_id(json_of(deletion).at("id").as_string());
+  const auto erasure = wait_until_ended(admin, erasure_id);
+  ASSERT_EQ(erasure.at("status"), "completed") << boost::json::serialize(erasure);
+  for (const auto& task : erasure.at("tasks").as_array()) EXPECT_EQ(task.at("status"), "done") << boost::json::serialize(task);
+  EXPECT_EQ(call("GET", "/v1/me", "", bearer(zelda)).status, 401);
+  EXPECT_TRUE(erasure.at("subject_id").is_null());
+
+  // The receipt verifies against the published key and claims an empty re-export.
+  const auto key = json_of(call("GET", "/.well-known/framehouse-receipt-key", "", {}));
+  const auto& receipt = erasure.at("receipt").as_object();
+  const std::string payload(receipt.at("payload").as_string());
+  std::vector<unsigned char> public_key(crypto_sign_PUBLICKEYBYTES), signature(crypto_sign_BYTES);
+  const std::string key_text(key.at("public_key").as_string()), signature_text(receipt.at("signature").as_string());
+  ASSERT_EQ(sodium_base642bin(public_key.data(), public_key.size(), key_text.data(), key_text.size(), nullptr, nullptr, nullptr,
+                              sodium_base64_VARIANT_ORIGINAL), 0);
+  ASSERT_EQ(sodium_base642bin(signature.data(), signature.size(), signature_text.data(), signature_text.size(), nullptr, nullptr,
+                              nullptr, sodium_base64_VARIANT_ORIGINAL), 0);
+  EXPECT_EQ(crypto_sign_verify_detached(signature.data(), reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
+                                        public_key.data()), 0);
+  const auto claims = boost::json::parse(payload).as_object();
+  EXPECT_EQ(claims.at("verified_empty"), true);
+  EXPECT_EQ(claims.at("request_id").as_string(), erasure_id);
+  EXPECT_EQ(payload.find("zelda"), std::string::npos);
+
+  // Nothing of her anywhere: not her address, name, prompts or id.
+  const auto traces = traces_of({"zelda.quartermaine@example.org", "Zelda Quartermaine", "marmalade", "glass pears"});
+  EXPECT_TRUE(traces.empty()) << ::testing::PrintToString(traces);
+  std::vector<std::string> id_traces;
+  for (const auto& trace : traces_of({zelda_id})) {
+    if (trace.rfind("server log: ", 0) != 0) id_traces.push_back(trace);  // logs carry internal ids by design
+  }
+  EXPECT_TRUE(id_traces.empty()) << ::testing::PrintToString(id_traces);
+
+  // Bob is untouched.
+  EXPECT_EQ(call("GET", "/v1/me", "", bearer(bob)).status, 200);
+  EXPECT_EQ(call("GET", "/v1/videos/" + bob_video + "/content", "", bearer(bob)).status, 200);
+  EXPECT_FALSE(testing::messages_to(outbox(), "bob.other@example.org").empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PrivacyEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
+                         testing::backend_name);
+
+}  // namespace
+}  // namespace framehouse
