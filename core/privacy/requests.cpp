@@ -158,11 +158,10 @@ sdk::Result<std::string> PrivacyRequests::intake(const std::string& email, const
   if (!normalised) return sdk::Outcome::failure(sdk::Status::invalid_argument, "is not a valid email address");
   soci::session sql(database_.pool());
   const long long hour_ago = now_() - 3600;
-  const std::string address_hash = subject_hash(*normalised);
   const std::string client_hash = subject_hash("client:" + client_address);
   int by_address = 0, by_client = 0;
-  sql << "SELECT COUNT(*) FROM privacy_requests WHERE source = 'email' AND subject_hash = :h AND created_at > :t",
-      soci::use(address_hash), soci::use(hour_ago), soci::into(by_address);
+  sql << "SELECT COUNT(*) FROM privacy_requests WHERE source = 'email' AND subject_email = :e AND created_at > :t",
+      soci::use(*normalised), soci::use(hour_ago), soci::into(by_address);
   sql << "SELECT COUNT(*) FROM privacy_requests WHERE source = 'email' AND client_hash = :h AND created_at > :t",
       soci::use(client_hash), soci::use(hour_ago), soci::into(by_client);
   if (by_address >= config_.intake_per_address_per_hour || by_client >= config_.intake_per_client_per_hour) {

@@ -3,6 +3,7 @@
 // and gets all of it, then is erased — and afterwards not one byte the server controls
 // (database, storage, outbox, plugin files, logs) holds their address, name or prompts, while
 // another user's data is untouched.
+#include <signal.h>
 #include <sodium.h>
 
 #include <fstream>
@@ -178,7 +179,192 @@ TEST_P(PrivacyEndToEnd, AccessGivesEverythingThenErasureLeavesNoTrace) {
   EXPECT_FALSE(testing::messages_to(outbox(), "bob.other@example.org").empty());
 }
 
+TEST_P(PrivacyEndToEnd, IntakeByEmailCodeThenTheLinkFromTheMail) {
+  member("Ida Intake", "ida@example.org");
+  const auto code_in = [&](const std::string& address) {
+    const auto mails = testing::messages_to(outbox(), address);
+    const auto& text = mails.back().text;
+    const auto at = text.find("Your confirmation code: ");
+    return at == std::string::npos ? std::string() : text.substr(at + 24, 6);
+  };
+  const auto intake = call("POST", "/v1/privacy/intake", R"({"email":"IDA@example.org","type":"access"})");
+  ASSERT_EQ(intake.status, 202) << intake.body;
+  const std::string id(json_of(intake).at("id").as_string());
+  const std::string code = code_in("ida@example.org");
+  ASSERT_EQ(code.size(), 6u);
+  // An address without an account gets exactly the same answer.
+  const auto stranger = call("POST", "/v1/privacy/intake", R"({"email":"nobody@example.org","type":"erasure"})");
+  EXPECT_EQ(stranger.status, 202);
+  EXPECT_EQ(json_of(stranger).size(), json_of(intake).size());
+
+  const std::string wrong = code == "000000" ? "111111" : "000000";
+  EXPECT_EQ(call("POST", "/v1/privacy/intake/" + id + "/verify", R"({"code":")" + wrong + "\"}").status, 422);
+  const auto verified = call("POST", "/v1/privacy/intake/" + id + "/verify", R"({"code":")" + code + "\"}");
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  EXPECT_EQ(call("POST", "/v1/privacy/intake/" + id + "/verify", R"({"code":")" + code + "\"}").status, 404);  // used
+
+  const std::string admin = administrator();
+  ASSERT_EQ(wait_until_ended(admin, id).at("status"), "completed");
+  const std::string link_token = testing::token_in(testing::messages_to(outbox(), "ida@example.org").back().text);
+  const auto archive = call("GET", "/v1/privacy/requests/" + id + "/download?token=" + link_token, "", {});
+  ASSERT_EQ(archive.status, 200);
+  EXPECT_NE(testing::read_zip(archive.body).at("core.json").find("Ida Intake"), std::string::npos);
+
+  // Three wrong codes end a request; codes per address are limited.
+  const std::string other(json_of(stranger).at("id").as_string());
+  const std::string right = code_in("nobody@example.org");
+  const std::string bad = right == "000000" ? "111111" : "000000";
+  for (int i = 0; i < 3; ++i) call("POST", "/v1/privacy/intake/" + other + "/verify", R"({"code":")" + bad + "\"}");
+  EXPECT_EQ(call("POST", "/v1/privacy/intake/" + other + "/verify", R"({"code":")" + right + "\"}").status, 404);
+  EXPECT_EQ(call("POST", "/v1/privacy/intake", R"({"email":"ida@example.org","type":"erasure"})").status, 202);
+  EXPECT_EQ(call("POST", "/v1/privacy/intake", R"({"email":"ida@example.org","type":"erasure"})").status, 202);
+  const auto throttled = call("POST", "/v1/privacy/intake", R"({"email":"ida@example.org","type":"erasure"})");
+  EXPECT_EQ(throttled.status, 429);
+  EXPECT_EQ(throttled.header("retry-after"), "3600");
+}
+
+TEST_P(PrivacyEndToEnd, ALegalHoldMakesErasureWaitThenItResumes) {
+  const std::string admin = administrator();
+  const std::string hugo = member("Hugo Held", "hugo@example.org");
+  const std::string hugo_id(json_of(call("GET", "/v1/me", "", bearer(hugo))).at("id").as_string());
+  const auto hold = call("POST", "/v1/admin/legal-holds",
+                         R"({"user_id":")" + hugo_id + R"(","reason":"legal_claims","reference":"CASE-7"})", bearer(admin));
+  ASSERT_EQ(hold.status, 201) << hold.body;
+  EXPECT_EQ(call("POST", "/v1/admin/legal-holds", R"({"user_id":")" + hugo_id + R"(","reason":"because","reference":"x"})",
+                 bearer(admin)).status, 422);
+  const std::string erasure(json_of(call("DELETE", "/v1/me", "", bearer(hugo))).at("id").as_string());
+  boost::json::object request;
+  for (int i = 0; i < 200; ++i) {
+    request = json_of(call("GET", "/v1/admin/privacy/requests/" + erasure, "", bearer(admin)));
+    if (request.at("status") == "on_hold") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(request.at("status"), "on_hold") << boost::json::serialize(request);
+  EXPECT_EQ(request.at("status_reason"), "legal hold: legal_claims");
+  EXPECT_EQ(call("GET", "/v1/me", "", bearer(hugo)).status, 401);  // processing stopped
+  EXPECT_EQ(call("GET", "/v1/admin/users/" + hugo_id, "", bearer(admin)).status, 200);  // the held data stays
+
+  EXPECT_EQ(call("DELETE", "/v1/admin/legal-holds/" + std::string(json_of(hold).at("id").as_string()), "", bearer(admin)).status, 204);
+  EXPECT_EQ(wait_until_ended(admin, erasure).at("status"), "completed");
+  EXPECT_EQ(call("GET", "/v1/admin/users/" + hugo_id, "", bearer(admin)).status, 404);
+}
+
+TEST_P(PrivacyEndToEnd, AnUnderageReportErasesWithoutVerification) {
+  const std::string admin = administrator();
+  const std::string kid = member("Kid Young", "kid@example.org");
+  const std::string kid_id(json_of(call("GET", "/v1/me", "", bearer(kid))).at("id").as_string());
+  const auto report = call("POST", "/v1/admin/users/" + kid_id + "/underage", "", bearer(admin));
+  ASSERT_EQ(report.status, 202) << report.body;
+  EXPECT_EQ(json_of(report).at("source"), "underage");
+  EXPECT_EQ(wait_until_ended(admin, std::string(json_of(report).at("id").as_string())).at("status"), "completed");
+  EXPECT_EQ(call("GET", "/v1/admin/users/" + kid_id, "", bearer(admin)).status, 404);
+  EXPECT_TRUE(traces_of({"kid@example.org", "Kid Young"}).empty());
+}
+
+TEST_P(PrivacyEndToEnd, ANameChangeReachesEveryCopy) {
+  const std::string admin = administrator();
+  const std::string rita = member("Rita Before", "rita@example.org");
+  const std::string rita_id(json_of(call("GET", "/v1/me", "", bearer(rita))).at("id").as_string());
+  ASSERT_EQ(call("POST", "/v1/admin/users/" + rita_id + "/subscription", R"({"plan":"premium"})", bearer(admin)).status, 200);
+  const auto customers = dir.path() / "var" / "plugins" / "payment_manual" / "customers.json";
+  EXPECT_NE(testing::read_file(customers).find("Rita Before"), std::string::npos);
+  ASSERT_EQ(call("PATCH", "/v1/me", R"({"name":"Rita After"})", bearer(rita)).status, 200);
+  for (int i = 0; i < 200 && testing::read_file(customers).find("Rita After") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(testing::read_file(customers).find("Rita After"), std::string::npos);
+  EXPECT_EQ(testing::read_file(customers).find("Rita Before"), std::string::npos);
+  const auto requests = json_of(call("GET", "/v1/privacy/requests", "", bearer(rita))).at("data").as_array();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].at("type"), "rectification");
+  EXPECT_EQ(requests[0].at("source"), "profile");
+  // A correction asked for through the privacy API goes the same way.
+  const auto asked = call("POST", "/v1/privacy/requests", R"({"type":"rectification","field":"name","value":"Rita Third"})", bearer(rita));
+  ASSERT_EQ(asked.status, 202) << asked.body;
+  EXPECT_EQ(wait_until_ended(admin, std::string(json_of(asked).at("id").as_string())).at("status"), "completed");
+  EXPECT_EQ(json_of(call("GET", "/v1/me", "", bearer(rita))).at("name"), "Rita Third");
+  EXPECT_NE(testing::read_file(customers).find("Rita Third"), std::string::npos);
+}
+
+// A participant that cannot erase: retried with backoff, then the request ends with an
+// exception naming it, an alert metric, and a receipt that says so — never "completed".
+class FailingParticipantEndToEnd : public PrivacyEndToEnd {
+  std::string extra_config() const override {
+    return "[privacy]\nmax_attempts = 2\nretry_base_seconds = 1\n"
+           "[plugins.flaky_participant]\npath = \"" FRAMEHOUSE_FIXTURE_DIR "/flaky_participant.so\"\nfail_erasures = true\n";
+  }
+};
+
+TEST_P(FailingParticipantEndToEnd, EndsWithAnExceptionNamingItAndCanBeRetried) {
+  const std::string admin = administrator();
+  const std::string fay = member("Fay Failing", "fay@example.org");
+  const std::string erasure(json_of(call("DELETE", "/v1/me", "", bearer(fay))).at("id").as_string());
+  auto request = wait_until_ended(admin, erasure);
+  EXPECT_EQ(request.at("status"), "completed_with_exceptions") << boost::json::serialize(request);
+  EXPECT_NE(std::string(request.at("status_reason").as_string()).find("flaky_participant"), std::string::npos);
+  for (const auto& task : request.at("tasks").as_array()) {
+    if (task.at("participant") == "flaky_participant") {
+      EXPECT_EQ(task.at("status"), "failed");
+      EXPECT_EQ(task.at("attempts"), 2);
+      EXPECT_EQ(task.at("last_error"), "the fixture's remote end is down");
+    } else {
+      EXPECT_EQ(task.at("status"), "done") << boost::json::serialize(task);
+    }
+  }
+  const auto claims = boost::json::parse(request.at("receipt").at("payload").as_string()).as_object();
+  EXPECT_EQ(claims.at("verified_empty"), false);
+  EXPECT_EQ(claims.at("residue").as_array().size(), 1u);  // the fixture still holds its record
+  const auto metrics = call("GET", "/metrics", "", {}).body;
+  EXPECT_NE(metrics.find("framehouse_privacy_participant_exhausted_total{participant=\"flaky_participant\"} 1"), std::string::npos);
+  EXPECT_EQ(call("GET", "/v1/me", "", bearer(fay)).status, 401);
+  EXPECT_EQ(testing::messages_to(outbox(), "fay@example.org").size(), 0u);  // the rest is erased
+
+  const auto retried = call("POST", "/v1/admin/privacy/requests/" + erasure + "/retry", "", bearer(admin));
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(json_of(retried).at("status"), "in_progress");
+  EXPECT_EQ(wait_until_ended(admin, erasure).at("status"), "completed_with_exceptions");
+}
+
+// kill -9 at several points of an erasure's fan-out; a restarted server finishes each one with
+// nothing left behind.
+class CrashEndToEnd : public PrivacyEndToEnd {
+ protected:
+  std::string extra_config() const override {
+    return "[privacy]\nlease_seconds = 3\nretry_base_seconds = 1\n"
+           "[plugins.flaky_participant]\npath = \"" FRAMEHOUSE_FIXTURE_DIR "/flaky_participant.so\"\ndelay_ms = 600\n";
+  }
+};
+
+TEST_P(CrashEndToEnd, KilledDuringFanOutThenRestartedFinishesWithNoResidue) {
+  const std::string admin = administrator();
+  const std::string config = testing::server_config(dir.path(), "", database_->options().url) + extra_config();
+  int round = 0;
+  for (const int kill_after_ms : {100, 700, 1500}) {
+    const std::string email = "crash" + std::to_string(round) + "@example.org";
+    const std::string name = "Crash Person" + std::to_string(round);
+    const std::string prompt = "a crashing wave number " + std::to_string(round++);
+    const std::string token = member(name, email);
+    new_video(token, R"({"prompt":")" + prompt + R"(","seconds":"1","size":"512x512"})");
+    const auto deletion = call("DELETE", "/v1/me", "", bearer(token));
+    ASSERT_EQ(deletion.status, 202);
+    const std::string id(json_of(deletion).at("id").as_string());
+    std::this_thread::sleep_for(std::chrono::milliseconds(kill_after_ms));
+    server->process->signal(SIGKILL);
+    server->process->wait(std::chrono::seconds(10));
+    server = std::make_unique<testing::RunningServer>(config);
+    ASSERT_NE(server->port, 0) << server->process->stderr_text();
+    const auto request = wait_until_ended(admin, id);
+    EXPECT_EQ(request.at("status"), "completed") << "killed after " << kill_after_ms << " ms: " << boost::json::serialize(request);
+    const auto traces = traces_of({email, name, prompt});
+    EXPECT_TRUE(traces.empty()) << "killed after " << kill_after_ms << " ms: " << ::testing::PrintToString(traces);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PrivacyEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
+                         testing::backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, FailingParticipantEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
+                         testing::backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, CrashEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
                          testing::backend_name);
 
 }  // namespace
