@@ -26,14 +26,21 @@ std::optional<std::string> optional_text(const soci::row& row, const std::string
 
 }  // namespace
 
-std::vector<RequestView> select_requests(soci::session& sql, const std::string& where, const std::string& value) {
+std::vector<RequestView> select_requests(soci::session& sql, const std::string& clauses, const Bound& bound) {
   const std::string query =
       "SELECT id, type, source, status, status_reason, subject_id, created_at, updated_at, not_before, due_at, extension_reason,"
-      " completed_at, export_object, export_expires_at, receipt, details FROM privacy_requests " + where;
+      " completed_at, export_object, export_expires_at, receipt, details FROM privacy_requests " + clauses;
   std::vector<RequestView> out;
-  const bool bound = where.find(':') != std::string::npos;
-  soci::rowset<soci::row> rows = bound ? (sql.prepare << query, soci::use(value)) : (sql.prepare << query);
-  for (const auto& row : rows) {
+  soci::row row;
+  soci::statement statement(sql);
+  statement.alloc();
+  statement.prepare(query);
+  for (const auto& [name, value] : bound.text) statement.exchange(soci::use(value, name));
+  for (const auto& [name, value] : bound.numbers) statement.exchange(soci::use(value, name));
+  statement.exchange(soci::into(row));
+  statement.define_and_bind();
+  statement.execute();
+  while (statement.fetch()) {
     RequestView view;
     view.id = row.get<std::string>("id");
     view.type = row.get<std::string>("type");

@@ -19,8 +19,14 @@ inline constexpr std::string_view kVerifyStep = "@verify";
 // Finished exports live in storage under this owner, sealed with the subject's data key.
 inline constexpr std::string_view kExportOwner = "privacy-exports";
 
-// `where` is appended to the SELECT and may use one bound parameter, `value`.
-std::vector<RequestView> select_requests(soci::session& sql, const std::string& where, const std::string& value);
+// Values bound by name into the clauses that follow the SELECT.
+struct Bound {
+  std::vector<std::pair<std::string, std::string>> text;
+  std::vector<std::pair<std::string, long long>> numbers;
+};
+// `clauses` (WHERE ... ORDER BY ... LIMIT ...) is appended to the SELECT; it is fixed text,
+// every value in it is bound.
+std::vector<RequestView> select_requests(soci::session& sql, const std::string& clauses, const Bound& bound);
 std::vector<TaskView> select_tasks(soci::session& sql, const std::string& request_id);
 
 }  // namespace framehouse::privacy

@@ -21,8 +21,6 @@ using observability::Log;
 constexpr int kCodeTries = 3;
 constexpr std::int64_t kCodeLifetime = 10 * 60;
 
-bool is_open(const std::string& status) { return status == "pending" || status == "in_progress" || status == "on_hold"; }
-
 std::string server_secret(db::Database& database, const std::string& name) {
   soci::session sql(database.pool());
   std::string secret;
@@ -240,7 +238,7 @@ sdk::Result<std::string> PrivacyRequests::verify_intake(const std::string& reque
 
 std::optional<RequestView> PrivacyRequests::find(const std::string& id, bool with_tasks) {
   soci::session sql(database_.pool());
-  auto found = select_requests(sql, "WHERE id = :id", id);
+  auto found = select_requests(sql, "WHERE id = :id", {{{"id", id}}, {}});
   if (found.empty()) return std::nullopt;
   if (with_tasks) found.front().tasks = select_tasks(sql, id);
   return found.front();
@@ -248,20 +246,28 @@ std::optional<RequestView> PrivacyRequests::find(const std::string& id, bool wit
 
 std::vector<RequestView> PrivacyRequests::list_for(const std::string& subject_id) {
   soci::session sql(database_.pool());
-  return select_requests(sql, "WHERE subject_id = :id ORDER BY created_at DESC, id DESC", subject_id);
+  return select_requests(sql, "WHERE subject_id = :id ORDER BY created_at DESC, id DESC", {{{"id", subject_id}}, {}});
 }
 
 std::vector<RequestView> PrivacyRequests::list(const RequestFilter& filter) {
   soci::session sql(database_.pool());
-  std::vector<RequestView> out;
-  for (auto& request : select_requests(sql, "ORDER BY due_at, id", "")) {
-    if (!filter.status.empty() && request.status != filter.status) continue;
-    if (!filter.type.empty() && request.type != filter.type) continue;
-    if (filter.overdue_only && !(is_open(request.status) && request.due_at < now_())) continue;
-    out.push_back(std::move(request));
-    if (out.size() >= filter.limit) break;
+  std::string clauses = "WHERE 1 = 1";
+  Bound bound;
+  if (!filter.status.empty()) {
+    clauses += " AND status = :status";
+    bound.text.emplace_back("status", filter.status);
   }
-  return out;
+  if (!filter.type.empty()) {
+    clauses += " AND type = :type";
+    bound.text.emplace_back("type", filter.type);
+  }
+  if (filter.overdue_only) {
+    clauses += " AND status IN ('pending', 'in_progress', 'on_hold') AND due_at < :now";
+    bound.numbers.emplace_back("now", now_());
+  }
+  clauses += " ORDER BY due_at, id LIMIT :limit";
+  bound.numbers.emplace_back("limit", static_cast<long long>(filter.limit));
+  return select_requests(sql, clauses, bound);
 }
 
 sdk::Outcome PrivacyRequests::cancel(const std::string& id, const std::string& reason) {

@@ -522,7 +522,7 @@ sdk::Outcome RequestsParticipant::export_subject(const sdk::Subject& subject, sd
   // An erasure being carried out is the processing itself, not data kept about the person.
   for (const auto& request : select_requests(sql, "WHERE subject_id = :id AND NOT (type = 'erasure' AND completed_at IS NULL)"
                                                   " ORDER BY created_at, id",
-                                             subject.user_id)) {
+                                             {{{"id", subject.user_id}}, {}})) {
     json::object record{{"id", request.id},         {"type", request.type},       {"source", request.source},
                         {"status", request.status}, {"created_at", request.created_at}, {"due_at", request.due_at}};
     if (request.completed_at) record["completed_at"] = *request.completed_at;
