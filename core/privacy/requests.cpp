@@ -87,7 +87,7 @@ std::string PrivacyRequests::create(soci::session& sql, const NewRequest& reques
 }
 
 void PrivacyRequests::plan_tasks(soci::session& sql, const std::string& id, const std::string& type,
-                                 const std::string& subject_id, const std::optional<sdk::Rectification>& rectification) {
+                                 const std::optional<sdk::Rectification>& rectification) {
   std::vector<std::pair<std::string, int>> tasks;
   const auto& all = participants_.all();
   if (type == "access") {
@@ -106,7 +106,6 @@ void PrivacyRequests::plan_tasks(soci::session& sql, const std::string& id, cons
       }
     }
   }
-  (void)subject_id;
   const long long now = now_();
   for (const auto& [participant, stage] : tasks) {
     sql << "INSERT INTO privacy_tasks (request_id, participant, stage, status, attempts, next_attempt_at)"
@@ -133,7 +132,7 @@ Submission PrivacyRequests::submit(const NewRequest& request) {
   try {
     soci::transaction transaction(sql);
     id = create(sql, request, "pending", not_before);
-    plan_tasks(sql, id, request.type, request.subject_id, request.rectification);
+    plan_tasks(sql, id, request.type, request.rectification);
     transaction.commit();
   } catch (const soci::soci_error&) {
     // The unique index on open requests: a concurrent submission won the race.
@@ -230,7 +229,7 @@ sdk::Result<std::string> PrivacyRequests::verify_intake(const std::string& reque
   sql << "UPDATE privacy_requests SET status = 'pending', subject_id = :s, subject_hash = :h, code_hash = NULL,"
          " updated_at = :n WHERE id = :id",
       soci::use(subject_id, subject_indicator), soci::use(hash), soci::use(now), soci::use(request_id);
-  plan_tasks(sql, request_id, type, subject_id, std::nullopt);
+  plan_tasks(sql, request_id, type, std::nullopt);
   transaction.commit();
   wake_.notify_all();
   return request_id;

@@ -179,7 +179,7 @@ class PrivacyRequests {
  private:
   struct ClaimedTask;
   std::string create(soci::session& sql, const NewRequest& request, const std::string& status, std::int64_t not_before);
-  void plan_tasks(soci::session& sql, const std::string& id, const std::string& type, const std::string& subject_id,
+  void plan_tasks(soci::session& sql, const std::string& id, const std::string& type,
                   const std::optional<sdk::Rectification>& rectification);
   std::optional<ClaimedTask> claim(const std::string& worker);
   void run(const ClaimedTask& task);
