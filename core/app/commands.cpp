@@ -208,7 +208,7 @@ int serve(const std::filesystem::path& config_file) {
   video::UploadsParticipant upload_records(*database);
   video::VideosParticipant video_records(*database);
   billing::BillingParticipant billing_records(*database);
-  privacy::RequestsParticipant request_records(*database);
+  privacy::RequestsParticipant request_records(*database, objects);
   privacy::CoreParticipant core_records({&accounts_records, &upload_records, &video_records, &billing_records, &request_records});
   privacy::Participants participants(host, core_records, config.privacy_participant_timeout);
   privacy::PrivacyRequests privacy(*database, participants, accounts, videos, objects, mailer, signer, metrics, config.privacy);

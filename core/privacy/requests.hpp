@@ -216,11 +216,12 @@ class PrivacyRequests {
   std::vector<std::thread> workers_;
 };
 
-// The core's privacy records as part of the core participant: a person's earlier requests are
-// theirs to see; on erasure they go, except the erasure under way, which ends anonymised.
+// The core's privacy records as part of the core participant: a person's earlier requests (and
+// their exports) are theirs to see; on erasure they go, except the erasure under way, which
+// ends anonymised.
 class RequestsParticipant final : public sdk::PrivacyParticipant {
  public:
-  explicit RequestsParticipant(db::Database& database) : database_(database) {}
+  RequestsParticipant(db::Database& database, storage::ObjectStore& objects) : database_(database), objects_(objects) {}
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
   sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
   sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
@@ -228,6 +229,7 @@ class RequestsParticipant final : public sdk::PrivacyParticipant {
 
  private:
   db::Database& database_;
+  storage::ObjectStore& objects_;
 };
 
 }  // namespace framehouse::privacy

@@ -1,6 +1,6 @@
 // The task side of PrivacyRequests: claiming tasks by lease, running each kind of step,
 // settling outcomes with retries and backoff, and closing requests.
-#include <cmath>
+#include <set>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -406,18 +406,6 @@ sdk::Result<std::string> PrivacyRequests::run_stop(const ClaimedTask& task) {
     soci::indicator indicator = soci::i_null;
     sql << "SELECT customer_id FROM subscriptions WHERE user_id = :u", soci::use(task.subject_id), soci::into(customer, indicator);
     if (sql.got_data() && indicator == soci::i_ok) snapshot["external_ids"].as_object()["payment_customer_id"] = customer;
-    // Earlier exports are the person's data too.
-    std::vector<std::string> exports;
-    std::string object;
-    soci::statement statement = (sql.prepare << "SELECT export_object FROM privacy_requests WHERE subject_id = :u"
-                                                " AND export_object IS NOT NULL",
-                                 soci::use(task.subject_id), soci::into(object));
-    statement.execute();
-    while (statement.fetch()) exports.push_back(object);
-    for (const auto& name : exports) {
-      if (auto removed = objects_.remove({std::string(kExportOwner), name}); !removed) return removed;
-    }
-    outcome["exports_deleted"] = exports.size();
   }
   details["subject"] = snapshot;
   {
@@ -513,34 +501,67 @@ void PrivacyRequests::finalize_erasure(const ClaimedTask& task, const std::strin
   // Only non-identifying data stays: id, the keyed hash of the subject, outcomes, receipt.
   sql << "UPDATE privacy_requests SET subject_id = NULL, subject_email = NULL, details = '{}', client_hash = NULL WHERE id = :id",
       soci::use(task.request_id);
+  // Holds that ended have served their purpose; an active one would have kept this erasure waiting.
+  if (!task.subject_id.empty()) {
+    sql << "DELETE FROM legal_holds WHERE subject_id = :s", soci::use(task.subject_id);
+  }
   database_.flush_deleted_rows();
 }
 
+namespace {
+
+// Where a subject's earlier requests are found: by account, and by address (someone who asked
+// by email without an account). The column is one of two fixed names.
+std::vector<std::pair<std::string, std::string>> request_keys(const sdk::Subject& subject) {
+  std::vector<std::pair<std::string, std::string>> keys;
+  if (!subject.user_id.empty()) keys.emplace_back("subject_id", subject.user_id);
+  for (const auto& email : subject.email_addresses) keys.emplace_back("subject_email", email);
+  return keys;
+}
+
+// An erasure being carried out is the processing itself, not data kept about the person.
+constexpr const char* kNotTheErasureUnderWay = " AND NOT (type = 'erasure' AND completed_at IS NULL)";
+
+}  // namespace
+
 sdk::Outcome RequestsParticipant::export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) {
-  if (subject.user_id.empty()) return {};
   soci::session sql(database_.pool());
-  // An erasure being carried out is the processing itself, not data kept about the person.
-  for (const auto& request : select_requests(sql, "WHERE subject_id = :id AND NOT (type = 'erasure' AND completed_at IS NULL)"
-                                                  " ORDER BY created_at, id",
-                                             {{{"id", subject.user_id}}, {}})) {
-    json::object record{{"id", request.id},         {"type", request.type},       {"source", request.source},
-                        {"status", request.status}, {"created_at", request.created_at}, {"due_at", request.due_at}};
-    if (request.completed_at) record["completed_at"] = *request.completed_at;
-    if (auto written = sink.record("privacy_requests", json::serialize(record)); !written) return written;
+  std::set<std::string> seen;
+  for (const auto& [column, value] : request_keys(subject)) {
+    for (const auto& request : select_requests(sql, "WHERE " + column + " = :v" + kNotTheErasureUnderWay + " ORDER BY created_at, id",
+                                               {{{"v", value}}, {}})) {
+      if (!seen.insert(request.id).second) continue;
+      json::object record{{"id", request.id},         {"type", request.type},           {"source", request.source},
+                          {"status", request.status}, {"created_at", request.created_at}, {"due_at", request.due_at}};
+      if (request.completed_at) record["completed_at"] = *request.completed_at;
+      if (auto written = sink.record("privacy_requests", json::serialize(record)); !written) return written;
+    }
   }
   return {};
 }
 
 sdk::Result<sdk::ErasureReport> RequestsParticipant::erase_subject(const sdk::Subject& subject) {
   sdk::ErasureReport report;
-  if (subject.user_id.empty()) return report;
   soci::session sql(database_.pool());
-  soci::statement statement =
-      (sql.prepare << "DELETE FROM privacy_requests WHERE subject_id = :u AND NOT (type = 'erasure' AND completed_at IS NULL)",
-       soci::use(subject.user_id));
-  statement.execute(true);
-  report.records_removed = static_cast<std::uint64_t>(statement.get_affected_rows());
-  report.detail = std::to_string(report.records_removed) + " earlier privacy requests deleted";
+  for (const auto& [column, value] : request_keys(subject)) {
+    // Earlier access exports are the person's data too.
+    std::vector<std::string> exports;
+    std::string object;
+    soci::statement exported = (sql.prepare << "SELECT export_object FROM privacy_requests WHERE " + column +
+                                                   " = :v AND export_object IS NOT NULL" + kNotTheErasureUnderWay,
+                                soci::use(value), soci::into(object));
+    exported.execute();
+    while (exported.fetch()) exports.push_back(object);
+    for (const auto& name : exports) {
+      if (auto removed = objects_.remove({std::string(kExportOwner), name}); !removed) return removed;
+      ++report.files_removed;
+    }
+    soci::statement deleted =
+        (sql.prepare << "DELETE FROM privacy_requests WHERE " + column + " = :v" + kNotTheErasureUnderWay, soci::use(value));
+    deleted.execute(true);
+    report.records_removed += static_cast<std::uint64_t>(deleted.get_affected_rows());
+  }
+  report.detail = fmt::format("{} earlier privacy requests and {} exports deleted", report.records_removed, report.files_removed);
   return report;
 }
 

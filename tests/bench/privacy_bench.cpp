@@ -75,8 +75,8 @@ struct Bench {
   video::UploadsParticipant upload_records{database};
   video::VideosParticipant video_records{database};
   billing::BillingParticipant billing_records{database};
-  privacy::RequestsParticipant request_records{database};
-  privacy::CoreParticipant core{{&account_records, &upload_records, &video_records, &billing_records, &request_records}};
+  std::unique_ptr<privacy::RequestsParticipant> request_records;
+  std::unique_ptr<privacy::CoreParticipant> core;
   std::unique_ptr<privacy::Participants> participants;
   privacy::ReceiptSigner signer = privacy::ReceiptSigner::from_seed({});
   std::unique_ptr<privacy::PrivacyRequests> requests;
@@ -96,7 +96,10 @@ struct Bench {
     keys = std::make_unique<storage::DataKeys>(database, storage::MasterKey{9});
     objects = std::make_unique<storage::ObjectStore>(host, host.find("storage_fs"), *keys);
     videos = std::make_unique<video::Videos>(database, host, nullptr, *objects, video::VideoConfig{.data_dir = dir.path().string()});
-    participants = std::make_unique<privacy::Participants>(host, core, std::chrono::minutes(30));
+    request_records = std::make_unique<privacy::RequestsParticipant>(database, *objects);
+    core = std::make_unique<privacy::CoreParticipant>(
+        std::vector<sdk::PrivacyParticipant*>{&account_records, &upload_records, &video_records, &billing_records, request_records.get()});
+    participants = std::make_unique<privacy::Participants>(host, *core, std::chrono::minutes(30));
     privacy::PrivacyConfig privacy_config;
     privacy_config.work_directory = dir.path() / "privacy";
     requests = std::make_unique<privacy::PrivacyRequests>(database, *participants, *accounts, *videos, *objects, *mailer, signer,

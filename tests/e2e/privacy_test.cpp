@@ -247,6 +247,7 @@ TEST_P(PrivacyEndToEnd, ALegalHoldMakesErasureWaitThenItResumes) {
   EXPECT_EQ(call("DELETE", "/v1/admin/legal-holds/" + std::string(json_of(hold).at("id").as_string()), "", bearer(admin)).status, 204);
   EXPECT_EQ(wait_until_ended(admin, erasure).at("status"), "completed");
   EXPECT_EQ(call("GET", "/v1/admin/users/" + hugo_id, "", bearer(admin)).status, 404);
+  EXPECT_TRUE(json_of(call("GET", "/v1/admin/legal-holds?user_id=" + hugo_id, "", bearer(admin))).at("data").as_array().empty());
 }
 
 TEST_P(PrivacyEndToEnd, AnUnderageReportErasesWithoutVerification) {

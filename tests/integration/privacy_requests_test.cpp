@@ -27,7 +27,7 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
     videos_ = std::make_unique<video::Videos>(*database_, host_, nullptr, *objects_,
                                               video::VideoConfig{.data_dir = dir_.path().string()});
     accounts_records_ = std::make_unique<accounts::AccountsParticipant>(*database_);
-    request_records_ = std::make_unique<RequestsParticipant>(*database_);
+    request_records_ = std::make_unique<RequestsParticipant>(*database_, *objects_);
     core_ = std::make_unique<CoreParticipant>(std::vector<sdk::PrivacyParticipant*>{accounts_records_.get(), request_records_.get()});
     participants_ = std::make_unique<Participants>(host_, *core_, std::chrono::seconds(5));
     PrivacyConfig config;
