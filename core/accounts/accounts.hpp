@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_log.hpp"
 #include "crypto/crypto.hpp"
 #include "db/database.hpp"
 #include "mail/mailer.hpp"
@@ -147,6 +148,10 @@ class Accounts {
   // other place that keeps a copy (the privacy module's rectification).
   using ProfileChanged = std::function<void(const std::string& user_id, const std::string& field, const std::string& value)>;
   void on_profile_change(ProfileChanged listener) { profile_changed_ = std::move(listener); }
+
+  // Where admin actions are recorded (the server always attaches one; tools may not).
+  void attach_audit_log(audit::AuditLog& log) { audit_log_ = &log; }
+  audit::AuditLog* audit_log() const { return audit_log_; }
   // Deletes usage events past retention, expired tokens and sessions, stale throttles.
   std::int64_t purge_expired();
 
@@ -166,6 +171,7 @@ class Accounts {
   mail::Mailer& mailer_;
   AccountsConfig config_;
   ProfileChanged profile_changed_;
+  audit::AuditLog* audit_log_ = nullptr;
   Clock now_;
   // Verified against when the account does not exist; computed off the start-up path.
   std::shared_future<std::string> dummy_password_hash_;

@@ -1,9 +1,11 @@
 #include "accounts/routes.hpp"
 
+#include <algorithm>
 #include <functional>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "http/json_input.hpp"
 #include "http/problem.hpp"
@@ -145,7 +147,19 @@ http::Handler admin_only(Accounts& accounts, AuthenticatedHandler handler) {
   return [&accounts, handler = std::move(handler)](Request& request) -> Response {
     auto who = authenticate_admin(accounts, request);
     if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
-    return handler(request, std::get<AuthContext>(who));
+    const auto& admin = std::get<AuthContext>(who);
+    Response response = handler(request, admin);
+    // Every admin action, reads included (an admin looking at a person's data is one): the
+    // path holds internal ids only; the query string and body are not recorded.
+    if (auto* log = accounts.audit_log()) {
+      const auto id = request.path_params.find("id");
+      std::string method = request.method;
+      std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::tolower(c); });
+      log->record(admin.user_id, "admin." + method,
+                  id == request.path_params.end() ? "" : id->second,
+                  boost::json::serialize(boost::json::object{{"path", request.path}, {"status", response.status}}));
+    }
+    return response;
   };
 }
 

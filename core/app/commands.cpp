@@ -7,11 +7,14 @@
 #include <fstream>
 #include <iostream>
 
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <soci/soci.h>
 #include <sodium.h>
 
 #include "app/configuration.hpp"
+#include "audit/audit_log.hpp"
 #include "app/routes.hpp"
 #include "app/periodic_task.hpp"
 #include "accounts/privacy_participant.hpp"
@@ -211,12 +214,15 @@ int serve(const std::filesystem::path& config_file) {
   privacy::RequestsParticipant request_records(*database, objects);
   privacy::CoreParticipant core_records({&accounts_records, &upload_records, &video_records, &billing_records, &request_records});
   privacy::Participants participants(host, core_records, config.privacy_participant_timeout);
-  privacy::PrivacyRequests privacy(*database, participants, accounts, videos, objects, mailer, signer, metrics, config.privacy);
+  audit::AuditLog audit_log(*database);
+  accounts.attach_audit_log(audit_log);
+  privacy::PrivacyRequests privacy(*database, participants, accounts, videos, objects, mailer, signer, metrics, audit_log,
+                                   config.privacy);
   accounts.on_profile_change([&privacy](const std::string& user_id, const std::string& field, const std::string& value) {
-    (void)privacy.submit({"rectification", "profile", user_id, "", sdk::Rectification{field, "", value}, ""});
+    (void)privacy.submit({"rectification", "profile", user_id, "", sdk::Rectification{field, "", value}, "", user_id});
   });
 
-  add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos, privacy, objects});
+  add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log});
   videos.start_workers();
   privacy.start_workers();
   std::optional<PeriodicTask> housekeeping;
@@ -257,11 +263,34 @@ int create_user(const std::filesystem::path& config_file, const std::string& nam
     mail::Mailer no_mail(no_plugins, nullptr, loaded->email_from);
     accounts::Accounts accounts(database, no_mail, loaded->accounts);
     const std::string id = accounts.create_user(name, email, password, admin ? "admin" : "user");
+    audit::AuditLog(database).record("cli", "admin.create_user", id,
+                                     boost::json::serialize(boost::json::object{{"role", admin ? "admin" : "user"}}));
     std::cout << fmt::format("created {} {}\n", admin ? "admin" : "user", id);
     return 0;
   } catch (const std::invalid_argument& error) {
     std::cerr << "framehouse: " << error.what() << "\n";
     return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "framehouse: " << error.what() << "\n";
+    return 1;
+  }
+}
+
+int audit_verify(const std::filesystem::path& config_file) {
+  auto loaded = load_or_report(config_file);
+  if (!loaded) return 2;
+  Log::configure(observability::LogLevel::warn, loaded->log_format);
+  try {
+    db::Database database(loaded->database);
+    const auto report = audit::AuditLog(database).verify();
+    for (const auto& problem : report.problems) std::cout << "audit log: " << problem << "\n";
+    if (!report.problems.empty()) {
+      std::cout << fmt::format("audit log: {} problem{} in {} entries\n", report.problems.size(),
+                               report.problems.size() == 1 ? "" : "s", report.entries);
+      return 1;
+    }
+    std::cout << fmt::format("audit log intact: {} entries\n", report.entries);
+    return 0;
   } catch (const std::exception& error) {
     std::cerr << "framehouse: " << error.what() << "\n";
     return 1;
@@ -296,6 +325,8 @@ int grant_plan(const std::filesystem::path& config_file, const std::string& emai
       std::cerr << "framehouse: " << granted.outcome().message() << "\n";
       return granted.outcome().status() == sdk::Status::invalid_argument ? 2 : 1;
     }
+    audit::AuditLog(database).record("cli", "admin.grant_plan", user_id,
+                                     boost::json::serialize(boost::json::object{{"plan", plan}, {"periods", periods}}));
     std::cout << fmt::format("{} is on {} until {} with {} more paid period(s)\n", user_id, granted->plan,
                              granted->current_period_end.value_or(0), granted->prepaid_periods);
     return 0;

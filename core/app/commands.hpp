@@ -16,5 +16,7 @@ int inspect_plugin(const std::filesystem::path& plugin_file);
 int grant_plan(const std::filesystem::path& config_file, const std::string& email, const std::string& plan, int periods);
 int create_user(const std::filesystem::path& config_file, const std::string& name, const std::string& email,
                 bool admin, std::istream& password_input);
+// Walks the audit log's hash chain; prints where it breaks (exit 1) or that it is intact.
+int audit_verify(const std::filesystem::path& config_file);
 
 }  // namespace framehouse::app

@@ -21,6 +21,8 @@ commands:
   admin grant --config FILE --email EMAIL --plan PLAN [--periods N]
                              grant a plan, or extend it by N paid periods (payment arranged
                              outside the app)
+  audit verify --config FILE walk the audit log's hash chain; name any edited, removed or
+                             reordered entry (exit 1)
   --help                     show this text
   --version                  print the version
 
@@ -66,6 +68,10 @@ int main(int argc, char** argv) {
   if (args[0] == "plugin") {
     if (args.size() != 3 || args[1] != "inspect") return usage_error("use: plugin inspect FILE");
     return framehouse::app::inspect_plugin(args[2]);
+  }
+  if (args[0] == "audit") {
+    if (args.size() != 4 || args[1] != "verify" || args[2] != "--config") return usage_error("use: audit verify --config FILE");
+    return framehouse::app::audit_verify(args[3]);
   }
   if (args[0] == "admin" && args.size() >= 2 && args[1] == "grant") {
     std::string config, email, plan;

@@ -1,6 +1,7 @@
 #include "app/routes.hpp"
 
 #include "accounts/routes.hpp"
+#include "audit/routes.hpp"
 #include "app/operations.hpp"
 #include "billing/routes.hpp"
 #include "privacy/routes.hpp"
@@ -16,6 +17,7 @@ void add_routes(http::Router& router, const Services& services) {
   billing::add_billing_routes(router, services.accounts, services.billing);
   video::add_video_routes(router, services.accounts, services.billing, services.uploads, services.videos);
   privacy::add_privacy_routes(router, services.accounts, services.privacy, services.objects);
+  audit::add_audit_routes(router, services.accounts, services.audit);
   router.add("GET", "/v1/openapi.json", [](http::Request&) {
     return http::Response::text(200, std::string(openapi_json()), "application/json");
   });

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "accounts/accounts.hpp"
+#include "audit/audit_log.hpp"
 #include "billing/billing.hpp"
 #include "db/database.hpp"
 #include "http/router.hpp"
@@ -25,6 +26,7 @@ struct Services {
   video::Videos& videos;
   privacy::PrivacyRequests& privacy;
   storage::ObjectStore& objects;
+  audit::AuditLog& audit;
 };
 
 void add_routes(http::Router& router, const Services& services);

@@ -84,6 +84,10 @@ std::string Dialect::lock_migrations() const {
   return backend_ == Backend::sqlite ? "" : "SELECT pg_advisory_xact_lock(26216)";
 }
 
+std::string Dialect::lock_audit() const {
+  return backend_ == Backend::sqlite ? "" : "SELECT pg_advisory_xact_lock(26217)";
+}
+
 std::string Dialect::skip_locked() const {
   // SQLite has one writer at a time: the claiming UPDATE is already exclusive.
   return backend_ == Backend::sqlite ? "" : " FOR UPDATE SKIP LOCKED";

@@ -34,6 +34,9 @@ class Dialect {
   // Appended to the SELECT that picks a queued job, so that concurrent workers (several
   // processes on PostgreSQL) never pick the same row.
   std::string skip_locked() const;
+  // Run first in a begin_exclusive() transaction: one writer at a time appends to the audit
+  // chain, across processes.
+  std::string lock_audit() const;
 
  private:
   Backend backend_;

@@ -233,6 +233,21 @@ const std::vector<Migration>& server_migrations() {
              "CREATE INDEX legal_holds_subject ON legal_holds (subject_id)",
          };
        }},
+      {7, "audit log",
+       [](const Dialect&) -> std::vector<std::string> {
+         // Append-only: the application never updates or deletes a row (see audit/audit_log.hpp).
+         return {
+             "CREATE TABLE audit_log ("
+             " seq BIGINT PRIMARY KEY,"
+             " occurred_at BIGINT NOT NULL,"
+             " actor TEXT NOT NULL,"
+             " action TEXT NOT NULL,"
+             " target TEXT NOT NULL,"
+             " detail TEXT NOT NULL,"
+             " prev_hash TEXT NOT NULL,"
+             " entry_hash TEXT NOT NULL)",
+         };
+       }},
   };
   return migrations;
 }

@@ -38,8 +38,8 @@ std::string server_secret(db::Database& database, const std::string& name) {
 
 PrivacyRequests::PrivacyRequests(db::Database& database, Participants& participants, accounts::Accounts& accounts,
                                  video::Videos& videos, storage::ObjectStore& objects, mail::Mailer& mailer,
-                                 const ReceiptSigner& signer, observability::Metrics& metrics, PrivacyConfig config,
-                                 accounts::Clock clock)
+                                 const ReceiptSigner& signer, observability::Metrics& metrics, audit::AuditLog& audit,
+                                 PrivacyConfig config, accounts::Clock clock)
     : database_(database),
       participants_(participants),
       accounts_(accounts),
@@ -48,6 +48,7 @@ PrivacyRequests::PrivacyRequests(db::Database& database, Participants& participa
       mailer_(mailer),
       signer_(signer),
       metrics_(metrics),
+      audit_(audit),
       config_(std::move(config)),
       now_(std::move(clock)),
       subject_key_(server_secret(database, "privacy_subject_key")) {
@@ -140,13 +141,15 @@ Submission PrivacyRequests::submit(const NewRequest& request) {
     throw;
   }
   Log::info("privacy", "request received", {{"request_id", id}, {"type", request.type}, {"source", request.source}});
+  audit_.record(request.actor, "privacy.request_received", id,
+                json::serialize(json::object{{"type", request.type}, {"source", request.source}}));
   wake_.notify_all();
   return {*find(id), false};
 }
 
 Submission PrivacyRequests::delete_account(const std::string& user_id) {
   const auto user = accounts_.find(user_id);
-  return submit(NewRequest{"erasure", "account_deletion", user_id, user ? user->email : "", std::nullopt, ""});
+  return submit(NewRequest{"erasure", "account_deletion", user_id, user ? user->email : "", std::nullopt, "", user_id});
 }
 
 sdk::Result<std::string> PrivacyRequests::intake(const std::string& email, const std::string& type,
@@ -231,6 +234,7 @@ sdk::Result<std::string> PrivacyRequests::verify_intake(const std::string& reque
       soci::use(subject_id, subject_indicator), soci::use(hash), soci::use(now), soci::use(request_id);
   plan_tasks(sql, request_id, type, std::nullopt);
   transaction.commit();
+  audit_.record("email-intake", "privacy.request_verified", request_id, json::serialize(json::object{{"type", type}}));
   wake_.notify_all();
   return request_id;
 }
@@ -269,7 +273,7 @@ std::vector<RequestView> PrivacyRequests::list(const RequestFilter& filter) {
   return select_requests(sql, clauses, bound);
 }
 
-sdk::Outcome PrivacyRequests::cancel(const std::string& id, const std::string& reason) {
+sdk::Outcome PrivacyRequests::cancel(const std::string& id, const std::string& reason, const std::string& actor) {
   soci::session sql(database_.pool());
   const long long now = now_();
   // An erasure under way is past the point of no return: its first step already ended access.
@@ -285,10 +289,11 @@ sdk::Outcome PrivacyRequests::cancel(const std::string& id, const std::string& r
     return sdk::Outcome::failure(sdk::Status::conflict, "the request can no longer be canceled");
   }
   Log::info("privacy", "request canceled", {{"request_id", id}});
+  audit_.record(actor, "privacy.request_canceled", id);
   return {};
 }
 
-sdk::Outcome PrivacyRequests::extend(const std::string& id, const std::string& reason) {
+sdk::Outcome PrivacyRequests::extend(const std::string& id, const std::string& reason, const std::string& actor) {
   soci::session sql(database_.pool());
   const long long now = now_();
   const long long extension = config_.extension_seconds;
@@ -300,6 +305,7 @@ sdk::Outcome PrivacyRequests::extend(const std::string& id, const std::string& r
   if (statement.get_affected_rows() == 0) {
     return sdk::Outcome::failure(sdk::Status::conflict, "the request was extended already, or has ended");
   }
+  audit_.record(actor, "privacy.request_extended", id);
   const auto request = find(id);
   if (request) {
     std::string email;
@@ -314,7 +320,7 @@ sdk::Outcome PrivacyRequests::extend(const std::string& id, const std::string& r
   return {};
 }
 
-sdk::Outcome PrivacyRequests::retry(const std::string& id) {
+sdk::Outcome PrivacyRequests::retry(const std::string& id, const std::string& actor) {
   soci::session sql(database_.pool());
   const long long now = now_();
   soci::transaction transaction(sql);
@@ -330,6 +336,7 @@ sdk::Outcome PrivacyRequests::retry(const std::string& id) {
   sql << "UPDATE privacy_requests SET status = 'in_progress', completed_at = NULL, updated_at = :n WHERE id = :id",
       soci::use(now), soci::use(id);
   transaction.commit();
+  audit_.record(actor, "privacy.request_retried", id);
   wake_.notify_all();
   return {};
 }
@@ -346,10 +353,11 @@ LegalHold PrivacyRequests::place_hold(const std::string& subject_id, const std::
       soci::use(hold.id), soci::use(subject_id), soci::use(reason), soci::use(reference), soci::use(expires, expires_indicator),
       soci::use(placed_by), soci::use(placed);
   Log::info("privacy", "legal hold placed", {{"hold_id", hold.id}, {"reason", reason}});
+  audit_.record(placed_by, "privacy.hold_placed", hold.id, json::serialize(json::object{{"subject", subject_id}, {"reason", reason}}));
   return hold;
 }
 
-bool PrivacyRequests::lift_hold(const std::string& id) {
+bool PrivacyRequests::lift_hold(const std::string& id, const std::string& actor) {
   soci::session sql(database_.pool());
   const long long now = now_();
   soci::statement statement =
@@ -357,6 +365,7 @@ bool PrivacyRequests::lift_hold(const std::string& id) {
   statement.execute(true);
   if (statement.get_affected_rows() == 0) return false;
   Log::info("privacy", "legal hold lifted", {{"hold_id", id}});
+  audit_.record(actor, "privacy.hold_lifted", id);
   release_holds();
   wake_.notify_all();
   return true;

@@ -92,6 +92,7 @@ struct NewRequest {
   std::string subject_email;
   std::optional<sdk::Rectification> rectification;
   std::string reference;  // an admin's ticket
+  std::string actor = "system";  // who asked: a user's or an admin's id (for the audit log)
 };
 
 struct Submission {
@@ -127,7 +128,8 @@ class PrivacyRequests {
  public:
   PrivacyRequests(db::Database& database, Participants& participants, accounts::Accounts& accounts, video::Videos& videos,
                   storage::ObjectStore& objects, mail::Mailer& mailer, const ReceiptSigner& signer,
-                  observability::Metrics& metrics, PrivacyConfig config, accounts::Clock clock = accounts::system_now);
+                  observability::Metrics& metrics, audit::AuditLog& audit, PrivacyConfig config,
+                  accounts::Clock clock = accounts::system_now);
   ~PrivacyRequests();  // stops the workers
 
   // A verified request (signed-in user, admin, underage report). An open request of the same
@@ -150,15 +152,16 @@ class PrivacyRequests {
 
   // Status::conflict when the request already ended or is past the point of no return
   // (erasure under way).
-  sdk::Outcome cancel(const std::string& id, const std::string& reason);
+  // `actor` (a user's or admin's id) goes into the audit log.
+  sdk::Outcome cancel(const std::string& id, const std::string& reason, const std::string& actor);
   // Once per request: due date moved by the configured extension, reason kept.
-  sdk::Outcome extend(const std::string& id, const std::string& reason);
+  sdk::Outcome extend(const std::string& id, const std::string& reason, const std::string& actor);
   // Failed tasks go back to the queue with a fresh count.
-  sdk::Outcome retry(const std::string& id);
+  sdk::Outcome retry(const std::string& id, const std::string& actor);
 
   LegalHold place_hold(const std::string& subject_id, const std::string& reason, const std::string& reference,
                        std::optional<std::int64_t> expires_at, const std::string& placed_by);
-  bool lift_hold(const std::string& id);
+  bool lift_hold(const std::string& id, const std::string& actor);
   std::vector<LegalHold> holds(const std::string& subject_id);
 
   // The export of a completed access request, for the subject signed in or the emailed token.
@@ -206,6 +209,7 @@ class PrivacyRequests {
   mail::Mailer& mailer_;
   const ReceiptSigner& signer_;
   observability::Metrics& metrics_;
+  audit::AuditLog& audit_;
   PrivacyConfig config_;
   accounts::Clock now_;
   std::string subject_key_;

@@ -136,7 +136,7 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
                if (!fields.ok()) return fields.problem(request);
                const auto user = accounts.find(who.user_id);
                return submission_response(
-                   requests.submit({type, "user", who.user_id, user ? user->email : "", change, ""}));
+                   requests.submit({type, "user", who.user_id, user ? user->email : "", change, "", who.user_id}));
              }));
 
   router.add("GET", "/v1/privacy/requests", signed_in(accounts, [&](Request&, const AuthContext& who) {
@@ -153,7 +153,7 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
                const std::string id = request.path_params.at("id");
                const auto found = requests.find(id);
                if (!found || found->subject_id != who.user_id) return not_found(request);
-               if (auto canceled = requests.cancel(id, "canceled by the requester"); !canceled) {
+               if (auto canceled = requests.cancel(id, "canceled by the requester", who.user_id); !canceled) {
                  return http::problem(http::problems::kConflict, canceled.message(), request.request_id);
                }
                return Response::json(200, request_json(*requests.find(id), false));
@@ -250,7 +250,7 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
              }));
 
   router.add("POST", "/v1/admin/privacy/requests",
-             admin_only(accounts, [&](Request& request, const AuthContext&) -> Response {
+             admin_only(accounts, [&](Request& request, const AuthContext& who) -> Response {
                http::JsonFields fields(request, {"type", "field", "value", "user_id", "email", "reference"});
                if (fields.rejection()) return *fields.rejection();
                auto [type, change] = read_request(fields, true);
@@ -270,7 +270,7 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
                if (!fields.ok()) return fields.problem(request);
                const std::string subject_email = user ? user->email : *accounts::normalise_email(*email);
                return submission_response(
-                   requests.submit({type, "admin", user ? user->id : "", subject_email, change, *reference}));
+                   requests.submit({type, "admin", user ? user->id : "", subject_email, change, *reference, who.user_id}));
              }));
 
   router.add("GET", "/v1/admin/privacy/requests/{id}", admin_only(accounts, [&](Request& request, const AuthContext&) {
@@ -280,14 +280,14 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
              }));
 
   const auto admin_action = [&](const char* path, auto action) {
-    router.add("POST", path, admin_only(accounts, [&requests, action](Request& request, const AuthContext&) -> Response {
+    router.add("POST", path, admin_only(accounts, [&requests, action](Request& request, const AuthContext& who) -> Response {
                  const std::string id = request.path_params.at("id");
                  if (!requests.find(id)) return not_found(request);
                  http::JsonFields fields(request, {"reason"});
                  if (fields.rejection()) return *fields.rejection();
                  const auto reason = fields.string("reason", false, 500);
                  if (!fields.ok()) return fields.problem(request);
-                 if (auto done = action(id, reason); !done) {
+                 if (auto done = action(id, reason, who.user_id); !done) {
                    if (done.status() == sdk::Status::invalid_argument) return http::validation_problem(request, {{"reason", done.message()}});
                    return http::problem(http::problems::kConflict, done.message(), request.request_id);
                  }
@@ -295,20 +295,26 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
                }));
   };
   admin_action("/v1/admin/privacy/requests/{id}/retry",
-               [&requests](const std::string& id, const std::optional<std::string>&) { return requests.retry(id); });
-  admin_action("/v1/admin/privacy/requests/{id}/extend", [&requests](const std::string& id, const std::optional<std::string>& reason) {
-    if (!reason || reason->empty()) return sdk::Outcome::failure(sdk::Status::invalid_argument, "is required: the requester is told why");
-    return requests.extend(id, *reason);
-  });
-  admin_action("/v1/admin/privacy/requests/{id}/cancel", [&requests](const std::string& id, const std::optional<std::string>& reason) {
-    return requests.cancel(id, reason.value_or("canceled by an administrator"));
-  });
+               [&requests](const std::string& id, const std::optional<std::string>&, const std::string& actor) {
+                 return requests.retry(id, actor);
+               });
+  admin_action("/v1/admin/privacy/requests/{id}/extend",
+               [&requests](const std::string& id, const std::optional<std::string>& reason, const std::string& actor) {
+                 if (!reason || reason->empty()) {
+                   return sdk::Outcome::failure(sdk::Status::invalid_argument, "is required: the requester is told why");
+                 }
+                 return requests.extend(id, *reason, actor);
+               });
+  admin_action("/v1/admin/privacy/requests/{id}/cancel",
+               [&requests](const std::string& id, const std::optional<std::string>& reason, const std::string& actor) {
+                 return requests.cancel(id, reason.value_or("canceled by an administrator"), actor);
+               });
 
-  router.add("POST", "/v1/admin/users/{id}/underage", admin_only(accounts, [&](Request& request, const AuthContext&) {
+  router.add("POST", "/v1/admin/users/{id}/underage", admin_only(accounts, [&](Request& request, const AuthContext& who) {
                const auto user = accounts.find(request.path_params.at("id"));
                if (!user) return not_found(request);
                // Policy §6: a child's account is erased on discovery, without asking anyone to verify.
-               return submission_response(requests.submit({"erasure", "underage", user->id, user->email, std::nullopt, ""}));
+               return submission_response(requests.submit({"erasure", "underage", user->id, user->email, std::nullopt, "", who.user_id}));
              }));
 
   router.add("GET", "/v1/admin/legal-holds", admin_only(accounts, [&](Request& request, const AuthContext&) {
@@ -340,8 +346,8 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
                return Response::json(201, hold_json(requests.place_hold(*user_id, *reason, *reference, expires_at, who.user_id)));
              }));
 
-  router.add("DELETE", "/v1/admin/legal-holds/{id}", admin_only(accounts, [&](Request& request, const AuthContext&) {
-               if (!requests.lift_hold(request.path_params.at("id"))) return not_found(request);
+  router.add("DELETE", "/v1/admin/legal-holds/{id}", admin_only(accounts, [&](Request& request, const AuthContext& who) {
+               if (!requests.lift_hold(request.path_params.at("id"), who.user_id)) return not_found(request);
                return Response{204, {}, "", false, nullptr};
              }));
 }

@@ -260,6 +260,8 @@ void PrivacyRequests::settle(const ClaimedTask& task, const sdk::Result<std::str
       metrics_.count("framehouse_privacy_participant_exhausted_total",
                      "Privacy tasks that failed after every retry, by participant (alert on any).", "participant",
                      task.participant);
+      audit_.record("system", "privacy.task_exhausted", task.request_id,
+                    json::serialize(json::object{{"participant", task.participant}}));
       Log::error("privacy", "a privacy task failed after every retry",
                  {{"request_id", task.request_id}, {"participant", task.participant}, {"error", error}});
     } else {
@@ -316,6 +318,7 @@ void PrivacyRequests::update_request_status(const std::string& id) {
     sql << "UPDATE privacy_requests SET details = '{}' WHERE id = :id", soci::use(id);
   }
   Log::info("privacy", "request ended", {{"request_id", id}, {"status", final_status}});
+  audit_.record("system", "privacy.request_ended", id, json::serialize(json::object{{"status", final_status}}));
 }
 
 fs::path PrivacyRequests::work_directory(const std::string& request_id) const { return config_.work_directory / request_id; }

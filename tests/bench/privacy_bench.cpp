@@ -79,6 +79,7 @@ struct Bench {
   std::unique_ptr<privacy::CoreParticipant> core;
   std::unique_ptr<privacy::Participants> participants;
   privacy::ReceiptSigner signer = privacy::ReceiptSigner::from_seed({});
+  audit::AuditLog audit_log{database};
   std::unique_ptr<privacy::PrivacyRequests> requests;
 
   Bench() {
@@ -103,7 +104,7 @@ struct Bench {
     privacy::PrivacyConfig privacy_config;
     privacy_config.work_directory = dir.path() / "privacy";
     requests = std::make_unique<privacy::PrivacyRequests>(database, *participants, *accounts, *videos, *objects, *mailer, signer,
-                                                          metrics, privacy_config);
+                                                          metrics, audit_log, privacy_config);
   }
 
   std::string user(const std::string& email) { return accounts->create_user("Bench Person", email, "a long pass phrase", "user"); }

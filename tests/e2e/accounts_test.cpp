@@ -264,6 +264,7 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"POST", "/v1/admin/legal-holds", "/v1/admin/legal-holds", R"({"user_id":"usr_none","reason":"legal_claims","reference":"T-1"})",
        401, 403, 403, 422},
       {"DELETE", "/v1/admin/legal-holds/hold_none", "/v1/admin/legal-holds/{id}", "", 401, 403, 403, 404},
+      {"GET", "/v1/admin/audit?limit=5", "/v1/admin/audit", "", 401, 403, 403, 200},
       {"DELETE", "/v1/me", "/v1/me", "", 401, 202, 202, 202},
       {"DELETE", "/v1/api-keys/" + a_key, "/v1/api-keys/{id}", "", 401, 204, 404, 404},
       {"DELETE", "/v1/sessions/" + a_session, "/v1/sessions/{id}", "", 401, 204, 404, 404},

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "e2e/end_to_end.hpp"
@@ -45,35 +46,67 @@ class PrivacyEndToEnd : public EndToEnd {
     EXPECT_EQ(wait_for_video(token, id), "completed");
     return id;
   }
-  // Every "needle" found anywhere the server writes: each file under its data directory,
-  // its log, and (PostgreSQL) every row of every table.
+  // Every "needle" found in any text column of any table, as "table <name>: <needle>".
+  std::vector<std::string> table_traces(const std::vector<std::string>& needles) {
+    std::vector<std::string> found;
+    db::Database database(db::DatabaseOptions{database_->options().url, 1});
+    soci::session sql(database.pool());
+    std::vector<std::string> tables(200);
+    if (GetParam() == db::Backend::sqlite) {
+      sql << "SELECT name FROM sqlite_master WHERE type = 'table'", soci::into(tables);
+    } else {
+      sql << "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()", soci::into(tables);
+    }
+    for (const auto& table : tables) {
+      soci::rowset<soci::row> rows = (sql.prepare << "SELECT * FROM " + table);
+      for (const auto& row : rows) {
+        for (std::size_t column = 0; column < row.size(); ++column) {
+          if (row.get_indicator(column) != soci::i_ok || row.get_properties(column).get_data_type() != soci::dt_string) continue;
+          const std::string value = row.get<std::string>(column);
+          for (const auto& needle : needles) {
+            if (value.find(needle) != std::string::npos) found.push_back("table " + table + ": " + needle);
+          }
+        }
+      }
+    }
+    return found;
+  }
+  // Every "needle" in the bytes of `files`, as "<file>: <needle>".
+  static void scan(const std::vector<fs::path>& files, const std::vector<std::string>& needles, std::vector<std::string>& found) {
+    for (const auto& file : files) {
+      const std::string bytes = testing::read_file(file);
+      for (const auto& needle : needles) {
+        if (bytes.find(needle) != std::string::npos) found.push_back(file.string() + ": " + needle);
+      }
+    }
+  }
+  // The files under the server's data directory.
+  std::vector<fs::path> data_files() const {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path() / "var")) {
+      if (entry.is_regular_file()) files.push_back(entry.path());
+    }
+    return files;
+  }
+  // Every "needle" found anywhere the server writes: each file under its data directory, the
+  // SQLite database's own files (byte for byte: freed pages and the write-ahead log too), its
+  // log, and every text column of every table.
   std::vector<std::string> traces_of(const std::vector<std::string>& needles) {
     std::vector<std::string> found;
-    for (const auto& entry : fs::recursive_directory_iterator(dir.path() / "var")) {
-      if (!entry.is_regular_file()) continue;
-      const std::string bytes = testing::read_file(entry.path());
-      for (const auto& needle : needles) {
-        if (bytes.find(needle) != std::string::npos) found.push_back(entry.path().string() + ": " + needle);
+    scan(data_files(), needles, found);
+    if (GetParam() == db::Backend::sqlite) {
+      const std::string file = database_->options().url.substr(std::string("sqlite:").size());
+      std::vector<fs::path> database_files;
+      for (const std::string& suffix : {"", "-wal", "-journal"}) {
+        if (fs::exists(file + suffix)) database_files.emplace_back(file + suffix);
       }
+      scan(database_files, needles, found);
     }
     const std::string log = server->process->stderr_text();
     for (const auto& needle : needles) {
       if (log.find(needle) != std::string::npos) found.push_back("server log: " + needle);
     }
-    if (GetParam() == db::Backend::postgresql) {
-      db::Database database(db::DatabaseOptions{database_->options().url, 1});
-      soci::session sql(database.pool());
-      std::vector<std::string> tables(100);
-      sql << "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()", soci::into(tables);
-      for (const auto& table : tables) {
-        std::string rows;
-        soci::indicator indicator = soci::i_null;
-        sql << "SELECT string_agg(t::text, E'\\n') FROM " + table + " t", soci::into(rows, indicator);
-        for (const auto& needle : needles) {
-          if (indicator == soci::i_ok && rows.find(needle) != std::string::npos) found.push_back("table " + table + ": " + needle);
-        }
-      }
-    }
+    for (auto& trace : table_traces(needles)) found.push_back(std::move(trace));
     return found;
   }
 };
@@ -137,6 +170,11 @@ TEST_P(PrivacyEndToEnd, AccessGivesEverythingThenErasureLeavesNoTrace) {
   EXPECT_NE(entries.at("processors.json").find("storage_fs"), std::string::npos);
   EXPECT_EQ(entries.count("files/storage_fs/objects/" + bob_video + ".mp4"), 0u);
 
+  // The scan sees her before the erasure: in the database and in the outbox.
+  const auto before = ::testing::PrintToString(traces_of({"zelda.quartermaine@example.org", zelda_id}));
+  EXPECT_NE(before.find(GetParam() == db::Backend::sqlite ? ".db" : "table users"), std::string::npos) << before;
+  EXPECT_NE(before.find("outbox"), std::string::npos) << before;
+
   // Erasure: "delete my account".
   const auto deletion = call("DELETE", "/v1/me", "", bearer(zelda));
   ASSERT_EQ(deletion.status, 202) << deletion.body;
@@ -167,9 +205,12 @@ TEST_P(PrivacyEndToEnd, AccessGivesEverythingThenErasureLeavesNoTrace) {
   // Nothing of her anywhere: not her address, name, prompts or id.
   const auto traces = traces_of({"zelda.quartermaine@example.org", "Zelda Quartermaine", "marmalade", "glass pears"});
   EXPECT_TRUE(traces.empty()) << ::testing::PrintToString(traces);
+  // Her internal id is gone too, from every table but the audit log, whose hash chain keeps
+  // internal ids by design (as the server's log does).
   std::vector<std::string> id_traces;
-  for (const auto& trace : traces_of({zelda_id})) {
-    if (trace.rfind("server log: ", 0) != 0) id_traces.push_back(trace);  // logs carry internal ids by design
+  scan(data_files(), {zelda_id}, id_traces);
+  for (const auto& trace : table_traces({zelda_id})) {
+    if (trace.rfind("table audit_log: ", 0) != 0) id_traces.push_back(trace);
   }
   EXPECT_TRUE(id_traces.empty()) << ::testing::PrintToString(id_traces);
 
@@ -285,6 +326,41 @@ TEST_P(PrivacyEndToEnd, ANameChangeReachesEveryCopy) {
   EXPECT_EQ(wait_until_ended(admin, std::string(json_of(asked).at("id").as_string())).at("status"), "completed");
   EXPECT_EQ(json_of(call("GET", "/v1/me", "", bearer(rita))).at("name"), "Rita Third");
   EXPECT_NE(testing::read_file(customers).find("Rita Third"), std::string::npos);
+}
+
+TEST_P(PrivacyEndToEnd, AdminAndPrivacyActionsAreInATamperEvidentLog) {
+  const std::string admin = administrator();
+  const std::string vera = member("Vera Audited", "vera@example.org");
+  const std::string vera_id(json_of(call("GET", "/v1/me", "", bearer(vera))).at("id").as_string());
+  ASSERT_EQ(call("GET", "/v1/admin/users/" + vera_id, "", bearer(admin)).status, 200);
+  const auto asked = call("POST", "/v1/privacy/requests", R"({"type":"access"})", bearer(vera));
+  const std::string request_id(json_of(asked).at("id").as_string());
+  wait_until_ended(admin, request_id);
+
+  const auto entries = json_of(call("GET", "/v1/admin/audit?limit=50", "", bearer(admin))).at("data").as_array();
+  std::set<std::string> actions;
+  for (const auto& entry : entries) actions.insert(std::string(entry.at("action").as_string()));
+  for (const char* action : {"admin.create_user", "admin.get", "privacy.request_received", "privacy.request_ended"}) {
+    EXPECT_TRUE(actions.count(action)) << action << " is not in the audit log";
+  }
+  const std::string text = boost::json::serialize(entries);
+  EXPECT_EQ(text.find("vera@example.org"), std::string::npos);  // internal ids only
+  EXPECT_EQ(text.find("Vera Audited"), std::string::npos);
+
+  const auto verify = [&] {
+    return testing::run_command({FRAMEHOUSE_BINARY, "audit", "verify", "--config", server->config_file().string()});
+  };
+  const auto intact = verify();
+  EXPECT_EQ(intact.exit_code, 0) << intact.out << intact.err;
+  EXPECT_NE(intact.out.find("audit log intact"), std::string::npos) << intact.out;
+  {
+    db::Database database(db::DatabaseOptions{database_->options().url, 1});
+    soci::session sql(database.pool());
+    sql << "UPDATE audit_log SET actor = 'usr_nobody' WHERE seq = 2";
+  }
+  const auto tampered = verify();
+  EXPECT_EQ(tampered.exit_code, 1);
+  EXPECT_NE(tampered.out.find("entry 2 was altered"), std::string::npos) << tampered.out;
 }
 
 // A participant that cannot erase: retried with backoff, then the request ends with an

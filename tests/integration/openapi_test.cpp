@@ -28,9 +28,10 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   privacy::CoreParticipant core({});
   privacy::Participants participants(host, core, std::chrono::seconds(1));
   const auto signer = privacy::ReceiptSigner::from_seed({});
-  privacy::PrivacyRequests privacy(database, participants, accounts, videos, objects, mailer, signer, metrics, {});
+  audit::AuditLog audit_log(database);
+  privacy::PrivacyRequests privacy(database, participants, accounts, videos, objects, mailer, signer, metrics, audit_log, {});
   http::Router router;
-  add_routes(router, Services{database, host, metrics, accounts, billing, uploads, videos, privacy, objects});
+  add_routes(router, Services{database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log});
 
   const auto document = boost::json::parse(openapi_json()).as_object();
   EXPECT_EQ(document.at("openapi"), "3.1.0");

@@ -33,8 +33,9 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
     PrivacyConfig config;
     config.deletion_grace_seconds = 3600;
     config.work_directory = dir_.path() / "privacy";
+    audit_ = std::make_unique<audit::AuditLog>(*database_);
     requests_ = std::make_unique<PrivacyRequests>(*database_, *participants_, *accounts_, *videos_, *objects_, mailer_, signer_,
-                                                  metrics_, config, clock_);
+                                                  metrics_, *audit_, config, clock_);
   }
   NewRequest request(const std::string& type) const { return {type, "user", user_, "pat@example.org", std::nullopt, ""}; }
   int drain() {
@@ -61,6 +62,7 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
   std::unique_ptr<RequestsParticipant> request_records_;
   std::unique_ptr<CoreParticipant> core_;
   std::unique_ptr<Participants> participants_;
+  std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<PrivacyRequests> requests_;
 };
 
@@ -77,8 +79,8 @@ TEST_P(PrivacyRequestsTest, AnOpenRequestIsReturnedInsteadOfASecond) {
 TEST_P(PrivacyRequestsTest, DueDatesExtendOnceAndOverdueRequestsAreCounted) {
   const auto submitted = requests_->submit(request("access")).request;
   EXPECT_EQ(submitted.due_at, now_ + 30 * 24 * 3600);
-  ASSERT_TRUE(requests_->extend(submitted.id, "a large archive"));
-  EXPECT_EQ(requests_->extend(submitted.id, "again").status(), sdk::Status::conflict);
+  ASSERT_TRUE(requests_->extend(submitted.id, "a large archive", "usr_admin"));
+  EXPECT_EQ(requests_->extend(submitted.id, "again", "usr_admin").status(), sdk::Status::conflict);
   const auto extended = *requests_->find(submitted.id);
   EXPECT_EQ(extended.due_at, submitted.due_at + 60 * 24 * 3600);
   EXPECT_EQ(extended.extension_reason, "a large archive");
@@ -95,13 +97,13 @@ TEST_P(PrivacyRequestsTest, DeletingTheAccountWaitsForTheGracePeriodAndCanBeCanc
   const auto deletion = requests_->delete_account(user_).request;
   EXPECT_EQ(deletion.not_before, now_ + 3600);
   EXPECT_EQ(drain(), 0);  // nothing runs during the grace period
-  ASSERT_TRUE(requests_->cancel(deletion.id, "changed my mind"));
+  ASSERT_TRUE(requests_->cancel(deletion.id, "changed my mind", user_));
   EXPECT_EQ(requests_->find(deletion.id)->status, "canceled");
 
   const auto again = requests_->delete_account(user_).request;
   now_ += 3601;
   ASSERT_TRUE(requests_->run_one("test-worker"));  // the first step: processing stops
-  EXPECT_EQ(requests_->cancel(again.id, "too late").status(), sdk::Status::conflict);
+  EXPECT_EQ(requests_->cancel(again.id, "too late", user_).status(), sdk::Status::conflict);
   drain();
   const auto done = *requests_->find(again.id, true);
   EXPECT_EQ(done.status, "completed");
@@ -130,8 +132,8 @@ TEST_P(PrivacyRequestsTest, AStepThatKeepsFailingIsRetriedWithBackoffThenFailsTh
   const auto failed = *requests_->find(access.id, true);
   EXPECT_EQ(failed.status, "failed");
   EXPECT_EQ(failed.tasks.back().last_error, "no storage plugin is loaded");
-  EXPECT_EQ(requests_->cancel(access.id, "x").status(), sdk::Status::conflict);
-  ASSERT_TRUE(requests_->retry(access.id));
+  EXPECT_EQ(requests_->cancel(access.id, "x", user_).status(), sdk::Status::conflict);
+  ASSERT_TRUE(requests_->retry(access.id, "usr_admin"));
   EXPECT_EQ(requests_->find(access.id)->status, "in_progress");
   EXPECT_EQ(requests_->find(access.id, true)->tasks.back().attempts, 0);
 }
