@@ -28,7 +28,7 @@ std::int64_t system_now() {
 }
 
 const std::vector<std::string>& preference_categories() {
-  static const std::vector<std::string> categories = {"account", "product_updates", "marketing", "training_use"};
+  static const std::vector<std::string> categories = {"account", "product_updates", "marketing", "training_use", "sale_sharing"};
   return categories;
 }
 
@@ -523,14 +523,52 @@ FieldErrors Accounts::set_preferences(const std::string& user_id, const std::map
   soci::session sql(database_.pool());
   soci::transaction transaction(sql);
   bool changed = false;
+  std::vector<std::string> turned_off;
   for (const auto& [category, enabled] : changes) {
     if (category == "account" || current.at(category) == enabled) continue;
     write_preference(sql, user_id, category, enabled, source);
     changed = true;
+    if (!enabled) turned_off.push_back(category);
   }
   transaction.commit();
   if (changed) record_event(user_id, "preferences_changed");
+  for (const auto& category : turned_off) {
+    if (opted_out_) opted_out_(user_id, category);
+  }
   return {};
+}
+
+bool Accounts::opt_out(const std::string& user_id, const std::string& category, const std::string& source) {
+  const auto& known = preference_categories();
+  if (category == "account" || std::find(known.begin(), known.end(), category) == known.end()) return false;
+  {
+    soci::session sql(database_.pool());
+    int exists = 0;
+    sql << "SELECT COUNT(*) FROM users WHERE id = :u", soci::use(user_id), soci::into(exists);
+    if (exists == 0) return false;
+    soci::transaction transaction(sql);
+    write_preference(sql, user_id, category, false, source);
+    transaction.commit();
+  }
+  if (opted_out_) opted_out_(user_id, category);
+  return true;
+}
+
+bool Accounts::record_global_privacy_control(const std::string& user_id) {
+  soci::session sql(database_.pool());
+  // Once per signal: recorded unless a GPC opt-out already stands since the last time the
+  // person allowed sale/sharing themselves.
+  long long last_allowed = -1;
+  soci::indicator indicator = soci::i_null;
+  sql << "SELECT MAX(changed_at) FROM preference_history WHERE user_id = :u AND category = 'sale_sharing' AND enabled = 1",
+      soci::use(user_id), soci::into(last_allowed, indicator);
+  if (indicator != soci::i_ok) last_allowed = -1;
+  int recorded = 0;
+  sql << "SELECT COUNT(*) FROM preference_history WHERE user_id = :u AND category = 'sale_sharing' AND source = 'gpc'"
+         " AND changed_at >= :t",
+      soci::use(user_id), soci::use(last_allowed), soci::into(recorded);
+  if (recorded > 0) return false;
+  return opt_out(user_id, "sale_sharing", "gpc");
 }
 
 std::vector<User> Accounts::list_users(std::size_t limit, const std::string& after_id) {

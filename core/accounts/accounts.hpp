@@ -134,6 +134,12 @@ class Accounts {
                              const std::optional<std::string>& email);
 
   std::map<std::string, bool> preferences(const std::string& user_id);
+  // Records an opt-out of a category (not "account") with its source, even when it was off
+  // already (an unsubscribe click is an instruction worth keeping), and tells the listener.
+  // False for an unknown category or user.
+  bool opt_out(const std::string& user_id, const std::string& category, const std::string& source);
+  // A Global Privacy Control signal (Sec-GPC: 1): a sale_sharing opt-out, recorded once.
+  bool record_global_privacy_control(const std::string& user_id);
   FieldErrors set_preferences(const std::string& user_id, const std::map<std::string, bool>& changes,
                               const std::string& source);
 
@@ -148,6 +154,10 @@ class Accounts {
   // other place that keeps a copy (the privacy module's rectification).
   using ProfileChanged = std::function<void(const std::string& user_id, const std::string& field, const std::string& value)>;
   void on_profile_change(ProfileChanged listener) { profile_changed_ = std::move(listener); }
+  // Told after a category was turned off (settings, unsubscribe link, GPC), so that the opt-out
+  // reaches every plugin.
+  using OptedOut = std::function<void(const std::string& user_id, const std::string& category)>;
+  void on_opt_out(OptedOut listener) { opted_out_ = std::move(listener); }
 
   // Where admin actions are recorded (the server always attaches one; tools may not).
   void attach_audit_log(audit::AuditLog& log) { audit_log_ = &log; }
@@ -171,6 +181,7 @@ class Accounts {
   mail::Mailer& mailer_;
   AccountsConfig config_;
   ProfileChanged profile_changed_;
+  OptedOut opted_out_;
   audit::AuditLog* audit_log_ = nullptr;
   Clock now_;
   // Verified against when the account does not exist; computed off the start-up path.

@@ -83,6 +83,22 @@ sdk::Outcome AccountsParticipant::export_subject(const sdk::Subject& subject, sd
       }
     }
   }
+  // Policy notices and acknowledgements (the record of which policy versions the person was
+  // told about and accepted), and which unsubscribe links were issued (never the link itself).
+  for (const auto& [dataset, query] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"policy_notices", "SELECT version, sent_at FROM policy_notices WHERE user_id = :u ORDER BY sent_at"},
+           {"policy_acknowledgements",
+            "SELECT version, acknowledged_at FROM policy_acknowledgements WHERE user_id = :u ORDER BY acknowledged_at"},
+           {"unsubscribe_links", "SELECT category, created_at FROM unsubscribe_tokens WHERE user_id = :u ORDER BY created_at"}}) {
+    std::string text;
+    long long at = 0;
+    soci::statement statement = (sql.prepare << query, soci::use(subject.user_id), soci::into(text), soci::into(at));
+    statement.execute();
+    const char* key = std::string_view(dataset) == "unsubscribe_links" ? "category" : "version";
+    while (statement.fetch()) {
+      if (auto written = emit(sink, dataset, {{key, text}, {"at", at}}); !written) return written;
+    }
+  }
   {
     std::string event_type;
     long long occurred = 0;
@@ -104,7 +120,8 @@ sdk::Result<sdk::ErasureReport> AccountsParticipant::erase_subject(const sdk::Su
   sdk::ErasureReport report;
   soci::transaction transaction(sql);
   // Children first, so that the count is right on SQLite and PostgreSQL alike.
-  for (const char* table : {"usage_events", "preference_history", "preferences", "credentials", "email_tokens"}) {
+  for (const char* table : {"usage_events", "preference_history", "preferences", "credentials", "email_tokens",
+                            "unsubscribe_tokens", "policy_notices", "policy_acknowledgements"}) {
     report.records_removed += db::delete_rows(sql, table, "user_id", subject.user_id);
   }
   report.records_removed += db::delete_rows(sql, "users", "id", subject.user_id);

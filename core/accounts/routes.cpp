@@ -124,6 +124,9 @@ std::variant<AuthContext, Response> authenticate_request(Accounts& accounts, con
     response.set_header("WWW-Authenticate", "Bearer");
     return response;
   }
+  // Global Privacy Control (CCPA regulations §7025): the browser's signal is an opt-out of sale
+  // and sharing for the signed-in person, with nothing else asked of them.
+  if (request.header("sec-gpc") == "1") accounts.record_global_privacy_control(context->user_id);
   return *context;
 }
 

@@ -221,8 +221,14 @@ int serve(const std::filesystem::path& config_file) {
   accounts.on_profile_change([&privacy](const std::string& user_id, const std::string& field, const std::string& value) {
     (void)privacy.submit({"rectification", "profile", user_id, "", sdk::Rectification{field, "", value}, "", user_id});
   });
+  accounts.on_opt_out([&privacy](const std::string& user_id, const std::string& category) {
+    privacy.fan_out_opt_out(user_id, category);
+  });
+  privacy::Communications communications(*database, accounts, mailer, host, host.find(config.email_plugin),
+                                         config.privacy.public_url, config.privacy.contact);
 
-  add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log});
+  add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log,
+                              communications});
   videos.start_workers();
   privacy.start_workers();
   std::optional<PeriodicTask> housekeeping;

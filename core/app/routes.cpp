@@ -4,6 +4,7 @@
 #include "audit/routes.hpp"
 #include "app/operations.hpp"
 #include "billing/routes.hpp"
+#include "privacy/communication_routes.hpp"
 #include "privacy/routes.hpp"
 #include "video/upload_routes.hpp"
 #include "video/video_routes.hpp"
@@ -18,6 +19,7 @@ void add_routes(http::Router& router, const Services& services) {
   video::add_video_routes(router, services.accounts, services.billing, services.uploads, services.videos);
   privacy::add_privacy_routes(router, services.accounts, services.privacy, services.objects);
   audit::add_audit_routes(router, services.accounts, services.audit);
+  privacy::add_communication_routes(router, services.accounts, services.communications);
   router.add("GET", "/v1/openapi.json", [](http::Request&) {
     return http::Response::text(200, std::string(openapi_json()), "application/json");
   });

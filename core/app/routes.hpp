@@ -9,6 +9,7 @@
 #include "http/router.hpp"
 #include "observability/metrics.hpp"
 #include "plugins/host.hpp"
+#include "privacy/communications.hpp"
 #include "privacy/requests.hpp"
 #include "storage/object_store.hpp"
 #include "video/uploads.hpp"
@@ -27,6 +28,7 @@ struct Services {
   privacy::PrivacyRequests& privacy;
   storage::ObjectStore& objects;
   audit::AuditLog& audit;
+  privacy::Communications& communications;
 };
 
 void add_routes(http::Router& router, const Services& services);

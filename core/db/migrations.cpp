@@ -248,6 +248,43 @@ const std::vector<Migration>& server_migrations() {
              " entry_hash TEXT NOT NULL)",
          };
        }},
+      {8, "communications and policy",
+       [](const Dialect&) -> std::vector<std::string> {
+         // One-click unsubscribe links (only their hash), policy notices sent and
+         // acknowledgements given: all per person, exported and erased with the account.
+         // Disclosures on legal requests: an append-only record kept for the legal obligation.
+         return {
+             "CREATE TABLE unsubscribe_tokens ("
+             " token_hash TEXT PRIMARY KEY,"
+             " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " category TEXT NOT NULL,"
+             " created_at BIGINT NOT NULL)",
+             "CREATE INDEX unsubscribe_tokens_user ON unsubscribe_tokens (user_id)",
+             "CREATE TABLE policy_notices ("
+             " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " version TEXT NOT NULL,"
+             " sent_at BIGINT NOT NULL,"
+             " PRIMARY KEY (user_id, version))",
+             "CREATE TABLE policy_acknowledgements ("
+             " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " version TEXT NOT NULL,"
+             " acknowledged_at BIGINT NOT NULL,"
+             " PRIMARY KEY (user_id, version))",
+             "CREATE TABLE disclosures ("
+             " id TEXT PRIMARY KEY,"
+             " subject_id TEXT NOT NULL,"
+             " authority TEXT NOT NULL,"
+             " legal_basis TEXT NOT NULL,"
+             " reference TEXT NOT NULL,"
+             " categories TEXT NOT NULL,"
+             " disclosed_at BIGINT NOT NULL,"
+             " notice_restricted INTEGER NOT NULL,"
+             " restriction_basis TEXT,"
+             " recorded_by TEXT NOT NULL,"
+             " recorded_at BIGINT NOT NULL)",
+             "CREATE INDEX disclosures_subject ON disclosures (subject_id)",
+         };
+       }},
   };
   return migrations;
 }

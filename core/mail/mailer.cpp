@@ -54,6 +54,7 @@ std::string build_rfc5322(const Message& message, const std::string& from, const
   text += "Subject: " + message.subject + "\r\n";
   text += "Date: " + rfc5322_date() + "\r\n";
   text += "Message-ID: <" + crypto::random_id("", 16) + "@" + message_id_domain + ">\r\n";
+  for (const auto& [name, value] : message.headers) text += name + ": " + value + "\r\n";
   text += "MIME-Version: 1.0\r\n";
   text += "Content-Type: text/plain; charset=utf-8\r\n";
   text += "Content-Transfer-Encoding: 8bit\r\n";
@@ -70,9 +71,9 @@ Mailer::Mailer(plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin>
 
 sdk::Outcome Mailer::send(const Message& message) {
   // Header injection is impossible by construction, but refuse anyway rather than trust it.
-  if (message.to.find_first_of("\r\n") != std::string::npos || message.subject.find_first_of("\r\n") != std::string::npos) {
-    return sdk::Outcome::failure(sdk::Status::invalid_argument, "line break in a header field");
-  }
+  bool line_break = message.to.find_first_of("\r\n") != std::string::npos || message.subject.find_first_of("\r\n") != std::string::npos;
+  for (const auto& [name, value] : message.headers) line_break = line_break || (name + value).find_first_of("\r\n") != std::string::npos;
+  if (line_break) return sdk::Outcome::failure(sdk::Status::invalid_argument, "line break in a header field");
   if (!provider_) return sdk::Outcome::failure(sdk::Status::unavailable, "no email plugin is loaded");
   sdk::EmailMessage email{envelope_from_, {message.to}, message.category, message.user_id,
                           build_rfc5322(message, from_, domain_)};

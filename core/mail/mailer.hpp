@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "framehouse/sdk/outcome.hpp"
 #include "plugins/host.hpp"
@@ -16,6 +18,8 @@ struct Message {
   std::string body;     // UTF-8 plain text; LF or CRLF line ends
   std::string category = "account";
   std::string user_id;  // whom it is about, for the provider's export and erasure
+  // Extra header fields (e.g. List-Unsubscribe); names and values are ASCII, one line each.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // Builds the RFC 5322 text: CRLF line ends, lines folded under 998 characters, Date and

@@ -21,14 +21,16 @@ std::string escape_label(std::string_view value) {
 template <class Histogram>
 void render_histogram(std::string& out, std::string_view name, const std::string& labels,
                       const Histogram& histogram, const auto& bounds) {
+  const std::string prefix = labels.empty() ? "" : labels + ",";
+  const std::string plain = labels.empty() ? "" : "{" + labels + "}";
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < bounds.size(); ++i) {
     cumulative += histogram.buckets[i];
-    out += fmt::format("{}_bucket{{{},le=\"{}\"}} {}\n", name, labels, bounds[i], cumulative);
+    out += fmt::format("{}_bucket{{{}le=\"{}\"}} {}\n", name, prefix, bounds[i], cumulative);
   }
-  out += fmt::format("{}_bucket{{{},le=\"+Inf\"}} {}\n", name, labels, histogram.count);
-  out += fmt::format("{}_sum{{{}}} {}\n", name, labels, histogram.sum);
-  out += fmt::format("{}_count{{{}}} {}\n", name, labels, histogram.count);
+  out += fmt::format("{}_bucket{{{}le=\"+Inf\"}} {}\n", name, prefix, histogram.count);
+  out += fmt::format("{}_sum{} {}\n", name, plain, histogram.sum);
+  out += fmt::format("{}_count{} {}\n", name, plain, histogram.count);
 }
 
 }  // namespace
@@ -121,6 +123,10 @@ std::string Metrics::render() const {
       out += fmt::format("{}{{{}=\"{}\"}} {}\n", name, counter.label, escape_label(value), count);
     }
   }
+  for (const auto& [name, entry] : histograms_) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} histogram\n", name, entry.first, name);
+    render_histogram(out, name, "", entry.second, kLatencyBuckets);
+  }
   for (const auto& [name, gauge] : gauges_) {
     double value = 0;
     try {
@@ -142,6 +148,13 @@ void Metrics::count(const std::string& name, const std::string& help, const std:
     counter.label = label;
   }
   counter.values[value] += by;
+}
+
+void Metrics::observe(const std::string& name, const std::string& help, double seconds) {
+  std::lock_guard lock(mutex_);
+  auto& entry = histograms_[name];
+  if (entry.first.empty()) entry.first = help;
+  entry.second.observe(seconds);
 }
 
 void Metrics::add_gauge(const std::string& name, const std::string& help, std::function<double()> read) {

@@ -53,6 +53,9 @@ class Metrics {
   // "storage_fs"). `help` is set by the first call for a name.
   void count(const std::string& name, const std::string& help, const std::string& label, const std::string& value,
              std::uint64_t by = 1);
+  // A histogram without labels, in seconds (the latency buckets), e.g. how long an opt-out took
+  // to reach every plugin.
+  void observe(const std::string& name, const std::string& help, double seconds);
   // A gauge read when /metrics is scraped (e.g. overdue requests, from the database).
   void add_gauge(const std::string& name, const std::string& help, std::function<double()> read);
 
@@ -79,6 +82,7 @@ class Metrics {
     std::function<double()> read;
   };
   std::map<std::string, Gauge> gauges_;
+  std::map<std::string, std::pair<std::string, Histogram>> histograms_;
 };
 
 }  // namespace framehouse::observability

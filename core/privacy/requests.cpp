@@ -66,6 +66,7 @@ std::string PrivacyRequests::create(soci::session& sql, const NewRequest& reques
   const long long now = now_();
   const std::int64_t due = request.type == "access"    ? config_.access_due_seconds
                            : request.type == "erasure" ? config_.erasure_due_seconds
+                           : request.type == "opt_out" ? config_.opt_out_due_seconds
                                                        : config_.rectification_due_seconds;
   const long long due_at = now + due;
   const long long start = not_before;
@@ -74,6 +75,7 @@ std::string PrivacyRequests::create(soci::session& sql, const NewRequest& reques
     details["rectification"] = json::object{{"field", request.rectification->field}, {"new_value", request.rectification->new_value}};
   }
   if (!request.reference.empty()) details["reference"] = request.reference;
+  if (!request.category.empty()) details["category"] = request.category;
   const std::string details_text = json::serialize(details);
   const std::string hash = subject_hash(request.subject_id.empty() ? request.subject_email : request.subject_id);
   soci::indicator subject_indicator = request.subject_id.empty() ? soci::i_null : soci::i_ok;
@@ -98,6 +100,11 @@ void PrivacyRequests::plan_tasks(soci::session& sql, const std::string& id, cons
     tasks.emplace_back(std::string(kStopStep), 0);
     for (const auto& participant : all) tasks.emplace_back(participant.name, participant.name == kCoreParticipant ? 2 : 1);
     tasks.emplace_back(std::string(kVerifyStep), 3);
+  } else if (type == "opt_out") {
+    // The core recorded it already, at once; the plugins follow.
+    for (const auto& participant : all) {
+      if (participant.name != kCoreParticipant) tasks.emplace_back(participant.name, 1);
+    }
   } else {
     for (const auto& participant : all) {
       if (participant.name == kCoreParticipant) {
@@ -119,7 +126,7 @@ Submission PrivacyRequests::submit(const NewRequest& request) {
   soci::session sql(database_.pool());
   const std::string hash = subject_hash(request.subject_id.empty() ? request.subject_email : request.subject_id);
   auto open_duplicate = [&]() -> std::optional<std::string> {
-    if (request.type == "rectification") return std::nullopt;
+    if (request.type == "rectification" || request.type == "opt_out") return std::nullopt;
     std::string existing;
     sql << "SELECT id FROM privacy_requests WHERE subject_hash = :h AND type = :t"
            " AND status IN ('pending', 'in_progress', 'on_hold')",
@@ -145,6 +152,15 @@ Submission PrivacyRequests::submit(const NewRequest& request) {
                 json::serialize(json::object{{"type", request.type}, {"source", request.source}}));
   wake_.notify_all();
   return {*find(id), false};
+}
+
+void PrivacyRequests::fan_out_opt_out(const std::string& user_id, const std::string& category) {
+  const auto user = accounts_.find(user_id);
+  NewRequest request{"opt_out", "preference", user_id, user ? user->email : "", std::nullopt, "", user_id};
+  request.category = category;
+  const auto submitted = submit(request);
+  // Nothing to push to (no plugin holds personal data): done as soon as recorded.
+  update_request_status(submitted.request.id);
 }
 
 Submission PrivacyRequests::delete_account(const std::string& user_id) {

@@ -35,6 +35,7 @@ struct PrivacyConfig {
   std::int64_t access_due_seconds = 30LL * 24 * 3600;
   std::int64_t erasure_due_seconds = 30LL * 24 * 3600;
   std::int64_t rectification_due_seconds = 30LL * 24 * 3600;
+  std::int64_t opt_out_due_seconds = 2LL * 24 * 3600;  // Gmail/Yahoo: unsubscribes within 2 days
   std::int64_t extension_seconds = 60LL * 24 * 3600;  // GDPR Art. 12(3): two further months
   std::int64_t deletion_grace_seconds = 0;
   std::int64_t export_link_seconds = 7LL * 24 * 3600;
@@ -93,6 +94,7 @@ struct NewRequest {
   std::optional<sdk::Rectification> rectification;
   std::string reference;  // an admin's ticket
   std::string actor = "system";  // who asked: a user's or an admin's id (for the audit log)
+  std::string category;          // opt_out only: what the person opted out of
 };
 
 struct Submission {
@@ -137,6 +139,10 @@ class PrivacyRequests {
   Submission submit(const NewRequest& request);
   // "Delete my account": an erasure that starts after the configured grace period.
   Submission delete_account(const std::string& user_id);
+  // An opt-out the core has recorded already, pushed to every plugin that holds personal data
+  // (an email provider adds the address to its suppression list). Its duration, request to
+  // last acknowledgement, is the metric framehouse_privacy_opt_out_seconds.
+  void fan_out_opt_out(const std::string& user_id, const std::string& category);
 
   // Intake for someone who cannot sign in: a 6-digit code is mailed to the address. Returns
   // the request id, or Status::conflict (as a throttle) when too many codes went out lately.
@@ -192,6 +198,7 @@ class PrivacyRequests {
   sdk::Result<std::string> run_erase(const ClaimedTask& task);
   sdk::Result<std::string> run_verify(const ClaimedTask& task);
   sdk::Result<std::string> run_rectify(const ClaimedTask& task);
+  sdk::Result<std::string> run_opt_out(const ClaimedTask& task);
   void settle(const ClaimedTask& task, const sdk::Result<std::string>& result);
   void update_request_status(const std::string& id);
   void release_holds();

@@ -222,6 +222,7 @@ bool PrivacyRequests::run_one(const std::string& worker) {
              : task->participant == kArchiveStep ? run_archive(*task)
              : task->type == "access"            ? run_access_part(*task)
              : task->type == "erasure"           ? run_erase(*task)
+             : task->type == "opt_out"           ? run_opt_out(*task)
                                                  : run_rectify(*task);
   } catch (const std::exception& error) {
     result = sdk::Outcome::failure(sdk::Status::internal, error.what());
@@ -316,6 +317,12 @@ void PrivacyRequests::update_request_status(const std::string& id) {
   if (type == "rectification") {
     // The new value has reached every participant; the request keeps only which field changed.
     sql << "UPDATE privacy_requests SET details = '{}' WHERE id = :id", soci::use(id);
+  }
+  if (type == "opt_out") {
+    long long created = now;
+    sql << "SELECT created_at FROM privacy_requests WHERE id = :id", soci::use(id), soci::into(created);
+    metrics_.observe("framehouse_privacy_opt_out_seconds", "Time from an opt-out to the last plugin applying it.",
+                     static_cast<double>(now - created));
   }
   Log::info("privacy", "request ended", {{"request_id", id}, {"status", final_status}});
   audit_.record("system", "privacy.request_ended", id, json::serialize(json::object{{"status", final_status}}));
@@ -438,6 +445,12 @@ sdk::Result<std::string> PrivacyRequests::run_rectify(const ClaimedTask& task) {
   const sdk::Rectification rectification{string_at(change->as_object(), "field"), "", string_at(change->as_object(), "new_value")};
   if (auto applied = participants_.rectify(task.participant, task.subject(), rectification); !applied) return applied;
   return json::serialize(json::object{{"applied", true}, {"field", rectification.field}});
+}
+
+sdk::Result<std::string> PrivacyRequests::run_opt_out(const ClaimedTask& task) {
+  const std::string category = string_at(task.details, "category");
+  if (auto applied = participants_.apply_opt_out(task.participant, task.subject(), category); !applied) return applied;
+  return json::serialize(json::object{{"applied", true}, {"category", category}});
 }
 
 sdk::Result<std::string> PrivacyRequests::run_verify(const ClaimedTask& task) {

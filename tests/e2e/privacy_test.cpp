@@ -363,6 +363,78 @@ TEST_P(PrivacyEndToEnd, AdminAndPrivacyActionsAreInATamperEvidentLog) {
   EXPECT_NE(tampered.out.find("entry 2 was altered"), std::string::npos) << tampered.out;
 }
 
+TEST_P(PrivacyEndToEnd, OptOutsReachEveryPluginAndMarketingMailHonoursThem) {
+  const std::string admin = administrator();
+  const std::string alice = member("Alice Optout", "alice@example.org");
+  const std::string bob = member("Bob Optin", "bob@example.org");
+  member("Carol Neverasked", "carol@example.org");
+  for (const auto& token : {alice, bob}) {
+    ASSERT_EQ(call("PUT", "/v1/me/preferences", R"({"marketing":true})", bearer(token)).status, 200);
+  }
+  // Alice opts out: at once in the core, then pushed to every plugin.
+  const auto opted = call("POST", "/v1/privacy/opt-outs", R"({"category":"marketing"})", bearer(alice));
+  ASSERT_EQ(opted.status, 200) << opted.body;
+  EXPECT_EQ(json_of(opted).at("marketing"), false);
+  EXPECT_EQ(call("POST", "/v1/privacy/opt-outs", R"({"category":"everything"})", bearer(alice)).status, 422);
+  boost::json::object request;
+  for (int i = 0; i < 200; ++i) {
+    const auto list = json_of(call("GET", "/v1/privacy/requests", "", bearer(alice))).at("data").as_array();
+    if (!list.empty() && list[0].at("type") == "opt_out" && list[0].at("status") == "completed") {
+      request = list[0].as_object();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_FALSE(request.empty()) << "the opt-out did not reach every plugin";
+  EXPECT_LE(request.at("completed_at").as_int64() - request.at("created_at").as_int64(), 5);  // seconds, not days
+  EXPECT_NE(call("GET", "/metrics", "", {}).body.find("framehouse_privacy_opt_out_seconds_count"), std::string::npos);
+
+  // A marketing announcement reaches only Bob, with RFC 8058 one-click unsubscribe.
+  const auto announced = call("POST", "/v1/admin/announcements",
+                              R"({"category":"marketing","subject":"Spring sale","body":"Twice the seconds this week."})", bearer(admin));
+  ASSERT_EQ(announced.status, 200) << announced.body;
+  EXPECT_EQ(json_of(announced).at("sent"), 1);
+  const auto to_bob = testing::messages_to(outbox(), "bob@example.org");
+  ASSERT_EQ(to_bob.back().subject, "Spring sale");
+  EXPECT_TRUE(testing::messages_to(outbox(), "alice@example.org").back().subject != "Spring sale");
+  const std::string& text = to_bob.back().text;
+  const auto header = text.find("List-Unsubscribe: <");
+  ASSERT_NE(header, std::string::npos) << text;
+  EXPECT_NE(text.find("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"), std::string::npos);
+  const std::string link = text.substr(header + 19, text.find('>', header) - header - 19);
+  const std::string path = link.substr(link.find("/v1/unsubscribe/"));
+  EXPECT_NE(text.find("Unsubscribe with one click: " + link), std::string::npos);  // visible in the body too
+
+  // A GET (a link scanner) changes nothing; the POST, with no session, unsubscribes without a redirect.
+  EXPECT_EQ(call("GET", path, "", {}).status, 200);
+  EXPECT_EQ(json_of(call("GET", "/v1/me/preferences", "", bearer(bob))).at("marketing"), true);
+  const std::map<std::string, std::string> form = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  const auto clicked = call("POST", path, "List-Unsubscribe=One-Click", form);
+  EXPECT_EQ(clicked.status, 200);
+  EXPECT_EQ(clicked.header("location"), "");
+  EXPECT_EQ(json_of(call("GET", "/v1/me/preferences", "", bearer(bob))).at("marketing"), false);
+  EXPECT_EQ(call("POST", path, "List-Unsubscribe=One-Click", form).status, 200);  // a replay changes nothing
+  EXPECT_EQ(call("POST", path.substr(0, path.size() - 2) + "00", "List-Unsubscribe=One-Click", form).status, 404);  // forged
+  const auto again = call("POST", "/v1/admin/announcements", R"({"category":"marketing","subject":"Last call","body":"x"})", bearer(admin));
+  EXPECT_EQ(json_of(again).at("sent"), 0);
+  // Account mail still goes to everyone.
+  EXPECT_GE(json_of(call("POST", "/v1/admin/announcements", R"({"category":"account","subject":"Terms","body":"x"})", bearer(admin)))
+                .at("sent").as_int64(), 4);
+
+  // Global Privacy Control: recorded once as a sale_sharing opt-out.
+  const std::string bob_id(json_of(call("GET", "/v1/me", "", bearer(bob))).at("id").as_string());
+  auto gpc = bearer(bob);
+  gpc["Sec-GPC"] = "1";
+  EXPECT_EQ(call("GET", "/v1/me", "", gpc).status, 200);
+  EXPECT_EQ(call("GET", "/v1/me", "", gpc).status, 200);
+  db::Database database(db::DatabaseOptions{database_->options().url, 1});
+  soci::session sql(database.pool());
+  int recorded = 0;
+  sql << "SELECT COUNT(*) FROM preference_history WHERE user_id = :u AND category = 'sale_sharing' AND source = 'gpc'",
+      soci::use(bob_id), soci::into(recorded);
+  EXPECT_EQ(recorded, 1);
+}
+
 // A participant that cannot erase: retried with backoff, then the request ends with an
 // exception naming it, an alert metric, and a receipt that says so — never "completed".
 class FailingParticipantEndToEnd : public PrivacyEndToEnd {

@@ -1,0 +1,117 @@
+#include "privacy/communication_routes.hpp"
+
+#include <algorithm>
+
+#include <boost/json.hpp>
+
+#include "accounts/routes.hpp"
+#include "http/json_input.hpp"
+#include "http/problem.hpp"
+
+namespace framehouse::privacy {
+namespace {
+
+namespace json = boost::json;
+using accounts::AuthContext;
+using http::Request;
+using http::Response;
+
+inline constexpr std::string_view kOptOutCategories[] = {"product_updates", "marketing", "training_use", "sale_sharing"};
+
+std::string describe(const std::string& category) {
+  if (category == "marketing") return "marketing email";
+  if (category == "product_updates") return "product update email";
+  return category;
+}
+
+std::string escape_html(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+Response page(int status, const std::string& title, const std::string& body_html) {
+  Response response = Response::text(
+      status,
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
+      "<title>" + escape_html(title) + "</title></head><body><main><h1>" + escape_html(title) + "</h1>" + body_html +
+          "</main></body></html>",
+      "text/html; charset=utf-8");
+  response.set_header("Cache-Control", "no-store");
+  response.set_header("Referrer-Policy", "no-referrer");
+  return response;
+}
+
+bool printable_ascii(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7f; });
+}
+
+}  // namespace
+
+void add_communication_routes(http::Router& router, accounts::Accounts& accounts, Communications& communications) {
+  router.add("POST", "/v1/privacy/opt-outs", accounts::signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+               http::JsonFields fields(request, {"category"});
+               if (fields.rejection()) return *fields.rejection();
+               const auto category = fields.string("category", true, 32);
+               if (category && std::find(std::begin(kOptOutCategories), std::end(kOptOutCategories), *category) ==
+                                   std::end(kOptOutCategories)) {
+                 fields.add_error("category", "must be product_updates, marketing, training_use or sale_sharing");
+               }
+               if (!fields.ok()) return fields.problem(request);
+               accounts.opt_out(who.user_id, *category, "user");
+               json::object body{{"object", "preferences"}};
+               for (const auto& [name, enabled] : accounts.preferences(who.user_id)) body[name] = enabled;
+               return Response::json(200, body);
+             }));
+
+  router.add("POST", "/v1/admin/announcements",
+             accounts::admin_only(accounts, [&communications](Request& request, const AuthContext&) -> Response {
+               http::JsonFields fields(request, {"category", "subject", "body"});
+               if (fields.rejection()) return *fields.rejection();
+               const auto category = fields.string("category", true, 32);
+               const auto subject = fields.string("subject", true, 200);
+               const auto body = fields.string("body", true, 100'000);
+               if (category && std::find(std::begin(kMailCategories), std::end(kMailCategories), *category) == std::end(kMailCategories)) {
+                 fields.add_error("category", "must be account, product_updates or marketing");
+               }
+               if (subject && (subject->empty() || !printable_ascii(*subject))) fields.add_error("subject", "must be one line of ASCII text");
+               if (!fields.ok()) return fields.problem(request);
+               const auto result = communications.announce(*category, *subject, *body);
+               return Response::json(200, json::object{{"object", "announcement"},
+                                                       {"category", *category},
+                                                       {"sent", result.sent},
+                                                       {"skipped", result.skipped},
+                                                       {"failed", result.failed}});
+             }));
+
+  // RFC 8058: link scanners fetch GETs, so a GET only shows what a POST would do.
+  router.add("GET", "/v1/unsubscribe/{token}", [&communications](Request& request) -> Response {
+    const auto found = communications.resolve(request.path_params.at("token"));
+    if (!found) return page(404, "Link not recognised", "<p>This unsubscribe link is not valid. Nothing was changed.</p>");
+    return page(200, "Unsubscribe",
+                "<p>Stop receiving " + escape_html(describe(found->category)) + "?</p>"
+                "<form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">"
+                "<button type=\"submit\">Unsubscribe</button></form>");
+  });
+
+  // The one-click POST: no cookie, no session, no redirect; the token alone says who and what.
+  router.add("POST", "/v1/unsubscribe/{token}", [&communications, &accounts](Request& request) -> Response {
+    const auto found = communications.resolve(request.path_params.at("token"));
+    if (!found) return page(404, "Link not recognised", "<p>This unsubscribe link is not valid. Nothing was changed.</p>");
+    // A replayed click finds the category off already and changes nothing.
+    const auto current = accounts.preferences(found->user_id);
+    const auto choice = current.find(found->category);
+    if (choice != current.end() && choice->second) accounts.opt_out(found->user_id, found->category, "one_click_unsubscribe");
+    return page(200, "Unsubscribed", "<p>You will no longer receive " + escape_html(describe(found->category)) + ".</p>");
+  });
+}
+
+}  // namespace framehouse::privacy
