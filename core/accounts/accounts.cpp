@@ -558,14 +558,15 @@ bool Accounts::record_global_privacy_control(const std::string& user_id) {
   soci::session sql(database_.pool());
   // Once per signal: recorded unless a GPC opt-out already stands since the last time the
   // person allowed sale/sharing themselves.
+  // (History rows are ordered by id: several may share a second.)
   long long last_allowed = -1;
   soci::indicator indicator = soci::i_null;
-  sql << "SELECT MAX(changed_at) FROM preference_history WHERE user_id = :u AND category = 'sale_sharing' AND enabled = 1",
+  sql << "SELECT MAX(id) FROM preference_history WHERE user_id = :u AND category = 'sale_sharing' AND enabled = 1",
       soci::use(user_id), soci::into(last_allowed, indicator);
   if (indicator != soci::i_ok) last_allowed = -1;
   int recorded = 0;
   sql << "SELECT COUNT(*) FROM preference_history WHERE user_id = :u AND category = 'sale_sharing' AND source = 'gpc'"
-         " AND changed_at >= :t",
+         " AND id > :t",
       soci::use(user_id), soci::use(last_allowed), soci::into(recorded);
   if (recorded > 0) return false;
   return opt_out(user_id, "sale_sharing", "gpc");

@@ -256,8 +256,23 @@ TEST_P(AccountsTest, PreferencesKeepTheirHistory) {
   EXPECT_FALSE(accounts_->preferences(user).at("marketing"));
   EXPECT_EQ(accounts_->set_preferences(user, {{"account", false}}, "user")[0].field, "account");
   EXPECT_EQ(accounts_->set_preferences(user, {{"telepathy", true}}, "user")[0].field, "telepathy");
-  // 4 at sign-up, then marketing on, training on, marketing off.
-  EXPECT_EQ(count("SELECT COUNT(*) FROM preference_history WHERE user_id = '" + user + "'"), 7);
+  // 5 at sign-up, then marketing on, training on, marketing off.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM preference_history WHERE user_id = '" + user + "'"), 8);
+}
+
+TEST_P(AccountsTest, OptOutsAreRecordedAndToldAndGpcOnlyOnce) {
+  const std::string user = registered("alice@example.org");
+  std::vector<std::string> told;
+  accounts_->on_opt_out([&](const std::string&, const std::string& category) { told.push_back(category); });
+  EXPECT_TRUE(accounts_->opt_out(user, "marketing", "unsubscribe_link"));  // off already: still recorded and told
+  EXPECT_FALSE(accounts_->opt_out(user, "account", "user"));
+  EXPECT_FALSE(accounts_->opt_out("usr_nobody", "marketing", "user"));
+  EXPECT_TRUE(accounts_->record_global_privacy_control(user));
+  EXPECT_FALSE(accounts_->record_global_privacy_control(user));  // the same signal again
+  EXPECT_TRUE(accounts_->set_preferences(user, {{"sale_sharing", true}}, "user").empty());
+  EXPECT_TRUE(accounts_->record_global_privacy_control(user));  // allowed since: the signal counts again
+  EXPECT_EQ(told, (std::vector<std::string>{"marketing", "sale_sharing", "sale_sharing"}));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM preference_history WHERE user_id = '" + user + "' AND source = 'gpc'"), 2);
 }
 
 TEST_P(AccountsTest, RetentionPurgesOldUsageEvents) {
