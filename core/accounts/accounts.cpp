@@ -148,10 +148,18 @@ SignUpStatus Accounts::sign_up(const SignUpRequest& request, FieldErrors& errors
 }
 
 bool Accounts::confirm_email(const std::string& token) {
+  std::string user_id, purpose, new_email;
+  if (!consume_email_token(token, user_id, purpose, new_email)) return false;
+  // The database session is released by now: what follows takes sessions of its own.
+  record_event(user_id, "email_verified");
+  if (purpose == "change_email" && profile_changed_) profile_changed_(user_id, "email", new_email);
+  return true;
+}
+
+bool Accounts::consume_email_token(const std::string& token, std::string& user_id, std::string& purpose, std::string& new_email) {
   const std::string hash = crypto::token_hash(token);
   soci::session sql(database_.pool());
   soci::transaction transaction(sql);
-  std::string user_id, purpose, new_email;
   soci::indicator email_indicator = soci::i_null;
   long long expires_at = 0;
   sql << "SELECT user_id, purpose, new_email, expires_at FROM email_tokens WHERE token_hash = :h"
@@ -175,8 +183,6 @@ bool Accounts::confirm_email(const std::string& token) {
         soci::use(user_id);
   }
   transaction.commit();
-  record_event(user_id, "email_verified");
-  if (purpose == "change_email" && profile_changed_) profile_changed_(user_id, "email", new_email);
   return true;
 }
 
@@ -452,15 +458,18 @@ FieldErrors Accounts::update_profile(const AuthContext& who, const std::optional
   if (!errors.empty()) return errors;
   const auto user = find(who.user_id);
   if (!user) return {{"user", "does not exist"}};
-  soci::session sql(database_.pool());
   const long long now = now_();
   if (name && *name != user->name) {
-    sql << "UPDATE users SET name = :n, updated_at = :t WHERE id = :id", soci::use(*name), soci::use(now),
-        soci::use(who.user_id);
+    {
+      soci::session sql(database_.pool());
+      sql << "UPDATE users SET name = :n, updated_at = :t WHERE id = :id", soci::use(*name), soci::use(now),
+          soci::use(who.user_id);
+    }
     record_event(who.user_id, "profile_updated");
     if (profile_changed_) profile_changed_(who.user_id, "name", *name);
   }
   if (email && *email != user->email) {
+    soci::session sql(database_.pool());
     int taken = 0;
     sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(*email), soci::into(taken);
     if (taken > 0) {
@@ -520,17 +529,19 @@ FieldErrors Accounts::set_preferences(const std::string& user_id, const std::map
   }
   if (!errors.empty()) return errors;
   const auto current = preferences(user_id);
-  soci::session sql(database_.pool());
-  soci::transaction transaction(sql);
   bool changed = false;
   std::vector<std::string> turned_off;
-  for (const auto& [category, enabled] : changes) {
-    if (category == "account" || current.at(category) == enabled) continue;
-    write_preference(sql, user_id, category, enabled, source);
-    changed = true;
-    if (!enabled) turned_off.push_back(category);
+  {
+    soci::session sql(database_.pool());
+    soci::transaction transaction(sql);
+    for (const auto& [category, enabled] : changes) {
+      if (category == "account" || current.at(category) == enabled) continue;
+      write_preference(sql, user_id, category, enabled, source);
+      changed = true;
+      if (!enabled) turned_off.push_back(category);
+    }
+    transaction.commit();
   }
-  transaction.commit();
   if (changed) record_event(user_id, "preferences_changed");
   for (const auto& category : turned_off) {
     if (opted_out_) opted_out_(user_id, category);
@@ -555,6 +566,11 @@ bool Accounts::opt_out(const std::string& user_id, const std::string& category, 
 }
 
 bool Accounts::record_global_privacy_control(const std::string& user_id) {
+  if (gpc_recorded(user_id)) return false;
+  return opt_out(user_id, "sale_sharing", "gpc");
+}
+
+bool Accounts::gpc_recorded(const std::string& user_id) {
   soci::session sql(database_.pool());
   // Once per signal: recorded unless a GPC opt-out already stands since the last time the
   // person allowed sale/sharing themselves.
@@ -568,8 +584,7 @@ bool Accounts::record_global_privacy_control(const std::string& user_id) {
   sql << "SELECT COUNT(*) FROM preference_history WHERE user_id = :u AND category = 'sale_sharing' AND source = 'gpc'"
          " AND id > :t",
       soci::use(user_id), soci::use(last_allowed), soci::into(recorded);
-  if (recorded > 0) return false;
-  return opt_out(user_id, "sale_sharing", "gpc");
+  return recorded > 0;
 }
 
 std::vector<User> Accounts::list_users(std::size_t limit, const std::string& after_id) {

@@ -159,6 +159,18 @@ class Accounts {
   using OptedOut = std::function<void(const std::string& user_id, const std::string& category)>;
   void on_opt_out(OptedOut listener) { opted_out_ = std::move(listener); }
 
+  // A new privacy policy the person has yet to acknowledge (shown as "policy_update" on
+  // GET /v1/me), as the policy module answers it.
+  struct PolicyUpdate {
+    std::string version;
+    std::string last_updated;
+  };
+  using PendingPolicy = std::function<std::optional<PolicyUpdate>(const User&)>;
+  void on_policy_check(PendingPolicy check) { pending_policy_ = std::move(check); }
+  std::optional<PolicyUpdate> pending_policy(const User& user) const {
+    return pending_policy_ ? pending_policy_(user) : std::nullopt;
+  }
+
   // Where admin actions are recorded (the server always attaches one; tools may not).
   void attach_audit_log(audit::AuditLog& log) { audit_log_ = &log; }
   audit::AuditLog* audit_log() const { return audit_log_; }
@@ -174,6 +186,10 @@ class Accounts {
   // Seconds to wait if the key is over its limit, else 0.
   std::int64_t throttled_for(soci::session& sql, const std::string& key, int limit);
   void count_failure(soci::session& sql, const std::string& key);
+  // The token's user, purpose and new address, applied; false for an unknown, used or expired one.
+  bool consume_email_token(const std::string& token, std::string& user_id, std::string& purpose, std::string& new_email);
+  // Whether a GPC opt-out stands since the person last allowed sale/sharing.
+  bool gpc_recorded(const std::string& user_id);
   void write_preference(soci::session& sql, const std::string& user_id, const std::string& category, bool enabled,
                         const std::string& source);
 
@@ -182,6 +198,7 @@ class Accounts {
   AccountsConfig config_;
   ProfileChanged profile_changed_;
   OptedOut opted_out_;
+  PendingPolicy pending_policy_;
   audit::AuditLog* audit_log_ = nullptr;
   Clock now_;
   // Verified against when the account does not exist; computed off the start-up path.

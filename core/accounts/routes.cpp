@@ -323,7 +323,14 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
   router.add("GET", "/v1/me", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
     const auto user = accounts.find(who.user_id);
     if (!user) return http::problem(http::problems::kNotFound, "", request.request_id);
-    return Response::json(200, user_json(*user));
+    json::object body = user_json(*user);
+    if (const auto update = accounts.pending_policy(*user)) {
+      body["policy_update"] = json::object{{"version", update->version},
+                                           {"last_updated", update->last_updated},
+                                           {"policy", "/v1/privacy/policy"},
+                                           {"acknowledge", "POST /v1/privacy/policy/acknowledge"}};
+    }
+    return Response::json(200, body);
   }));
 
   router.add("PATCH", "/v1/me", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {

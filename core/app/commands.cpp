@@ -226,14 +226,23 @@ int serve(const std::filesystem::path& config_file) {
   });
   privacy::Communications communications(*database, accounts, mailer, host, host.find(config.email_plugin),
                                          config.privacy.public_url, config.privacy.contact);
+  std::optional<privacy::Policy> policy;
+  if (config.policy) {
+    policy.emplace(*database, accounts, mailer, audit_log, *config.policy, config.privacy.contact, config.privacy.public_url);
+    accounts.on_policy_check([&policy](const accounts::User& user) -> std::optional<accounts::Accounts::PolicyUpdate> {
+      if (!policy->update_pending(user)) return std::nullopt;
+      return accounts::Accounts::PolicyUpdate{policy->document().version, policy->document().last_updated};
+    });
+  }
 
   add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log,
-                              communications});
+                              communications, policy ? &*policy : nullptr, participants});
   videos.start_workers();
   privacy.start_workers();
   std::optional<PeriodicTask> housekeeping;
-  housekeeping.emplace("housekeeping", std::chrono::hours(1), [&accounts, &videos, &billing, &privacy] {
-    const auto changed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due() + privacy.purge_expired_exports();
+  housekeeping.emplace("housekeeping", std::chrono::hours(1), [&accounts, &videos, &billing, &privacy, &policy] {
+    const auto changed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due() + privacy.purge_expired_exports() +
+                         (policy ? policy->send_notices() : 0);
     if (changed > 0) Log::info("maintenance", "expired records deleted or renewed", {{"count", std::to_string(changed)}});
   });
 

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -254,6 +256,19 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   config.master_key = *settings.string("privacy.master_key");
   config.retired_master_key = *settings.string("privacy.retired_master_key");
   config.receipt_signing_key = *settings.string("privacy.receipt_signing_key");
+  if (const std::string policy_file = *settings.string("privacy.policy_file"); !policy_file.empty()) {
+    const auto path = file.parent_path() / policy_file;
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      validator.add_error(position_of(root, "privacy.policy_file"), "privacy.policy_file", "cannot read " + path.string());
+    } else if (auto parsed = privacy::parse_policy(text.str()); auto* problem = std::get_if<std::string>(&parsed)) {
+      validator.add_error(position_of(root, "privacy.policy_file"), "privacy.policy_file", path.string() + " " + *problem);
+    } else {
+      config.policy = std::get<privacy::PolicyDocument>(std::move(parsed));
+    }
+  }
   for (const auto& [key, value] : {std::pair{"privacy.master_key", &config.master_key},
                                    std::pair{"privacy.retired_master_key", &config.retired_master_key},
                                    std::pair{"privacy.receipt_signing_key", &config.receipt_signing_key}}) {

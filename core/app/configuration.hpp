@@ -17,6 +17,7 @@
 #include "observability/log.hpp"
 #include "plugins/host.hpp"
 #include "video/uploads.hpp"
+#include "privacy/policy.hpp"
 #include "privacy/requests.hpp"
 #include "video/videos.hpp"
 
@@ -50,6 +51,7 @@ struct AppConfig {
   std::string retired_master_key;
   std::string receipt_signing_key;  // empty: generated under data_dir/keys
   std::chrono::milliseconds privacy_participant_timeout{600'000};
+  std::optional<privacy::PolicyDocument> policy;
 };
 
 using LoadResult = std::variant<AppConfig, std::vector<config::ConfigError>>;

@@ -10,6 +10,8 @@
 #include "observability/metrics.hpp"
 #include "plugins/host.hpp"
 #include "privacy/communications.hpp"
+#include "privacy/participants.hpp"
+#include "privacy/policy.hpp"
 #include "privacy/requests.hpp"
 #include "storage/object_store.hpp"
 #include "video/uploads.hpp"
@@ -29,6 +31,8 @@ struct Services {
   storage::ObjectStore& objects;
   audit::AuditLog& audit;
   privacy::Communications& communications;
+  privacy::Policy* policy;  // null: no policy configured
+  const privacy::Participants& participants;
 };
 
 void add_routes(http::Router& router, const Services& services);

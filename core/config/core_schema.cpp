@@ -134,6 +134,8 @@ TableSpec make_core_schema() {
   TableSpec privacy;
   privacy.fields = {
       string_field("contact", "privacy@localhost", "where people send privacy questions; shown in every privacy email"),
+      string_field("policy_file", "", "the deployment's privacy policy (Markdown with a \"Last Updated:\" line), relative to "
+                                      "this file; empty: none is served"),
       string_field("master_key", "", "32 bytes (64 hex or base64) that wrap every person's data key; use env: or file:. "
                                      "Empty: generated once under <data_dir>/keys (keep it apart from database backups)"),
       string_field("retired_master_key", "", "the previous master key during a rotation: keys it wraps are re-wrapped at start"),

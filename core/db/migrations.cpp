@@ -260,6 +260,10 @@ const std::vector<Migration>& server_migrations() {
              " category TEXT NOT NULL,"
              " created_at BIGINT NOT NULL)",
              "CREATE INDEX unsubscribe_tokens_user ON unsubscribe_tokens (user_id)",
+             "CREATE TABLE policy_versions ("
+             " version TEXT PRIMARY KEY,"
+             " last_updated TEXT NOT NULL,"
+             " first_seen_at BIGINT NOT NULL)",
              "CREATE TABLE policy_notices ("
              " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
              " version TEXT NOT NULL,"

@@ -205,16 +205,10 @@ sdk::Outcome assemble_archive(const fs::path& directory, const fs::path& archive
     for (const auto& name : failed) readme += "- " + name + "\n";
   }
   if (auto added = zip.add("README.md", readme); !added) return added;
-  json::array processors;
-  for (const auto& participant : participants) {
-    json::array categories;
-    for (const auto& category : participant.personal_data) categories.emplace_back(category);
-    processors.push_back(json::object{{"component", participant.name},
-                                      {"third_party", participant.third_party.empty() ? json::value(nullptr) : json::value(participant.third_party)},
-                                      {"categories", categories},
-                                      {"purpose", participant.purpose}});
+  if (auto added = zip.add("processors.json", json::serialize(json::object{{"processors", processors_register(participants)}}));
+      !added) {
+    return added;
   }
-  if (auto added = zip.add("processors.json", json::serialize(json::object{{"processors", processors}})); !added) return added;
   for (const auto& participant : participants) {
     if (std::find(failed.begin(), failed.end(), participant.name) != failed.end()) continue;
     if (auto appended = zip.append_part(PartWriter::part_file(directory, participant.name),

@@ -2,7 +2,23 @@
 
 #include <algorithm>
 
+#include <boost/json/object.hpp>
+
 namespace framehouse::privacy {
+
+boost::json::array processors_register(const std::vector<ParticipantInfo>& participants) {
+  namespace json = boost::json;
+  json::array out;
+  for (const auto& participant : participants) {
+    json::array categories;
+    for (const auto& category : participant.personal_data) categories.emplace_back(category);
+    out.push_back(json::object{{"component", participant.name},
+                               {"third_party", participant.third_party.empty() ? json::value(nullptr) : json::value(participant.third_party)},
+                               {"categories", std::move(categories)},
+                               {"purpose", participant.purpose}});
+  }
+  return out;
+}
 
 sdk::Outcome CoreParticipant::export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) {
   for (auto* part : parts_) {

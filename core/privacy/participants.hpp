@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/array.hpp>
+
 #include "framehouse/sdk/privacy.hpp"
 #include "plugins/host.hpp"
 
@@ -21,6 +23,11 @@ struct ParticipantInfo {
   std::string third_party;                 // empty: the data stays in this deployment
   std::string purpose;
 };
+
+// The processors register (policy §3.1): each component that receives personal data, the
+// third party behind it, the categories and the purpose — as served publicly and put in every
+// access export.
+boost::json::array processors_register(const std::vector<ParticipantInfo>& participants);
 
 // The core's stores as one participant: exported in the order given, erased in reverse (so
 // the accounts, which the others refer to, go last).

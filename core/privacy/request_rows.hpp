@@ -8,6 +8,7 @@
 
 #include <soci/soci.h>
 
+#include "db/database.hpp"
 #include "privacy/requests.hpp"
 
 namespace framehouse::privacy {
@@ -28,5 +29,18 @@ struct Bound {
 // every value in it is bound.
 std::vector<RequestView> select_requests(soci::session& sql, const std::string& clauses, const Bound& bound);
 std::vector<TaskView> select_tasks(soci::session& sql, const std::string& request_id);
+
+// Runs one statement in a session of its own, released on return, and answers the rows it
+// changed. The privacy module holds at most one pooled session at a time: a thread holding
+// one while it waits for another can exhaust the pool.
+template <class... Bindings>
+long long changed_rows(db::Database& database, const std::string& query, Bindings... bindings) {
+  soci::session sql(database.pool());
+  soci::details::prepare_temp_type prepared = (sql.prepare << query);
+  ((prepared, bindings), ...);
+  soci::statement statement(prepared);
+  statement.execute(true);
+  return statement.get_affected_rows();
+}
 
 }  // namespace framehouse::privacy

@@ -122,35 +122,42 @@ void PrivacyRequests::plan_tasks(soci::session& sql, const std::string& id, cons
   }
 }
 
+// Sessions are held one at a time throughout this module (see changed_rows()).
 Submission PrivacyRequests::submit(const NewRequest& request) {
-  soci::session sql(database_.pool());
   const std::string hash = subject_hash(request.subject_id.empty() ? request.subject_email : request.subject_id);
-  auto open_duplicate = [&]() -> std::optional<std::string> {
-    if (request.type == "rectification" || request.type == "opt_out") return std::nullopt;
-    std::string existing;
-    sql << "SELECT id FROM privacy_requests WHERE subject_hash = :h AND type = :t"
-           " AND status IN ('pending', 'in_progress', 'on_hold')",
-        soci::use(hash), soci::use(request.type), soci::into(existing);
-    if (sql.got_data()) return existing;
-    return std::nullopt;
-  };
-  if (auto existing = open_duplicate()) return {*find(*existing), true};
-  const std::int64_t not_before = request.source == "account_deletion" ? now_() + config_.deletion_grace_seconds : now_();
+  std::optional<std::string> duplicate;
   std::string id;
-  try {
-    soci::transaction transaction(sql);
-    id = create(sql, request, "pending", not_before);
-    plan_tasks(sql, id, request.type, request.rectification);
-    transaction.commit();
-  } catch (const soci::soci_error&) {
-    // The unique index on open requests: a concurrent submission won the race.
-    if (auto existing = open_duplicate()) return {*find(*existing), true};
-    throw;
+  {
+    soci::session sql(database_.pool());
+    auto open_duplicate = [&]() -> std::optional<std::string> {
+      if (request.type == "rectification" || request.type == "opt_out") return std::nullopt;
+      std::string existing;
+      sql << "SELECT id FROM privacy_requests WHERE subject_hash = :h AND type = :t"
+             " AND status IN ('pending', 'in_progress', 'on_hold')",
+          soci::use(hash), soci::use(request.type), soci::into(existing);
+      if (sql.got_data()) return existing;
+      return std::nullopt;
+    };
+    duplicate = open_duplicate();
+    if (!duplicate) {
+      const std::int64_t not_before = request.source == "account_deletion" ? now_() + config_.deletion_grace_seconds : now_();
+      try {
+        soci::transaction transaction(sql);
+        id = create(sql, request, "pending", not_before);
+        plan_tasks(sql, id, request.type, request.rectification);
+        transaction.commit();
+      } catch (const soci::soci_error&) {
+        // The unique index on open requests: a concurrent submission won the race.
+        duplicate = open_duplicate();
+        if (!duplicate) throw;
+      }
+    }
   }
+  if (duplicate) return {*find(*duplicate), true};
   Log::info("privacy", "request received", {{"request_id", id}, {"type", request.type}, {"source", request.source}});
   audit_.record(request.actor, "privacy.request_received", id,
                 json::serialize(json::object{{"type", request.type}, {"source", request.source}}));
-  wake_.notify_all();
+  poke();
   return {*find(id), false};
 }
 
@@ -203,8 +210,44 @@ sdk::Result<std::string> PrivacyRequests::intake(const std::string& email, const
 }
 
 sdk::Result<std::string> PrivacyRequests::verify_intake(const std::string& request_id, const std::string& code) {
+  std::string email, type;
+  if (auto checked = check_intake_code(request_id, code, email, type); !checked) return checked;
+  // Verified: the subject is the account under that address, if there is one.
+  const auto user = accounts_.find_by_email(email);
+  const std::string subject_id = user ? user->id : "";
+  const std::string hash = subject_hash(subject_id.empty() ? email : subject_id);
+  const long long now = now_();
+  std::string duplicate;
+  {
+    soci::session sql(database_.pool());
+    if (type != "rectification") {
+      sql << "SELECT id FROM privacy_requests WHERE subject_hash = :h AND type = :t AND status IN ('pending', 'in_progress', 'on_hold')",
+          soci::use(hash), soci::use(type), soci::into(duplicate);
+    }
+    if (!duplicate.empty()) {
+      const std::string reason = "duplicate of " + duplicate;
+      sql << "UPDATE privacy_requests SET status = 'canceled', status_reason = :r, code_hash = NULL, completed_at = :n,"
+             " updated_at = :n2 WHERE id = :id",
+          soci::use(reason), soci::use(now), soci::use(now), soci::use(request_id);
+      return duplicate;
+    }
+    soci::indicator subject_indicator = subject_id.empty() ? soci::i_null : soci::i_ok;
+    soci::transaction transaction(sql);
+    sql << "UPDATE privacy_requests SET status = 'pending', subject_id = :s, subject_hash = :h, code_hash = NULL,"
+           " updated_at = :n WHERE id = :id",
+        soci::use(subject_id, subject_indicator), soci::use(hash), soci::use(now), soci::use(request_id);
+    plan_tasks(sql, request_id, type, std::nullopt);
+    transaction.commit();
+  }
+  audit_.record("email-intake", "privacy.request_verified", request_id, json::serialize(json::object{{"type", type}}));
+  poke();
+  return request_id;
+}
+
+sdk::Outcome PrivacyRequests::check_intake_code(const std::string& request_id, const std::string& code, std::string& email,
+                                                std::string& type) {
   soci::session sql(database_.pool());
-  std::string status, stored_hash, email, type;
+  std::string status, stored_hash;
   long long expires = 0;
   int attempts = 0;
   soci::indicator hash_indicator = soci::i_null, expires_indicator = soci::i_null, email_indicator = soci::i_null;
@@ -226,33 +269,7 @@ sdk::Result<std::string> PrivacyRequests::verify_intake(const std::string& reque
     }
     return sdk::Outcome::failure(sdk::Status::invalid_argument, "the code is not correct");
   }
-  // Verified: the subject is the account under that address, if there is one.
-  const auto user = accounts_.find_by_email(email);
-  const std::string subject_id = user ? user->id : "";
-  const std::string hash = subject_hash(subject_id.empty() ? email : subject_id);
-  const long long now = now_();
-  std::string duplicate;
-  if (type != "rectification") {
-    sql << "SELECT id FROM privacy_requests WHERE subject_hash = :h AND type = :t AND status IN ('pending', 'in_progress', 'on_hold')",
-        soci::use(hash), soci::use(type), soci::into(duplicate);
-  }
-  if (!duplicate.empty()) {
-    const std::string reason = "duplicate of " + duplicate;
-    sql << "UPDATE privacy_requests SET status = 'canceled', status_reason = :r, code_hash = NULL, completed_at = :n,"
-           " updated_at = :n2 WHERE id = :id",
-        soci::use(reason), soci::use(now), soci::use(now), soci::use(request_id);
-    return duplicate;
-  }
-  soci::indicator subject_indicator = subject_id.empty() ? soci::i_null : soci::i_ok;
-  soci::transaction transaction(sql);
-  sql << "UPDATE privacy_requests SET status = 'pending', subject_id = :s, subject_hash = :h, code_hash = NULL,"
-         " updated_at = :n WHERE id = :id",
-      soci::use(subject_id, subject_indicator), soci::use(hash), soci::use(now), soci::use(request_id);
-  plan_tasks(sql, request_id, type, std::nullopt);
-  transaction.commit();
-  audit_.record("email-intake", "privacy.request_verified", request_id, json::serialize(json::object{{"type", type}}));
-  wake_.notify_all();
-  return request_id;
+  return {};
 }
 
 std::optional<RequestView> PrivacyRequests::find(const std::string& id, bool with_tasks) {
@@ -290,18 +307,15 @@ std::vector<RequestView> PrivacyRequests::list(const RequestFilter& filter) {
 }
 
 sdk::Outcome PrivacyRequests::cancel(const std::string& id, const std::string& reason, const std::string& actor) {
-  soci::session sql(database_.pool());
   const long long now = now_();
   // An erasure under way is past the point of no return: its first step already ended access.
-  soci::statement statement =
-      (sql.prepare << "UPDATE privacy_requests SET status = 'canceled', status_reason = :r, completed_at = :n, updated_at = :n2"
-                      " WHERE id = :id AND (status IN ('unverified', 'pending')"
-                      " OR (type <> 'erasure' AND status IN ('in_progress', 'on_hold')))"
-                      " AND NOT (type = 'erasure' AND EXISTS (SELECT 1 FROM privacy_tasks t WHERE t.request_id = privacy_requests.id"
-                      " AND t.status IN ('running', 'done')))",
-       soci::use(reason), soci::use(now), soci::use(now), soci::use(id));
-  statement.execute(true);
-  if (statement.get_affected_rows() == 0) {
+  if (changed_rows(database_,
+                   "UPDATE privacy_requests SET status = 'canceled', status_reason = :r, completed_at = :n, updated_at = :n2"
+                   " WHERE id = :id AND (status IN ('unverified', 'pending')"
+                   " OR (type <> 'erasure' AND status IN ('in_progress', 'on_hold')))"
+                   " AND NOT (type = 'erasure' AND EXISTS (SELECT 1 FROM privacy_tasks t WHERE t.request_id = privacy_requests.id"
+                   " AND t.status IN ('running', 'done')))",
+                   soci::use(reason), soci::use(now), soci::use(now), soci::use(id)) == 0) {
     return sdk::Outcome::failure(sdk::Status::conflict, "the request can no longer be canceled");
   }
   Log::info("privacy", "request canceled", {{"request_id", id}});
@@ -310,15 +324,12 @@ sdk::Outcome PrivacyRequests::cancel(const std::string& id, const std::string& r
 }
 
 sdk::Outcome PrivacyRequests::extend(const std::string& id, const std::string& reason, const std::string& actor) {
-  soci::session sql(database_.pool());
   const long long now = now_();
   const long long extension = config_.extension_seconds;
-  soci::statement statement =
-      (sql.prepare << "UPDATE privacy_requests SET due_at = due_at + :e, extension_reason = :r, extended_at = :n, updated_at = :n2"
-                      " WHERE id = :id AND extension_reason IS NULL AND status IN ('unverified', 'pending', 'in_progress', 'on_hold')",
-       soci::use(extension), soci::use(reason), soci::use(now), soci::use(now), soci::use(id));
-  statement.execute(true);
-  if (statement.get_affected_rows() == 0) {
+  if (changed_rows(database_,
+                   "UPDATE privacy_requests SET due_at = due_at + :e, extension_reason = :r, extended_at = :n, updated_at = :n2"
+                   " WHERE id = :id AND extension_reason IS NULL AND status IN ('unverified', 'pending', 'in_progress', 'on_hold')",
+                   soci::use(extension), soci::use(reason), soci::use(now), soci::use(now), soci::use(id)) == 0) {
     return sdk::Outcome::failure(sdk::Status::conflict, "the request was extended already, or has ended");
   }
   audit_.record(actor, "privacy.request_extended", id);
@@ -326,7 +337,10 @@ sdk::Outcome PrivacyRequests::extend(const std::string& id, const std::string& r
   if (request) {
     std::string email;
     soci::indicator indicator = soci::i_null;
-    sql << "SELECT subject_email FROM privacy_requests WHERE id = :id", soci::use(id), soci::into(email, indicator);
+    {
+      soci::session sql(database_.pool());
+      sql << "SELECT subject_email FROM privacy_requests WHERE id = :id", soci::use(id), soci::into(email, indicator);
+    }
     if (indicator == soci::i_ok) {
       mail_subject(email, request->subject_id.value_or(""), "Your privacy request needs more time",
                    fmt::format("We need more time to complete your {} request {}.\nReason: {}\nNew due date (Unix time): {}\n",
@@ -337,53 +351,54 @@ sdk::Outcome PrivacyRequests::extend(const std::string& id, const std::string& r
 }
 
 sdk::Outcome PrivacyRequests::retry(const std::string& id, const std::string& actor) {
-  soci::session sql(database_.pool());
   const long long now = now_();
-  soci::transaction transaction(sql);
-  soci::statement statement = (sql.prepare << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n"
-                                              " WHERE request_id = :id AND status = 'failed'",
-                               soci::use(now), soci::use(id));
-  statement.execute(true);
-  if (statement.get_affected_rows() == 0) return sdk::Outcome::failure(sdk::Status::conflict, "no task of the request failed");
-  // The closing step runs again over what the retried tasks produce.
-  sql << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n"
-         " WHERE request_id = :id AND participant IN ('@archive', '@verify')",
-      soci::use(now), soci::use(id);
-  sql << "UPDATE privacy_requests SET status = 'in_progress', completed_at = NULL, updated_at = :n WHERE id = :id",
-      soci::use(now), soci::use(id);
-  transaction.commit();
+  {
+    soci::session sql(database_.pool());
+    soci::transaction transaction(sql);
+    soci::statement statement = (sql.prepare << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n"
+                                                " WHERE request_id = :id AND status = 'failed'",
+                                 soci::use(now), soci::use(id));
+    statement.execute(true);
+    if (statement.get_affected_rows() == 0) return sdk::Outcome::failure(sdk::Status::conflict, "no task of the request failed");
+    // The closing step runs again over what the retried tasks produce.
+    sql << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n"
+           " WHERE request_id = :id AND participant IN ('@archive', '@verify')",
+        soci::use(now), soci::use(id);
+    sql << "UPDATE privacy_requests SET status = 'in_progress', completed_at = NULL, updated_at = :n WHERE id = :id",
+        soci::use(now), soci::use(id);
+    transaction.commit();
+  }
   audit_.record(actor, "privacy.request_retried", id);
-  wake_.notify_all();
+  poke();
   return {};
 }
 
 LegalHold PrivacyRequests::place_hold(const std::string& subject_id, const std::string& reason, const std::string& reference,
                                       std::optional<std::int64_t> expires_at, const std::string& placed_by) {
   LegalHold hold{crypto::time_ordered_id("hold_"), subject_id, reason, reference, expires_at, placed_by, now_(), std::nullopt};
-  soci::session sql(database_.pool());
   const long long placed = hold.placed_at;
   const long long expires = expires_at.value_or(0);
   soci::indicator expires_indicator = expires_at ? soci::i_ok : soci::i_null;
-  sql << "INSERT INTO legal_holds (id, subject_id, reason, reference, expires_at, placed_by, placed_at)"
-         " VALUES (:id, :s, :r, :ref, :e, :b, :t)",
-      soci::use(hold.id), soci::use(subject_id), soci::use(reason), soci::use(reference), soci::use(expires, expires_indicator),
-      soci::use(placed_by), soci::use(placed);
+  changed_rows(database_,
+               "INSERT INTO legal_holds (id, subject_id, reason, reference, expires_at, placed_by, placed_at)"
+               " VALUES (:id, :s, :r, :ref, :e, :b, :t)",
+               soci::use(hold.id), soci::use(subject_id), soci::use(reason), soci::use(reference),
+               soci::use(expires, expires_indicator), soci::use(placed_by), soci::use(placed));
   Log::info("privacy", "legal hold placed", {{"hold_id", hold.id}, {"reason", reason}});
   audit_.record(placed_by, "privacy.hold_placed", hold.id, json::serialize(json::object{{"subject", subject_id}, {"reason", reason}}));
   return hold;
 }
 
 bool PrivacyRequests::lift_hold(const std::string& id, const std::string& actor) {
-  soci::session sql(database_.pool());
   const long long now = now_();
-  soci::statement statement =
-      (sql.prepare << "UPDATE legal_holds SET lifted_at = :n WHERE id = :id AND lifted_at IS NULL", soci::use(now), soci::use(id));
-  statement.execute(true);
-  if (statement.get_affected_rows() == 0) return false;
+  if (changed_rows(database_, "UPDATE legal_holds SET lifted_at = :n WHERE id = :id AND lifted_at IS NULL", soci::use(now),
+                   soci::use(id)) == 0) {
+    return false;
+  }
   Log::info("privacy", "legal hold lifted", {{"hold_id", id}});
   audit_.record(actor, "privacy.hold_lifted", id);
   release_holds();
-  wake_.notify_all();
+  poke();
   return true;
 }
 

@@ -190,6 +190,7 @@ class PrivacyRequests {
   std::string create(soci::session& sql, const NewRequest& request, const std::string& status, std::int64_t not_before);
   void plan_tasks(soci::session& sql, const std::string& id, const std::string& type,
                   const std::optional<sdk::Rectification>& rectification);
+  sdk::Outcome check_intake_code(const std::string& request_id, const std::string& code, std::string& email, std::string& type);
   std::optional<ClaimedTask> claim(const std::string& worker);
   void run(const ClaimedTask& task);
   sdk::Result<std::string> run_access_part(const ClaimedTask& task);
@@ -203,9 +204,11 @@ class PrivacyRequests {
   void update_request_status(const std::string& id);
   void release_holds();
   bool held(const std::string& subject_id);
+  bool held(soci::session& sql, const std::string& subject_id);
   void finalize_erasure(const ClaimedTask& task, const std::string& receipt);
   std::filesystem::path work_directory(const std::string& request_id) const;
   void worker_loop(std::string worker);
+  void poke();
   void mail_subject(const std::string& email, const std::string& user_id, const std::string& subject, const std::string& body);
 
   db::Database& database_;
@@ -224,6 +227,7 @@ class PrivacyRequests {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool poked_ = false;  // new work: an idle worker looks at once instead of at its next poll
   std::vector<std::thread> workers_;
 };
 

@@ -87,6 +87,14 @@ void PrivacyRequests::stop_workers() {
   workers_.clear();
 }
 
+void PrivacyRequests::poke() {
+  {
+    std::lock_guard lock(mutex_);
+    poked_ = true;
+  }
+  wake_.notify_all();
+}
+
 void PrivacyRequests::worker_loop(std::string worker) {
   for (;;) {
     {
@@ -102,7 +110,8 @@ void PrivacyRequests::worker_loop(std::string worker) {
     }
     if (!worked) {
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || poked_; });
+      poked_ = false;
     }
   }
 }
@@ -110,6 +119,11 @@ void PrivacyRequests::worker_loop(std::string worker) {
 bool PrivacyRequests::held(const std::string& subject_id) {
   if (subject_id.empty()) return false;
   soci::session sql(database_.pool());
+  return held(sql, subject_id);
+}
+
+bool PrivacyRequests::held(soci::session& sql, const std::string& subject_id) {
+  if (subject_id.empty()) return false;
   int count = 0;
   const long long now = now_();
   sql << "SELECT COUNT(*) FROM legal_holds WHERE subject_id = :s AND lifted_at IS NULL AND (expires_at IS NULL OR expires_at > :n)",
@@ -118,22 +132,23 @@ bool PrivacyRequests::held(const std::string& subject_id) {
 }
 
 void PrivacyRequests::release_holds() {
-  soci::session sql(database_.pool());
   std::vector<std::pair<std::string, std::string>> waiting;
   {
+    soci::session sql(database_.pool());
     std::string request, subject;
+    soci::indicator subject_indicator = soci::i_null;
     soci::statement statement =
         (sql.prepare << "SELECT DISTINCT r.id, r.subject_id FROM privacy_requests r JOIN privacy_tasks t ON t.request_id = r.id"
                         " WHERE t.status = 'on_hold' AND r.status = 'on_hold'",
-         soci::into(request), soci::into(subject));
+         soci::into(request), soci::into(subject, subject_indicator));
     statement.execute();
-    while (statement.fetch()) waiting.emplace_back(request, subject);
+    while (statement.fetch()) waiting.emplace_back(request, subject_indicator == soci::i_ok ? subject : "");
   }
   for (const auto& [request, subject] : waiting) {
     if (held(subject)) continue;
     const long long now = now_();
-    sql << "UPDATE privacy_tasks SET status = 'pending', next_attempt_at = :n WHERE request_id = :r AND status = 'on_hold'",
-        soci::use(now), soci::use(request);
+    changed_rows(database_, "UPDATE privacy_tasks SET status = 'pending', next_attempt_at = :n WHERE request_id = :r AND status = 'on_hold'",
+                 soci::use(now), soci::use(request));
     update_request_status(request);
     Log::info("privacy", "legal hold ended; erasure resumes", {{"request_id", request}});
   }
@@ -164,7 +179,7 @@ std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::claim(const std::st
     task.details = parse_object(details_indicator == soci::i_ok ? details : "{}");
     task.worker = worker;
 
-    if (task.type == "erasure" && task.participant != kStopStep && held(task.subject_id)) {
+    if (task.type == "erasure" && task.participant != kStopStep && held(sql, task.subject_id)) {
       std::string reason;
       sql << "SELECT reason FROM legal_holds WHERE subject_id = :s AND lifted_at IS NULL ORDER BY placed_at LIMIT 1",
           soci::use(task.subject_id), soci::into(reason);
@@ -238,13 +253,14 @@ bool PrivacyRequests::run_one(const std::string& worker) {
 }
 
 void PrivacyRequests::settle(const ClaimedTask& task, const sdk::Result<std::string>& result) {
-  soci::session sql(database_.pool());
   const long long now = now_();
   if (result) {
     const std::string& outcome = result.value();
-    sql << "UPDATE privacy_tasks SET status = 'done', outcome = :o, last_error = NULL, completed_at = :n, lease_owner = NULL"
-           " WHERE request_id = :r AND participant = :p AND lease_owner = :w",
-        soci::use(outcome), soci::use(now), soci::use(task.request_id), soci::use(task.participant), soci::use(task.worker);
+    changed_rows(database_,
+                 "UPDATE privacy_tasks SET status = 'done', outcome = :o, last_error = NULL, completed_at = :n, lease_owner = NULL"
+                 " WHERE request_id = :r AND participant = :p AND lease_owner = :w",
+                 soci::use(outcome), soci::use(now), soci::use(task.request_id), soci::use(task.participant),
+                 soci::use(task.worker));
   } else {
     const std::string error = result.outcome().message();
     metrics_.count("framehouse_privacy_task_failures_total", "Failed attempts of privacy tasks, by participant.", "participant",
@@ -252,10 +268,11 @@ void PrivacyRequests::settle(const ClaimedTask& task, const sdk::Result<std::str
     const bool exhausted = task.attempts >= config_.max_attempts;
     const long long next = now + config_.retry_base_seconds * (1LL << std::min(task.attempts - 1, 16));
     const std::string status = exhausted ? "failed" : "pending";
-    sql << "UPDATE privacy_tasks SET status = :s, last_error = :e, next_attempt_at = :t, lease_owner = NULL"
-           " WHERE request_id = :r AND participant = :p AND lease_owner = :w",
-        soci::use(status), soci::use(error), soci::use(next), soci::use(task.request_id), soci::use(task.participant),
-        soci::use(task.worker);
+    changed_rows(database_,
+                 "UPDATE privacy_tasks SET status = :s, last_error = :e, next_attempt_at = :t, lease_owner = NULL"
+                 " WHERE request_id = :r AND participant = :p AND lease_owner = :w",
+                 soci::use(status), soci::use(error), soci::use(next), soci::use(task.request_id), soci::use(task.participant),
+                 soci::use(task.worker));
     if (exhausted) {
       // The alert: a participant that cannot do its part needs an operator.
       metrics_.count("framehouse_privacy_participant_exhausted_total",
@@ -274,56 +291,61 @@ void PrivacyRequests::settle(const ClaimedTask& task, const sdk::Result<std::str
 }
 
 void PrivacyRequests::update_request_status(const std::string& id) {
-  soci::session sql(database_.pool());
-  std::string type, status;
-  sql << "SELECT type, status FROM privacy_requests WHERE id = :id", soci::use(id), soci::into(type), soci::into(status);
-  if (!sql.got_data() || !(status == "pending" || status == "in_progress" || status == "on_hold")) return;
-  const auto tasks = select_tasks(sql, id);
-  int open = 0, holding = 0;
-  std::vector<std::string> failed;
-  bool residue = false;
-  for (const auto& task : tasks) {
-    if (task.status == "pending" || task.status == "running") ++open;
-    if (task.status == "on_hold") ++holding;
-    if (task.status == "failed") failed.push_back(task.participant);
-    if (task.participant == kVerifyStep && task.outcome) {
-      const auto outcome = parse_object(*task.outcome);
-      if (const auto* left = outcome.if_contains("residue"); left && left->is_array() && !left->as_array().empty()) residue = true;
+  // The new final status, or "" while the request is still open.
+  const std::string final_status = [&]() -> std::string {
+    soci::session sql(database_.pool());
+    std::string type, status;
+    sql << "SELECT type, status FROM privacy_requests WHERE id = :id", soci::use(id), soci::into(type), soci::into(status);
+    if (!sql.got_data() || !(status == "pending" || status == "in_progress" || status == "on_hold")) return std::string();
+    const auto tasks = select_tasks(sql, id);
+    int open = 0, holding = 0;
+    std::vector<std::string> failed;
+    bool residue = false;
+    for (const auto& task : tasks) {
+      if (task.status == "pending" || task.status == "running") ++open;
+      if (task.status == "on_hold") ++holding;
+      if (task.status == "failed") failed.push_back(task.participant);
+      if (task.participant == kVerifyStep && task.outcome) {
+        const auto outcome = parse_object(*task.outcome);
+        if (const auto* left = outcome.if_contains("residue"); left && left->is_array() && !left->as_array().empty()) residue = true;
+      }
     }
-  }
-  const long long now = now_();
-  if (open > 0 || holding > 0) {
-    const std::string next = open > 0 && status != "on_hold" ? "in_progress" : status;
-    if (holding == 0 && status == "on_hold") {
-      sql << "UPDATE privacy_requests SET status = 'in_progress', status_reason = NULL, updated_at = :n WHERE id = :id",
-          soci::use(now), soci::use(id);
-    } else if (next != status) {
-      sql << "UPDATE privacy_requests SET status = :s, updated_at = :n WHERE id = :id", soci::use(next), soci::use(now), soci::use(id);
+    const long long now = now_();
+    if (open > 0 || holding > 0) {
+      const std::string next = open > 0 && status != "on_hold" ? "in_progress" : status;
+      if (holding == 0 && status == "on_hold") {
+        sql << "UPDATE privacy_requests SET status = 'in_progress', status_reason = NULL, updated_at = :n WHERE id = :id",
+            soci::use(now), soci::use(id);
+      } else if (next != status) {
+        sql << "UPDATE privacy_requests SET status = :s, updated_at = :n WHERE id = :id", soci::use(next), soci::use(now), soci::use(id);
+      }
+      return std::string();
     }
-    return;
-  }
-  const bool closing_step_failed = std::any_of(failed.begin(), failed.end(), [&](const std::string& name) {
-    return name == kArchiveStep || name == kVerifyStep || (type == "rectification" && name == kCoreParticipant);
-  });
-  const std::string final_status = closing_step_failed                 ? "failed"
-                                   : !failed.empty() || residue        ? "completed_with_exceptions"
-                                                                       : "completed";
-  std::string reason;
-  for (const auto& name : failed) reason += (reason.empty() ? "did not complete: " : ", ") + name;
-  if (residue) reason += std::string(reason.empty() ? "" : "; ") + "data still found after erasure (see the receipt)";
-  soci::indicator reason_indicator = reason.empty() ? soci::i_null : soci::i_ok;
-  sql << "UPDATE privacy_requests SET status = :s, status_reason = :why, completed_at = :n, updated_at = :n2 WHERE id = :id",
-      soci::use(final_status), soci::use(reason, reason_indicator), soci::use(now), soci::use(now), soci::use(id);
-  if (type == "rectification") {
-    // The new value has reached every participant; the request keeps only which field changed.
-    sql << "UPDATE privacy_requests SET details = '{}' WHERE id = :id", soci::use(id);
-  }
-  if (type == "opt_out") {
-    long long created = now;
-    sql << "SELECT created_at FROM privacy_requests WHERE id = :id", soci::use(id), soci::into(created);
-    metrics_.observe("framehouse_privacy_opt_out_seconds", "Time from an opt-out to the last plugin applying it.",
-                     static_cast<double>(now - created));
-  }
+    const bool closing_step_failed = std::any_of(failed.begin(), failed.end(), [&](const std::string& name) {
+      return name == kArchiveStep || name == kVerifyStep || (type == "rectification" && name == kCoreParticipant);
+    });
+    const std::string final_status = closing_step_failed                 ? "failed"
+                                     : !failed.empty() || residue        ? "completed_with_exceptions"
+                                                                         : "completed";
+    std::string reason;
+    for (const auto& name : failed) reason += (reason.empty() ? "did not complete: " : ", ") + name;
+    if (residue) reason += std::string(reason.empty() ? "" : "; ") + "data still found after erasure (see the receipt)";
+    soci::indicator reason_indicator = reason.empty() ? soci::i_null : soci::i_ok;
+    sql << "UPDATE privacy_requests SET status = :s, status_reason = :why, completed_at = :n, updated_at = :n2 WHERE id = :id",
+        soci::use(final_status), soci::use(reason, reason_indicator), soci::use(now), soci::use(now), soci::use(id);
+    if (type == "rectification") {
+      // The new value has reached every participant; the request keeps only which field changed.
+      sql << "UPDATE privacy_requests SET details = '{}' WHERE id = :id", soci::use(id);
+    }
+    if (type == "opt_out") {
+      long long created = now;
+      sql << "SELECT created_at FROM privacy_requests WHERE id = :id", soci::use(id), soci::into(created);
+      metrics_.observe("framehouse_privacy_opt_out_seconds", "Time from an opt-out to the last plugin applying it.",
+                       static_cast<double>(now - created));
+    }
+    return final_status;
+  }();
+  if (final_status.empty()) return;
   Log::info("privacy", "request ended", {{"request_id", id}, {"status", final_status}});
   audit_.record("system", "privacy.request_ended", id, json::serialize(json::object{{"status", final_status}}));
 }
@@ -349,10 +371,14 @@ sdk::Result<std::string> PrivacyRequests::run_access_part(const ClaimedTask& tas
 
 sdk::Result<std::string> PrivacyRequests::run_archive(const ClaimedTask& task) {
   const fs::path directory = work_directory(task.request_id);
-  soci::session sql(database_.pool());
   std::vector<std::string> failed;
   std::vector<std::string> missing;
-  for (const auto& part : select_tasks(sql, task.request_id)) {
+  std::vector<TaskView> parts;
+  {
+    soci::session sql(database_.pool());
+    parts = select_tasks(sql, task.request_id);
+  }
+  for (const auto& part : parts) {
     if (part.participant == kArchiveStep) continue;
     if (part.status == "failed") failed.push_back(part.participant);
     if (part.status == "done" && !fs::exists(PartWriter::part_file(directory, part.participant))) missing.push_back(part.participant);
@@ -362,8 +388,9 @@ sdk::Result<std::string> PrivacyRequests::run_archive(const ClaimedTask& task) {
     // exports them again.
     const long long now = now_();
     for (const auto& participant : missing) {
-      sql << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n WHERE request_id = :r AND participant = :p",
-          soci::use(now), soci::use(task.request_id), soci::use(participant);
+      changed_rows(database_,
+                   "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n WHERE request_id = :r AND participant = :p",
+                   soci::use(now), soci::use(task.request_id), soci::use(participant));
     }
     return sdk::Outcome::failure(sdk::Status::unavailable, "export parts missing on this node; exporting them again");
   }
@@ -383,8 +410,9 @@ sdk::Result<std::string> PrivacyRequests::run_archive(const ClaimedTask& task) {
   const std::string token = crypto::random_token("dl_");
   const std::string token_hash = crypto::token_hash(token);
   const long long expires = now_() + config_.export_link_seconds;
-  sql << "UPDATE privacy_requests SET export_object = :o, export_expires_at = :e, download_token_hash = :t WHERE id = :id",
-      soci::use(object), soci::use(expires), soci::use(token_hash), soci::use(task.request_id);
+  changed_rows(database_,
+               "UPDATE privacy_requests SET export_object = :o, export_expires_at = :e, download_token_hash = :t WHERE id = :id",
+               soci::use(object), soci::use(expires), soci::use(token_hash), soci::use(task.request_id));
   if (!task.subject_email.empty()) {
     const std::string link = fmt::format("{}/v1/privacy/requests/{}/download?token={}", config_.public_url, task.request_id, token);
     mail_subject(task.subject_email, task.subject_id, "Your data is ready to download",
@@ -468,11 +496,15 @@ sdk::Result<std::string> PrivacyRequests::run_verify(const ClaimedTask& task) {
 
   // The receipt: per participant what was removed and when, signed. No personal data: the
   // subject appears only as a keyed hash.
-  soci::session sql(database_.pool());
   long long created = 0;
-  sql << "SELECT created_at FROM privacy_requests WHERE id = :id", soci::use(task.request_id), soci::into(created);
+  std::vector<TaskView> done_steps;
+  {
+    soci::session sql(database_.pool());
+    sql << "SELECT created_at FROM privacy_requests WHERE id = :id", soci::use(task.request_id), soci::into(created);
+    done_steps = select_tasks(sql, task.request_id);
+  }
   json::array steps;
-  for (const auto& step : select_tasks(sql, task.request_id)) {
+  for (const auto& step : done_steps) {
     if (step.participant == kVerifyStep) continue;
     json::object entry{{"participant", step.participant}, {"status", step.status}};
     if (step.outcome) entry["outcome"] = parse_object(*step.outcome);
@@ -492,7 +524,7 @@ sdk::Result<std::string> PrivacyRequests::run_verify(const ClaimedTask& task) {
                                                            {"data_key_destroyed_at_end", key_destroyed_now}});
   const std::string receipt = json::serialize(json::object{
       {"payload", payload}, {"signature", signer_.sign(payload)}, {"algorithm", "Ed25519"}, {"key_id", signer_.key_id()}});
-  sql << "UPDATE privacy_requests SET receipt = :r WHERE id = :id", soci::use(receipt), soci::use(task.request_id);
+  changed_rows(database_, "UPDATE privacy_requests SET receipt = :r WHERE id = :id", soci::use(receipt), soci::use(task.request_id));
   finalize_erasure(task, receipt);
   return json::serialize(json::object{{"residue", residue}});
 }
@@ -509,17 +541,17 @@ void PrivacyRequests::finalize_erasure(const ClaimedTask& task, const std::strin
       if (participants_.holds_field(participant.name, "message_content")) (void)participants_.erase_subject(participant.name, task.subject());
     }
   }
-  soci::session sql(database_.pool());
-  int failed = 0;
-  sql << "SELECT COUNT(*) FROM privacy_tasks WHERE request_id = :id AND status = 'failed'", soci::use(task.request_id),
-      soci::into(failed);
-  if (failed > 0) return;  // kept so that an operator can retry what failed
-  // Only non-identifying data stays: id, the keyed hash of the subject, outcomes, receipt.
-  sql << "UPDATE privacy_requests SET subject_id = NULL, subject_email = NULL, details = '{}', client_hash = NULL WHERE id = :id",
-      soci::use(task.request_id);
-  // Holds that ended have served their purpose; an active one would have kept this erasure waiting.
-  if (!task.subject_id.empty()) {
-    sql << "DELETE FROM legal_holds WHERE subject_id = :s", soci::use(task.subject_id);
+  {
+    soci::session sql(database_.pool());
+    int failed = 0;
+    sql << "SELECT COUNT(*) FROM privacy_tasks WHERE request_id = :id AND status = 'failed'", soci::use(task.request_id),
+        soci::into(failed);
+    if (failed > 0) return;  // kept so that an operator can retry what failed
+    // Only non-identifying data stays: id, the keyed hash of the subject, outcomes, receipt.
+    sql << "UPDATE privacy_requests SET subject_id = NULL, subject_email = NULL, details = '{}', client_hash = NULL WHERE id = :id",
+        soci::use(task.request_id);
+    // Holds that ended have served their purpose; an active one would have kept this erasure waiting.
+    if (!task.subject_id.empty()) sql << "DELETE FROM legal_holds WHERE subject_id = :s", soci::use(task.subject_id);
   }
   database_.flush_deleted_rows();
 }

@@ -11,7 +11,9 @@ using testing::http_request;
 using testing::HttpResponse;
 class AccountsEndToEnd : public EndToEnd {
   // "Delete my account" waits an hour, so the matrix can call it as every identity and go on.
-  std::string extra_config() const override { return "[privacy]\ndeletion_grace_hours = 1\n"; }
+  std::string extra_config() const override {
+    return "[privacy]\ndeletion_grace_hours = 1\npolicy_file = \"" FRAMEHOUSE_SOURCE_DIR "/config/privacy-policy.md\"\n";
+  }
 };
 
 TEST_P(AccountsEndToEnd, SignUpVerifySignInUseSignOut) {
@@ -269,6 +271,9 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"POST", "/v1/admin/announcements", "/v1/admin/announcements", R"({"category":"marketing"})", 401, 403, 403, 422},
       {"GET", "/v1/unsubscribe/unsub_forged", "/v1/unsubscribe/{token}", "", 404, 404, 404, 404},
       {"POST", "/v1/unsubscribe/unsub_forged", "/v1/unsubscribe/{token}", "", 404, 404, 404, 404},
+      {"GET", "/v1/privacy/policy", "/v1/privacy/policy", "", 200, 200, 200, 200},
+      {"POST", "/v1/privacy/policy/acknowledge", "/v1/privacy/policy/acknowledge", "", 401, 200, 200, 200},
+      {"GET", "/v1/privacy/processors", "/v1/privacy/processors", "", 200, 200, 200, 200},
       {"DELETE", "/v1/me", "/v1/me", "", 401, 202, 202, 202},
       {"DELETE", "/v1/api-keys/" + a_key, "/v1/api-keys/{id}", "", 401, 204, 404, 404},
       {"DELETE", "/v1/sessions/" + a_session, "/v1/sessions/{id}", "", 401, 204, 404, 404},

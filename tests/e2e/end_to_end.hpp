@@ -70,6 +70,12 @@ class EndToEnd : public ::testing::TestWithParam<db::Backend> {
     EXPECT_EQ(session.status, 201) << session.body;
     return std::string(json_of(session).at("token").as_string());
   }
+  // A failed test shows the end of the server's log (a crash shows up there).
+  void TearDown() override {
+    if (!HasFailure() || !server) return;
+    const std::string log = server->process->stderr_text();
+    std::cerr << "--- server log (last 4000 bytes) ---\n" << log.substr(log.size() > 4000 ? log.size() - 4000 : 0) << "\n";
+  }
   // Sections appended to the server's configuration.
   virtual std::string extra_config() const { return ""; }
   std::filesystem::path outbox() const { return dir.path() / "var" / "plugins" / "email_outbox" / "outbox"; }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,8 +41,10 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vect
                            const std::string& input) {
   int in_pipe[2];
   int out_pipe[2];
-  int err_pipe[2];
-  if (::pipe(in_pipe) != 0 || ::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
+  // stderr goes to an in-memory file, not a pipe: a chatty server must never block on a log
+  // line because the test is not reading at that moment.
+  const int err_file = ::memfd_create("child-stderr", MFD_CLOEXEC);
+  if (::pipe(in_pipe) != 0 || ::pipe(out_pipe) != 0 || err_file < 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
   for (const auto& e : extra_env) env_strings.push_back(e);
@@ -51,9 +54,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vect
     ::dup2(in_pipe[0], 0);
     ::close(in_pipe[1]);
     ::dup2(out_pipe[1], 1);
-    ::dup2(err_pipe[1], 2);
+    ::dup2(err_file, 2);
     ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -69,11 +71,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vect
   if (!input.empty()) (void)!::write(in_pipe[1], input.data(), input.size());
   ::close(in_pipe[1]);
   ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
   stdout_fd_ = out_pipe[0];
-  stderr_fd_ = err_pipe[0];
+  stderr_fd_ = err_file;
   set_nonblocking(stdout_fd_);
-  set_nonblocking(stderr_fd_);
 }
 
 ChildProcess::~ChildProcess() {
@@ -85,7 +85,15 @@ ChildProcess::~ChildProcess() {
   if (stderr_fd_ >= 0) ::close(stderr_fd_);
 }
 
-void ChildProcess::drain_stderr() { read_available(stderr_fd_, stderr_buffer_); }
+void ChildProcess::drain_stderr() {
+  // pread: the child shares the file offset, which its writes advance.
+  char chunk[8192];
+  for (;;) {
+    const ssize_t n = ::pread(stderr_fd_, chunk, sizeof chunk, static_cast<off_t>(stderr_buffer_.size()));
+    if (n <= 0) return;
+    stderr_buffer_.append(chunk, static_cast<std::size_t>(n));
+  }
+}
 
 std::string ChildProcess::wait_for_stdout_line(const std::string& needle, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -98,8 +106,8 @@ std::string ChildProcess::wait_for_stdout_line(const std::string& needle, std::c
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return "";
-    pollfd fds[2] = {{stdout_fd_, POLLIN, 0}, {stderr_fd_, POLLIN, 0}};
-    ::poll(fds, 2, static_cast<int>(std::min<long>(left.count(), 100)));
+    pollfd fds[1] = {{stdout_fd_, POLLIN, 0}};
+    ::poll(fds, 1, static_cast<int>(std::min<long>(left.count(), 100)));
     drain_stderr();
     if (!read_available(stdout_fd_, stdout_buffer_) && stdout_buffer_.find(needle) == std::string::npos) {
       if (wait(std::chrono::milliseconds(0)) != -1) return "";
