@@ -435,6 +435,64 @@ TEST_P(PrivacyEndToEnd, OptOutsReachEveryPluginAndMarketingMailHonoursThem) {
   EXPECT_EQ(recorded, 1);
 }
 
+// A policy file of this deployment, by its "Last Updated" date.
+class PolicyEndToEnd : public PrivacyEndToEnd {
+ protected:
+  std::string extra_config() const override {
+    return "[privacy]\npolicy_file = \"" + (dir.path() / "policy.md").string() + "\"\ncontact = \"dpo@example.org\"\n";
+  }
+  void SetUp() override {
+    testing::write_file(dir.path() / "policy.md", "# Privacy Policy\n\nLast Updated: 2026-01-01\n\nWe keep little.\n");
+    PrivacyEndToEnd::SetUp();
+  }
+  void restart_with_policy(const std::string& text) {
+    testing::write_file(dir.path() / "policy.md", text);
+    server->process->signal(SIGTERM);
+    server->process->wait(std::chrono::seconds(10));
+    server = std::make_unique<testing::RunningServer>(testing::server_config(dir.path(), "", database_->options().url) +
+                                                      extra_config());
+    ASSERT_NE(server->port, 0) << server->process->stderr_text();
+  }
+};
+
+TEST_P(PolicyEndToEnd, AChangedPolicyIsAnnouncedOnceAndAcknowledged) {
+  const auto policy = json_of(call("GET", "/v1/privacy/policy", "", {}));
+  EXPECT_EQ(policy.at("last_updated"), "2026-01-01");
+  EXPECT_EQ(policy.at("contact"), "dpo@example.org");
+  EXPECT_NE(std::string(policy.at("text").as_string()).find("We keep little."), std::string::npos);
+  const std::string paula = member("Paula Policy", "paula@example.org");
+  EXPECT_FALSE(json_of(call("GET", "/v1/me", "", bearer(paula))).contains("policy_update"));  // signed up under it
+  const auto mails_before = testing::messages_to(outbox(), "paula@example.org").size();
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the new version takes effect a second later
+  restart_with_policy("# Privacy Policy\n\nLast Updated: 2026-06-01\n\nWe keep little, and say so.\n");
+  const auto me = json_of(call("GET", "/v1/me", "", bearer(paula)));
+  ASSERT_TRUE(me.contains("policy_update")) << boost::json::serialize(me);
+  EXPECT_EQ(me.at("policy_update").at("last_updated"), "2026-06-01");
+  const auto notices = [&] {
+    int count = 0;
+    for (const auto& mail : testing::messages_to(outbox(), "paula@example.org")) count += mail.subject == "Our privacy policy has changed";
+    return count;
+  };
+  for (int i = 0; i < 100 && notices() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // sent at start
+  EXPECT_EQ(notices(), 1);
+  EXPECT_NE(testing::messages_to(outbox(), "paula@example.org").back().text.find("dpo@example.org"), std::string::npos);
+  restart_with_policy("# Privacy Policy\n\nLast Updated: 2026-06-01\n\nWe keep little, and say so.\n");
+  EXPECT_EQ(notices(), 1);  // once per version, across restarts
+  EXPECT_GT(testing::messages_to(outbox(), "paula@example.org").size(), mails_before);
+
+  ASSERT_EQ(call("POST", "/v1/privacy/policy/acknowledge", "", bearer(paula)).status, 200);
+  EXPECT_FALSE(json_of(call("GET", "/v1/me", "", bearer(paula))).contains("policy_update"));
+  const std::string admin = administrator();
+  const std::string access(json_of(call("POST", "/v1/privacy/requests", R"({"type":"access"})", bearer(paula))).at("id").as_string());
+  ASSERT_EQ(wait_until_ended(admin, access).at("status"), "completed");
+  const auto archive = testing::read_zip(call("GET", "/v1/privacy/requests/" + access + "/download", "", bearer(paula)).body);
+  EXPECT_NE(archive.at("core.json").find("\"policy_acknowledgements\""), std::string::npos);
+  EXPECT_NE(archive.at("core.json").find("2026-06-01"), std::string::npos);
+  const auto processors = json_of(call("GET", "/v1/privacy/processors", "", {})).at("data").as_array();
+  EXPECT_GE(processors.size(), 4u);  // the default plugins and the core
+}
+
 // A participant that cannot erase: retried with backoff, then the request ends with an
 // exception naming it, an alert metric, and a receipt that says so — never "completed".
 class FailingParticipantEndToEnd : public PrivacyEndToEnd {
@@ -510,6 +568,8 @@ TEST_P(CrashEndToEnd, KilledDuringFanOutThenRestartedFinishesWithNoResidue) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PrivacyEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
+                         testing::backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, PolicyEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
                          testing::backend_name);
 INSTANTIATE_TEST_SUITE_P(Backends, FailingParticipantEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
                          testing::backend_name);
