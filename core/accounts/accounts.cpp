@@ -37,18 +37,7 @@ Accounts::Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig 
   dummy_password_hash_ = std::async(std::launch::async, [cost = config_.password_cost] {
                            return crypto::hash_password(crypto::random_id("", 16), cost);
                          }).share();
-  soci::session sql(database_.pool());
-  std::string secret;
-  soci::indicator indicator = soci::i_null;
-  sql << "SELECT secret FROM server_secrets WHERE name = 'address_key'", soci::into(secret, indicator);
-  if (!sql.got_data()) {
-    secret = crypto::random_id("", 32);
-    // Another process may have won the race: keep whichever was stored first.
-    sql << "INSERT INTO server_secrets (name, secret) VALUES ('address_key', :s) ON CONFLICT (name) DO NOTHING",
-        soci::use(secret);
-    sql << "SELECT secret FROM server_secrets WHERE name = 'address_key'", soci::into(secret);
-  }
-  address_key_secret_ = secret;
+  address_key_secret_ = db::server_secret(database_, "address_key");
 }
 
 std::string Accounts::link(const std::string& path, const std::string& token) const {

@@ -212,7 +212,10 @@ int serve(const std::filesystem::path& config_file) {
   video::VideosParticipant video_records(*database);
   billing::BillingParticipant billing_records(*database);
   privacy::RequestsParticipant request_records(*database, objects);
-  privacy::CoreParticipant core_records({&accounts_records, &upload_records, &video_records, &billing_records, &request_records});
+  privacy::Disclosures disclosures(*database);
+  privacy::DisclosuresParticipant disclosure_records(*database);
+  privacy::CoreParticipant core_records(
+      {&accounts_records, &upload_records, &video_records, &billing_records, &request_records, &disclosure_records});
   privacy::Participants participants(host, core_records, config.privacy_participant_timeout);
   audit::AuditLog audit_log(*database);
   accounts.attach_audit_log(audit_log);
@@ -236,7 +239,7 @@ int serve(const std::filesystem::path& config_file) {
   }
 
   add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log,
-                              communications, policy ? &*policy : nullptr, participants});
+                              communications, policy ? &*policy : nullptr, participants, disclosures});
   videos.start_workers();
   privacy.start_workers();
   std::optional<PeriodicTask> housekeeping;

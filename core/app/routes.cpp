@@ -5,6 +5,7 @@
 #include "app/operations.hpp"
 #include "billing/routes.hpp"
 #include "privacy/communication_routes.hpp"
+#include "privacy/disclosure_routes.hpp"
 #include "privacy/policy_routes.hpp"
 #include "privacy/routes.hpp"
 #include "video/upload_routes.hpp"
@@ -22,6 +23,7 @@ void add_routes(http::Router& router, const Services& services) {
   audit::add_audit_routes(router, services.accounts, services.audit);
   privacy::add_communication_routes(router, services.accounts, services.communications);
   privacy::add_policy_routes(router, services.accounts, services.policy, services.participants);
+  privacy::add_disclosure_routes(router, services.accounts, services.disclosures);
   router.add("GET", "/v1/openapi.json", [](http::Request&) {
     return http::Response::text(200, std::string(openapi_json()), "application/json");
   });

@@ -10,6 +10,7 @@
 #include "observability/metrics.hpp"
 #include "plugins/host.hpp"
 #include "privacy/communications.hpp"
+#include "privacy/disclosures.hpp"
 #include "privacy/participants.hpp"
 #include "privacy/policy.hpp"
 #include "privacy/requests.hpp"
@@ -33,6 +34,7 @@ struct Services {
   privacy::Communications& communications;
   privacy::Policy* policy;  // null: no policy configured
   const privacy::Participants& participants;
+  privacy::Disclosures& disclosures;
 };
 
 void add_routes(http::Router& router, const Services& services);

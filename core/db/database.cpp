@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
+#include <sodium.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
 namespace framehouse::db {
@@ -212,6 +213,22 @@ void Database::flush_deleted_rows() {
   if (dialect_.backend() != Backend::sqlite) return;
   soci::session session(*pool_);
   session << "PRAGMA wal_checkpoint(TRUNCATE)";
+}
+
+std::string server_secret(Database& database, const std::string& name) {
+  soci::session sql(database.pool());
+  std::string secret;
+  sql << "SELECT secret FROM server_secrets WHERE name = :n", soci::use(name), soci::into(secret);
+  if (sql.got_data()) return secret;
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  std::string fresh(sizeof bytes * 2 + 1, '\0');
+  sodium_bin2hex(fresh.data(), fresh.size(), bytes, sizeof bytes);
+  fresh.pop_back();
+  // Another process may have won the race: keep whichever was stored first.
+  sql << "INSERT INTO server_secrets (name, secret) VALUES (:n, :s) ON CONFLICT (name) DO NOTHING", soci::use(name), soci::use(fresh);
+  sql << "SELECT secret FROM server_secrets WHERE name = :n", soci::use(name), soci::into(secret);
+  return secret;
 }
 
 bool Database::ping() {

@@ -96,4 +96,8 @@ std::uint64_t delete_rows(soci::session& session, const std::string& table, cons
 // "postgresql://user:secret@host/db" -> "postgresql://user:***@host/db", for messages.
 std::string redact_url(const std::string& url);
 
+// A random secret the server generates once and keeps in server_secrets under `name` (keys for
+// keyed hashes and link tokens). Several processes starting together agree on one.
+std::string server_secret(Database& database, const std::string& name);
+
 }  // namespace framehouse::db

@@ -11,17 +11,6 @@
 namespace framehouse::privacy {
 namespace {
 
-std::string server_secret(db::Database& database, const std::string& name) {
-  soci::session sql(database.pool());
-  std::string secret;
-  sql << "SELECT secret FROM server_secrets WHERE name = :n", soci::use(name), soci::into(secret);
-  if (sql.got_data()) return secret;
-  const std::string fresh = crypto::random_id("", 32);
-  sql << "INSERT INTO server_secrets (name, secret) VALUES (:n, :s) ON CONFLICT (name) DO NOTHING", soci::use(name),
-      soci::use(fresh);
-  sql << "SELECT secret FROM server_secrets WHERE name = :n", soci::use(name), soci::into(secret);
-  return secret;
-}
 
 long long unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -39,7 +28,7 @@ Communications::Communications(db::Database& database, accounts::Accounts& accou
       email_provider_(std::move(email_provider)),
       public_url_(std::move(public_url)),
       contact_(std::move(contact)),
-      token_key_(server_secret(database, "unsubscribe_key")) {}
+      token_key_(db::server_secret(database, "unsubscribe_key")) {}
 
 bool Communications::may_mail(const accounts::User& user, const std::string& category) {
   if (category == "account") return true;

@@ -21,18 +21,6 @@ using observability::Log;
 constexpr int kCodeTries = 3;
 constexpr std::int64_t kCodeLifetime = 10 * 60;
 
-std::string server_secret(db::Database& database, const std::string& name) {
-  soci::session sql(database.pool());
-  std::string secret;
-  sql << "SELECT secret FROM server_secrets WHERE name = :n", soci::use(name), soci::into(secret);
-  if (sql.got_data()) return secret;
-  const std::string fresh = crypto::random_id("", 32);
-  // Another process may have won the race: keep whichever was stored first.
-  sql << "INSERT INTO server_secrets (name, secret) VALUES (:n, :s) ON CONFLICT (name) DO NOTHING", soci::use(name),
-      soci::use(fresh);
-  sql << "SELECT secret FROM server_secrets WHERE name = :n", soci::use(name), soci::into(secret);
-  return secret;
-}
 
 }  // namespace
 
@@ -51,7 +39,7 @@ PrivacyRequests::PrivacyRequests(db::Database& database, Participants& participa
       audit_(audit),
       config_(std::move(config)),
       now_(std::move(clock)),
-      subject_key_(server_secret(database, "privacy_subject_key")) {
+      subject_key_(db::server_secret(database, kSubjectKeyName)) {
   metrics_.add_gauge("framehouse_privacy_requests_overdue", "Open privacy requests past their due date.",
                      [this] { return static_cast<double>(overdue_count()); });
 }
@@ -59,6 +47,10 @@ PrivacyRequests::PrivacyRequests(db::Database& database, Participants& participa
 PrivacyRequests::~PrivacyRequests() { stop_workers(); }
 
 std::string PrivacyRequests::subject_hash(const std::string& subject) const { return crypto::keyed_hash(subject_key_, subject); }
+
+std::string subject_pseudonym(db::Database& database, const std::string& subject) {
+  return crypto::keyed_hash(db::server_secret(database, kSubjectKeyName), subject);
+}
 
 std::string PrivacyRequests::create(soci::session& sql, const NewRequest& request, const std::string& status,
                                     std::int64_t not_before) {

@@ -126,6 +126,10 @@ struct Download {
   std::uint64_t size = 0;
 };
 
+// The keyed hash a finished request keeps of its subject (and an unlinked disclosure record).
+std::string subject_pseudonym(db::Database& database, const std::string& subject);
+inline constexpr const char* kSubjectKeyName = "privacy_subject_key";
+
 class PrivacyRequests {
  public:
   PrivacyRequests(db::Database& database, Participants& participants, accounts::Accounts& accounts, video::Videos& videos,

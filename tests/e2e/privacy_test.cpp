@@ -435,6 +435,36 @@ TEST_P(PrivacyEndToEnd, OptOutsReachEveryPluginAndMarketingMailHonoursThem) {
   EXPECT_EQ(recorded, 1);
 }
 
+TEST_P(PrivacyEndToEnd, DisclosuresAreShownToThePersonUnlessRestrictedAndSurviveErasureUnlinked) {
+  const std::string admin = administrator();
+  const std::string dora = member("Dora Disclosed", "dora@example.org");
+  const std::string dora_id(json_of(call("GET", "/v1/me", "", bearer(dora))).at("id").as_string());
+  const auto told = call("POST", "/v1/admin/disclosures",
+                         R"({"user_id":")" + dora_id +
+                             R"(","authority":"District Court","legal_basis":"court order","reference":"CO-12","categories":["email_address"]})",
+                         bearer(admin));
+  ASSERT_EQ(told.status, 201) << told.body;
+  EXPECT_EQ(call("POST", "/v1/admin/disclosures",
+                 R"({"user_id":")" + dora_id +
+                     R"(","authority":"Police","legal_basis":"warrant","reference":"W-9","categories":["usage"],"notice_restricted":true})",
+                 bearer(admin)).status, 422);  // a restriction needs its basis
+  ASSERT_EQ(call("POST", "/v1/admin/disclosures",
+                 R"({"user_id":")" + dora_id + R"(","authority":"Police","legal_basis":"warrant","reference":"W-9",)"
+                 R"("categories":["usage"],"notice_restricted":true,"restriction_basis":"gag order under §123"})",
+                 bearer(admin)).status, 201);
+  const std::string access(json_of(call("POST", "/v1/privacy/requests", R"({"type":"access"})", bearer(dora))).at("id").as_string());
+  ASSERT_EQ(wait_until_ended(admin, access).at("status"), "completed");
+  const auto core = testing::read_zip(call("GET", "/v1/privacy/requests/" + access + "/download", "", bearer(dora)).body).at("core.json");
+  EXPECT_NE(core.find("District Court"), std::string::npos);
+  EXPECT_EQ(core.find("Police"), std::string::npos);  // restricted: not told
+
+  const std::string erasure(json_of(call("DELETE", "/v1/me", "", bearer(dora))).at("id").as_string());
+  EXPECT_EQ(wait_until_ended(admin, erasure).at("status"), "completed");
+  const auto log = json_of(call("GET", "/v1/admin/disclosures", "", bearer(admin))).at("data").as_array();
+  ASSERT_EQ(log.size(), 2u);  // kept for the legal obligation
+  for (const auto& entry : log) EXPECT_EQ(std::string(entry.at("user_id").as_string()).rfind("erased:", 0), 0u);
+}
+
 // A policy file of this deployment, by its "Last Updated" date.
 class PolicyEndToEnd : public PrivacyEndToEnd {
  protected:
