@@ -1,13 +1,14 @@
 #include "db/database.hpp"
 
 #include <filesystem>
+#include <thread>
 
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
-#include <sodium.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sodium.h>
 
 namespace framehouse::db {
 namespace {
@@ -24,7 +25,18 @@ void configure_session(soci::session& session, Backend backend, std::chrono::mil
   if (backend == Backend::sqlite) {
     // The timeout first: switching to WAL takes a lock another connection may hold.
     session << fmt::format("PRAGMA busy_timeout={}", busy_timeout.count());
-    session << "PRAGMA journal_mode=WAL";
+    // WAL is a property of the file: set once. Setting it needs a moment without other
+    // connections, which the busy timeout does not wait for, so it is retried briefly.
+    std::string mode;
+    session << "PRAGMA journal_mode", soci::into(mode);
+    for (int attempt = 0; mode != "wal"; ++attempt) {
+      try {
+        session << "PRAGMA journal_mode=WAL", soci::into(mode);
+      } catch (const soci::soci_error&) {
+        if (attempt * 20 >= busy_timeout.count()) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
     session << "PRAGMA foreign_keys=ON";
     session << "PRAGMA synchronous=NORMAL";
     // Deleted rows are overwritten, not just unlinked: erasure must not leave them in free pages.
