@@ -227,6 +227,7 @@ int serve(const std::filesystem::path& config_file) {
   accounts.on_opt_out([&privacy](const std::string& user_id, const std::string& category) {
     privacy.fan_out_opt_out(user_id, category);
   });
+  privacy::Analytics analytics(*database, config.analytics_min_group, config.billing.default_plan);
   privacy::Communications communications(*database, accounts, mailer, host, host.find(config.email_plugin),
                                          config.privacy.public_url, config.privacy.contact);
   std::optional<privacy::Policy> policy;
@@ -239,7 +240,7 @@ int serve(const std::filesystem::path& config_file) {
   }
 
   add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log,
-                              communications, policy ? &*policy : nullptr, participants, disclosures});
+                              communications, policy ? &*policy : nullptr, participants, disclosures, analytics});
   videos.start_workers();
   privacy.start_workers();
   std::optional<PeriodicTask> housekeeping;

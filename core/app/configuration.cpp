@@ -253,6 +253,8 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   privacy.intake_per_client_per_hour = static_cast<int>(number("privacy.intake_per_client_per_hour"));
   privacy.work_directory = config.data_dir / "privacy";
   config.privacy_participant_timeout = std::chrono::seconds(number("privacy.participant_timeout_seconds"));
+  config.analytics_min_group = static_cast<int>(number("privacy.analytics_min_group"));
+  privacy.opt_out_due_seconds = number("privacy.opt_out_due_hours") * 3600;
   config.master_key = *settings.string("privacy.master_key");
   config.retired_master_key = *settings.string("privacy.retired_master_key");
   config.receipt_signing_key = *settings.string("privacy.receipt_signing_key");

@@ -52,6 +52,7 @@ struct AppConfig {
   std::string receipt_signing_key;  // empty: generated under data_dir/keys
   std::chrono::milliseconds privacy_participant_timeout{600'000};
   std::optional<privacy::PolicyDocument> policy;
+  int analytics_min_group = 10;
 };
 
 using LoadResult = std::variant<AppConfig, std::vector<config::ConfigError>>;

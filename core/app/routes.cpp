@@ -4,10 +4,12 @@
 #include "audit/routes.hpp"
 #include "app/operations.hpp"
 #include "billing/routes.hpp"
+#include "privacy/analytics_routes.hpp"
 #include "privacy/communication_routes.hpp"
 #include "privacy/disclosure_routes.hpp"
 #include "privacy/policy_routes.hpp"
 #include "privacy/routes.hpp"
+#include "privacy/training_export.hpp"
 #include "video/upload_routes.hpp"
 #include "video/video_routes.hpp"
 
@@ -24,6 +26,8 @@ void add_routes(http::Router& router, const Services& services) {
   privacy::add_communication_routes(router, services.accounts, services.communications);
   privacy::add_policy_routes(router, services.accounts, services.policy, services.participants);
   privacy::add_disclosure_routes(router, services.accounts, services.disclosures);
+  privacy::add_analytics_routes(router, services.accounts, services.analytics);
+  privacy::add_training_export_route(router, services.accounts, services.database);
   router.add("GET", "/v1/openapi.json", [](http::Request&) {
     return http::Response::text(200, std::string(openapi_json()), "application/json");
   });

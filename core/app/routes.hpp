@@ -9,6 +9,7 @@
 #include "http/router.hpp"
 #include "observability/metrics.hpp"
 #include "plugins/host.hpp"
+#include "privacy/analytics.hpp"
 #include "privacy/communications.hpp"
 #include "privacy/disclosures.hpp"
 #include "privacy/participants.hpp"
@@ -35,6 +36,7 @@ struct Services {
   privacy::Policy* policy;  // null: no policy configured
   const privacy::Participants& participants;
   privacy::Disclosures& disclosures;
+  privacy::Analytics& analytics;
 };
 
 void add_routes(http::Router& router, const Services& services);

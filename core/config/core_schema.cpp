@@ -154,6 +154,8 @@ TableSpec make_core_schema() {
       integer_field("participant_timeout_seconds", 600, 1, 86400, "one participant's export or erasure may run this long"),
       integer_field("intake_per_address_per_hour", 3, 1, 100, "confirmation codes mailed to one address per hour"),
       integer_field("intake_per_client_per_hour", 10, 1, 10000, "email intake requests from one client address per hour"),
+      integer_field("opt_out_due_hours", 48, 1, 240, "an opt-out must reach every plugin within this (Gmail/Yahoo: 2 days)"),
+      integer_field("analytics_min_group", 10, 2, 1000, "admin analytics suppress any cell describing fewer people than this"),
   };
 
   TableSpec storage;

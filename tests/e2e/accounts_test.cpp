@@ -276,6 +276,8 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"GET", "/v1/privacy/processors", "/v1/privacy/processors", "", 200, 200, 200, 200},
       {"GET", "/v1/admin/disclosures", "/v1/admin/disclosures", "", 401, 403, 403, 200},
       {"POST", "/v1/admin/disclosures", "/v1/admin/disclosures", R"({"user_id":"usr_none"})", 401, 403, 403, 422},
+      {"GET", "/v1/admin/analytics/signups?by=plan", "/v1/admin/analytics/{metric}", "", 401, 403, 403, 200},
+      {"GET", "/v1/admin/training-export", "/v1/admin/training-export", "", 401, 403, 403, 200},
       {"DELETE", "/v1/me", "/v1/me", "", 401, 202, 202, 202},
       {"DELETE", "/v1/api-keys/" + a_key, "/v1/api-keys/{id}", "", 401, 204, 404, 404},
       {"DELETE", "/v1/sessions/" + a_session, "/v1/sessions/{id}", "", 401, 204, 404, 404},

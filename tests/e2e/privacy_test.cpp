@@ -465,6 +465,28 @@ TEST_P(PrivacyEndToEnd, DisclosuresAreShownToThePersonUnlessRestrictedAndSurvive
   for (const auto& entry : log) EXPECT_EQ(std::string(entry.at("user_id").as_string()).rfind("erased:", 0), 0u);
 }
 
+TEST_P(PrivacyEndToEnd, TheTrainingExportHoldsOnlyContentOfThoseWhoConsent) {
+  const std::string admin = administrator();
+  const std::string tina = member("Tina Trains", "tina@example.org");
+  const std::string ned = member("Ned Never", "ned@example.org");
+  ASSERT_EQ(call("PUT", "/v1/me/preferences", R"({"training_use":true})", bearer(tina)).status, 200);
+  new_video(tina, R"({"prompt":"tina's teapot","seconds":"1","size":"512x512"})");
+  new_video(ned, R"({"prompt":"ned's nebula","seconds":"1","size":"512x512"})");
+  const auto manifest = call("GET", "/v1/admin/training-export", "", bearer(admin));
+  ASSERT_EQ(manifest.status, 200);
+  EXPECT_EQ(manifest.header("content-type"), "application/x-ndjson");
+  EXPECT_NE(manifest.body.find("tina's teapot"), std::string::npos);
+  EXPECT_EQ(manifest.body.find("ned's nebula"), std::string::npos);
+  EXPECT_EQ(manifest.body.find("tina@example.org"), std::string::npos);
+  ASSERT_EQ(call("POST", "/v1/privacy/opt-outs", R"({"category":"training_use"})", bearer(tina)).status, 200);
+  EXPECT_EQ(call("GET", "/v1/admin/training-export", "", bearer(admin)).body.find("tina's teapot"), std::string::npos);
+
+  const auto analytics = json_of(call("GET", "/v1/admin/analytics/signups?period=week", "", bearer(admin)));
+  for (const auto& cell : analytics.at("data").as_array()) EXPECT_EQ(cell.at("suppressed"), true);  // three people < 10
+  EXPECT_EQ(call("GET", "/v1/admin/analytics/users", "", bearer(admin)).status, 404);
+  EXPECT_EQ(call("GET", "/v1/admin/analytics/signups?period=year", "", bearer(admin)).status, 422);
+}
+
 // A policy file of this deployment, by its "Last Updated" date.
 class PolicyEndToEnd : public PrivacyEndToEnd {
  protected:

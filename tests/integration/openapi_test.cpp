@@ -32,9 +32,10 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   privacy::PrivacyRequests privacy(database, participants, accounts, videos, objects, mailer, signer, metrics, audit_log, {});
   privacy::Communications communications(database, accounts, mailer, host, nullptr, "", "");
   privacy::Disclosures disclosures(database);
+  privacy::Analytics analytics(database, 10, "free");
   http::Router router;
   add_routes(router, Services{database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log, communications,
-                              nullptr, participants, disclosures});
+                              nullptr, participants, disclosures, analytics});
 
   const auto document = boost::json::parse(openapi_json()).as_object();
   EXPECT_EQ(document.at("openapi"), "3.1.0");
