@@ -1,5 +1,7 @@
 #include "billing/billing.hpp"
 
+#include <algorithm>
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <soci/soci.h>
@@ -107,8 +109,12 @@ sdk::Result<Subscription> Billing::grant(const std::string& user_id, const std::
   const bool exists = load(sql, user_id, row);
   std::string customer = row.customer;
   if (processor_ && row.customer_indicator != soci::i_ok) {
-    // The processor learns who pays: the person's id, address and name (its manifest says so).
-    const sdk::CustomerDetails details{user_id, email, name};
+    // The processor receives only the fields its manifest declares it receives (policy §3.1).
+    const auto& declared = processor_->manifest().personal_data;
+    const auto declares = [&declared](const char* category) {
+      return std::find(declared.begin(), declared.end(), category) != declared.end();
+    };
+    const sdk::CustomerDetails details{user_id, declares("email_address") ? email : "", declares("name") ? name : ""};
     auto created = host_.call<sdk::PaymentProcessor>(processor_, "create_customer", [details](sdk::PaymentProcessor& processor) {
       return processor.create_customer(details, "customer-" + details.user_id);
     });

@@ -48,11 +48,13 @@ bool Policy::update_pending(const accounts::User& user) {
 }
 
 void Policy::acknowledge(const std::string& user_id) {
-  soci::session sql(database_.pool());
   const long long now = accounts::system_now();
-  sql << "INSERT INTO policy_acknowledgements (user_id, version, acknowledged_at) VALUES (:u, :v, :t)"
-         " ON CONFLICT (user_id, version) DO NOTHING",
-      soci::use(user_id), soci::use(document_.version), soci::use(now);
+  {
+    soci::session sql(database_.pool());
+    sql << "INSERT INTO policy_acknowledgements (user_id, version, acknowledged_at) VALUES (:u, :v, :t)"
+           " ON CONFLICT (user_id, version) DO NOTHING",
+        soci::use(user_id), soci::use(document_.version), soci::use(now);
+  }
   audit_.record(user_id, "privacy.policy_acknowledged", user_id, "{\"version\":\"" + document_.version + "\"}");
 }
 

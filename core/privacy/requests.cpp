@@ -418,18 +418,22 @@ std::vector<LegalHold> PrivacyRequests::holds(const std::string& subject_id) {
 }
 
 sdk::Result<Download> PrivacyRequests::download(const std::string& id, const std::string& user_id, const std::string& token) {
-  soci::session sql(database_.pool());
   std::string type, status, subject_id, object, token_hash, subject_hash_value;
   long long expires = 0;
   soci::indicator subject_indicator = soci::i_null, object_indicator = soci::i_null, token_indicator = soci::i_null,
                   expires_indicator = soci::i_null;
-  sql << "SELECT type, status, subject_id, export_object, download_token_hash, export_expires_at, subject_hash"
-         " FROM privacy_requests WHERE id = :id",
-      soci::use(id), soci::into(type), soci::into(status), soci::into(subject_id, subject_indicator),
-      soci::into(object, object_indicator), soci::into(token_hash, token_indicator), soci::into(expires, expires_indicator),
-      soci::into(subject_hash_value);
+  bool found = false;
+  {
+    soci::session sql(database_.pool());
+    sql << "SELECT type, status, subject_id, export_object, download_token_hash, export_expires_at, subject_hash"
+           " FROM privacy_requests WHERE id = :id",
+        soci::use(id), soci::into(type), soci::into(status), soci::into(subject_id, subject_indicator),
+        soci::into(object, object_indicator), soci::into(token_hash, token_indicator), soci::into(expires, expires_indicator),
+        soci::into(subject_hash_value);
+    found = sql.got_data();
+  }
   const sdk::Outcome missing = sdk::Outcome::failure(sdk::Status::not_found, "no such export");
-  if (!sql.got_data() || type != "access") return missing;
+  if (!found || type != "access") return missing;
   const bool by_subject = !user_id.empty() && subject_indicator == soci::i_ok && subject_id == user_id;
   const std::string given = token.empty() ? "" : crypto::token_hash(token);
   const bool by_token = !given.empty() && token_indicator == soci::i_ok && given.size() == token_hash.size() &&
@@ -442,6 +446,7 @@ sdk::Result<Download> PrivacyRequests::download(const std::string& id, const std
   auto size = objects_.size(result.key);
   if (!size) return size.outcome();
   result.size = size.value();
+  audit_.record(by_subject ? user_id : "download-link", "privacy.export_downloaded", id);
   return result;
 }
 
