@@ -234,7 +234,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
                                             {"session", credential_json(result.session, result.session.id)}});
   });
 
-  router.add("GET", "/v1/sessions", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+  router.add("GET", "/v1/sessions", signed_in(accounts, [&accounts](Request&, const AuthContext& who) -> Response {
     json::array data;
     for (const auto& session : accounts.credentials(who.user_id, "session")) {
       data.push_back(credential_json(session, who.credential_id));
@@ -242,7 +242,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     return Response::json(200, list_json(std::move(data)));
   }));
 
-  router.add("DELETE", "/v1/sessions", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+  router.add("DELETE", "/v1/sessions", signed_in(accounts, [&accounts](Request&, const AuthContext& who) -> Response {
     const int revoked = accounts.revoke_sessions(who.user_id, "");
     accounts.record_event(who.user_id, "signed_out_everywhere");
     return Response::json(200, json::object{{"revoked", revoked}});
@@ -274,7 +274,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     return Response::json(201, body);
   }));
 
-  router.add("GET", "/v1/api-keys", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+  router.add("GET", "/v1/api-keys", signed_in(accounts, [&accounts](Request&, const AuthContext& who) -> Response {
     json::array data;
     for (const auto& key : accounts.credentials(who.user_id, "api_key")) data.push_back(credential_json(key, ""));
     return Response::json(200, list_json(std::move(data)));
@@ -362,7 +362,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     for (const auto& [category, enabled] : accounts.preferences(user_id)) body[category] = enabled;
     return body;
   };
-  router.add("GET", "/v1/me/preferences", signed_in(accounts, [&accounts, preferences_json](Request& request, const AuthContext& who) -> Response {
+  router.add("GET", "/v1/me/preferences", signed_in(accounts, [&accounts, preferences_json](Request&, const AuthContext& who) -> Response {
     return Response::json(200, preferences_json(who.user_id));
   }));
   router.add("PUT", "/v1/me/preferences", signed_in(accounts, [&accounts, preferences_json](Request& request, const AuthContext& who) -> Response {

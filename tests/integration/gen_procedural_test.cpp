@@ -182,7 +182,7 @@ TEST_F(GenProceduralTest, CancelStopsBetweenFrames) {
   MemorySink other;
   std::thread canceler([&] {
     while (other.percents.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    engine->cancel("job_1");
+    ASSERT_TRUE(engine->cancel("job_1"));
   });
   EXPECT_EQ(engine->run(long_job, other).status(), sdk::Status::conflict);
   canceler.join();
