@@ -96,6 +96,21 @@ TEST_P(BillingTest, GrantsAreCheckedAndExportedAndErased) {
   EXPECT_EQ(payment->create_checkout({}).outcome().status(), sdk::Status::unsupported);
 }
 
+TEST_P(BillingTest, AProcessorReceivesOnlyTheFieldsItsManifestDeclares) {
+  // other_kinds declares email_address but not name.
+  plugins::PluginHost host(metrics_, dir_.path() / "other");
+  ASSERT_FALSE(testing::load_plugin(host, testing::fixture_plugin("other_kinds"), "webhook_secret = \"s\""));
+  ASSERT_FALSE(host.start_all());
+  Billing billing(*database_, host, host.find("other_kinds"), BillingConfig{default_plans(), "free", 30 * kDay},
+                  [this] { return now_.load(); });
+  ASSERT_TRUE(billing.grant("usr_a", "premium", 1).ok());
+  testing::RecordingExportSink exported;
+  ASSERT_TRUE(host.find("other_kinds")->find<sdk::PrivacyParticipant>()->export_subject({"usr_a", {}, {}}, exported));
+  ASSERT_EQ(exported.records.size(), 1u);
+  EXPECT_NE(exported.records[0].second.find("\"email\":\"a@example.org\""), std::string::npos);
+  EXPECT_NE(exported.records[0].second.find("\"name\":\"\""), std::string::npos) << exported.records[0].second;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BillingTest, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
                          testing::backend_name);
 
