@@ -1,5 +1,6 @@
 #include "privacy/export_archive.hpp"
 
+#include <cstring>
 #include <fstream>
 
 #include <boost/json.hpp>
@@ -185,39 +186,95 @@ sdk::Outcome CountingSink::file(std::string_view, std::string_view, sdk::ByteSou
   return sdk::drain(data, [](std::span<const std::byte>) { return sdk::Outcome{}; });
 }
 
-sdk::Outcome assemble_archive(const fs::path& directory, const fs::path& archive, const std::vector<ParticipantInfo>& participants,
-                              const std::vector<std::string>& failed, const std::string& request_id, const std::string& contact) {
-  ZipWriter zip(archive);
-  std::string readme = fmt::format(
-      "# Your data\n\n"
-      "This archive answers access request {}. It holds everything this service keeps about you,\n"
-      "gathered from every part of the system that stores personal data (\"participants\").\n\n"
-      "- `<participant>.json`: one JSON object per participant; each key is a dataset and holds a list of records.\n"
-      "- `files/<participant>/`: your original files (images you uploaded, videos made for you, email sent to you).\n"
-      "- `processors.json`: each component that received your data, the third party behind it (if any), the\n"
-      "  categories of data it received and why.\n\n"
-      "Questions: {}\n\n## Datasets\n\n",
-      request_id, contact);
-  for (const auto& [name, description] : dataset_descriptions()) readme += fmt::format("- `{}`: {}\n", name, description);
-  readme += "\nTimes are Unix seconds (UTC). Datasets not listed are described in the documentation of the plugin that exported them.\n";
-  if (!failed.empty()) {
-    readme += "\n## Incomplete\n\nThese participants could not be read after several attempts; the operator has been alerted:\n";
-    for (const auto& name : failed) readme += "- " + name + "\n";
+namespace {
+
+// Files read one after the other, then a tail held in memory.
+class ConcatenatedSource final : public sdk::ByteSource {
+ public:
+  ConcatenatedSource(std::vector<fs::path> files, std::string tail) : files_(std::move(files)), tail_(std::move(tail)) {}
+  sdk::Result<std::size_t> read(std::span<std::byte> buffer) override {
+    while (next_file_ <= files_.size()) {
+      if (current_.is_open()) {
+        current_.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
+        if (current_.bad()) return sdk::Outcome::failure(sdk::Status::unavailable, "cannot read an export part");
+        if (current_.gcount() > 0) return static_cast<std::size_t>(current_.gcount());
+        current_.close();
+      }
+      if (next_file_ == files_.size()) break;
+      current_.open(files_[next_file_++], std::ios::binary);
+      if (!current_) return sdk::Outcome::failure(sdk::Status::unavailable, "cannot open an export part");
+    }
+    next_file_ = files_.size() + 1;
+    const std::size_t n = std::min(buffer.size(), tail_.size() - tail_offset_);
+    std::memcpy(buffer.data(), tail_.data() + tail_offset_, n);
+    tail_offset_ += n;
+    return n;
   }
-  if (auto added = zip.add("README.md", readme); !added) return added;
-  if (auto added = zip.add("processors.json", json::serialize(json::object{{"processors", processors_register(participants)}}));
-      !added) {
-    return added;
+
+ private:
+  std::vector<fs::path> files_;
+  std::size_t next_file_ = 0;
+  std::ifstream current_;
+  std::string tail_;
+  std::size_t tail_offset_ = 0;
+};
+
+}  // namespace
+
+sdk::Result<Archive> open_archive(const fs::path& directory, const std::vector<ParticipantInfo>& participants,
+                                  const std::vector<std::string>& failed, const std::string& request_id, const std::string& contact) {
+  const std::string first = "@readme";
+  {
+    ZipWriter zip(PartWriter::part_file(directory, first));
+    std::string readme = fmt::format(
+        "# Your data\n\n"
+        "This archive answers access request {}. It holds everything this service keeps about you,\n"
+        "gathered from every part of the system that stores personal data (\"participants\").\n\n"
+        "- `<participant>.json`: one JSON object per participant; each key is a dataset and holds a list of records.\n"
+        "- `files/<participant>/`: your original files (images you uploaded, videos made for you, email sent to you).\n"
+        "- `processors.json`: each component that received your data, the third party behind it (if any), the\n"
+        "  categories of data it received and why.\n\n"
+        "Questions: {}\n\n## Datasets\n\n",
+        request_id, contact);
+    for (const auto& [name, description] : dataset_descriptions()) readme += fmt::format("- `{}`: {}\n", name, description);
+    readme += "\nTimes are Unix seconds (UTC). Datasets not listed are described in the documentation of the plugin that exported them.\n";
+    if (!failed.empty()) {
+      readme += "\n## Incomplete\n\nThese participants could not be read after several attempts; the operator has been alerted:\n";
+      for (const auto& name : failed) readme += "- " + name + "\n";
+    }
+    if (auto added = zip.add("README.md", readme); !added) return added;
+    if (auto added = zip.add("processors.json", json::serialize(json::object{{"processors", processors_register(participants)}}));
+        !added) {
+      return added;
+    }
+    if (auto finished = zip.finish_part(PartWriter::index_file(directory, first)); !finished) return finished;
   }
+  std::vector<fs::path> files;
+  std::vector<ZipEntry> entries;
+  std::uint64_t offset = 0;
+  const auto add_part = [&](const std::string& name) -> sdk::Outcome {
+    std::error_code ec;
+    const fs::path file = PartWriter::part_file(directory, name);
+    const auto size = fs::file_size(file, ec);
+    if (ec) return sdk::Outcome::failure(sdk::Status::unavailable, "export part " + name + " is missing");
+    for (auto entry : read_index(PartWriter::index_file(directory, name))) {
+      entry.offset += offset;
+      entries.push_back(std::move(entry));
+    }
+    files.push_back(file);
+    offset += size;
+    return {};
+  };
+  if (auto added = add_part(first); !added) return added;
   for (const auto& participant : participants) {
     if (std::find(failed.begin(), failed.end(), participant.name) != failed.end()) continue;
-    if (auto appended = zip.append_part(PartWriter::part_file(directory, participant.name),
-                                        PartWriter::index_file(directory, participant.name));
-        !appended) {
-      return appended;
-    }
+    if (auto added = add_part(participant.name); !added) return added;
   }
-  return zip.finish();
+  std::string directory_records = central_directory(entries, offset);
+  Archive archive;
+  archive.size = offset + directory_records.size();
+  archive.source = std::make_unique<ConcatenatedSource>(std::move(files), std::move(directory_records));
+  return archive;
 }
 
 }  // namespace framehouse::privacy

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -68,11 +69,15 @@ class CountingSink final : public sdk::ExportSink {
   std::atomic<std::uint64_t> items_{0};
 };
 
-// Joins the finished parts (in `participants` order) into `archive`, with README.md,
-// processors.json and, for participants that failed, a note naming them.
-sdk::Outcome assemble_archive(const std::filesystem::path& directory, const std::filesystem::path& archive,
-                              const std::vector<ParticipantInfo>& participants, const std::vector<std::string>& failed,
-                              const std::string& request_id, const std::string& contact);
+// The finished archive as a stream, never written whole to disk: a first part with README.md
+// (naming any participant that failed) and processors.json, then the participants' parts (in
+// `participants` order) read from disk as they are, then the central directory.
+struct Archive {
+  std::unique_ptr<sdk::ByteSource> source;
+  std::uint64_t size = 0;
+};
+sdk::Result<Archive> open_archive(const std::filesystem::path& directory, const std::vector<ParticipantInfo>& participants,
+                                  const std::vector<std::string>& failed, const std::string& request_id, const std::string& contact);
 
 // A name a participant gave a file, made safe as a path inside the archive.
 std::string safe_entry_name(std::string_view name);

@@ -11,7 +11,6 @@
 #include "privacy/export_archive.hpp"
 #include "privacy/request_rows.hpp"
 #include "privacy/requests.hpp"
-#include "storage/file_source.hpp"
 
 namespace framehouse::privacy {
 namespace {
@@ -394,18 +393,14 @@ sdk::Result<std::string> PrivacyRequests::run_archive(const ClaimedTask& task) {
     }
     return sdk::Outcome::failure(sdk::Status::unavailable, "export parts missing on this node; exporting them again");
   }
-  const fs::path archive = directory / "export.zip";
-  if (auto assembled = assemble_archive(directory, archive, participants_.all(), failed, task.request_id, config_.contact);
-      !assembled) {
-    return assembled;
-  }
-  std::error_code ec;
-  const auto bytes = fs::file_size(archive, ec);
+  auto archive = open_archive(directory, participants_.all(), failed, task.request_id, config_.contact);
+  if (!archive) return archive.outcome();
+  const auto bytes = archive->size;
   const std::string object = task.request_id + ".zip";
-  if (auto stored = objects_.put({std::string(kExportOwner), object}, std::make_unique<storage::FileSource>(archive), task.key_person());
-      !stored) {
+  if (auto stored = objects_.put({std::string(kExportOwner), object}, std::move(archive->source), task.key_person()); !stored) {
     return stored;
   }
+  std::error_code ec;
   fs::remove_all(directory, ec);
   const std::string token = crypto::random_token("dl_");
   const std::string token_hash = crypto::token_hash(token);

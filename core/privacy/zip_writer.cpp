@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <ctime>
+#include <tuple>
 
 namespace framehouse::privacy {
 namespace {
@@ -38,36 +39,51 @@ class Bytes {
   }
 };
 
-const std::array<std::uint32_t, 256>& crc_table() {
-  static const auto table = [] {
-    std::array<std::uint32_t, 256> t{};
+// Slicing-by-8 tables: eight bytes per step (the export's CRC runs over every byte it holds).
+const std::array<std::array<std::uint32_t, 256>, 8>& crc_tables() {
+  static const auto tables = [] {
+    std::array<std::array<std::uint32_t, 256>, 8> t{};
     for (std::uint32_t i = 0; i < 256; ++i) {
       std::uint32_t c = i;
       for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
+      t[0][i] = c;
+    }
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      for (int k = 1; k < 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xff];
     }
     return t;
   }();
-  return table;
+  return tables;
+}
+
+// Now, as MS-DOS time and date fields.
+std::pair<std::uint16_t, std::uint16_t> dos_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  return {static_cast<std::uint16_t>((utc.tm_hour << 11) | (utc.tm_min << 5) | (utc.tm_sec / 2)),
+          static_cast<std::uint16_t>(((utc.tm_year - 80) << 9) | ((utc.tm_mon + 1) << 5) | utc.tm_mday)};
 }
 
 }  // namespace
 
 std::uint32_t crc32_update(std::uint32_t crc, const void* data, std::size_t size) {
-  const auto& table = crc_table();
+  const auto& t = crc_tables();
   const auto* p = static_cast<const unsigned char*>(data);
   crc = ~crc;
-  for (std::size_t i = 0; i < size; ++i) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+  for (; size >= 8; size -= 8, p += 8) {
+    const std::uint32_t low = crc ^ (static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
+                                     static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24);
+    crc = t[7][low & 0xff] ^ t[6][(low >> 8) & 0xff] ^ t[5][(low >> 16) & 0xff] ^ t[4][low >> 24] ^ t[3][p[4]] ^ t[2][p[5]] ^
+          t[1][p[6]] ^ t[0][p[7]];
+  }
+  for (; size > 0; --size) crc = t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
   return ~crc;
 }
 
 ZipWriter::ZipWriter(const std::filesystem::path& file)
     : file_(file), out_(file, std::ios::binary | std::ios::in | std::ios::out | std::ios::trunc) {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  dos_time_ = static_cast<std::uint16_t>((utc.tm_hour << 11) | (utc.tm_min << 5) | (utc.tm_sec / 2));
-  dos_date_ = static_cast<std::uint16_t>(((utc.tm_year - 80) << 9) | ((utc.tm_mon + 1) << 5) | utc.tm_mday);
+  std::tie(dos_time_, dos_date_) = dos_now();
 }
 
 sdk::Outcome ZipWriter::failed(const std::string& what) {
@@ -156,60 +172,54 @@ sdk::Outcome ZipWriter::finish_part(const std::filesystem::path& index_file) {
   return out_ && index ? sdk::Outcome{} : failed("finish");
 }
 
-sdk::Outcome ZipWriter::append_part(const std::filesystem::path& part_file, const std::filesystem::path& part_index) {
-  const std::uint64_t base = static_cast<std::uint64_t>(out_.tellp());
-  std::ifstream part(part_file, std::ios::binary);
-  std::ifstream index(part_index, std::ios::binary);
-  if (!part || !index) return failed("read a part of");
-  std::array<char, 64 * 1024> buffer;
-  while (part) {
-    part.read(buffer.data(), buffer.size());
-    out_.write(buffer.data(), part.gcount());
-  }
-  if (!out_) return failed("write");
-  Entry entry;
+std::vector<ZipEntry> read_index(const std::filesystem::path& index_file) {
+  std::ifstream index(index_file, std::ios::binary);
+  std::vector<ZipEntry> entries;
+  ZipEntry entry;
   while (index >> entry.offset >> entry.size >> entry.crc) {
     index.get();
     std::getline(index, entry.name);
-    entry.offset += base;
-    entries_.push_back(entry);
+    entries.push_back(entry);
   }
-  return {};
+  return entries;
 }
 
-sdk::Outcome ZipWriter::finish() {
-  const std::uint64_t directory_offset = static_cast<std::uint64_t>(out_.tellp());
-  for (const auto& entry : entries_) {
+std::string central_directory(const std::vector<ZipEntry>& entries, std::uint64_t directory_offset) {
+  const auto [dos_time, dos_date] = dos_now();
+  Bytes out;
+  for (const auto& entry : entries) {
     const bool big_size = entry.size >= kMax32;
     const bool big_offset = entry.offset >= kMax32;
     Bytes extra;
     if (big_size) extra.u64(entry.size).u64(entry.size);
     if (big_offset) extra.u64(entry.offset);
-    Bytes header;
-    header.u32(kCentralSignature).u16(static_cast<std::uint16_t>((3 << 8) | kVersion)).u16(kVersion).u16(kUtf8Names).u16(0);
-    header.u16(dos_time_).u16(dos_date_).u32(entry.crc);
-    header.u32(big_size ? kMax32 : static_cast<std::uint32_t>(entry.size));
-    header.u32(big_size ? kMax32 : static_cast<std::uint32_t>(entry.size));
-    header.u16(static_cast<std::uint16_t>(entry.name.size()));
-    header.u16(static_cast<std::uint16_t>(extra.data.empty() ? 0 : extra.data.size() + 4)).u16(0).u16(0).u16(0);
-    header.u32(0100644u << 16).u32(big_offset ? kMax32 : static_cast<std::uint32_t>(entry.offset)).text(entry.name);
-    if (!extra.data.empty()) header.u16(0x0001).u16(static_cast<std::uint16_t>(extra.data.size())).text(extra.data);
-    out_.write(header.data.data(), static_cast<std::streamsize>(header.data.size()));
+    out.u32(kCentralSignature).u16(static_cast<std::uint16_t>((3 << 8) | kVersion)).u16(kVersion).u16(kUtf8Names).u16(0);
+    out.u16(dos_time).u16(dos_date).u32(entry.crc);
+    out.u32(big_size ? kMax32 : static_cast<std::uint32_t>(entry.size));
+    out.u32(big_size ? kMax32 : static_cast<std::uint32_t>(entry.size));
+    out.u16(static_cast<std::uint16_t>(entry.name.size()));
+    out.u16(static_cast<std::uint16_t>(extra.data.empty() ? 0 : extra.data.size() + 4)).u16(0).u16(0).u16(0);
+    out.u32(0100644u << 16).u32(big_offset ? kMax32 : static_cast<std::uint32_t>(entry.offset)).text(entry.name);
+    if (!extra.data.empty()) out.u16(0x0001).u16(static_cast<std::uint16_t>(extra.data.size())).text(extra.data);
   }
-  const std::uint64_t directory_end = static_cast<std::uint64_t>(out_.tellp());
-  const std::uint64_t directory_size = directory_end - directory_offset;
-  const bool zip64 = entries_.size() >= 0xffff || directory_offset >= kMax32 || directory_size >= kMax32;
-  Bytes end;
+  const std::uint64_t directory_size = out.data.size();
+  const std::uint64_t directory_end = directory_offset + directory_size;
+  const bool zip64 = entries.size() >= 0xffff || directory_offset >= kMax32 || directory_size >= kMax32;
   if (zip64) {
-    end.u32(kZip64EndSignature).u64(44).u16(static_cast<std::uint16_t>((3 << 8) | kVersion)).u16(kVersion).u32(0).u32(0);
-    end.u64(entries_.size()).u64(entries_.size()).u64(directory_size).u64(directory_offset);
-    end.u32(kZip64LocatorSignature).u32(0).u64(directory_end).u32(1);
+    out.u32(kZip64EndSignature).u64(44).u16(static_cast<std::uint16_t>((3 << 8) | kVersion)).u16(kVersion).u32(0).u32(0);
+    out.u64(entries.size()).u64(entries.size()).u64(directory_size).u64(directory_offset);
+    out.u32(kZip64LocatorSignature).u32(0).u64(directory_end).u32(1);
   }
-  const auto count16 = static_cast<std::uint16_t>(zip64 ? 0xffff : entries_.size());
-  end.u32(kEndSignature).u16(0).u16(0).u16(count16).u16(count16);
-  end.u32(zip64 ? kMax32 : static_cast<std::uint32_t>(directory_size));
-  end.u32(zip64 ? kMax32 : static_cast<std::uint32_t>(directory_offset)).u16(0);
-  out_.write(end.data.data(), static_cast<std::streamsize>(end.data.size()));
+  const auto count16 = static_cast<std::uint16_t>(zip64 ? 0xffff : entries.size());
+  out.u32(kEndSignature).u16(0).u16(0).u16(count16).u16(count16);
+  out.u32(zip64 ? kMax32 : static_cast<std::uint32_t>(directory_size));
+  out.u32(zip64 ? kMax32 : static_cast<std::uint32_t>(directory_offset)).u16(0);
+  return std::move(out.data);
+}
+
+sdk::Outcome ZipWriter::finish() {
+  const std::string directory = central_directory(entries_, static_cast<std::uint64_t>(out_.tellp()));
+  out_.write(directory.data(), static_cast<std::streamsize>(directory.size()));
   out_.close();
   return out_ ? sdk::Outcome{} : failed("finish");
 }

@@ -1,7 +1,8 @@
 // A ZIP archive written entry by entry to a local file, stored (not deflated: the videos and
 // images in an export are compressed already), with ZIP64 where sizes or offsets need it.
-// Entries are streamed: memory stays flat however large they are. Archives that were written
-// separately can be joined with append_archive_entries() without re-reading their data twice.
+// Entries are streamed: memory stays flat however large they are. Runs of entries written
+// separately ("parts", with an index) are joined by concatenating them and appending one
+// central directory (central_directory()), so their data is never copied into a new file.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,13 @@
 
 namespace framehouse::privacy {
 
+struct ZipEntry {
+  std::string name;
+  std::uint32_t crc = 0;
+  std::uint64_t size = 0;
+  std::uint64_t offset = 0;  // of its local header
+};
+
 class ZipWriter {
  public:
   explicit ZipWriter(const std::filesystem::path& file);
@@ -27,10 +35,8 @@ class ZipWriter {
   sdk::Result<sdk::ByteSink*> begin_entry(const std::string& name);
   sdk::Outcome end_entry();
   sdk::Outcome add(const std::string& name, std::string_view data);
-  // Copies every entry of another unfinished writer's file (see entries_file()), e.g. one
-  // participant's part of an export.
-  sdk::Outcome append_part(const std::filesystem::path& part_file, const std::filesystem::path& part_index);
-  // Writes the entries (without a central directory) and their index for append_part().
+  // Ends a part: the entries stay without a central directory, and their index (read_index())
+  // is written to `index_file`.
   sdk::Outcome finish_part(const std::filesystem::path& index_file);
   // Writes the central directory; the archive is complete.
   sdk::Outcome finish();
@@ -38,12 +44,7 @@ class ZipWriter {
   std::size_t entry_count() const { return entries_.size(); }
 
  private:
-  struct Entry {
-    std::string name;
-    std::uint32_t crc = 0;
-    std::uint64_t size = 0;
-    std::uint64_t offset = 0;
-  };
+  using Entry = ZipEntry;
   class EntrySink;
   sdk::Outcome write_entry_header(const std::string& name);
   sdk::Outcome patch_entry(Entry& entry);
@@ -57,6 +58,12 @@ class ZipWriter {
   std::uint16_t dos_time_ = 0;
   std::uint16_t dos_date_ = 0;
 };
+
+// The entries of a part, with offsets relative to the part's start.
+std::vector<ZipEntry> read_index(const std::filesystem::path& index_file);
+// The central directory and end records for `entries` (absolute offsets) when the directory
+// itself starts at `directory_offset`: what ends an archive.
+std::string central_directory(const std::vector<ZipEntry>& entries, std::uint64_t directory_offset);
 
 // CRC-32 (ISO-HDLC), as ZIP uses it; `crc` carries the running value between chunks.
 std::uint32_t crc32_update(std::uint32_t crc, const void* data, std::size_t size);

@@ -64,9 +64,14 @@ TEST(PartWriter, PartsJoinIntoOneArchiveWithReadmeAndOpenedFiles) {
   const std::vector<ParticipantInfo> participants = {{"storage_x", {"user_content"}, "", "storage"},
                                                      {"core", {"account"}, "", "the service"},
                                                      {"broken", {"x"}, "Acme Inc.", "testing"}};
+  auto opened = open_archive(dir.path(), participants, {"broken"}, "pr_1", "privacy@example.org");
+  ASSERT_TRUE(opened.ok()) << opened.outcome().message();
+  sdk::BufferSink streamed;
+  ASSERT_TRUE(sdk::drain(*opened->source, [&](std::span<const std::byte> chunk) { return streamed.write(chunk); }, 1000));
+  EXPECT_EQ(streamed.bytes.size(), opened->size);
   const auto archive = dir.path() / "export.zip";
-  ASSERT_TRUE(assemble_archive(dir.path(), archive, participants, {"broken"}, "pr_1", "privacy@example.org"));
-  const auto entries = testing::read_zip(testing::read_file(archive));
+  testing::write_file(archive, streamed.bytes);
+  const auto entries = testing::read_zip(streamed.bytes);
   EXPECT_EQ(entries.at("files/storage_x/img_1"), "PNG bytes");
   EXPECT_EQ(entries.at("files/storage_x/notes/raw.txt"), "not sealed");
   const auto core = boost::json::parse(entries.at("core.json")).as_object();
