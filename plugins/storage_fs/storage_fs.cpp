@@ -237,6 +237,8 @@ class FileStorage final : public framehouse::sdk::Plugin,
   // --- privacy ---
 
   Outcome export_subject(const Subject& subject, ExportSink& sink) override {
+    // Objects belong to accounts: someone known only by an address has none here.
+    if (subject.user_id.empty()) return {};
     Outcome failure;
     auto listed = each_entry(subject.user_id, [&](int owner, const char* name, const struct stat& info) {
       if (name[0] == '.') return true;
@@ -257,6 +259,7 @@ class FileStorage final : public framehouse::sdk::Plugin,
   }
 
   Result<ErasureReport> erase_subject(const Subject& subject) override {
+    if (subject.user_id.empty()) return ErasureReport{};
     auto removed = remove_owner(subject.user_id);
     if (!removed) return removed.outcome();
     ErasureReport report;

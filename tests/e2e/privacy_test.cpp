@@ -262,6 +262,15 @@ TEST_P(PrivacyEndToEnd, IntakeByEmailCodeThenTheLinkFromTheMail) {
   const auto throttled = call("POST", "/v1/privacy/intake", R"({"email":"ida@example.org","type":"erasure"})");
   EXPECT_EQ(throttled.status, 429);
   EXPECT_EQ(throttled.header("retry-after"), "3600");
+
+  // Someone without an account: every participant takes part by address, and it completes.
+  const auto ghost = call("POST", "/v1/privacy/intake", R"({"email":"ghost@example.org","type":"erasure"})");
+  ASSERT_EQ(ghost.status, 202);
+  const std::string ghost_id(json_of(ghost).at("id").as_string());
+  ASSERT_EQ(call("POST", "/v1/privacy/intake/" + ghost_id + "/verify", R"({"code":")" + code_in("ghost@example.org") + "\"}").status, 200);
+  const auto ended = wait_until_ended(admin, ghost_id);
+  EXPECT_EQ(ended.at("status"), "completed") << boost::json::serialize(ended);
+  EXPECT_TRUE(testing::messages_to(outbox(), "ghost@example.org").empty());  // the code mail and the receipt are gone too
 }
 
 TEST_P(PrivacyEndToEnd, ALegalHoldMakesErasureWaitThenItResumes) {

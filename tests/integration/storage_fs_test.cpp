@@ -151,6 +151,15 @@ TEST_F(StorageFsTest, PrivacyExportEraseAndVerify) {
   ASSERT_TRUE(privacy->export_subject(alice, after));
   EXPECT_TRUE(after.empty());
   EXPECT_EQ(get({"bob", "clip"}), "bob's video");
+
+  // Someone known only by an address (an email intake) holds nothing here, and erasing them
+  // touches nobody's objects.
+  const sdk::Subject stranger{"", {"stranger@example.org"}, {}};
+  testing::RecordingExportSink none;
+  ASSERT_TRUE(privacy->export_subject(stranger, none));
+  EXPECT_TRUE(none.empty());
+  ASSERT_TRUE(privacy->erase_subject(stranger).ok());
+  EXPECT_EQ(get({"bob", "clip"}), "bob's video");
 }
 
 TEST_F(StorageFsTest, ObjectsArePrivateToTheServiceUser) {
