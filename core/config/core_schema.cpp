@@ -67,7 +67,7 @@ TableSpec make_core_schema() {
   TableSpec database;
   database.fields = {
       string_field("url", "sqlite:var/framehouse.db", "sqlite:PATH or postgresql://user@host:port/db"),
-      integer_field("pool_size", 4, 1, 256, "pooled connections"),
+      integer_field("pool_size", 8, 1, 256, "pooled connections: I/O threads + video and privacy workers + 2, at least"),
       integer_field("busy_timeout_ms", 5'000, 0, 600'000, "SQLite: wait this long for a lock"),
   };
 
