@@ -241,7 +241,7 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
          " VALUES (:id, :u, :k, :h, :l, :c, :lu, :x)",
       soci::use(session.id), soci::use(user_id), soci::use(kind), soci::use(hash), soci::use(session.label),
       soci::use(created), soci::use(created), soci::use(expires);
-  record_event(user_id, "signed_in");
+  record_event(sql, user_id, "signed_in");
   result.status = SignInResult::Status::signed_in;
   result.token = token;
   result.session = session;
@@ -327,7 +327,7 @@ NewApiKey Accounts::create_api_key(const std::string& user_id, const std::string
          " VALUES (:id, :u, :k, :h, :l, :c, :lu, NULL)",
       soci::use(created.credential.id), soci::use(user_id), soci::use(kind), soci::use(hash),
       soci::use(created.credential.label), soci::use(now), soci::use(now);
-  record_event(user_id, "api_key_created");
+  record_event(sql, user_id, "api_key_created");
   return created;
 }
 
@@ -371,7 +371,7 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
     sql << "DELETE FROM credentials WHERE user_id = :u AND kind = :k", soci::use(user_id), soci::use(session_kind);
     transaction.commit();
   }
-  record_event(user_id, "password_reset");
+  record_event(sql, user_id, "password_reset");
   mail(email, user_id, "Your password was changed",
        "The password of your Framehouse account was just reset, and every session was signed out.\n"
        "If this was not you, reset it again at once and contact your administrator.\n");
@@ -380,22 +380,26 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
 
 FieldErrors Accounts::change_password(const AuthContext& who, const std::string& current,
                                       const std::string& replacement) {
-  soci::session sql(database_.pool());
-  std::string stored_hash, email, name;
-  sql << "SELECT password_hash, email, name FROM users WHERE id = :id", soci::use(who.user_id),
-      soci::into(stored_hash), soci::into(email), soci::into(name);
-  if (!sql.got_data() || !crypto::verify_password(stored_hash, current)) {
-    return {{"current_password", "is not correct"}};
+  std::string email;
+  {
+    // One pooled session at a time: revoke_sessions() below takes its own.
+    soci::session sql(database_.pool());
+    std::string stored_hash, name;
+    sql << "SELECT password_hash, email, name FROM users WHERE id = :id", soci::use(who.user_id),
+        soci::into(stored_hash), soci::into(email), soci::into(name);
+    if (!sql.got_data() || !crypto::verify_password(stored_hash, current)) {
+      return {{"current_password", "is not correct"}};
+    }
+    if (auto problem = password_problem(replacement, config_.password_min_length, email, name)) {
+      return {{"new_password", *problem}};
+    }
+    const std::string password_hash = crypto::hash_password(replacement, config_.password_cost);
+    const long long now = now_();
+    sql << "UPDATE users SET password_hash = :p, updated_at = :t WHERE id = :id", soci::use(password_hash),
+        soci::use(now), soci::use(who.user_id);
+    record_event(sql, who.user_id, "password_changed");
   }
-  if (auto problem = password_problem(replacement, config_.password_min_length, email, name)) {
-    return {{"new_password", *problem}};
-  }
-  const std::string password_hash = crypto::hash_password(replacement, config_.password_cost);
-  const long long now = now_();
-  sql << "UPDATE users SET password_hash = :p, updated_at = :t WHERE id = :id", soci::use(password_hash),
-      soci::use(now), soci::use(who.user_id);
   revoke_sessions(who.user_id, who.kind == kSession ? who.credential_id : std::string());
-  record_event(who.user_id, "password_changed");
   mail(email, who.user_id, "Your password was changed",
        "The password of your Framehouse account was just changed, and your other sessions were signed out.\n"
        "If this was not you, reset your password at once and contact your administrator.\n");
@@ -629,6 +633,10 @@ std::string Accounts::create_user(const std::string& name, const std::string& em
 
 void Accounts::record_event(const std::string& user_id, const std::string& event_type) {
   soci::session sql(database_.pool());
+  record_event(sql, user_id, event_type);
+}
+
+void Accounts::record_event(soci::session& sql, const std::string& user_id, const std::string& event_type) {
   const long long now = now_();
   sql << "INSERT INTO usage_events (user_id, event_type, occurred_at) VALUES (:u, :t, :n)", soci::use(user_id),
       soci::use(event_type), soci::use(now);

@@ -149,6 +149,8 @@ class Accounts {
                           const std::string& role);
 
   void record_event(const std::string& user_id, const std::string& event_type);
+  // The same, in a session the caller holds already.
+  void record_event(soci::session& sql, const std::string& user_id, const std::string& event_type);
 
   // Told after a name or a (confirmed) email address changed, so that the change reaches every
   // other place that keeps a copy (the privacy module's rectification).
