@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "http/html.hpp"
 #include "http/json_input.hpp"
 #include "http/problem.hpp"
 
@@ -14,6 +15,8 @@ namespace framehouse::accounts {
 namespace {
 
 namespace json = boost::json;
+using http::html_escape;
+using http::html_page;
 using http::JsonFields;
 using http::Request;
 using http::Response;
@@ -60,34 +63,6 @@ json::object list_json(json::array data) { return {{"object", "list"}, {"data", 
 Response no_content() {
   Response response;
   response.status = 204;
-  return response;
-}
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-Response html_page(int status, std::string_view title, const std::string& body) {
-  Response response = Response::text(
-      status,
-      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-      "content=\"width=device-width\"><title>" + html_escape(title) + "</title></head><body><main><h1>" +
-          html_escape(title) + "</h1>" + body + "</main></body></html>",
-      "text/html; charset=utf-8");
-  response.set_header("Cache-Control", "no-store");
-  response.set_header("Content-Security-Policy", "default-src 'none'; form-action 'self'");
-  response.set_header("Referrer-Policy", "no-referrer");
   return response;
 }
 

@@ -9,16 +9,12 @@
 #include <sodium.h>
 
 namespace framehouse::crypto {
-namespace {
-
 std::string to_hex(const unsigned char* data, std::size_t size) {
   std::string hex(size * 2 + 1, '\0');
   sodium_bin2hex(hex.data(), hex.size(), data, size);
   hex.pop_back();
   return hex;
 }
-
-}  // namespace
 
 std::string random_id(std::string_view prefix, std::size_t bytes) {
   std::vector<unsigned char> buffer(bytes);

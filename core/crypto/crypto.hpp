@@ -8,6 +8,8 @@
 
 namespace framehouse::crypto {
 
+// Lowercase hex of the bytes.
+std::string to_hex(const unsigned char* data, std::size_t size);
 // `prefix` + hex of `bytes` random bytes, e.g. random_id("usr_", 16).
 std::string random_id(std::string_view prefix, std::size_t bytes);
 // `prefix` + 12 hex digits of the current Unix time in milliseconds + 80 random bits: ids that

@@ -8,7 +8,8 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
-#include <sodium.h>
+
+#include "crypto/crypto.hpp"
 
 namespace framehouse::db {
 namespace {
@@ -232,11 +233,7 @@ std::string server_secret(Database& database, const std::string& name) {
   std::string secret;
   sql << "SELECT secret FROM server_secrets WHERE name = :n", soci::use(name), soci::into(secret);
   if (sql.got_data()) return secret;
-  unsigned char bytes[32];
-  randombytes_buf(bytes, sizeof bytes);
-  std::string fresh(sizeof bytes * 2 + 1, '\0');
-  sodium_bin2hex(fresh.data(), fresh.size(), bytes, sizeof bytes);
-  fresh.pop_back();
+  const std::string fresh = crypto::random_id("", 32);
   // Another process may have won the race: keep whichever was stored first.
   sql << "INSERT INTO server_secrets (name, secret) VALUES (:n, :s) ON CONFLICT (name) DO NOTHING", soci::use(name), soci::use(fresh);
   sql << "SELECT secret FROM server_secrets WHERE name = :n", soci::use(name), soci::into(secret);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <soci/connection-pool.h>
+#include <soci/row.h>
 #include <soci/session.h>
 
 namespace framehouse::db {
@@ -95,6 +96,19 @@ std::uint64_t delete_rows(soci::session& session, const std::string& table, cons
 
 // "postgresql://user:secret@host/db" -> "postgresql://user:***@host/db", for messages.
 std::string redact_url(const std::string& url);
+
+// A whole number from a dynamically read row (by column name or index): SQLite reports
+// INTEGER columns as int and BIGINT or COUNT(*) as long long, PostgreSQL may differ.
+template <class Column>
+long long row_integer(const soci::row& row, const Column& column) {
+  switch (row.get_properties(column).get_data_type()) {
+    case soci::dt_integer: return row.get<int>(column);
+    case soci::dt_long_long: return row.get<long long>(column);
+    case soci::dt_unsigned_long_long: return static_cast<long long>(row.get<unsigned long long>(column));
+    case soci::dt_double: return static_cast<long long>(row.get<double>(column));
+    default: return std::stoll(row.get<std::string>(column));
+  }
+}
 
 // A random secret the server generates once and keeps in server_secrets under `name` (keys for
 // keyed hashes and link tokens). Several processes starting together agree on one.

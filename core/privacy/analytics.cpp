@@ -53,14 +53,7 @@ std::vector<AnalyticsCell> Analytics::run(const AnalyticsQuery& query) {
   statement.exchange(soci::into(row));
   statement.define_and_bind();
   statement.execute();
-  const auto integer = [&row](std::size_t column) -> long long {
-    switch (row.get_properties(column).get_data_type()) {
-      case soci::dt_integer: return row.get<int>(column);
-      case soci::dt_long_long: return row.get<long long>(column);
-      case soci::dt_double: return static_cast<long long>(row.get<double>(column));
-      default: return std::stoll(row.get<std::string>(column));
-    }
-  };
+  const auto integer = [&row](std::size_t column) { return db::row_integer(row, column); };
   std::vector<AnalyticsCell> cells;
   while (statement.fetch()) {
     AnalyticsCell cell;

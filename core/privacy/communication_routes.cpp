@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "accounts/routes.hpp"
+#include "http/html.hpp"
 #include "http/json_input.hpp"
 #include "http/problem.hpp"
 
@@ -24,30 +25,8 @@ std::string describe(const std::string& category) {
   return category;
 }
 
-std::string escape_html(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-Response page(int status, const std::string& title, const std::string& body_html) {
-  Response response = Response::text(
-      status,
-      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
-      "<title>" + escape_html(title) + "</title></head><body><main><h1>" + escape_html(title) + "</h1>" + body_html +
-          "</main></body></html>",
-      "text/html; charset=utf-8");
-  response.set_header("Cache-Control", "no-store");
-  response.set_header("Referrer-Policy", "no-referrer");
-  return response;
+Response unknown_link() {
+  return http::html_page(404, "Link not recognised", "<p>This unsubscribe link is not valid. Nothing was changed.</p>");
 }
 
 bool printable_ascii(const std::string& text) {
@@ -95,9 +74,9 @@ void add_communication_routes(http::Router& router, accounts::Accounts& accounts
   // RFC 8058: link scanners fetch GETs, so a GET only shows what a POST would do.
   router.add("GET", "/v1/unsubscribe/{token}", [&communications](Request& request) -> Response {
     const auto found = communications.resolve(request.path_params.at("token"));
-    if (!found) return page(404, "Link not recognised", "<p>This unsubscribe link is not valid. Nothing was changed.</p>");
-    return page(200, "Unsubscribe",
-                "<p>Stop receiving " + escape_html(describe(found->category)) + "?</p>"
+    if (!found) return unknown_link();
+    return http::html_page(200, "Unsubscribe",
+                "<p>Stop receiving " + http::html_escape(describe(found->category)) + "?</p>"
                 "<form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">"
                 "<button type=\"submit\">Unsubscribe</button></form>");
   });
@@ -105,12 +84,12 @@ void add_communication_routes(http::Router& router, accounts::Accounts& accounts
   // The one-click POST: no cookie, no session, no redirect; the token alone says who and what.
   router.add("POST", "/v1/unsubscribe/{token}", [&communications, &accounts](Request& request) -> Response {
     const auto found = communications.resolve(request.path_params.at("token"));
-    if (!found) return page(404, "Link not recognised", "<p>This unsubscribe link is not valid. Nothing was changed.</p>");
+    if (!found) return unknown_link();
     // A replayed click finds the category off already and changes nothing.
     const auto current = accounts.preferences(found->user_id);
     const auto choice = current.find(found->category);
     if (choice != current.end() && choice->second) accounts.opt_out(found->user_id, found->category, "one_click_unsubscribe");
-    return page(200, "Unsubscribed", "<p>You will no longer receive " + escape_html(describe(found->category)) + ".</p>");
+    return http::html_page(200, "Unsubscribed", "<p>You will no longer receive " + http::html_escape(describe(found->category)) + ".</p>");
   });
 }
 

@@ -2,21 +2,12 @@
 
 #include <fmt/format.h>
 #include <soci/soci.h>
-#include <sodium.h>
 
 #include "crypto/crypto.hpp"
 #include "framehouse/sdk/email.hpp"
 #include "observability/log.hpp"
 
 namespace framehouse::privacy {
-namespace {
-
-
-long long unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
 
 Communications::Communications(db::Database& database, accounts::Accounts& accounts, mail::Mailer& mailer,
                                plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> email_provider,
@@ -48,7 +39,7 @@ bool Communications::may_mail(const accounts::User& user, const std::string& cat
 std::string Communications::unsubscribe_token(const std::string& user_id, const std::string& category) {
   const std::string token = "unsub_" + crypto::keyed_hash(token_key_, user_id + "\n" + category);
   const std::string hash = crypto::token_hash(token);
-  const long long now = unix_now();
+  const long long now = accounts::system_now();
   soci::session sql(database_.pool());
   sql << "INSERT INTO unsubscribe_tokens (token_hash, user_id, category, created_at) VALUES (:h, :u, :c, :t)"
          " ON CONFLICT (token_hash) DO NOTHING",

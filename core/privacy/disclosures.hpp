@@ -5,13 +5,13 @@
 // 17(3)(b)); it unlinks it from the person instead, keeping only the keyed hash of the subject.
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "db/database.hpp"
 #include "framehouse/sdk/privacy.hpp"
+#include "privacy/table_participant.hpp"
 
 namespace framehouse::privacy {
 
@@ -39,13 +39,11 @@ class Disclosures {
   db::Database& database_;
 };
 
-class DisclosuresParticipant final : public sdk::PrivacyParticipant {
+class DisclosuresParticipant final : public RecordsParticipant {
  public:
   explicit DisclosuresParticipant(db::Database& database) : database_(database) {}
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
   sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
-  sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
-  sdk::Outcome apply_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
 
  private:
   db::Database& database_;

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "crypto/crypto.hpp"
+
 namespace framehouse::privacy {
 namespace {
 
@@ -23,10 +25,8 @@ ReceiptSigner ReceiptSigner::from_seed(const std::array<unsigned char, crypto_si
 std::string ReceiptSigner::generate_seed() {
   unsigned char seed[crypto_sign_SEEDBYTES];
   randombytes_buf(seed, sizeof seed);
-  std::string hex(sizeof seed * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), seed, sizeof seed);
+  std::string hex = crypto::to_hex(seed, sizeof seed);
   sodium_memzero(seed, sizeof seed);
-  hex.pop_back();
   return hex;
 }
 
@@ -54,10 +54,7 @@ std::string ReceiptSigner::public_key_base64() const { return base64(public_key_
 std::string ReceiptSigner::key_id() const {
   unsigned char digest[8];
   crypto_generichash(digest, sizeof digest, public_key_.data(), public_key_.size(), nullptr, 0);
-  std::string hex(sizeof digest * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), digest, sizeof digest);
-  hex.pop_back();
-  return hex;
+  return crypto::to_hex(digest, sizeof digest);
 }
 
 }  // namespace framehouse::privacy

@@ -3,16 +3,7 @@
 namespace framehouse::privacy {
 namespace {
 
-// SQLite reports INTEGER columns as int and BIGINT as long long; PostgreSQL may differ.
-long long integer(const soci::row& row, const std::string& name) {
-  switch (row.get_properties(name).get_data_type()) {
-    case soci::dt_integer: return row.get<int>(name);
-    case soci::dt_long_long: return row.get<long long>(name);
-    case soci::dt_unsigned_long_long: return static_cast<long long>(row.get<unsigned long long>(name));
-    case soci::dt_double: return static_cast<long long>(row.get<double>(name));
-    default: return std::stoll(row.get<std::string>(name));
-  }
-}
+long long integer(const soci::row& row, const std::string& name) { return db::row_integer(row, name); }
 
 std::optional<long long> optional_integer(const soci::row& row, const std::string& name) {
   if (row.get_indicator(name) != soci::i_ok) return std::nullopt;

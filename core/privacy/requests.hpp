@@ -26,6 +26,7 @@
 #include "observability/metrics.hpp"
 #include "privacy/participants.hpp"
 #include "privacy/receipt_signer.hpp"
+#include "privacy/table_participant.hpp"
 #include "storage/object_store.hpp"
 #include "video/videos.hpp"
 
@@ -238,13 +239,11 @@ class PrivacyRequests {
 // The core's privacy records as part of the core participant: a person's earlier requests (and
 // their exports) are theirs to see; on erasure they go, except the erasure under way, which
 // ends anonymised.
-class RequestsParticipant final : public sdk::PrivacyParticipant {
+class RequestsParticipant final : public RecordsParticipant {
  public:
   RequestsParticipant(db::Database& database, storage::ObjectStore& objects) : database_(database), objects_(objects) {}
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
   sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
-  sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
-  sdk::Outcome apply_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
 
  private:
   db::Database& database_;

@@ -95,6 +95,8 @@ void PrivacyRequests::poke() {
 }
 
 void PrivacyRequests::worker_loop(std::string worker) {
+  // Holds that expired are looked for once a second, not before every task.
+  auto holds_checked = std::chrono::steady_clock::time_point{};
   for (;;) {
     {
       std::lock_guard lock(mutex_);
@@ -102,7 +104,10 @@ void PrivacyRequests::worker_loop(std::string worker) {
     }
     bool worked = false;
     try {
-      release_holds();
+      if (std::chrono::steady_clock::now() - holds_checked >= std::chrono::seconds(1)) {
+        release_holds();
+        holds_checked = std::chrono::steady_clock::now();
+      }
       worked = run_one(worker);
     } catch (const std::exception& error) {
       Log::error("privacy", "privacy worker error", {{"error", error.what()}});

@@ -4,18 +4,14 @@
 
 #include <soci/soci.h>
 
+#include "crypto/crypto.hpp"
+
 namespace framehouse::storage {
 namespace {
 
 constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kAuth = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 
-std::string to_hex(const unsigned char* data, std::size_t size) {
-  std::string hex(size * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), data, size);
-  hex.pop_back();
-  return hex;
-}
 
 std::optional<std::vector<unsigned char>> from_hex(const std::string& hex) {
   std::vector<unsigned char> out(hex.size() / 2);
@@ -57,7 +53,7 @@ std::string DataKeys::key_id(const MasterKey& key) {
   unsigned char digest[8];
   static constexpr unsigned char kContext[] = "framehouse master key id";
   crypto_generichash(digest, sizeof digest, kContext, sizeof kContext - 1, key.data(), key.size());
-  return to_hex(digest, sizeof digest);
+  return crypto::to_hex(digest, sizeof digest);
 }
 
 DataKeys::DataKeys(db::Database& database, const MasterKey& current, std::vector<MasterKey> retired)
@@ -76,7 +72,7 @@ std::string DataKeys::wrap(const std::string& person, const DataKey& key) const 
   crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kNonce, &sealed, key.data(), key.size(),
                                              reinterpret_cast<const unsigned char*>(person.data()), person.size(), nullptr,
                                              out.data(), current_.data());
-  return to_hex(out.data(), out.size());
+  return crypto::to_hex(out.data(), out.size());
 }
 
 std::optional<DataKey> DataKeys::unwrap(const std::string& person, const std::string& wrapped, const std::string& master_id) {
