@@ -107,7 +107,7 @@ SignUpStatus Accounts::sign_up(const SignUpRequest& request, FieldErrors& errors
   const std::string role = "user";
   std::string token;
   {
-    soci::transaction transaction(sql);
+    db::WriteTransaction transaction(sql, database_.dialect());
     try {
       sql << "INSERT INTO users (id, email, name, password_hash, role, email_verified_at, age_check_passed_at,"
              " created_at, updated_at) VALUES (:id, :e, :n, :p, :r, NULL, :a, :c, :u)",
@@ -148,7 +148,7 @@ bool Accounts::confirm_email(const std::string& token) {
 bool Accounts::consume_email_token(const std::string& token, std::string& user_id, std::string& purpose, std::string& new_email) {
   const std::string hash = crypto::token_hash(token);
   soci::session sql(database_.pool());
-  soci::transaction transaction(sql);
+  db::WriteTransaction transaction(sql, database_.dialect());
   soci::indicator email_indicator = soci::i_null;
   long long expires_at = 0;
   sql << "SELECT user_id, purpose, new_email, expires_at FROM email_tokens WHERE token_hash = :h"
@@ -363,7 +363,7 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
   const long long now = now_();
   const std::string session_kind = kSession;
   {
-    soci::transaction transaction(sql);
+    db::WriteTransaction transaction(sql, database_.dialect());
     sql << "UPDATE users SET password_hash = :p, updated_at = :t WHERE id = :id", soci::use(password_hash),
         soci::use(now), soci::use(user_id);
     sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose = 'reset_password'", soci::use(user_id);
@@ -526,7 +526,7 @@ FieldErrors Accounts::set_preferences(const std::string& user_id, const std::map
   std::vector<std::string> turned_off;
   {
     soci::session sql(database_.pool());
-    soci::transaction transaction(sql);
+    db::WriteTransaction transaction(sql, database_.dialect());
     for (const auto& [category, enabled] : changes) {
       if (category == "account" || current.at(category) == enabled) continue;
       write_preference(sql, user_id, category, enabled, source);
@@ -550,7 +550,7 @@ bool Accounts::opt_out(const std::string& user_id, const std::string& category, 
     int exists = 0;
     sql << "SELECT COUNT(*) FROM users WHERE id = :u", soci::use(user_id), soci::into(exists);
     if (exists == 0) return false;
-    soci::transaction transaction(sql);
+    db::WriteTransaction transaction(sql, database_.dialect());
     write_preference(sql, user_id, category, false, source);
     transaction.commit();
   }
@@ -617,7 +617,7 @@ std::string Accounts::create_user(const std::string& name, const std::string& em
   int taken = 0;
   sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(*email), soci::into(taken);
   if (taken > 0) throw std::invalid_argument("email: an account with this address exists");
-  soci::transaction transaction(sql);
+  db::WriteTransaction transaction(sql, database_.dialect());
   // Created by an operator who vouches for the person: verified, age check attested.
   sql << "INSERT INTO users (id, email, name, password_hash, role, email_verified_at, age_check_passed_at,"
          " created_at, updated_at) VALUES (:id, :e, :n, :p, :r, :v, :a, :c, :u)",

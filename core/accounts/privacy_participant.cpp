@@ -118,7 +118,7 @@ sdk::Outcome AccountsParticipant::export_subject(const sdk::Subject& subject, sd
 sdk::Result<sdk::ErasureReport> AccountsParticipant::erase_subject(const sdk::Subject& subject) {
   soci::session sql(database_.pool());
   sdk::ErasureReport report;
-  soci::transaction transaction(sql);
+  db::WriteTransaction transaction(sql, database_.dialect());
   // Children first, so that the count is right on SQLite and PostgreSQL alike.
   for (const char* table : {"usage_events", "preference_history", "preferences", "credentials", "email_tokens",
                             "unsubscribe_tokens", "policy_notices", "policy_acknowledgements"}) {
@@ -153,7 +153,7 @@ sdk::Outcome AccountsParticipant::apply_opt_out(const sdk::Subject& subject, std
   int exists = 0;
   sql << "SELECT COUNT(*) FROM users WHERE id = :u", soci::use(subject.user_id), soci::into(exists);
   if (exists == 0) return {};
-  soci::transaction transaction(sql);
+  db::WriteTransaction transaction(sql, database_.dialect());
   sql << "INSERT INTO preferences (user_id, category, enabled, updated_at) VALUES (:u, :c, 0, :t)"
          " ON CONFLICT (user_id, category) DO UPDATE SET enabled = 0, updated_at = excluded.updated_at",
       soci::use(subject.user_id), soci::use(name), soci::use(now);

@@ -42,27 +42,22 @@ std::string AuditLog::hash_of(const Entry& entry) {
 
 void AuditLog::record(const std::string& actor, const std::string& action, const std::string& target, const std::string& detail) {
   soci::session sql(database_.pool());
-  sql << database_.dialect().begin_exclusive();
-  try {
-    if (const auto lock = database_.dialect().lock_audit(); !lock.empty()) sql << lock;
-    Entry entry{0, std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
-                actor, action, target, detail, std::string(kGenesis), ""};
-    long long last_seq = 0;
-    std::string last_hash;
-    sql << "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1", soci::into(last_seq), soci::into(last_hash);
-    if (sql.got_data()) entry.prev_hash = last_hash;
-    entry.seq = last_seq + 1;
-    entry.entry_hash = hash_of(entry);
-    const long long seq = entry.seq, at = entry.occurred_at;
-    sql << "INSERT INTO audit_log (seq, occurred_at, actor, action, target, detail, prev_hash, entry_hash)"
-           " VALUES (:s, :t, :a, :ac, :tg, :d, :p, :h)",
-        soci::use(seq), soci::use(at), soci::use(entry.actor), soci::use(entry.action), soci::use(entry.target),
-        soci::use(entry.detail), soci::use(entry.prev_hash), soci::use(entry.entry_hash);
-    sql << "COMMIT";
-  } catch (...) {
-    sql << "ROLLBACK";
-    throw;
-  }
+  db::WriteTransaction transaction(sql, database_.dialect());
+  if (const auto lock = database_.dialect().lock_audit(); !lock.empty()) sql << lock;
+  Entry entry{0, std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
+              actor, action, target, detail, std::string(kGenesis), ""};
+  long long last_seq = 0;
+  std::string last_hash;
+  sql << "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1", soci::into(last_seq), soci::into(last_hash);
+  if (sql.got_data()) entry.prev_hash = last_hash;
+  entry.seq = last_seq + 1;
+  entry.entry_hash = hash_of(entry);
+  const long long seq = entry.seq, at = entry.occurred_at;
+  sql << "INSERT INTO audit_log (seq, occurred_at, actor, action, target, detail, prev_hash, entry_hash)"
+         " VALUES (:s, :t, :a, :ac, :tg, :d, :p, :h)",
+      soci::use(seq), soci::use(at), soci::use(entry.actor), soci::use(entry.action), soci::use(entry.target),
+      soci::use(entry.detail), soci::use(entry.prev_hash), soci::use(entry.entry_hash);
+  transaction.commit();
 }
 
 std::vector<Entry> AuditLog::recent(std::size_t limit, std::int64_t before_seq) {

@@ -92,6 +92,29 @@ std::string Dialect::begin_exclusive() const {
   return backend_ == Backend::sqlite ? "BEGIN IMMEDIATE" : "BEGIN";
 }
 
+WriteTransaction::WriteTransaction(soci::session& session, const Dialect& dialect) : session_(session) {
+  session_ << dialect.begin_exclusive();
+}
+
+WriteTransaction::~WriteTransaction() {
+  if (!open_) return;
+  try {
+    rollback();
+  } catch (...) {
+    // The connection is broken; closing it ends the transaction anyway.
+  }
+}
+
+void WriteTransaction::commit() {
+  open_ = false;
+  session_ << "COMMIT";
+}
+
+void WriteTransaction::rollback() {
+  open_ = false;
+  session_ << "ROLLBACK";
+}
+
 std::string Dialect::lock_migrations() const {
   // A transaction-scoped advisory lock: unlike a table lock it also covers creating the
   // migrations table itself. The key is arbitrary but fixed ("fh" in ASCII).
@@ -190,7 +213,7 @@ int Database::schema_version() {
 int Database::migrate(const std::vector<Migration>& migrations) {
   soci::session session(*pool_);
   const int newest_known = migrations.empty() ? 0 : migrations.back().version;
-  session << dialect_.begin_exclusive();
+  WriteTransaction transaction(session, dialect_);
   try {
     if (const auto lock = dialect_.lock_migrations(); !lock.empty()) session << lock;
     session << kCreateMigrationsTable;
@@ -211,13 +234,11 @@ int Database::migrate(const std::vector<Migration>& migrations) {
           soci::use(migration.version), soci::use(migration.name), soci::use(now);
       ++applied;
     }
-    session << "COMMIT";
+    transaction.commit();
     return applied;
   } catch (const DatabaseError&) {
-    session << "ROLLBACK";
     throw;
   } catch (const std::exception& error) {
-    session << "ROLLBACK";
     throw DatabaseError(fmt::format("migration failed, nothing was applied: {}", error.what()));
   }
 }

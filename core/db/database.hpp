@@ -89,6 +89,25 @@ class Database {
   std::unique_ptr<soci::connection_pool> pool_;
 };
 
+// A transaction that writes. On SQLite it takes the write lock as it begins (BEGIN IMMEDIATE):
+// a deferred transaction that reads and then writes fails at once with SQLITE_BUSY, without
+// waiting out the busy timeout, when another connection committed in between. Rolls back
+// unless committed.
+class WriteTransaction {
+ public:
+  WriteTransaction(soci::session& session, const Dialect& dialect);
+  ~WriteTransaction();
+  WriteTransaction(const WriteTransaction&) = delete;
+  WriteTransaction& operator=(const WriteTransaction&) = delete;
+
+  void commit();
+  void rollback();
+
+ private:
+  soci::session& session_;
+  bool open_ = true;
+};
+
 // DELETE FROM <table> WHERE <column> = value; returns how many rows went. Table and column
 // are names from the code, never input.
 std::uint64_t delete_rows(soci::session& session, const std::string& table, const std::string& column,

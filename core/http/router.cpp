@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <random>
 
+#include <boost/core/demangle.hpp>
+#include <cxxabi.h>
+
 #include <sodium.h>
 
 #include "http/problem.hpp"
@@ -122,9 +125,12 @@ Response Router::dispatch(Request& request) const {
       response = chosen->handler(request);
     } catch (...) {
       // The exception's text is not logged: it may quote SQL parameters or input, i.e.
-      // personal data. The request id lets an operator find the request.
+      // personal data. Its type says which layer failed; the request id finds the request.
+      const std::type_info* type = abi::__cxa_current_exception_type();
       observability::Log::error("http", "handler failed",
-                                {{"route", route_label}, {"request_id", request.request_id}});
+                                {{"route", route_label},
+                                 {"request_id", request.request_id},
+                                 {"error_type", type != nullptr ? boost::core::demangle(type->name()) : "unknown"}});
       response = problem(problems::kInternal, "", request.request_id);
     }
   }

@@ -134,7 +134,7 @@ Submission PrivacyRequests::submit(const NewRequest& request) {
     if (!duplicate) {
       const std::int64_t not_before = request.source == "account_deletion" ? now_() + config_.deletion_grace_seconds : now_();
       try {
-        soci::transaction transaction(sql);
+        db::WriteTransaction transaction(sql, database_.dialect());
         id = create(sql, request, "pending", not_before);
         plan_tasks(sql, id, request.type, request.rectification);
         transaction.commit();
@@ -185,7 +185,7 @@ sdk::Result<std::string> PrivacyRequests::intake(const std::string& email, const
   const std::string code = fmt::format("{:06d}", randombytes_uniform(1'000'000));
   std::string id;
   {
-    soci::transaction transaction(sql);
+    db::WriteTransaction transaction(sql, database_.dialect());
     id = create(sql, NewRequest{type, "email", "", *normalised, std::nullopt, ""}, "unverified", now_());
     const std::string code_hash = crypto::token_hash(id + ":" + code);
     const long long expires = now_() + kCodeLifetime;
@@ -224,7 +224,7 @@ sdk::Result<std::string> PrivacyRequests::verify_intake(const std::string& reque
       return duplicate;
     }
     soci::indicator subject_indicator = subject_id.empty() ? soci::i_null : soci::i_ok;
-    soci::transaction transaction(sql);
+    db::WriteTransaction transaction(sql, database_.dialect());
     sql << "UPDATE privacy_requests SET status = 'pending', subject_id = :s, subject_hash = :h, code_hash = NULL,"
            " updated_at = :n WHERE id = :id",
         soci::use(subject_id, subject_indicator), soci::use(hash), soci::use(now), soci::use(request_id);
@@ -346,7 +346,7 @@ sdk::Outcome PrivacyRequests::retry(const std::string& id, const std::string& ac
   const long long now = now_();
   {
     soci::session sql(database_.pool());
-    soci::transaction transaction(sql);
+    db::WriteTransaction transaction(sql, database_.dialect());
     soci::statement statement = (sql.prepare << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n"
                                                 " WHERE request_id = :id AND status = 'failed'",
                                  soci::use(now), soci::use(id));

@@ -97,7 +97,7 @@ class PrivacyEndToEnd : public EndToEnd {
     if (GetParam() == db::Backend::sqlite) {
       const std::string file = database_->options().url.substr(std::string("sqlite:").size());
       std::vector<fs::path> database_files;
-      for (const std::string& suffix : {"", "-wal", "-journal"}) {
+      for (const char* suffix : {"", "-wal", "-journal"}) {
         if (fs::exists(file + suffix)) database_files.emplace_back(file + suffix);
       }
       scan(database_files, needles, found);

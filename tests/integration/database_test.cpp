@@ -1,6 +1,7 @@
 // The database layer against both backends (see support/databases.hpp).
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <thread>
 
@@ -97,6 +98,50 @@ TEST_P(DatabaseTest, ConcurrentMigrationsApplyEachStepOnce) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(total.load(), static_cast<int>(server_migrations().size()));
+}
+
+TEST_P(DatabaseTest, TransactionsThatReadThenWriteSucceedAlongsideOtherWriters) {
+  Database database(DatabaseOptions{options_.url, 4});
+  database.migrate({{1, "notes", create_notes}});
+  constexpr int kThreads = 4, kEach = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int n = 0; n < kEach; ++n) {
+        try {
+          soci::session session(database.pool());
+          WriteTransaction transaction(session, database.dialect());
+          int seen = 0;
+          session << "SELECT COUNT(*) FROM notes", soci::into(seen);
+          const std::string body = "after " + std::to_string(seen);
+          session << "INSERT INTO notes (body) VALUES (:b)", soci::use(body);
+          transaction.commit();
+        } catch (const std::exception&) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  soci::session session(database.pool());
+  int rows = 0;
+  session << "SELECT COUNT(*) FROM notes", soci::into(rows);
+  EXPECT_EQ(rows, kThreads * kEach);
+}
+
+TEST_P(DatabaseTest, AWriteTransactionNotCommittedLeavesNothing) {
+  Database database(options_);
+  database.migrate({{1, "notes", create_notes}});
+  soci::session session(database.pool());
+  {
+    WriteTransaction transaction(session, database.dialect());
+    session << "INSERT INTO notes (body) VALUES ('dropped')";
+  }
+  int rows = -1;
+  session << "SELECT COUNT(*) FROM notes", soci::into(rows);
+  EXPECT_EQ(rows, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::Values(Backend::sqlite, Backend::postgresql),
