@@ -26,6 +26,13 @@ FieldSpec integer_field(std::string name, std::int64_t default_value, std::int64
   return spec;
 }
 
+FieldSpec string_array_field(std::string name, std::vector<std::string> default_value, std::string description) {
+  FieldSpec spec{std::move(name), ValueType::string_array};
+  spec.default_value = std::move(default_value);
+  spec.description = std::move(description);
+  return spec;
+}
+
 FieldSpec boolean_field(std::string name, bool default_value, std::string description) {
   FieldSpec spec{std::move(name), ValueType::boolean};
   spec.default_value = default_value;
@@ -107,6 +114,8 @@ TableSpec make_core_schema() {
       integer_field("fps", 24, 1, 60, "frames per second of generated videos"),
       integer_field("max_run_seconds", 600, 10, 86400, "one generation may run this long before it is failed"),
       integer_field("lease_seconds", 30, 2, 3600, "a job whose worker stops reporting returns to the queue after this"),
+      string_array_field("accepted_models", {"sora-2", "sora-2-pro"},
+                         "model names clients of other video services send; they run on the engine's first model"),
   };
 
   TableSpec generation;

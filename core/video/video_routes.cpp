@@ -247,8 +247,9 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                if (job.prompt.empty()) problems.push_back({"prompt", "is required"});
                if (job.prompt.size() > kMaxPrompt) problems.push_back({"prompt", "must be at most 32000 characters"});
 
-               job.model = fields.text.count("model") ? fields.text["model"] : capabilities.models.front();
-               if (std::find(capabilities.models.begin(), capabilities.models.end(), job.model) == capabilities.models.end()) {
+               if (auto model = videos.resolve_model(fields.text.count("model") ? fields.text["model"] : "")) {
+                 job.model = std::move(*model);
+               } else {
                  problems.push_back({"model", "is not a model of this server"});
                }
 

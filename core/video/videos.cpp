@@ -160,6 +160,16 @@ std::string Videos::object_id(const std::string& video_id, const std::string& va
   return video_id + (variant == "thumbnail" ? ".jpg" : ".mp4");
 }
 
+std::optional<std::string> Videos::resolve_model(const std::string& requested) const {
+  const auto& models = capabilities_.models;
+  if (models.empty()) return std::nullopt;
+  if (requested.empty()) return models.front();
+  if (std::find(models.begin(), models.end(), requested) != models.end()) return requested;
+  const auto& accepted = config_.accepted_models;
+  if (std::find(accepted.begin(), accepted.end(), requested) != accepted.end()) return models.front();
+  return std::nullopt;
+}
+
 Video Videos::create(const std::string& owner, const VideoRequest& request) {
   Video video;
   video.id = crypto::time_ordered_id("video_");

@@ -32,6 +32,9 @@ struct VideoConfig {
   std::int64_t lease_seconds = 30;                 // a silent worker loses its job after this
   std::int64_t max_run_seconds = 600;              // one engine run, at most
   std::string data_dir;                            // for outputs on their way to storage
+  // Model names that clients of other video services send by default (an OpenAI client sends
+  // "sora-2"); such a request runs on the engine's first model.
+  std::vector<std::string> accepted_models;
 };
 
 struct Video {
@@ -82,6 +85,10 @@ class Videos {
 
   // What the engine can do: models, sizes, longest video.
   const sdk::EngineCapabilities& capabilities() const { return capabilities_; }
+
+  // The engine's model that runs a request for `requested` (empty: the default one);
+  // nothing when neither the engine nor accepted_models knows the name.
+  std::optional<std::string> resolve_model(const std::string& requested) const;
 
   Video create(const std::string& owner, const VideoRequest& request);
   std::optional<Video> find(const std::string& owner, const std::string& id);

@@ -123,10 +123,12 @@ TEST_P(VideosEndToEnd, ServerSentEventsFollowAJobToTheEnd) {
   EXPECT_EQ(call("GET", "/v1/videos/missing/events", "", bearer(token)).status, 404);
 }
 
+// As the OpenAI client sends it: multipart, with its own default model name.
 TEST_P(VideosEndToEnd, ImageToVideoFromAMultipartFilePart) {
   const std::string token = member("Alice", "alice@example.org");
   const std::string boundary = "video-form-boundary";
   const std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nmy garden\r\n"
+                           "--" + boundary + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nsora-2\r\n"
                            "--" + boundary + "\r\nContent-Disposition: form-data; name=\"seconds\"\r\n\r\n1\r\n"
                            "--" + boundary + "\r\nContent-Disposition: form-data; name=\"size\"\r\n\r\n640x360\r\n"
                            "--" + boundary + "\r\nContent-Disposition: form-data; name=\"input_reference\"; filename=\"g.png\"\r\n"
@@ -137,6 +139,7 @@ TEST_P(VideosEndToEnd, ImageToVideoFromAMultipartFilePart) {
   ASSERT_EQ(created.status, 200) << created.body;
   const auto video = json_of(created);
   EXPECT_TRUE(video.at("input_image_id").is_string());
+  EXPECT_EQ(video.at("model"), "procedural-1");  // the model that runs it
   const auto done = wait_until_done(*this, token, std::string(video.at("id").as_string()));
   EXPECT_EQ(done.at("status"), "completed") << boost::json::serialize(done);
   // The input image is one of the user's images now.
@@ -266,7 +269,7 @@ TEST_P(VideosEndToEnd, BadRequestsNameTheField) {
       {R"({"prompt":"x","seconds":"0"})", "seconds"},
       {R"({"prompt":"x","seconds":"4.5"})", "seconds"},
       {R"({"prompt":"x","seconds":"21"})", "seconds"},
-      {R"({"prompt":"x","model":"sora-2"})", "model"},
+      {R"({"prompt":"x","model":"no-such-model"})", "model"},
       {R"({"seconds":"4"})", "prompt"},
       {"{\"prompt\":\"" + std::string(32001, 'a') + "\"}", "prompt"},
       {R"({"prompt":"x","input_image_id":")" + bobs_image + "\"}", "input_image_id"},
