@@ -78,6 +78,8 @@ std::variant<VideoFields, Response> read_fields(const Request& request) {
         fields.file = part.data;
       } else if (part.name == "input_reference[image_url]") {
         fields.text["image_url"] = std::string(part.data);
+      } else if (part.name == "input_reference[file_id]") {
+        fields.text["input_image_id"] = std::string(part.data);
       } else if (kKnown.count(part.name)) {
         fields.text[part.name] = std::string(part.data);
       } else {
@@ -101,10 +103,13 @@ std::variant<VideoFields, Response> read_fields(const Request& request) {
   }
   if (const auto* reference = body.object().if_contains("input_reference")) {
     const auto* url = reference->is_object() ? reference->as_object().if_contains("image_url") : nullptr;
+    const auto* file_id = reference->is_object() ? reference->as_object().if_contains("file_id") : nullptr;
     if (url != nullptr && url->is_string()) {
       fields.text["image_url"] = std::string(url->as_string());
+    } else if (file_id != nullptr && file_id->is_string()) {
+      fields.text["input_image_id"] = std::string(file_id->as_string());  // one of the user's images
     } else {
-      fields.problems.push_back({"input_reference", "must be an object with an image_url"});
+      fields.problems.push_back({"input_reference", "must be an object with an image_url or a file_id"});
     }
   }
   fields.problems.insert(fields.problems.end(), body.problems().begin(), body.problems().end());
@@ -253,7 +258,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                  problems.push_back({"model", "is not a model of this server"});
                }
 
-               const std::string size = fields.text.count("size") ? fields.text["size"] : "1280x720";
+               const std::string size = fields.text.count("size") ? fields.text["size"] : "720x1280";  // OpenAI's default
                if (std::find(capabilities.sizes.begin(), capabilities.sizes.end(), size) == capabilities.sizes.end()) {
                  std::string choices;
                  for (const auto& s : capabilities.sizes) choices += (choices.empty() ? "" : ", ") + s;

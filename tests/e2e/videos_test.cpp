@@ -167,6 +167,14 @@ TEST_P(VideosEndToEnd, ImageToVideoFromADataUrl) {
                           bearer(token));
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(json_of(again).at("input_image_id"), video.at("input_image_id"));
+  EXPECT_EQ(wait_until_done(*this, token, std::string(json_of(again).at("id").as_string())).at("status"), "completed");
+  // And by its id, as input_reference[file_id].
+  const auto by_id = call("POST", "/v1/videos",
+                          R"({"prompt":"by id","seconds":"1","size":"512x512","input_reference":{"file_id":")" +
+                              std::string(video.at("input_image_id").as_string()) + "\"}}",
+                          bearer(token));
+  ASSERT_EQ(by_id.status, 200) << by_id.body;
+  EXPECT_EQ(json_of(by_id).at("input_image_id"), video.at("input_image_id"));
 }
 
 TEST_P(VideosEndToEnd, CancelStopsARunningJob) {
@@ -273,6 +281,7 @@ TEST_P(VideosEndToEnd, BadRequestsNameTheField) {
       {R"({"seconds":"4"})", "prompt"},
       {"{\"prompt\":\"" + std::string(32001, 'a') + "\"}", "prompt"},
       {R"({"prompt":"x","input_image_id":")" + bobs_image + "\"}", "input_image_id"},
+      {R"({"prompt":"x","input_reference":{"file_id":")" + bobs_image + "\"}}", "input_image_id"},
       {R"({"prompt":"x","input_reference":{"image_url":"http://169.254.169.254/"}})", "input_reference"},
       {R"({"prompt":"x","seed":"-1"})", "seed"},
       {R"({"prompt":"x","colour":"red"})", "colour"},
