@@ -372,9 +372,9 @@ std::optional<Video> Videos::claim(const std::string& worker) {
 }
 
 void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
-  soci::session sql(database_.pool());
   const long long now = now_();
   if (outcome) {
+    soci::session sql(database_.pool());
     // Kept for the retention of the plan the video was made under.
     sql << "UPDATE videos SET status = 'completed', progress = 100, completed_at = :n, expires_at = :n2 + retention_seconds,"
            " lease_owner = NULL, lease_expires_at = NULL WHERE id = :id",
@@ -385,9 +385,13 @@ void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
   const std::string code = canceled ? "canceled" : outcome.status() == sdk::Status::invalid_argument ? "invalid_request"
                                                                                                       : "generation_failed";
   const std::string message = canceled ? "The job was canceled." : outcome.message();
-  sql << "UPDATE videos SET status = 'failed', error_code = :c, error_message = :m, completed_at = :n,"
-         " lease_owner = NULL, lease_expires_at = NULL WHERE id = :id",
-      soci::use(code), soci::use(message), soci::use(now), soci::use(video.id);
+  {
+    soci::session sql(database_.pool());
+    // A failed job's record (its prompt is personal data) expires like a finished video.
+    sql << "UPDATE videos SET status = 'failed', error_code = :c, error_message = :m, completed_at = :n,"
+           " expires_at = :n2 + retention_seconds, lease_owner = NULL, lease_expires_at = NULL WHERE id = :id",
+        soci::use(code), soci::use(message), soci::use(now), soci::use(now), soci::use(video.id);
+  }
   // Whatever the engine stored before it failed is of no use to anyone; a failure here is
   // logged by the host and the objects go with the video's deletion or its owner's erasure.
   (void)remove_objects(video.owner, video.id);
@@ -454,14 +458,16 @@ void Videos::stop_workers() {
 }
 
 std::int64_t Videos::purge_expired() {
-  soci::session sql(database_.pool());
   const long long now = now_();
-  std::string id, owner;
   std::vector<std::pair<std::string, std::string>> expired;
-  soci::statement st = (sql.prepare << "SELECT id, owner_id FROM videos WHERE expires_at IS NOT NULL AND expires_at <= :n",
-                        soci::use(now), soci::into(id), soci::into(owner));
-  st.execute();
-  while (st.fetch()) expired.emplace_back(owner, id);
+  {
+    soci::session sql(database_.pool());  // released before remove() takes sessions of its own
+    std::string id, owner;
+    soci::statement st = (sql.prepare << "SELECT id, owner_id FROM videos WHERE expires_at IS NOT NULL AND expires_at <= :n",
+                          soci::use(now), soci::into(id), soci::into(owner));
+    st.execute();
+    while (st.fetch()) expired.emplace_back(owner, id);
+  }
   std::int64_t removed = 0;
   for (const auto& [video_owner, video_id] : expired) removed += remove(video_owner, video_id) ? 1 : 0;
   return removed;

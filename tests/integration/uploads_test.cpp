@@ -25,6 +25,7 @@ class UploadsTest : public ::testing::TestWithParam<db::Backend> {
     database_ = std::make_unique<db::Database>(test_database_->options());
     database_->migrate(db::server_migrations());
     ASSERT_FALSE(testing::load_plugin(host_, testing::shipped_plugin("storage_fs"), "fsync = false"));
+    ASSERT_FALSE(testing::load_plugin(host_, testing::shipped_plugin("gen_procedural"), "preset = \"ultrafast\""));
     ASSERT_FALSE(host_.start_all());
     UploadsConfig config;
     config.max_bytes = 1000;
@@ -134,6 +135,32 @@ TEST_P(UploadsTest, VideoRecordsAndPromptsAreExportedAndErased) {
   ASSERT_TRUE(participant.export_subject(alice, after));
   EXPECT_TRUE(after.empty());
   EXPECT_EQ(videos.list("usr_b", "", 10, true).videos.size(), 1u);
+}
+
+TEST_P(UploadsTest, FinishedAndFailedVideosExpireWithTheirStoredFiles) {
+  std::int64_t now = 1'000'000;
+  Videos videos(*database_, host_, host_.find("gen_procedural"), *objects_, {.data_dir = dir_.path().string()},
+                [&now] { return now; });
+  VideoRequest request{"procedural-1", "kept a while", 64, 64, 1, 9, std::nullopt, std::nullopt};
+  request.retention_seconds = 3600;
+  const Video finished = videos.create("usr_a", request);
+  ASSERT_TRUE(videos.run_one("worker"));
+  request.seconds = 1000;  // more than the engine renders: the job fails
+  const Video failed = videos.create("usr_a", request);
+  ASSERT_TRUE(videos.run_one("worker"));
+  ASSERT_EQ(videos.find("usr_a", finished.id)->status, "completed");
+  ASSERT_EQ(videos.find("usr_a", failed.id)->status, "failed");
+  for (const auto& id : {finished.id, failed.id}) EXPECT_EQ(videos.find("usr_a", id)->expires_at, now + 3600);
+  const sdk::ObjectKey stored{"usr_a", Videos::object_id(finished.id, "video")};
+  ASSERT_TRUE(objects_->size(stored));
+
+  now += 3599;
+  EXPECT_EQ(videos.purge_expired(), 0);
+  now += 1;
+  EXPECT_EQ(videos.purge_expired(), 2);
+  EXPECT_FALSE(videos.find("usr_a", finished.id));
+  EXPECT_FALSE(videos.find("usr_a", failed.id));
+  EXPECT_EQ(objects_->size(stored).outcome().status(), sdk::Status::not_found);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, UploadsTest, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
