@@ -100,52 +100,55 @@ sdk::Result<Subscription> Billing::grant(const std::string& user_id, const std::
     return sdk::Outcome::failure(sdk::Status::invalid_argument, "is not a plan that can be granted");
   }
   if (periods < 1 || periods > 120) return sdk::Outcome::failure(sdk::Status::invalid_argument, "must be from 1 to 120");
-  soci::session sql(database_.pool());
-  std::string email, name;
-  sql << "SELECT email, name FROM users WHERE id = :u", soci::use(user_id), soci::into(email), soci::into(name);
-  if (!sql.got_data()) return sdk::Outcome::failure(sdk::Status::not_found, "no such user");
-  settle(sql, user_id);
-  Row row;
-  const bool exists = load(sql, user_id, row);
-  std::string customer = row.customer;
-  if (processor_ && row.customer_indicator != soci::i_ok) {
-    // The processor receives only the fields its manifest declares it receives (policy §3.1).
-    const auto& declared = processor_->manifest().personal_data;
-    const auto declares = [&declared](const char* category) {
-      return std::find(declared.begin(), declared.end(), category) != declared.end();
-    };
-    const sdk::CustomerDetails details{user_id, declares("email_address") ? email : "", declares("name") ? name : ""};
-    auto created = host_.call<sdk::PaymentProcessor>(processor_, "create_customer", [details](sdk::PaymentProcessor& processor) {
-      return processor.create_customer(details, "customer-" + details.user_id);
-    });
-    if (!created) return sdk::Outcome::failure(sdk::Status::unavailable, "the payment processor is not available");
-    customer = created.value();
-  }
-  soci::indicator customer_indicator = customer.empty() ? soci::i_null : soci::i_ok;
-  const long long now = now_();
-  if (exists && row.status == "active") {
-    const int prepaid = row.prepaid + periods;
-    sql << "UPDATE subscriptions SET plan = :p, prepaid_periods = :n, customer_id = :c, updated_at = :t WHERE user_id = :u",
-        soci::use(plan), soci::use(prepaid), soci::use(customer, customer_indicator), soci::use(now), soci::use(user_id);
-  } else {
-    if (processor_) {
-      // A new subscription renews automatically; the processor keeps the same record.
-      const std::string subscription_id = "sub_" + user_id;
-      const sdk::Outcome told = host_.call<sdk::PaymentProcessor>(
-          processor_, "set_auto_renew", [subscription_id](sdk::PaymentProcessor& processor) {
-            return processor.set_auto_renew(subscription_id, true, "activate-" + subscription_id);
-          });
-      if (!told) return sdk::Outcome::failure(sdk::Status::unavailable, "the payment processor is not available");
+  {
+    soci::session sql(database_.pool());  // released before subscription() takes its own
+    std::string email, name;
+    sql << "SELECT email, name FROM users WHERE id = :u", soci::use(user_id), soci::into(email), soci::into(name);
+    if (!sql.got_data()) return sdk::Outcome::failure(sdk::Status::not_found, "no such user");
+    settle(sql, user_id);
+    Row row;
+    const bool exists = load(sql, user_id, row);
+    std::string customer = row.customer;
+    if (processor_ && row.customer_indicator != soci::i_ok) {
+      // The processor receives only the fields its manifest declares it receives (policy §3.1).
+      const auto& declared = processor_->manifest().personal_data;
+      const auto declares = [&declared](const char* category) {
+        return std::find(declared.begin(), declared.end(), category) != declared.end();
+      };
+      const sdk::CustomerDetails details{user_id, declares("email_address") ? email : "", declares("name") ? name : ""};
+      auto created = host_.call<sdk::PaymentProcessor>(processor_, "create_customer", [details](sdk::PaymentProcessor& processor) {
+        return processor.create_customer(details, "customer-" + details.user_id);
+      });
+      if (!created) return sdk::Outcome::failure(sdk::Status::unavailable, "the payment processor is not available");
+      customer = created.value();
     }
-    const long long period_end = now + config_.period_seconds;
-    const int prepaid = periods - 1;
-    sql << "INSERT INTO subscriptions (user_id, plan, status, current_period_end, auto_renew, prepaid_periods, customer_id,"
-           " created_at, updated_at) VALUES (:u, :p, 'active', :e, 1, :n, :c, :t, :t2)"
-           " ON CONFLICT (user_id) DO UPDATE SET plan = excluded.plan, status = 'active',"
-           " current_period_end = excluded.current_period_end, auto_renew = 1,"
-           " prepaid_periods = excluded.prepaid_periods, customer_id = excluded.customer_id, updated_at = excluded.updated_at",
-        soci::use(user_id), soci::use(plan), soci::use(period_end), soci::use(prepaid), soci::use(customer, customer_indicator),
-        soci::use(now), soci::use(now);
+    soci::indicator customer_indicator = customer.empty() ? soci::i_null : soci::i_ok;
+    const long long now = now_();
+    if (exists && row.status == "active") {
+      // Added in SQL, so that two grants at once both count.
+      sql << "UPDATE subscriptions SET plan = :p, prepaid_periods = prepaid_periods + :n, customer_id = :c, updated_at = :t"
+             " WHERE user_id = :u",
+          soci::use(plan), soci::use(periods), soci::use(customer, customer_indicator), soci::use(now), soci::use(user_id);
+    } else {
+      if (processor_) {
+        // A new subscription renews automatically; the processor keeps the same record.
+        const std::string subscription_id = "sub_" + user_id;
+        const sdk::Outcome told = host_.call<sdk::PaymentProcessor>(
+            processor_, "set_auto_renew", [subscription_id](sdk::PaymentProcessor& processor) {
+              return processor.set_auto_renew(subscription_id, true, "activate-" + subscription_id);
+            });
+        if (!told) return sdk::Outcome::failure(sdk::Status::unavailable, "the payment processor is not available");
+      }
+      const long long period_end = now + config_.period_seconds;
+      const int prepaid = periods - 1;
+      sql << "INSERT INTO subscriptions (user_id, plan, status, current_period_end, auto_renew, prepaid_periods, customer_id,"
+             " created_at, updated_at) VALUES (:u, :p, 'active', :e, 1, :n, :c, :t, :t2)"
+             " ON CONFLICT (user_id) DO UPDATE SET plan = excluded.plan, status = 'active',"
+             " current_period_end = excluded.current_period_end, auto_renew = 1,"
+             " prepaid_periods = excluded.prepaid_periods, customer_id = excluded.customer_id, updated_at = excluded.updated_at",
+          soci::use(user_id), soci::use(plan), soci::use(period_end), soci::use(prepaid), soci::use(customer, customer_indicator),
+          soci::use(now), soci::use(now);
+    }
   }
   return subscription(user_id);
 }

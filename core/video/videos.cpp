@@ -217,7 +217,6 @@ std::optional<Video> Videos::find(const std::string& owner, const std::string& i
 }
 
 VideoPage Videos::list(const std::string& owner, const std::string& after, std::size_t limit, bool newest_first) {
-  soci::session sql(database_.pool());
   long long cursor_time = newest_first ? std::numeric_limits<long long>::max() : std::numeric_limits<long long>::min();
   std::string cursor_id = newest_first ? "\x7f" : "";
   if (!after.empty()) {
@@ -226,6 +225,7 @@ VideoPage Videos::list(const std::string& owner, const std::string& after, std::
       cursor_id = anchor->id;
     }
   }
+  soci::session sql(database_.pool());
   const int fetch = static_cast<int>(limit) + 1;
   const std::string order = newest_first ? "DESC" : "ASC";
   const std::string compare = newest_first ? "<" : ">";
