@@ -409,10 +409,12 @@ FieldErrors Accounts::change_password(const AuthContext& who, const std::string&
 std::optional<User> Accounts::find_by_email(const std::string& email) {
   const auto normalised = normalise_email(email);
   if (!normalised) return std::nullopt;
-  soci::session sql(database_.pool());
   std::string user_id;
-  sql << "SELECT id FROM users WHERE email = :e", soci::use(*normalised), soci::into(user_id);
-  if (!sql.got_data()) return std::nullopt;
+  {
+    soci::session sql(database_.pool());  // released before find() takes its own
+    sql << "SELECT id FROM users WHERE email = :e", soci::use(*normalised), soci::into(user_id);
+  }
+  if (user_id.empty()) return std::nullopt;
   return find(user_id);
 }
 

@@ -325,11 +325,13 @@ int grant_plan(const std::filesystem::path& config_file, const std::string& emai
   try {
     db::Database database(config.database);
     database.migrate(db::server_migrations());
-    soci::session sql(database.pool());
     std::string user_id;
-    const std::string normalised = accounts::normalise_email(email).value_or(email);
-    sql << "SELECT id FROM users WHERE email = :e", soci::use(normalised), soci::into(user_id);
-    if (!sql.got_data()) {
+    {
+      soci::session sql(database.pool());  // released: the grant takes sessions of its own
+      const std::string normalised = accounts::normalise_email(email).value_or(email);
+      sql << "SELECT id FROM users WHERE email = :e", soci::use(normalised), soci::into(user_id);
+    }
+    if (user_id.empty()) {
       std::cerr << "framehouse: no account with that email address\n";
       return 2;
     }

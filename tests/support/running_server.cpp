@@ -9,7 +9,9 @@ std::string server_config(const std::filesystem::path& dir, const std::string& e
   return "[server]\nlisten = \"127.0.0.1:0\"\nthreads = 2\ndata_dir = \"" + (dir / "var").string() +
          "\"\nmax_body_bytes = 4096\nmax_header_bytes = 2048\nshutdown_grace_ms = 5000\n" + extra +
          "[log]\nformat = \"json\"\n"
-         "[database]\nurl = \"" + url + "\"\n"
+         // One pooled connection: code that asks for a second session while holding one
+         // deadlocks here at once instead of under load in production.
+         "[database]\npool_size = 1\nurl = \"" + url + "\"\n"
          "[accounts]\npassword_ops_limit = 1\npassword_mem_limit_kib = 8\n"
          "[plugins]\ndirectory = \"" FRAMEHOUSE_PLUGIN_DIR "\"\n"
          "[plugins.storage_fs]\nfsync = false\n[plugins.email_outbox]\n[plugins.gen_procedural]\npreset = \"ultrafast\"\n"
