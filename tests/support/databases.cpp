@@ -10,6 +10,9 @@
 namespace framehouse::testing {
 
 TestDatabase::TestDatabase(db::Backend backend) {
+  // One pooled connection: code that asks for a second session while holding one deadlocks
+  // in the tests. A test that needs several connections asks for them.
+  options_.pool_size = 1;
   if (backend == db::Backend::sqlite) {
     options_.url = "sqlite:" + (dir_.path() / "test.db").string();
     available_ = true;
