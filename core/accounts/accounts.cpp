@@ -1,4 +1,5 @@
 #include "accounts/accounts.hpp"
+#include "accounts/roles.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -582,6 +583,16 @@ bool Accounts::gpc_recorded(const std::string& user_id) {
   return recorded > 0;
 }
 
+bool Accounts::set_role(const std::string& user_id, const std::string& role) {
+  if (!is_role(role)) throw std::invalid_argument("role: is not a role");
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  soci::statement update = (sql.prepare << "UPDATE users SET role = :r, updated_at = :t WHERE id = :id", soci::use(role),
+                            soci::use(now), soci::use(user_id));
+  update.execute(true);
+  return update.get_affected_rows() > 0;
+}
+
 std::vector<User> Accounts::list_users(std::size_t limit, const std::string& after_id) {
   soci::session sql(database_.pool());
   std::vector<User> out;
@@ -611,7 +622,7 @@ std::string Accounts::create_user(const std::string& name, const std::string& em
   if (auto problem = password_problem(password, config_.password_min_length, *email, name)) {
     throw std::invalid_argument("password: " + *problem);
   }
-  if (role != "user" && role != "admin") throw std::invalid_argument("role: must be user or admin");
+  if (!is_role(role)) throw std::invalid_argument("role: is not a role");
   const std::string hash = crypto::hash_password(password, config_.password_cost);
   const std::string id = crypto::random_id("usr_", 16);
   const long long now = now_();

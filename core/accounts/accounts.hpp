@@ -44,7 +44,7 @@ struct User {
   std::string id;
   std::string email;
   std::string name;
-  std::string role;  // "user" or "admin"
+  std::string role;  // one of role_names() (roles.hpp)
   bool email_verified = false;
   std::int64_t created_at = 0;
   std::optional<std::string> pending_email;  // an email change awaiting verification
@@ -144,6 +144,8 @@ class Accounts {
                               const std::string& source);
 
   std::vector<User> list_users(std::size_t limit, const std::string& after_id);
+  // Gives the account a role from role_names(); false when there is no such account.
+  bool set_role(const std::string& user_id, const std::string& role);
   // For the command line: a verified account without the sign-up flow. Throws on bad input.
   std::string create_user(const std::string& name, const std::string& email, const std::string& password,
                           const std::string& role);

@@ -6,6 +6,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <fmt/format.h>
 
 #include "http/html.hpp"
 #include "http/json_input.hpp"
@@ -105,14 +106,6 @@ std::variant<AuthContext, Response> authenticate_request(Accounts& accounts, con
   return *context;
 }
 
-std::variant<AuthContext, Response> authenticate_admin(Accounts& accounts, const Request& request) {
-  auto result = authenticate_request(accounts, request);
-  if (auto* context = std::get_if<AuthContext>(&result); context && context->role != "admin") {
-    return http::problem(http::problems::kForbidden, "this needs the admin role", request.request_id);
-  }
-  return result;
-}
-
 http::Handler signed_in(Accounts& accounts, AuthenticatedHandler handler) {
   return [&accounts, handler = std::move(handler)](Request& request) -> Response {
     auto who = authenticate_request(accounts, request);
@@ -121,19 +114,24 @@ http::Handler signed_in(Accounts& accounts, AuthenticatedHandler handler) {
   };
 }
 
-http::Handler admin_only(Accounts& accounts, AuthenticatedHandler handler) {
-  return [&accounts, handler = std::move(handler)](Request& request) -> Response {
-    auto who = authenticate_admin(accounts, request);
+http::Handler with_permission(Accounts& accounts, Permission permission, AuthenticatedHandler handler) {
+  return [&accounts, permission, handler = std::move(handler)](Request& request) -> Response {
+    auto who = authenticate_request(accounts, request);
     if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
-    const auto& admin = std::get<AuthContext>(who);
-    Response response = handler(request, admin);
+    const auto& staff = std::get<AuthContext>(who);
+    if (!role_allows(staff.role, permission)) {
+      return http::problem(http::problems::kForbidden,
+                           fmt::format("this needs a role with the {} permission", permission_name(permission)),
+                           request.request_id);
+    }
+    Response response = handler(request, staff);
     // Every admin action, reads included (an admin looking at a person's data is one): the
     // path holds internal ids only; the query string and body are not recorded.
     if (auto* log = accounts.audit_log()) {
       const auto id = request.path_params.find("id");
       std::string method = request.method;
       std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::tolower(c); });
-      log->record(admin.user_id, "admin." + method,
+      log->record(staff.user_id, "admin." + method,
                   id == request.path_params.end() ? "" : id->second,
                   boost::json::serialize(boost::json::object{{"path", request.path}, {"status", response.status}}));
     }
@@ -354,7 +352,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     return Response::json(200, preferences_json(who.user_id));
   }));
 
-  router.add("GET", "/v1/admin/users", admin_only(accounts, [&accounts](Request& request, const AuthContext&) -> Response {
+  router.add("GET", "/v1/admin/users", with_permission(accounts, Permission::view_users, [&accounts](Request& request, const AuthContext&) -> Response {
     std::size_t limit = 50;
     if (auto text = request.query_param("limit")) {
       try {
@@ -371,7 +369,28 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     return Response::json(200, body);
   }));
 
-  router.add("GET", "/v1/admin/users/{id}", admin_only(accounts, [&accounts](Request& request, const AuthContext&) -> Response {
+  router.add("PUT", "/v1/admin/users/{id}/role",
+             with_permission(accounts, Permission::manage_roles, [&accounts](Request& request, const AuthContext& who) -> Response {
+               JsonFields fields(request, {"role"});
+               if (fields.rejection()) return *fields.rejection();
+               const auto role = fields.string("role", true, 40);
+               if (role && !is_role(*role)) {
+                 std::string choices;
+                 for (const auto& name : role_names()) choices += (choices.empty() ? "" : ", ") + name;
+                 fields.add_error("role", "must be one of " + choices);
+               }
+               if (!fields.ok()) return fields.problem(request);
+               const std::string id = request.path_params.at("id");
+               // An admin who demoted themself could leave the deployment without one.
+               if (id == who.user_id) {
+                 return http::problem(http::problems::kConflict, "your own role is changed by another admin",
+                                      request.request_id);
+               }
+               if (!accounts.set_role(id, *role)) return http::problem(http::problems::kNotFound, "", request.request_id);
+               return Response::json(200, user_json(*accounts.find(id)));
+             }));
+
+  router.add("GET", "/v1/admin/users/{id}", with_permission(accounts, Permission::view_users, [&accounts](Request& request, const AuthContext&) -> Response {
     const auto user = accounts.find(request.path_params.at("id"));
     if (!user) return http::problem(http::problems::kNotFound, "", request.request_id);
     return Response::json(200, user_json(*user));

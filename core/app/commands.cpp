@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 
 #include <boost/json/object.hpp>
@@ -18,6 +19,7 @@
 #include "app/routes.hpp"
 #include "app/periodic_task.hpp"
 #include "accounts/privacy_participant.hpp"
+#include "accounts/roles.hpp"
 #include "accounts/validation.hpp"
 #include "billing/billing.hpp"
 #include "http/server.hpp"
@@ -265,27 +267,37 @@ int serve(const std::filesystem::path& config_file) {
   return 0;
 }
 
-int create_user(const std::filesystem::path& config_file, const std::string& name, const std::string& email,
-                bool admin, std::istream& password_input) {
+namespace {
+
+// The accounts module with the database and no plugins: what the account commands work on.
+struct OfflineAccounts {
+  explicit OfflineAccounts(const AppConfig& config)
+      : database(config.database),
+        host(metrics, config.data_dir),
+        no_mail(host, nullptr, config.email_from),
+        accounts(migrated(database), no_mail, config.accounts) {}
+
+  static db::Database& migrated(db::Database& database) {
+    database.migrate(db::server_migrations());
+    return database;
+  }
+
+  db::Database database;
+  observability::Metrics metrics;
+  plugins::PluginHost host;
+  mail::Mailer no_mail;
+  accounts::Accounts accounts;
+};
+
+// Runs an account command: 2 for bad input (std::invalid_argument), 1 for other failures.
+int run_account_command(const std::filesystem::path& config_file, const std::function<int(OfflineAccounts&)>& command) {
   auto loaded = load_or_report(config_file);
   if (!loaded) return 2;
   Log::configure(observability::LogLevel::warn, loaded->log_format);
   if (sodium_init() < 0) return 1;
-  std::string password;
-  std::getline(password_input, password);
-  if (!password.empty() && password.back() == '\r') password.pop_back();
   try {
-    db::Database database(loaded->database);
-    database.migrate(db::server_migrations());
-    observability::Metrics metrics;
-    plugins::PluginHost no_plugins(metrics, loaded->data_dir);
-    mail::Mailer no_mail(no_plugins, nullptr, loaded->email_from);
-    accounts::Accounts accounts(database, no_mail, loaded->accounts);
-    const std::string id = accounts.create_user(name, email, password, admin ? "admin" : "user");
-    audit::AuditLog(database).record("cli", "admin.create_user", id,
-                                     boost::json::serialize(boost::json::object{{"role", admin ? "admin" : "user"}}));
-    std::cout << fmt::format("created {} {}\n", admin ? "admin" : "user", id);
-    return 0;
+    OfflineAccounts offline(*loaded);
+    return command(offline);
   } catch (const std::invalid_argument& error) {
     std::cerr << "framehouse: " << error.what() << "\n";
     return 2;
@@ -293,6 +305,37 @@ int create_user(const std::filesystem::path& config_file, const std::string& nam
     std::cerr << "framehouse: " << error.what() << "\n";
     return 1;
   }
+}
+
+}  // namespace
+
+int create_user(const std::filesystem::path& config_file, const std::string& name, const std::string& email,
+                const std::string& role, std::istream& password_input) {
+  std::string password;
+  std::getline(password_input, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return run_account_command(config_file, [&](OfflineAccounts& offline) {
+    const std::string id = offline.accounts.create_user(name, email, password, role);
+    audit::AuditLog(offline.database).record("cli", "admin.create_user", id,
+                                             boost::json::serialize(boost::json::object{{"role", role}}));
+    std::cout << fmt::format("created {} {}\n", role, id);
+    return 0;
+  });
+}
+
+int set_role(const std::filesystem::path& config_file, const std::string& email, const std::string& role) {
+  return run_account_command(config_file, [&](OfflineAccounts& offline) {
+    if (!accounts::is_role(role)) throw std::invalid_argument("role: is not a role");
+    const auto user = offline.accounts.find_by_email(email);
+    if (!user || !offline.accounts.set_role(user->id, role)) {
+      std::cerr << "framehouse: no account with that email address\n";
+      return 2;
+    }
+    audit::AuditLog(offline.database).record("cli", "admin.set_role", user->id,
+                                             boost::json::serialize(boost::json::object{{"role", role}}));
+    std::cout << fmt::format("{} is now {}\n", user->id, role);
+    return 0;
+  });
 }
 
 int audit_verify(const std::filesystem::path& config_file) {

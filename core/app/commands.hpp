@@ -15,7 +15,9 @@ int inspect_plugin(const std::filesystem::path& plugin_file);
 // An admin grants a plan (or extends it) by paid periods, as POST /v1/admin/users/{id}/subscription.
 int grant_plan(const std::filesystem::path& config_file, const std::string& email, const std::string& plan, int periods);
 int create_user(const std::filesystem::path& config_file, const std::string& name, const std::string& email,
-                bool admin, std::istream& password_input);
+                const std::string& role, std::istream& password_input);
+// Gives an account one of the roles (accounts/roles.hpp), as PUT /v1/admin/users/{id}/role.
+int set_role(const std::filesystem::path& config_file, const std::string& email, const std::string& role);
 // Walks the audit log's hash chain; prints where it breaks (exit 1) or that it is intact.
 int audit_verify(const std::filesystem::path& config_file);
 

@@ -1,6 +1,8 @@
 // framehouse: the server binary and its administrative subcommands.
 #include <cstdlib>
 #include <iostream>
+#include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,9 +17,12 @@ commands:
   serve --config FILE        run the server (FILE defaults to $FRAMEHOUSE_CONFIG)
   check-config FILE          validate a configuration file and its plugins' sections, start nothing
   plugin inspect FILE        print a plugin's manifest and whether this server can load it
-  admin create-user --config FILE --email EMAIL --name NAME [--admin]
+  admin create-user --config FILE --email EMAIL --name NAME [--role ROLE | --admin]
                              create a verified account (the first admin); the password is read
                              from the first line of standard input
+  admin set-role --config FILE --email EMAIL --role ROLE
+                             give an account a role: user, support, billing, privacy, analyst,
+                             communications or admin (see docs/accounts.md)
   admin grant --config FILE --email EMAIL --plan PLAN [--periods N]
                              grant a plan, or extend it by N paid periods (payment arranged
                              outside the app)
@@ -32,6 +37,41 @@ exit codes: 0 success, 1 failure, 2 invalid usage or configuration
 int usage_error(std::string_view message) {
   std::cerr << "framehouse: " << message << "\n\n" << kUsage;
   return 2;
+}
+
+// The "--name value" options and bare flags of an admin subcommand (args from index 2 on);
+// --config defaults to $FRAMEHOUSE_CONFIG. Every name in `required` must be given.
+struct AdminOptions {
+  std::map<std::string, std::string> values;
+  std::set<std::string> flags;
+  std::string error;  // set when the arguments do not fit
+};
+
+AdminOptions admin_options(const std::vector<std::string>& args, const std::set<std::string>& with_value,
+                           const std::set<std::string>& flags, const std::vector<std::string>& required) {
+  AdminOptions options;
+  if (const char* from_env = std::getenv("FRAMEHOUSE_CONFIG")) options.values["--config"] = from_env;
+  const std::string command = "admin " + args[1];
+  for (std::size_t i = 2; i < args.size(); ++i) {
+    if (flags.count(args[i])) {
+      options.flags.insert(args[i]);
+    } else if (with_value.count(args[i]) && i + 1 < args.size()) {
+      options.values[args[i]] = args[i + 1];
+      ++i;
+    } else {
+      options.error = "unknown option for " + command + ": " + args[i];
+      return options;
+    }
+  }
+  for (const auto& name : required) {
+    if (!options.values.count(name)) {
+      std::string list;
+      for (const auto& each : required) list += (list.empty() ? "" : ", ") + each;
+      options.error = command + " needs " + list;
+      return options;
+    }
+  }
+  return options;
 }
 
 }  // namespace
@@ -73,54 +113,43 @@ int main(int argc, char** argv) {
     if (args.size() != 4 || args[1] != "verify" || args[2] != "--config") return usage_error("use: audit verify --config FILE");
     return framehouse::app::audit_verify(args[3]);
   }
-  if (args[0] == "admin" && args.size() >= 2 && args[1] == "grant") {
-    std::string config, email, plan;
-    if (const char* from_env = std::getenv("FRAMEHOUSE_CONFIG")) config = from_env;
-    int periods = 1;
-    for (std::size_t i = 2; i < args.size(); ++i) {
-      const bool has_value = i + 1 < args.size();
-      if (args[i] == "--config" && has_value) {
-        config = args[++i];
-      } else if (args[i] == "--email" && has_value) {
-        email = args[++i];
-      } else if (args[i] == "--plan" && has_value) {
-        plan = args[++i];
-      } else if (args[i] == "--periods" && has_value) {
+  if (args[0] == "admin") {
+    const std::string sub = args.size() >= 2 ? args[1] : "";
+    if (sub == "grant") {
+      auto options = admin_options(args, {"--config", "--email", "--plan", "--periods"}, {},
+                                   {"--config", "--email", "--plan"});
+      if (!options.error.empty()) return usage_error(options.error);
+      int periods = 1;
+      if (options.values.count("--periods")) {
         try {
-          periods = std::stoi(args[++i]);
+          periods = std::stoi(options.values["--periods"]);
         } catch (const std::exception&) {
           return usage_error("--periods takes a whole number");
         }
-      } else {
-        return usage_error("unknown option for admin grant: " + args[i]);
       }
+      return framehouse::app::grant_plan(options.values["--config"], options.values["--email"],
+                                         options.values["--plan"], periods);
     }
-    if (config.empty() || email.empty() || plan.empty()) return usage_error("admin grant needs --config, --email and --plan");
-    return framehouse::app::grant_plan(config, email, plan, periods);
-  }
-  if (args[0] == "admin") {
-    if (args.size() < 2 || args[1] != "create-user") return usage_error("use: admin create-user ... or admin grant ...");
-    std::string config, email, name;
-    if (const char* from_env = std::getenv("FRAMEHOUSE_CONFIG")) config = from_env;
-    bool admin = false;
-    for (std::size_t i = 2; i < args.size(); ++i) {
-      const bool has_value = i + 1 < args.size();
-      if (args[i] == "--admin") {
-        admin = true;
-      } else if (args[i] == "--config" && has_value) {
-        config = args[++i];
-      } else if (args[i] == "--email" && has_value) {
-        email = args[++i];
-      } else if (args[i] == "--name" && has_value) {
-        name = args[++i];
-      } else {
-        return usage_error("unknown option for admin create-user: " + args[i]);
+    if (sub == "create-user") {
+      auto options = admin_options(args, {"--config", "--email", "--name", "--role"}, {"--admin"},
+                                   {"--config", "--email", "--name"});
+      if (!options.error.empty()) return usage_error(options.error);
+      if (options.flags.count("--admin") && options.values.count("--role")) return usage_error("give --role or --admin");
+      std::string role = "user";
+      if (options.flags.count("--admin")) {
+        role = "admin";
+      } else if (const auto given = options.values.find("--role"); given != options.values.end()) {
+        role = given->second;
       }
+      return framehouse::app::create_user(options.values["--config"], options.values["--name"], options.values["--email"],
+                                          role, std::cin);
     }
-    if (config.empty() || email.empty() || name.empty()) {
-      return usage_error("admin create-user needs --config, --email and --name");
+    if (sub == "set-role") {
+      auto options = admin_options(args, {"--config", "--email", "--role"}, {}, {"--config", "--email", "--role"});
+      if (!options.error.empty()) return usage_error(options.error);
+      return framehouse::app::set_role(options.values["--config"], options.values["--email"], options.values["--role"]);
     }
-    return framehouse::app::create_user(config, name, email, admin, std::cin);
+    return usage_error("use: admin create-user, admin set-role or admin grant");
   }
   return usage_error("unknown command: " + args[0]);
 }

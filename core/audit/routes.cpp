@@ -26,7 +26,7 @@ std::optional<std::int64_t> query_number(const http::Request& request, const cha
 }  // namespace
 
 void add_audit_routes(http::Router& router, accounts::Accounts& accounts, AuditLog& log) {
-  router.add("GET", "/v1/admin/audit", accounts::admin_only(accounts, [&log](http::Request& request, const accounts::AuthContext&) {
+  router.add("GET", "/v1/admin/audit", accounts::with_permission(accounts, accounts::Permission::read_audit_log, [&log](http::Request& request, const accounts::AuthContext&) {
                const auto limit = query_number(request, "limit", 100);
                const auto before = query_number(request, "before", 0);
                std::vector<http::FieldProblem> problems;

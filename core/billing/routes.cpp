@@ -57,7 +57,7 @@ void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Bill
              }));
 
   router.add("POST", "/v1/admin/users/{id}/subscription",
-             accounts::admin_only(accounts, [&billing](Request& request, const AuthContext&) -> Response {
+             accounts::with_permission(accounts, accounts::Permission::grant_plans, [&billing](Request& request, const AuthContext&) -> Response {
                http::JsonFields fields(request, {"plan", "periods"});
                if (fields.rejection()) return *fields.rejection();
                const auto plan = fields.string("plan", true, 100);

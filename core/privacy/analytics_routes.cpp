@@ -25,7 +25,7 @@ std::optional<std::int64_t> parse_time(const std::string& text) {
 
 void add_analytics_routes(http::Router& router, accounts::Accounts& accounts, Analytics& analytics) {
   router.add("GET", "/v1/admin/analytics/{metric}",
-             accounts::admin_only(accounts, [&analytics](http::Request& request, const accounts::AuthContext&) -> http::Response {
+             accounts::with_permission(accounts, accounts::Permission::analytics, [&analytics](http::Request& request, const accounts::AuthContext&) -> http::Response {
                AnalyticsQuery query;
                query.metric = request.path_params.at("metric");
                if (std::find(std::begin(kAnalyticsMetrics), std::end(kAnalyticsMetrics), query.metric) == std::end(kAnalyticsMetrics)) {

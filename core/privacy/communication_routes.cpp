@@ -52,7 +52,7 @@ void add_communication_routes(http::Router& router, accounts::Accounts& accounts
              }));
 
   router.add("POST", "/v1/admin/announcements",
-             accounts::admin_only(accounts, [&communications](Request& request, const AuthContext&) -> Response {
+             accounts::with_permission(accounts, accounts::Permission::announcements, [&communications](Request& request, const AuthContext&) -> Response {
                http::JsonFields fields(request, {"category", "subject", "body"});
                if (fields.rejection()) return *fields.rejection();
                const auto category = fields.string("category", true, 32);

@@ -31,7 +31,7 @@ json::object disclosure_json(const Disclosure& disclosure) {
 }  // namespace
 
 void add_disclosure_routes(http::Router& router, accounts::Accounts& accounts, Disclosures& disclosures) {
-  router.add("GET", "/v1/admin/disclosures", accounts::admin_only(accounts, [&disclosures](http::Request& request, const accounts::AuthContext&) {
+  router.add("GET", "/v1/admin/disclosures", accounts::with_permission(accounts, accounts::Permission::disclosures, [&disclosures](http::Request& request, const accounts::AuthContext&) {
                json::array data;
                for (const auto& disclosure : disclosures.list(request.query_param("user_id").value_or(""))) {
                  data.push_back(disclosure_json(disclosure));
@@ -40,7 +40,7 @@ void add_disclosure_routes(http::Router& router, accounts::Accounts& accounts, D
              }));
 
   router.add("POST", "/v1/admin/disclosures",
-             accounts::admin_only(accounts, [&disclosures, &accounts](http::Request& request, const accounts::AuthContext& who) -> http::Response {
+             accounts::with_permission(accounts, accounts::Permission::disclosures, [&disclosures, &accounts](http::Request& request, const accounts::AuthContext& who) -> http::Response {
                http::JsonFields fields(request, {"user_id", "authority", "legal_basis", "reference", "categories", "disclosed_at",
                                                  "notice_restricted", "restriction_basis"});
                if (fields.rejection()) return *fields.rejection();

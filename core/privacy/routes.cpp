@@ -125,7 +125,8 @@ std::pair<std::string, std::optional<sdk::Rectification>> read_request(http::Jso
 
 void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, PrivacyRequests& requests,
                         storage::ObjectStore& objects) {
-  using accounts::admin_only;
+  using accounts::Permission;
+  using accounts::with_permission;
   using accounts::signed_in;
 
   router.add("POST", "/v1/privacy/requests",
@@ -241,7 +242,7 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
 
   // --- admin ---
 
-  router.add("GET", "/v1/admin/privacy/requests", admin_only(accounts, [&](Request& request, const AuthContext&) {
+  router.add("GET", "/v1/admin/privacy/requests", with_permission(accounts, Permission::privacy_requests, [&](Request& request, const AuthContext&) {
                RequestFilter filter;
                filter.status = request.query_param("status").value_or("");
                filter.type = request.query_param("type").value_or("");
@@ -250,7 +251,7 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
              }));
 
   router.add("POST", "/v1/admin/privacy/requests",
-             admin_only(accounts, [&](Request& request, const AuthContext& who) -> Response {
+             with_permission(accounts, Permission::privacy_requests, [&](Request& request, const AuthContext& who) -> Response {
                http::JsonFields fields(request, {"type", "field", "value", "user_id", "email", "reference"});
                if (fields.rejection()) return *fields.rejection();
                auto [type, change] = read_request(fields, true);
@@ -273,14 +274,14 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
                    requests.submit({type, "admin", user ? user->id : "", subject_email, change, *reference, who.user_id}));
              }));
 
-  router.add("GET", "/v1/admin/privacy/requests/{id}", admin_only(accounts, [&](Request& request, const AuthContext&) {
+  router.add("GET", "/v1/admin/privacy/requests/{id}", with_permission(accounts, Permission::privacy_requests, [&](Request& request, const AuthContext&) {
                const auto found = requests.find(request.path_params.at("id"), true);
                if (!found) return not_found(request);
                return Response::json(200, request_json(*found, true));
              }));
 
   const auto admin_action = [&](const char* path, auto action) {
-    router.add("POST", path, admin_only(accounts, [&requests, action](Request& request, const AuthContext& who) -> Response {
+    router.add("POST", path, with_permission(accounts, Permission::privacy_requests, [&requests, action](Request& request, const AuthContext& who) -> Response {
                  const std::string id = request.path_params.at("id");
                  if (!requests.find(id)) return not_found(request);
                  http::JsonFields fields(request, {"reason"});
@@ -310,20 +311,20 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
                  return requests.cancel(id, reason.value_or("canceled by an administrator"), actor);
                });
 
-  router.add("POST", "/v1/admin/users/{id}/underage", admin_only(accounts, [&](Request& request, const AuthContext& who) {
+  router.add("POST", "/v1/admin/users/{id}/underage", with_permission(accounts, Permission::privacy_requests, [&](Request& request, const AuthContext& who) {
                const auto user = accounts.find(request.path_params.at("id"));
                if (!user) return not_found(request);
                // Policy §6: a child's account is erased on discovery, without asking anyone to verify.
                return submission_response(requests.submit({"erasure", "underage", user->id, user->email, std::nullopt, "", who.user_id}));
              }));
 
-  router.add("GET", "/v1/admin/legal-holds", admin_only(accounts, [&](Request& request, const AuthContext&) {
+  router.add("GET", "/v1/admin/legal-holds", with_permission(accounts, Permission::legal_holds, [&](Request& request, const AuthContext&) {
                json::array data;
                for (const auto& hold : requests.holds(request.query_param("user_id").value_or(""))) data.push_back(hold_json(hold));
                return Response::json(200, json::object{{"object", "list"}, {"data", std::move(data)}});
              }));
 
-  router.add("POST", "/v1/admin/legal-holds", admin_only(accounts, [&](Request& request, const AuthContext& who) -> Response {
+  router.add("POST", "/v1/admin/legal-holds", with_permission(accounts, Permission::legal_holds, [&](Request& request, const AuthContext& who) -> Response {
                http::JsonFields fields(request, {"user_id", "reason", "reference", "expires_at"});
                if (fields.rejection()) return *fields.rejection();
                const auto user_id = fields.string("user_id", true, 64);
@@ -346,7 +347,7 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
                return Response::json(201, hold_json(requests.place_hold(*user_id, *reason, *reference, expires_at, who.user_id)));
              }));
 
-  router.add("DELETE", "/v1/admin/legal-holds/{id}", admin_only(accounts, [&](Request& request, const AuthContext& who) {
+  router.add("DELETE", "/v1/admin/legal-holds/{id}", with_permission(accounts, Permission::legal_holds, [&](Request& request, const AuthContext& who) {
                if (!requests.lift_hold(request.path_params.at("id"), who.user_id)) return not_found(request);
                return Response{204, {}, "", false, nullptr};
              }));

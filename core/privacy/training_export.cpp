@@ -54,7 +54,7 @@ class TrainingManifest final : public http::StreamSource {
 
 void add_training_export_route(http::Router& router, accounts::Accounts& accounts, db::Database& database) {
   router.add("GET", "/v1/admin/training-export",
-             accounts::admin_only(accounts, [&database](http::Request&, const accounts::AuthContext&) {
+             accounts::with_permission(accounts, accounts::Permission::training_export, [&database](http::Request&, const accounts::AuthContext&) {
                http::Response response;
                response.set_header("Content-Type", "application/x-ndjson");
                response.set_header("Cache-Control", "no-store");

@@ -233,6 +233,7 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
        401, 403, 403, 200},
       {"GET", "/v1/admin/users", "/v1/admin/users", "", 401, 403, 403, 200},
       {"GET", "/v1/admin/users/" + a_id, "/v1/admin/users/{id}", "", 401, 403, 403, 200},
+      {"PUT", "/v1/admin/users/" + c_id + "/role", "/v1/admin/users/{id}/role", R"({"role":"support"})", 401, 403, 403, 200},
       {"GET", "/v1/images", "/v1/images", "", 401, 200, 200, 200},
       {"POST", "/v1/images", "/v1/images", "{}", 401, 415, 415, 415},
       {"GET", "/v1/images/" + a_image, "/v1/images/{id}", "", 401, 200, 404, 404},
@@ -304,6 +305,61 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       EXPECT_TRUE(covered.count({upper, std::string(pattern)})) << upper << " " << pattern << " is not in the matrix";
     }
   }
+}
+
+TEST_P(AccountsEndToEnd, StaffRolesGetTheLeastTheirJobNeeds) {
+  const std::string admin = administrator();
+  const std::string bob = member("Bob", "bob@example.org");
+  const std::string bob_id(json_of(call("GET", "/v1/me", "", bearer(bob))).at("id").as_string());
+  const std::string admin_id(json_of(call("GET", "/v1/me", "", bearer(admin))).at("id").as_string());
+  const auto give = [&](const std::string& role) {
+    return call("PUT", "/v1/admin/users/" + bob_id + "/role", R"({"role":")" + role + "\"}", bearer(admin));
+  };
+  const auto status_for_bob = [&](const std::string& method, const std::string& target, const std::string& body = "") {
+    return call(method, target, body, bearer(bob)).status;
+  };
+
+  const auto analyst = give("analyst");
+  ASSERT_EQ(analyst.status, 200) << analyst.body;
+  EXPECT_EQ(json_of(analyst).at("role"), "analyst");
+  EXPECT_EQ(status_for_bob("GET", "/v1/admin/analytics/signups"), 200);
+  const auto refused = call("GET", "/v1/admin/users", "", bearer(bob));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("view_users"), std::string::npos) << refused.body;
+  EXPECT_EQ(status_for_bob("GET", "/v1/admin/audit"), 403);
+  EXPECT_EQ(status_for_bob("PUT", "/v1/admin/users/" + bob_id + "/role", R"({"role":"admin"})"), 403);
+
+  ASSERT_EQ(give("support").status, 200);
+  EXPECT_EQ(status_for_bob("GET", "/v1/admin/users"), 200);
+  EXPECT_EQ(status_for_bob("GET", "/v1/admin/users/" + admin_id), 200);
+  EXPECT_EQ(status_for_bob("GET", "/v1/admin/legal-holds"), 403);
+  EXPECT_EQ(status_for_bob("POST", "/v1/admin/users/" + bob_id + "/subscription", R"({"plan":"premium"})"), 403);
+  EXPECT_EQ(status_for_bob("GET", "/v1/admin/analytics/signups"), 403);
+
+  // From the command line, as an operator would.
+  const auto set = testing::run_command({FRAMEHOUSE_BINARY, "admin", "set-role", "--config", server->config_file().string(),
+                                         "--email", "BOB@example.org", "--role", "privacy"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_EQ(status_for_bob("GET", "/v1/admin/privacy/requests"), 200);
+  EXPECT_EQ(status_for_bob("GET", "/v1/admin/legal-holds"), 200);
+  EXPECT_EQ(status_for_bob("GET", "/v1/admin/audit"), 200);
+  EXPECT_EQ(status_for_bob("POST", "/v1/admin/announcements", R"({"category":"marketing"})"), 403);
+  EXPECT_EQ(status_for_bob("GET", "/v1/admin/training-export"), 403);
+  const auto unknown_role = testing::run_command({FRAMEHOUSE_BINARY, "admin", "set-role", "--config",
+                                                  server->config_file().string(), "--email", "bob@example.org", "--role", "root"});
+  EXPECT_EQ(unknown_role.exit_code, 2);
+
+  EXPECT_EQ(give("root").status, 422);
+  EXPECT_EQ(call("PUT", "/v1/admin/users/usr_none/role", R"({"role":"support"})", bearer(admin)).status, 404);
+  // An admin cannot demote themself and leave the deployment without one.
+  EXPECT_EQ(call("PUT", "/v1/admin/users/" + admin_id + "/role", R"({"role":"user"})", bearer(admin)).status, 409);
+
+  ASSERT_EQ(give("user").status, 200);
+  EXPECT_EQ(status_for_bob("GET", "/v1/admin/privacy/requests"), 403);
+  // Every role change is in the audit log.
+  const auto audit = call("GET", "/v1/admin/audit?limit=50", "", bearer(admin));
+  EXPECT_NE(audit.body.find("admin.set_role"), std::string::npos);
+  EXPECT_NE(audit.body.find("/v1/admin/users/" + bob_id + "/role"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AccountsEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
