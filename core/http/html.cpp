@@ -25,7 +25,9 @@ Response html_page(int status, std::string_view title, const std::string& body) 
           html_escape(title) + "</h1>" + body + "</main></body></html>",
       "text/html; charset=utf-8");
   response.set_header("Cache-Control", "no-store");
-  response.set_header("Content-Security-Policy", "default-src 'none'; form-action 'self'");
+  // Its buttons confirm things (an address, an unsubscribe): no other site may frame them.
+  response.set_header("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+  response.set_header("X-Frame-Options", "DENY");
   response.set_header("Referrer-Policy", "no-referrer");
   return response;
 }

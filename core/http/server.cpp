@@ -184,6 +184,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     write(std::move(response), keep_alive, message.version(), message.method() == bhttp::verb::head);
   }
 
+  template <class Message>
+  static void set_standard_headers(Message& message) {
+    message.set(bhttp::field::server, "framehouse");
+    message.set("X-Content-Type-Options", "nosniff");
+    // A browser that reached us over HTTPS keeps to it (RFC 6797).
+    if constexpr (kTls) message.set(bhttp::field::strict_transport_security, "max-age=31536000");
+  }
+
   void reply_and_close(Response response) { write(std::move(response), false, 11, false); }
 
   void write(Response response, bool keep_alive, unsigned version, bool head) {
@@ -191,8 +199,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     response_ = {};
     response_.version(version);
     response_.result(static_cast<unsigned>(response.status));
-    response_.set(bhttp::field::server, "framehouse");
-    response_.set("X-Content-Type-Options", "nosniff");
+    set_standard_headers(response_);
     for (auto& [name, value] : response.headers) response_.set(name, value);
     response_.body() = std::move(response.body);
     response_.keep_alive(keep_alive);
@@ -217,8 +224,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     stream_header_ = {};
     stream_header_.version(version);
     stream_header_.result(static_cast<unsigned>(response.status));
-    stream_header_.set(bhttp::field::server, "framehouse");
-    stream_header_.set("X-Content-Type-Options", "nosniff");
+    set_standard_headers(stream_header_);
     for (auto& [name, value] : response.headers) stream_header_.set(name, value);
     stream_header_.chunked(true);
     stream_header_.keep_alive(false);

@@ -93,7 +93,12 @@ TEST_P(AccountsEndToEnd, PasswordResetThroughTheMailedLink) {
   EXPECT_EQ(call("POST", "/v1/password-reset", R"({"email":"alice@example.org"})").status, 202);
   EXPECT_EQ(call("POST", "/v1/password-reset", R"({"email":"nobody@example.org"})").status, 202);
   const std::string reset = testing::token_in(testing::messages_to(outbox(), "alice@example.org").back().text);
-  EXPECT_EQ(call("GET", "/v1/password-reset/confirm?token=" + reset, "", {}).status, 200);
+  const auto form = call("GET", "/v1/password-reset/confirm?token=" + reset, "", {});
+  EXPECT_EQ(form.status, 200);
+  // No other site may frame the form, and the token in the address goes nowhere else.
+  EXPECT_NE(form.header("content-security-policy").find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_EQ(form.header("x-frame-options"), "DENY");
+  EXPECT_EQ(form.header("referrer-policy"), "no-referrer");
   const auto changed = call("POST", "/v1/password-reset/confirm", "token=" + reset + "&password=a+brand+new+phrase",
                             {{"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(changed.status, 200);

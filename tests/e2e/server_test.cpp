@@ -202,11 +202,14 @@ TEST(ServerStartup, ServesHttpsWhenTlsIsConfigured) {
   RunningServer tls(server_config(dir.path(), "[server.tls]\nenabled = true\ncertificate = \"" + cert.string() +
                                                 "\"\nprivate_key = \"" + key.string() + "\"\n"));
   ASSERT_NE(tls.port, 0) << tls.process->stderr_text();
-  const auto fetched = run_command({"/usr/bin/curl", "-sS", "--cacert", cert.string(), "--resolve",
-                                    "localhost:" + std::to_string(tls.port) + ":127.0.0.1",
+  const auto fetched = run_command({"/usr/bin/curl", "-sS", "-D", (dir.path() / "headers").string(), "--cacert",
+                                    cert.string(), "--resolve", "localhost:" + std::to_string(tls.port) + ":127.0.0.1",
                                     "https://localhost:" + std::to_string(tls.port) + "/healthz"});
   EXPECT_EQ(fetched.exit_code, 0) << fetched.err;
   EXPECT_EQ(fetched.out, "{\"status\":\"alive\"}");
+  // Browsers are told to keep to HTTPS.
+  EXPECT_NE(testing::read_file(dir.path() / "headers").find("Strict-Transport-Security: max-age=31536000"),
+            std::string::npos);
 }
 
 }  // namespace
