@@ -17,6 +17,7 @@ using observability::Log;
 constexpr std::int64_t kLastUsedResolution = 60;  // seconds: avoid a write per request
 constexpr const char* kSession = "session";
 constexpr const char* kApiKey = "api_key";
+constexpr std::int64_t kMailWindowSeconds = 3600;
 
 std::string hours(std::int64_t seconds) {
   return std::to_string(std::max<std::int64_t>(1, seconds / 3600));
@@ -33,12 +34,20 @@ const std::vector<std::string>& preference_categories() {
   return categories;
 }
 
+std::string sign_in_throttle_key(const std::string& secret, const std::string& address) {
+  return "email:" + crypto::keyed_hash(secret, address);
+}
+
+std::string mail_throttle_key(const std::string& secret, const std::string& address) {
+  return "mail:" + crypto::keyed_hash(secret, address);
+}
+
 Accounts::Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig config, Clock clock)
     : database_(database), mailer_(mailer), config_(std::move(config)), now_(std::move(clock)) {
   dummy_password_hash_ = std::async(std::launch::async, [cost = config_.password_cost] {
                            return crypto::hash_password(crypto::random_id("", 16), cost);
                          }).share();
-  address_key_secret_ = db::server_secret(database_, "address_key");
+  address_key_secret_ = db::server_secret(database_, kAddressKeySecret);
 }
 
 std::string Accounts::link(const std::string& path, const std::string& token) const {
@@ -95,6 +104,7 @@ SignUpStatus Accounts::sign_up(const SignUpRequest& request, FieldErrors& errors
   std::string existing_id;
   sql << "SELECT id FROM users WHERE email = :e", soci::use(*email), soci::into(existing_id);
   if (sql.got_data()) {
+    if (!may_mail_unasked(sql, *email)) return SignUpStatus::accepted;
     mail(*email, existing_id, "Someone tried to sign up with your address",
          "Someone, perhaps you, tried to create a Framehouse account with this email address.\n"
          "You already have an account. To sign in with a new password, reset it here:\n\n" +
@@ -180,26 +190,36 @@ std::string Accounts::address_key(const std::string& client_address) {
   return "addr:" + crypto::keyed_hash(address_key_secret_, client_address);
 }
 
-std::int64_t Accounts::throttled_for(soci::session& sql, const std::string& key, int limit) {
-  int failures = 0;
+std::int64_t Accounts::throttled_for(soci::session& sql, const std::string& key, int limit, std::int64_t window_seconds) {
+  int events = 0;
   long long started = 0;
-  sql << "SELECT failures, window_started_at FROM sign_in_failures WHERE throttle_key = :k", soci::use(key),
-      soci::into(failures), soci::into(started);
+  sql << "SELECT events, window_started_at FROM rate_limits WHERE throttle_key = :k", soci::use(key), soci::into(events),
+      soci::into(started);
   if (!sql.got_data()) return 0;
-  const std::int64_t window_end = started + config_.failure_window_seconds;
-  if (window_end <= now_() || failures < limit) return 0;
+  const std::int64_t window_end = started + window_seconds;
+  if (window_end <= now_() || events < limit) return 0;
   return window_end - now_();
 }
 
-void Accounts::count_failure(soci::session& sql, const std::string& key) {
+void Accounts::count_event(soci::session& sql, const std::string& key, std::int64_t window_seconds) {
   const long long now = now_();
-  const long long window_start_limit = now - config_.failure_window_seconds;
-  sql << "INSERT INTO sign_in_failures (throttle_key, failures, window_started_at) VALUES (:k, 1, :n)"
+  const long long window_start_limit = now - window_seconds;
+  sql << "INSERT INTO rate_limits (throttle_key, events, window_started_at) VALUES (:k, 1, :n)"
          " ON CONFLICT (throttle_key) DO UPDATE SET"
-         " failures = CASE WHEN sign_in_failures.window_started_at <= :limit THEN 1 ELSE sign_in_failures.failures + 1 END,"
-         " window_started_at = CASE WHEN sign_in_failures.window_started_at <= :limit2 THEN :n2"
-         " ELSE sign_in_failures.window_started_at END",
+         " events = CASE WHEN rate_limits.window_started_at <= :limit THEN 1 ELSE rate_limits.events + 1 END,"
+         " window_started_at = CASE WHEN rate_limits.window_started_at <= :limit2 THEN :n2"
+         " ELSE rate_limits.window_started_at END",
       soci::use(key), soci::use(now), soci::use(window_start_limit), soci::use(window_start_limit), soci::use(now);
+}
+
+bool Accounts::may_mail_unasked(soci::session& sql, const std::string& address) {
+  const std::string key = mail_throttle_key(address_key_secret_, address);
+  if (throttled_for(sql, key, config_.mails_per_address_per_hour, kMailWindowSeconds) > 0) {
+    Log::info("accounts", "mail held back: this address had its hourly share");
+    return false;
+  }
+  count_event(sql, key, kMailWindowSeconds);
+  return true;
 }
 
 SignInResult Accounts::sign_in(const std::string& email_input, const std::string& password, const std::string& client,
@@ -213,10 +233,11 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
   const bool known = sql.got_data();
   // Unknown addresses are throttled too, under a key that does not reveal the address.
   const std::string account_key =
-      known ? "user:" + user_id : "email:" + crypto::keyed_hash(address_key_secret_, email);
+      known ? "user:" + user_id : sign_in_throttle_key(address_key_secret_, email);
   const std::string client_key = address_key(client_address);
-  const std::int64_t wait = std::max(throttled_for(sql, account_key, config_.max_failures_per_account),
-                                     throttled_for(sql, client_key, config_.max_failures_per_address));
+  const auto window = config_.failure_window_seconds;
+  const std::int64_t wait = std::max(throttled_for(sql, account_key, config_.max_failures_per_account, window),
+                                     throttled_for(sql, client_key, config_.max_failures_per_address, window));
   if (wait > 0) {
     result.status = SignInResult::Status::throttled;
     result.retry_after_seconds = wait;
@@ -225,11 +246,11 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
   // Always one argon2id verification, so that timing does not tell known addresses apart.
   const bool verified = crypto::verify_password(known ? stored_hash : dummy_password_hash_.get(), password) && known;
   if (!verified) {
-    count_failure(sql, account_key);
-    count_failure(sql, client_key);
+    count_event(sql, account_key, window);
+    count_event(sql, client_key, window);
     return result;
   }
-  sql << "DELETE FROM sign_in_failures WHERE throttle_key = :k", soci::use(account_key);
+  sql << "DELETE FROM rate_limits WHERE throttle_key = :k", soci::use(account_key);
 
   const std::string token = crypto::random_token("fhs_");
   const std::string hash = crypto::token_hash(token);
@@ -338,7 +359,7 @@ void Accounts::request_password_reset(const std::string& email_input) {
   soci::session sql(database_.pool());
   std::string user_id;
   sql << "SELECT id FROM users WHERE email = :e", soci::use(*email), soci::into(user_id);
-  if (!sql.got_data()) return;
+  if (!sql.got_data() || !may_mail_unasked(sql, *email)) return;
   const std::string token = issue_email_token(sql, user_id, "reset_password", std::nullopt, config_.reset_ttl_seconds);
   mail(*email, user_id, "Reset your password",
        "Someone, perhaps you, asked to reset the password of your Framehouse account.\n\n"
@@ -468,6 +489,7 @@ FieldErrors Accounts::update_profile(const AuthContext& who, const std::optional
     soci::session sql(database_.pool());
     int taken = 0;
     sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(*email), soci::into(taken);
+    if (!may_mail_unasked(sql, *email)) return {{"email", "too many messages went to this address; try again in an hour"}};
     if (taken > 0) {
       // Told to the address's owner, not to the caller.
       mail(*email, "", "Someone tried to use your address",
@@ -659,7 +681,7 @@ std::int64_t Accounts::purge_expired() {
   soci::session sql(database_.pool());
   const long long now = now_();
   const long long usage_cutoff = now - config_.usage_retention_seconds;
-  const long long throttle_cutoff = now - config_.failure_window_seconds;
+  const long long throttle_cutoff = now - std::max(config_.failure_window_seconds, kMailWindowSeconds);
   std::int64_t removed = 0;
   const auto run = [&](const std::string& query, long long bound) {
     soci::statement statement = (sql.prepare << query, soci::use(bound));
@@ -669,7 +691,7 @@ std::int64_t Accounts::purge_expired() {
   run("DELETE FROM usage_events WHERE occurred_at < :t", usage_cutoff);
   run("DELETE FROM email_tokens WHERE expires_at <= :t", now);
   run("DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at <= :t", now);
-  run("DELETE FROM sign_in_failures WHERE window_started_at <= :t", throttle_cutoff);
+  run("DELETE FROM rate_limits WHERE window_started_at <= :t", throttle_cutoff);
   return removed;
 }
 

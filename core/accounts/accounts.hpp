@@ -31,10 +31,20 @@ struct AccountsConfig {
   int max_failures_per_account = 5;
   int max_failures_per_address = 20;
   std::int64_t failure_window_seconds = 15 * 60;
+  // Mail that anyone can cause (sign-up notices, password resets, address changes) per address
+  // per hour, so that the server cannot be used to flood someone's mailbox.
+  int mails_per_address_per_hour = 5;
   bool training_use_default = false;
   std::int64_t usage_retention_seconds = 396LL * 24 * 3600;  // 13 months
   std::string public_url;  // for links in emails
 };
+
+// Rows of rate_limits about an email address are keyed by a keyed hash of it, never by the
+// address: failed sign-ins to an unknown address, and mail that others caused to be sent to
+// it. The key is the server secret of this name.
+inline constexpr const char* kAddressKeySecret = "address_key";
+std::string sign_in_throttle_key(const std::string& secret, const std::string& address);
+std::string mail_throttle_key(const std::string& secret, const std::string& address);
 
 // Unix seconds now; replaceable in tests.
 using Clock = std::function<std::int64_t()>;
@@ -187,9 +197,11 @@ class Accounts {
   void mail(const std::string& to, const std::string& user_id, const std::string& subject, const std::string& body);
   std::string link(const std::string& path, const std::string& token) const;
   std::string address_key(const std::string& client_address);
-  // Seconds to wait if the key is over its limit, else 0.
-  std::int64_t throttled_for(soci::session& sql, const std::string& key, int limit);
-  void count_failure(soci::session& sql, const std::string& key);
+  // Seconds to wait if the key counted `limit` events in its current window, else 0.
+  std::int64_t throttled_for(soci::session& sql, const std::string& key, int limit, std::int64_t window_seconds);
+  void count_event(soci::session& sql, const std::string& key, std::int64_t window_seconds);
+  // Whether one more mail that someone else caused may go to `address` this hour (counted).
+  bool may_mail_unasked(soci::session& sql, const std::string& address);
   // The token's user, purpose and new address, applied; false for an unknown, used or expired one.
   bool consume_email_token(const std::string& token, std::string& user_id, std::string& purpose, std::string& new_email);
   // Whether a GPC opt-out stands since the person last allowed sale/sharing.

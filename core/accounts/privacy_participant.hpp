@@ -2,6 +2,7 @@
 // privacy module has one code path for the core's stores and every plugin's.
 #pragma once
 
+#include "accounts/accounts.hpp"
 #include "db/database.hpp"
 #include "framehouse/sdk/privacy.hpp"
 
@@ -9,12 +10,14 @@ namespace framehouse::accounts {
 
 class AccountsParticipant final : public sdk::PrivacyParticipant {
  public:
-  explicit AccountsParticipant(db::Database& database) : database_(database) {}
+  explicit AccountsParticipant(db::Database& database)
+      : database_(database), address_key_secret_(db::server_secret(database, kAddressKeySecret)) {}
 
   // Datasets: "account", "credentials" (no token hashes), "preferences",
   // "preference_history", "usage_events".
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
-  // Deletes the user row and everything hanging off it, and the sign-in throttle by account.
+  // Deletes the user row and everything hanging off it, and the rate-limit rows by account
+  // and by the subject's addresses.
   sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
   // The accounts tables are the source of name and email: rectification happens there.
   sdk::Outcome rectify(const sdk::Subject& subject, const sdk::Rectification& change) override;
@@ -23,6 +26,7 @@ class AccountsParticipant final : public sdk::PrivacyParticipant {
 
  private:
   db::Database& database_;
+  std::string address_key_secret_;
 };
 
 }  // namespace framehouse::accounts

@@ -200,6 +200,7 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   accounts.max_failures_per_account = static_cast<int>(number("accounts.max_failed_sign_ins_per_account"));
   accounts.max_failures_per_address = static_cast<int>(number("accounts.max_failed_sign_ins_per_address"));
   accounts.failure_window_seconds = number("accounts.failed_sign_in_window_minutes") * 60;
+  accounts.mails_per_address_per_hour = static_cast<int>(number("accounts.mails_per_address_per_hour"));
   accounts.training_use_default = *settings.boolean("accounts.training_use_default");
   accounts.usage_retention_seconds = number("accounts.usage_retention_days") * 24 * 3600;
 

@@ -97,6 +97,8 @@ TableSpec make_core_schema() {
       integer_field("max_failed_sign_ins_per_account", 5, 1, 1000, "failed sign-ins per account per window"),
       integer_field("max_failed_sign_ins_per_address", 20, 1, 100000, "failed sign-ins per client address per window"),
       integer_field("failed_sign_in_window_minutes", 15, 1, 24 * 60, "the throttling window"),
+      integer_field("mails_per_address_per_hour", 5, 1, 1000,
+                    "mail anyone can cause (sign-up notices, password resets, address changes) per address"),
       boolean_field("training_use_default", false, "whether new users' content may improve models until they opt out"),
       integer_field("usage_retention_days", 396, 1, 3650, "usage events older than this are deleted"),
   };

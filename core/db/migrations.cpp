@@ -289,6 +289,15 @@ const std::vector<Migration>& server_migrations() {
              "CREATE INDEX disclosures_subject ON disclosures (subject_id)",
          };
        }},
+      {9, "rate limits",
+       [](const Dialect&) -> std::vector<std::string> {
+         // Failed sign-ins are one kind of counted event among others now (mail anyone can
+         // cause, by "mail:<keyed hash of the address>").
+         return {
+             "ALTER TABLE sign_in_failures RENAME TO rate_limits",
+             "ALTER TABLE rate_limits RENAME COLUMN failures TO events",
+         };
+       }},
   };
   return migrations;
 }

@@ -129,6 +129,42 @@ TEST_P(AccountsTest, DuplicateSignUpLooksTheSameAndWarnsTheOwner) {
             SignInResult::Status::bad_credentials);
 }
 
+TEST_P(AccountsTest, MailOthersCauseIsCappedPerAddressPerHour) {
+  registered("alice@example.org");
+  const auto mails_to_alice = [&] { return testing::messages_to(outbox(), "alice@example.org").size(); };
+  const std::size_t before = mails_to_alice();
+  FieldErrors errors;
+  // Sign-ups with her address and reset requests share one hourly allowance of 5.
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(accounts_->sign_up({"Mallory", "alice@example.org", "another long phrase", "1980-01-01"}, errors),
+              SignUpStatus::accepted);
+  }
+  for (int i = 0; i < 3; ++i) accounts_->request_password_reset("alice@example.org");
+  EXPECT_EQ(mails_to_alice(), before + 5);
+  // The answers do not change; nothing more is sent.
+  EXPECT_EQ(accounts_->sign_up({"Mallory", "alice@example.org", "another long phrase", "1980-01-01"}, errors),
+            SignUpStatus::accepted);
+  EXPECT_EQ(mails_to_alice(), before + 5);
+  // A signed-in user moving an account onto her address is held back too, and told why.
+  registered("mallory@example.org", "Mallory");
+  const auto context = *accounts_->authenticate(accounts_->sign_in("mallory@example.org", kPassword, "", "").token);
+  const auto refused = accounts_->update_profile(context, std::nullopt, "alice@example.org");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].field, "email");
+  EXPECT_EQ(mails_to_alice(), before + 5);
+  // An hour later the allowance is back.
+  now_ += 3600;
+  accounts_->request_password_reset("alice@example.org");
+  EXPECT_EQ(mails_to_alice(), before + 6);
+  // Only a keyed hash of the address is kept, and it goes with an erasure.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM rate_limits WHERE throttle_key LIKE '%alice%'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM rate_limits WHERE throttle_key LIKE 'mail:%'"), 1);
+  AccountsParticipant participant(*database_);
+  const std::string alice = accounts_->find_by_email("alice@example.org")->id;
+  ASSERT_TRUE(participant.erase_subject({alice, {"alice@example.org"}, {}}).ok());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM rate_limits WHERE throttle_key LIKE 'mail:%'"), 0);
+}
+
 TEST_P(AccountsTest, VerificationLinkExpires) {
   FieldErrors errors;
   accounts_->sign_up({"Alice", "alice@example.org", kPassword, "1990-05-01"}, errors);
@@ -155,7 +191,7 @@ TEST_P(AccountsTest, SignInThrottlesPerAccountAndPerAddress) {
   for (int i = 0; i < 20; ++i) accounts_->sign_in("nobody" + std::to_string(i) + "@example.org", "x", "", "10.9.9.9");
   EXPECT_EQ(accounts_->sign_in("alice@example.org", kPassword, "", "10.9.9.9").status, SignInResult::Status::throttled);
   // The address itself is not stored.
-  EXPECT_EQ(count("SELECT COUNT(*) FROM sign_in_failures WHERE throttle_key LIKE '%10.9.9.9%'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM rate_limits WHERE throttle_key LIKE '%10.9.9.9%'"), 0);
 }
 
 TEST_P(AccountsTest, SessionsExpireListAndRevoke) {
