@@ -98,7 +98,7 @@ std::variant<VideoFields, Response> read_fields(const Request& request) {
     } else if (value->is_int64() || value->is_uint64()) {
       fields.text[name] = json::serialize(*value);
     } else {
-      fields.problems.push_back({name, "must be a string"});
+      fields.problems.push_back({name, "must be a string or a whole number"});
     }
   }
   if (const auto* reference = body.object().if_contains("input_reference")) {
