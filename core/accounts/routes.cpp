@@ -119,19 +119,20 @@ http::Handler with_permission(Accounts& accounts, Permission permission, Authent
     auto who = authenticate_request(accounts, request);
     if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
     const auto& staff = std::get<AuthContext>(who);
-    if (!role_allows(staff.role, permission)) {
-      return http::problem(http::problems::kForbidden,
-                           fmt::format("this needs a role with the {} permission", permission_name(permission)),
-                           request.request_id);
-    }
-    Response response = handler(request, staff);
-    // Every admin action, reads included (an admin looking at a person's data is one): the
-    // path holds internal ids only; the query string and body are not recorded.
+    const bool allowed = role_allows(staff.role, permission);
+    Response response =
+        allowed ? handler(request, staff)
+                : http::problem(http::problems::kForbidden,
+                                fmt::format("this needs a role with the {} permission", permission_name(permission)),
+                                request.request_id);
+    // Every call by a signed-in account, refused ones and reads included (staff looking at a
+    // person's data is an action): the path holds internal ids only; the query string and
+    // body are not recorded.
     if (auto* log = accounts.audit_log()) {
       const auto id = request.path_params.find("id");
       std::string method = request.method;
       std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::tolower(c); });
-      log->record(staff.user_id, "admin." + method,
+      log->record(staff.user_id, (allowed ? "admin." : "admin.refused.") + method,
                   id == request.path_params.end() ? "" : id->second,
                   boost::json::serialize(boost::json::object{{"path", request.path}, {"status", response.status}}));
     }

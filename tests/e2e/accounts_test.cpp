@@ -364,6 +364,7 @@ TEST_P(AccountsEndToEnd, StaffRolesGetTheLeastTheirJobNeeds) {
   // Every role change is in the audit log.
   const auto audit = call("GET", "/v1/admin/audit?limit=50", "", bearer(admin));
   EXPECT_NE(audit.body.find("admin.set_role"), std::string::npos);
+  EXPECT_NE(audit.body.find("admin.refused.get"), std::string::npos);  // bob's tries without the permission
   EXPECT_NE(audit.body.find("/v1/admin/users/" + bob_id + "/role"), std::string::npos);
 }
 
