@@ -21,7 +21,7 @@ build_packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libfreetype-dev fonts-dejavu-core
   libyaml-cpp-dev libgtest-dev libgmock-dev
 )
-test_packages=(postgresql curl openssl ffmpeg wrk nodejs)
+test_packages=(postgresql curl openssl ffmpeg wrk nodejs chromium)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -61,8 +61,11 @@ case "$mode" in
     # Some Node.js builds bring their own npm, which Debian's npm package would conflict with.
     command -v npm > /dev/null || install_packages npm
     build
-    # The OpenAI client that the compatibility test drives, at the version package-lock.json pins.
-    (cd "$here/tests/compat/openai_node" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    # What the end-to-end tests drive besides HTTP: the official OpenAI client and a browser
+    # driver, at the versions their package-lock.json files pin.
+    for package in "$here"/tests/compat/*/package.json; do
+      (cd "$(dirname "$package")" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    done
     exec "$here/tests/run-all.sh" "$build_dir"
     ;;
   *)
