@@ -298,6 +298,16 @@ const std::vector<Migration>& server_migrations() {
              "ALTER TABLE rate_limits RENAME COLUMN failures TO events",
          };
        }},
+      {10, "idempotent video submission",
+       [](const Dialect&) -> std::vector<std::string> {
+         // A client's Idempotency-Key and a fingerprint of what it asked: a retry gets the
+         // video the first request made. They go with the video.
+         return {
+             "ALTER TABLE videos ADD COLUMN idempotency_key TEXT",
+             "ALTER TABLE videos ADD COLUMN request_fingerprint TEXT",
+             "CREATE UNIQUE INDEX videos_idempotency ON videos (owner_id, idempotency_key)",
+         };
+       }},
   };
   return migrations;
 }

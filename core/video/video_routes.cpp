@@ -190,6 +190,51 @@ std::optional<Response> plan_refusal(const Request& request, const billing::Plan
 
 Response not_found(const Request& request) { return http::problem(http::problems::kNotFound, "", request.request_id); }
 
+// Idempotency-Key (draft-ietf-httpapi-idempotency-key-header): a client that retries a submit
+// after a dropped connection gets the video its first request made, not a second job.
+struct Submission {
+  std::optional<std::string> key;
+  std::string fingerprint;  // of what was asked, so that a key reused for another request is caught
+};
+
+// The submission, or the answer already: a problem with the key, or the earlier request's
+// video (422 when the key came with a different request).
+std::variant<Submission, Response> idempotent_submission(const Request& request, const VideoFields& fields,
+                                                         const std::string& scope, Videos& videos, const std::string& owner) {
+  Submission submission;
+  const auto header = request.header("idempotency-key");
+  if (!header) return submission;
+  const bool printable = std::all_of(header->begin(), header->end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  if (header->empty() || header->size() > 255 || !printable) {
+    return http::validation_problem(request, {{"Idempotency-Key", "must be 1 to 255 visible ASCII characters"}});
+  }
+  submission.key = std::string(*header);
+  // Parsed fields, not the raw body: a client's retry may use another multipart boundary.
+  std::string canonical = scope;
+  for (const auto& [name, value] : fields.text) canonical += "|" + std::to_string(name.size()) + ":" + name + "=" + value;
+  if (fields.file) canonical += "|file:" + crypto::token_hash(*fields.file);
+  submission.fingerprint = crypto::token_hash(canonical);
+  auto earlier = videos.find_by_idempotency_key(owner, *submission.key);
+  if (!earlier) return submission;
+  if (earlier->request_fingerprint != submission.fingerprint) {
+    return http::validation_problem(request, {{"Idempotency-Key", "was used for a different request"}});
+  }
+  Response response = with_poll_hint(Response::json(200, video_json(earlier->video, videos.queue_position(earlier->video))),
+                                     earlier->video);
+  response.set_header("Idempotent-Replayed", "true");
+  return response;
+}
+
+// Queues the job and answers with the new video.
+Response submit(accounts::Accounts& accounts, Videos& videos, const std::string& owner, VideoRequest job,
+                const Submission& submission) {
+  job.idempotency_key = submission.key;
+  job.request_fingerprint = submission.fingerprint;
+  const Video video = videos.create(owner, job);
+  accounts.record_event(owner, "video_created");
+  return with_poll_hint(Response::json(200, video_json(video, videos.queue_position(video))), video);
+}
+
 // Server-Sent Events for one video: an event whenever its progress or status changes
 // ("video.progress", then "video.completed" or "video.failed"), a comment now and then so that
 // proxies keep the connection, and the end of the stream once the job ended.
@@ -241,6 +286,9 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                auto read = read_fields(request);
                if (auto* failure = std::get_if<Response>(&read)) return std::move(*failure);
                auto& fields = std::get<VideoFields>(read);
+               auto idempotency = idempotent_submission(request, fields, "create", videos, who.user_id);
+               if (auto* answer = std::get_if<Response>(&idempotency)) return std::move(*answer);
+               const auto& submission = std::get<Submission>(idempotency);
                auto& problems = fields.problems;
                const auto& capabilities = videos.capabilities();
                if (capabilities.models.empty()) {
@@ -329,9 +377,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                  }
                  job.input_image_id = uploaded->id;
                }
-               const Video video = videos.create(who.user_id, job);
-               accounts.record_event(who.user_id, "video_created");
-               return with_poll_hint(Response::json(200, video_json(video, videos.queue_position(video))), video);
+               return submit(accounts, videos, who.user_id, std::move(job), submission);
              }));
 
   router.add("POST", "/v1/videos/{id}/remix",
@@ -345,6 +391,9 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                auto read = read_fields(request);
                if (auto* failure = std::get_if<Response>(&read)) return std::move(*failure);
                auto& fields = std::get<VideoFields>(read);
+               auto idempotency = idempotent_submission(request, fields, "remix:" + original->id, videos, who.user_id);
+               if (auto* answer = std::get_if<Response>(&idempotency)) return std::move(*answer);
+               const auto& submission = std::get<Submission>(idempotency);
                for (const auto& [name, value] : fields.text) {
                  if (name != "prompt") fields.problems.push_back({name, "is not a known field"});
                }
@@ -362,9 +411,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                if (auto refused = plan_refusal(request, billing.plan_for(who.user_id), videos, who.user_id, job)) {
                  return std::move(*refused);
                }
-               const Video video = videos.create(who.user_id, job);
-               accounts.record_event(who.user_id, "video_created");
-               return with_poll_hint(Response::json(200, video_json(video, videos.queue_position(video))), video);
+               return submit(accounts, videos, who.user_id, std::move(job), submission);
              }));
 
   router.add("GET", "/v1/videos", accounts::signed_in(accounts, [&videos](Request& request, const AuthContext& who) -> Response {

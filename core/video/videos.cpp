@@ -190,18 +190,42 @@ Video Videos::create(const std::string& owner, const VideoRequest& request) {
   const std::string remixed = request.remixed_from.value_or("");
   soci::indicator input_indicator = request.input_image_id ? soci::i_ok : soci::i_null;
   soci::indicator remixed_indicator = request.remixed_from ? soci::i_ok : soci::i_null;
-  soci::session sql(database_.pool());
   const long long retention = request.retention_seconds;
   const int watermark = request.watermark ? 1 : 0;
-  sql << "INSERT INTO videos (id, owner_id, status, model, prompt, width, height, seconds, fps, seed, input_image_id,"
-         " remixed_from, progress, cancel_requested, attempts, created_at, retention_seconds, watermark)"
-         " VALUES (:id, :o, 'queued', :m, :p, :w, :h, :s, :f, :seed, :i, :r, 0, 0, 0, :c, :ret, :wm)",
-      soci::use(video.id), soci::use(owner), soci::use(video.model), soci::use(video.prompt), soci::use(video.width),
-      soci::use(video.height), soci::use(video.seconds), soci::use(config_.fps), soci::use(seed),
-      soci::use(input, input_indicator), soci::use(remixed, remixed_indicator), soci::use(created), soci::use(retention),
-      soci::use(watermark);
+  const std::string key = request.idempotency_key.value_or("");
+  soci::indicator key_indicator = request.idempotency_key ? soci::i_ok : soci::i_null;
+  try {
+    soci::session sql(database_.pool());
+    sql << "INSERT INTO videos (id, owner_id, status, model, prompt, width, height, seconds, fps, seed, input_image_id,"
+           " remixed_from, progress, cancel_requested, attempts, created_at, retention_seconds, watermark,"
+           " idempotency_key, request_fingerprint)"
+           " VALUES (:id, :o, 'queued', :m, :p, :w, :h, :s, :f, :seed, :i, :r, 0, 0, 0, :c, :ret, :wm, :k, :fp)",
+        soci::use(video.id), soci::use(owner), soci::use(video.model), soci::use(video.prompt), soci::use(video.width),
+        soci::use(video.height), soci::use(video.seconds), soci::use(config_.fps), soci::use(seed),
+        soci::use(input, input_indicator), soci::use(remixed, remixed_indicator), soci::use(created), soci::use(retention),
+        soci::use(watermark), soci::use(key, key_indicator), soci::use(request.request_fingerprint, key_indicator);
+  } catch (const soci::soci_error&) {
+    // A concurrent request with the same key won the unique index.
+    if (!request.idempotency_key) throw;
+    auto earlier = find_by_idempotency_key(owner, key);
+    if (!earlier) throw;
+    return std::move(earlier->video);
+  }
   wake_.notify_one();
   return video;
+}
+
+std::optional<EarlierSubmission> Videos::find_by_idempotency_key(const std::string& owner, const std::string& key) {
+  std::string id, fingerprint;
+  {
+    soci::session sql(database_.pool());
+    sql << "SELECT id, request_fingerprint FROM videos WHERE owner_id = :o AND idempotency_key = :k", soci::use(owner),
+        soci::use(key), soci::into(id), soci::into(fingerprint);
+    if (!sql.got_data()) return std::nullopt;
+  }
+  auto video = find(owner, id);
+  if (!video) return std::nullopt;
+  return EarlierSubmission{std::move(*video), std::move(fingerprint)};
 }
 
 std::optional<Video> Videos::find(const std::string& owner, const std::string& id) {

@@ -70,6 +70,15 @@ struct VideoRequest {
   // The user's plan when the video was asked for.
   bool watermark = false;
   std::int64_t retention_seconds = 7 * 24 * 3600;
+  // The client's Idempotency-Key, and a fingerprint of the request it came with.
+  std::optional<std::string> idempotency_key;
+  std::string request_fingerprint;
+};
+
+// The video an earlier request with the same Idempotency-Key made.
+struct EarlierSubmission {
+  Video video;
+  std::string request_fingerprint;
 };
 
 struct VideoPage {
@@ -90,7 +99,10 @@ class Videos {
   // nothing when neither the engine nor accepted_models knows the name.
   std::optional<std::string> resolve_model(const std::string& requested) const;
 
+  // A new queued job; with an Idempotency-Key already used by the owner (a concurrent retry),
+  // the video the other request made.
   Video create(const std::string& owner, const VideoRequest& request);
+  std::optional<EarlierSubmission> find_by_idempotency_key(const std::string& owner, const std::string& key);
   std::optional<Video> find(const std::string& owner, const std::string& id);
   VideoPage list(const std::string& owner, const std::string& after, std::size_t limit, bool newest_first);
   // Jobs queued before this one; 0 when it is not queued.

@@ -296,6 +296,58 @@ TEST_P(VideosEndToEnd, BadRequestsNameTheField) {
   EXPECT_TRUE(json_of(call("GET", "/v1/videos", "", bearer(alice))).at("data").as_array().empty());
 }
 
+TEST_P(VideosEndToEnd, ARetryWithTheSameIdempotencyKeyGetsTheFirstVideo) {
+  const std::string alice = member("Alice", "alice@example.org");
+  const std::string bob = member("Bob", "bob@example.org");
+  const auto with_key = [](const std::string& token, const std::string& key) {
+    auto headers = bearer(token);
+    headers["Idempotency-Key"] = key;
+    return headers;
+  };
+  const std::string body = R"({"prompt":"once only","seconds":"1","size":"512x512"})";
+  const auto first = call("POST", "/v1/videos", body, with_key(alice, "order-17"));
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto id = json_of(first).at("id");
+  EXPECT_EQ(first.header("idempotent-replayed"), "");
+
+  // The same request again (the client lost the answer): the same video, no second job.
+  const auto retry = call("POST", "/v1/videos", body, with_key(alice, "order-17"));
+  ASSERT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(json_of(retry).at("id"), id);
+  EXPECT_EQ(retry.header("idempotent-replayed"), "true");
+  // As multipart with another boundary, the same fields are the same request.
+  const std::string boundary = "another-boundary-42";
+  std::string form;
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"prompt", "once only"}, {"seconds", "1"}, {"size", "512x512"}}) {
+    form += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+  }
+  form += "--" + boundary + "--\r\n";
+  auto multipart = with_key(alice, "order-17");
+  multipart["Content-Type"] = "multipart/form-data; boundary=" + boundary;
+  EXPECT_EQ(json_of(call("POST", "/v1/videos", form, multipart)).at("id"), id);
+  EXPECT_EQ(json_of(call("GET", "/v1/videos", "", bearer(alice))).at("data").as_array().size(), 1u);
+
+  // The key with another request is refused; another user's key space is their own.
+  const auto reused = call("POST", "/v1/videos", R"({"prompt":"something else","seconds":"1","size":"512x512"})",
+                           with_key(alice, "order-17"));
+  EXPECT_EQ(reused.status, 422);
+  EXPECT_NE(reused.body.find("\"field\":\"Idempotency-Key\""), std::string::npos) << reused.body;
+  const auto bobs = call("POST", "/v1/videos", body, with_key(bob, "order-17"));
+  ASSERT_EQ(bobs.status, 200);
+  EXPECT_NE(json_of(bobs).at("id"), id);
+  EXPECT_EQ(call("POST", "/v1/videos", body, with_key(alice, std::string(256, 'k'))).status, 422);
+
+  // Remixes too: the same remix of the same video once.
+  const std::string remix = "/v1/videos/" + std::string(id.as_string()) + "/remix";
+  ASSERT_EQ(wait_until_done(*this, alice, std::string(id.as_string())).at("status"), "completed");
+  const auto remixed = call("POST", remix, R"({"prompt":"twice over"})", with_key(alice, "remix-1"));
+  ASSERT_EQ(remixed.status, 200) << remixed.body;
+  EXPECT_EQ(json_of(call("POST", remix, R"({"prompt":"twice over"})", with_key(alice, "remix-1"))).at("id"),
+            json_of(remixed).at("id"));
+  EXPECT_EQ(json_of(call("GET", "/v1/videos", "", bearer(alice))).at("data").as_array().size(), 2u);
+}
+
 TEST_P(VideosEndToEnd, UnverifiedAccountsCannotGenerate) {
   ASSERT_EQ(call("POST", "/v1/accounts", sign_up_body("Una", "una@example.org")).status, 202);
   const auto session = call("POST", "/v1/sessions", R"({"email":"una@example.org","password":"correct horse battery"})");
