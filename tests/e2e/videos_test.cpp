@@ -348,6 +348,24 @@ TEST_P(VideosEndToEnd, ARetryWithTheSameIdempotencyKeyGetsTheFirstVideo) {
   EXPECT_EQ(json_of(call("GET", "/v1/videos", "", bearer(alice))).at("data").as_array().size(), 2u);
 }
 
+TEST_P(VideosEndToEnd, ConcurrentRetriesWithOneIdempotencyKeyMakeOneJob) {
+  const std::string alice = member("Alice", "alice@example.org");
+  auto headers = bearer(alice);
+  headers["Idempotency-Key"] = "burst";
+  std::vector<std::string> ids(8);
+  std::vector<std::thread> clients;
+  for (auto& id : ids) {
+    clients.emplace_back([&, &id = id] {
+      const auto answer = call("POST", "/v1/videos", R"({"prompt":"one of eight","seconds":"1","size":"512x512"})", headers);
+      if (answer.status == 200) id = std::string(json_of(answer).at("id").as_string());
+    });
+  }
+  for (auto& client : clients) client.join();
+  EXPECT_FALSE(ids[0].empty());
+  for (const auto& id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_EQ(json_of(call("GET", "/v1/videos", "", bearer(alice))).at("data").as_array().size(), 1u);
+}
+
 TEST_P(VideosEndToEnd, UnverifiedAccountsCannotGenerate) {
   ASSERT_EQ(call("POST", "/v1/accounts", sign_up_body("Una", "una@example.org")).status, 202);
   const auto session = call("POST", "/v1/sessions", R"({"email":"una@example.org","password":"correct horse battery"})");
