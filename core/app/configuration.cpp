@@ -168,6 +168,7 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   server.read_timeout = std::chrono::milliseconds(*settings.integer("server.read_timeout_ms"));
   server.idle_timeout = std::chrono::milliseconds(*settings.integer("server.idle_timeout_ms"));
   server.shutdown_grace = std::chrono::milliseconds(*settings.integer("server.shutdown_grace_ms"));
+  server.max_connections = static_cast<std::size_t>(*settings.integer("server.max_connections"));
   if (*settings.boolean("server.tls.enabled")) {
     server.tls = http::TlsFiles{*settings.string("server.tls.certificate"), *settings.string("server.tls.private_key")};
     for (const char* key : {"server.tls.certificate", "server.tls.private_key"}) {

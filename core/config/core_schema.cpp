@@ -62,6 +62,7 @@ TableSpec make_core_schema() {
       integer_field("read_timeout_ms", 30'000, 100, 3'600'000, "time to receive a request once it started"),
       integer_field("idle_timeout_ms", 60'000, 100, 3'600'000, "keep-alive idle time between requests"),
       integer_field("shutdown_grace_ms", 10'000, 0, 600'000, "time in-flight requests get to finish on stop"),
+      integer_field("max_connections", 1024, 1, 1'000'000, "open connections at most; more are answered 503 and closed"),
   };
   server.tables["tls"] = std::move(tls);
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -42,10 +43,12 @@ struct Server::Impl {
         router(router),
         io(std::max(1, this->options.threads)),
         acceptor(asio::make_strand(io)),
+        accept_retry(acceptor.get_executor()),
         signals(io, SIGINT, SIGTERM),
         drain_timer(io) {}
 
   void accept();
+  void refuse(tcp::socket& socket);
   template <class Stream>
   void start_session(tcp::socket socket);
   void begin_stop();
@@ -69,6 +72,8 @@ struct Server::Impl {
   asio::io_context io;
   std::optional<asio::ssl::context> tls;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_retry;
+  std::chrono::steady_clock::time_point last_refusal_logged{};
   asio::signal_set signals;
   asio::steady_timer drain_timer;
   std::atomic<bool> stopping{false};
@@ -316,17 +321,55 @@ void Server::Impl::start_session(tcp::socket socket) {
 void Server::Impl::accept() {
   acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping) return;
-    if (!ec) {
-      if (tls) {
-        start_session<beast::ssl_stream<beast::tcp_stream>>(std::move(socket));
-      } else {
-        start_session<beast::tcp_stream>(std::move(socket));
-      }
+    if (ec) {
+      // Out of file descriptors, most likely: accepting again at once would spin on the error.
+      Log::warn("http", "accept failed; retrying in 100 ms", {{"error", ec.message()}});
+      accept_retry.expires_after(std::chrono::milliseconds(100));
+      accept_retry.async_wait([this](beast::error_code) {
+        if (!stopping) accept();
+      });
+      return;
+    }
+    if (session_count() >= options.max_connections) {
+      refuse(socket);
+    } else if (tls) {
+      start_session<beast::ssl_stream<beast::tcp_stream>>(std::move(socket));
     } else {
-      Log::warn("http", "accept failed", {{"error", ec.message()}});
+      start_session<beast::tcp_stream>(std::move(socket));
     }
     accept();
   });
+}
+
+void Server::Impl::refuse(tcp::socket& socket) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_logged >= std::chrono::seconds(1)) {
+    last_refusal_logged = now;
+    Log::warn("http", "connection limit reached; refusing new connections",
+              {{"max_connections", std::to_string(options.max_connections)}});
+  }
+  if (!tls) {
+    // Best effort and never blocking: a fresh socket's send buffer takes this at once.
+    static const std::string kBusy = [] {
+      Response busy = problem(problems::kUnavailable, "too many open connections; retry shortly", "");
+      bhttp::response<bhttp::string_body> message{bhttp::status::service_unavailable, 11};
+      message.set(bhttp::field::server, "framehouse");
+      for (auto& [name, value] : busy.headers) message.set(name, value);
+      message.set(bhttp::field::retry_after, "1");
+      message.body() = std::move(busy.body);
+      message.keep_alive(false);
+      message.prepare_payload();
+      std::ostringstream out;
+      out << message;
+      return out.str();
+    }();
+    beast::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(kBusy), ignored);
+  }
+  beast::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
 }
 
 void Server::Impl::begin_stop() {

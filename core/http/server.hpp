@@ -31,6 +31,9 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{30'000};  // to receive a request once it started
   std::chrono::milliseconds idle_timeout{60'000};  // between requests on a kept-alive connection
   std::chrono::milliseconds shutdown_grace{10'000};
+  // Open connections at most; more are answered 503 and closed, so that idle or slow clients
+  // cannot take every file descriptor the database and plugins need.
+  std::size_t max_connections = 1024;
   std::optional<TlsFiles> tls;
 };
 

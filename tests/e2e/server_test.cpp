@@ -1,6 +1,9 @@
 // The real framehouse binary, driven over HTTP and by signals, as an admin and clients would.
 #include <signal.h>
 
+#include <chrono>
+#include <thread>
+
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
@@ -84,6 +87,34 @@ TEST_F(ServerTest, RequestIdsAndKeepAlive) {
   EXPECT_EQ(second.status, 200);
   EXPECT_EQ(second.header("x-request-id").size(), 24u);
   EXPECT_FALSE(second.closed);
+}
+
+TEST(ServerStartup, ConnectionsPastTheLimitAreAnswered503AndClosed) {
+  testing::TempDir dir;
+  RunningServer limited(server_config(dir.path(), "max_connections = 2\n"));
+  ASSERT_NE(limited.port, 0) << limited.process->stderr_text();
+  {
+    // Two idle clients hold every connection the server allows.
+    HttpConnection first("127.0.0.1", limited.port);
+    HttpConnection second("127.0.0.1", limited.port);
+    ASSERT_EQ(first.request("GET", "/healthz").status, 200);
+    ASSERT_EQ(second.request("GET", "/healthz").status, 200);
+    HttpConnection third("127.0.0.1", limited.port);
+    const auto refused = third.read_response();
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_EQ(refused.header("content-type"), "application/problem+json");
+    EXPECT_EQ(refused.header("retry-after"), "1");
+    EXPECT_TRUE(third.closed_by_peer(2000));
+    // The held connections still work.
+    EXPECT_EQ(first.request("GET", "/healthz").status, 200);
+  }
+  // Once they are gone, new clients are served again.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    if (http_request(limited.port, "GET", "/healthz").status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(http_request(limited.port, "GET", "/healthz").status, 200);
+  EXPECT_NE(limited.process->stderr_text().find("connection limit reached"), std::string::npos);
 }
 
 TEST_F(ServerTest, LogsAreJsonLinesWithoutSecrets) {
