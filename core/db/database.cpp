@@ -1,6 +1,7 @@
 #include "db/database.hpp"
 
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include <boost/url/parse.hpp>
@@ -79,6 +80,14 @@ std::string postgres_connect_string(const std::string& url) {
   return out;
 }
 
+// SQLite keeps allocation statistics under one process-wide mutex that every allocation of
+// every thread then contends for: turned off, authenticated requests run twice as fast on two
+// cores. Only possible before SQLite initialises, so the first Database does it.
+void turn_off_sqlite_memory_statistics() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 }  // namespace
 
 std::string Dialect::auto_id_column() const {
@@ -150,6 +159,7 @@ Database::Database(const DatabaseOptions& options) : dialect_(backend_of(options
   const Backend backend = dialect_.backend();
   std::string connect;
   if (backend == Backend::sqlite) {
+    turn_off_sqlite_memory_statistics();
     const std::filesystem::path file = options.url.substr(kSqlitePrefix.size());
     if (file.has_parent_path()) {
       std::error_code ec;
