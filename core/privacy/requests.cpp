@@ -149,7 +149,7 @@ Submission PrivacyRequests::submit(const NewRequest& request) {
   Log::info("privacy", "request received", {{"request_id", id}, {"type", request.type}, {"source", request.source}});
   audit_.record(request.actor, "privacy.request_received", id,
                 json::serialize(json::object{{"type", request.type}, {"source", request.source}}));
-  poke();
+  workers_.poke();
   return {*find(id), false};
 }
 
@@ -232,7 +232,7 @@ sdk::Result<std::string> PrivacyRequests::verify_intake(const std::string& reque
     transaction.commit();
   }
   audit_.record("email-intake", "privacy.request_verified", request_id, json::serialize(json::object{{"type", type}}));
-  poke();
+  workers_.poke();
   return request_id;
 }
 
@@ -361,7 +361,7 @@ sdk::Outcome PrivacyRequests::retry(const std::string& id, const std::string& ac
     transaction.commit();
   }
   audit_.record(actor, "privacy.request_retried", id);
-  poke();
+  workers_.poke();
   return {};
 }
 
@@ -390,7 +390,7 @@ bool PrivacyRequests::lift_hold(const std::string& id, const std::string& actor)
   Log::info("privacy", "legal hold lifted", {{"hold_id", id}});
   audit_.record(actor, "privacy.hold_lifted", id);
   release_holds();
-  poke();
+  workers_.poke();
   return true;
 }
 

@@ -11,13 +11,11 @@
 //   rectification: 1 "core" applies the change           2 each plugin holding the field
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <filesystem>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "accounts/accounts.hpp"
@@ -29,6 +27,7 @@
 #include "privacy/table_participant.hpp"
 #include "storage/object_store.hpp"
 #include "video/videos.hpp"
+#include "workers/worker_pool.hpp"
 
 namespace framehouse::privacy {
 
@@ -212,8 +211,6 @@ class PrivacyRequests {
   bool held(soci::session& sql, const std::string& subject_id);
   void finalize_erasure(const ClaimedTask& task, const std::string& receipt);
   std::filesystem::path work_directory(const std::string& request_id) const;
-  void worker_loop(std::string worker);
-  void poke();
   void mail_subject(const std::string& email, const std::string& user_id, const std::string& subject, const std::string& body);
 
   db::Database& database_;
@@ -229,11 +226,9 @@ class PrivacyRequests {
   accounts::Clock now_;
   std::string subject_key_;
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  bool poked_ = false;  // new work: an idle worker looks at once instead of at its next poll
-  std::vector<std::thread> workers_;
+  // Expired legal holds are looked for once a second across the workers, not before every task.
+  std::atomic<std::int64_t> holds_checked_ms_{0};
+  workers::WorkerPool workers_{"privacy", std::chrono::seconds(1)};
 };
 
 // The core's privacy records as part of the core participant: a person's earlier requests (and

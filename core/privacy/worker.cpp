@@ -1,6 +1,9 @@
 // The task side of PrivacyRequests: claiming tasks by lease, running each kind of step,
 // settling outcomes with retries and backoff, and closing requests.
+#include <condition_variable>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -68,57 +71,16 @@ struct PrivacyRequests::ClaimedTask {
 };
 
 void PrivacyRequests::start_workers() {
-  std::lock_guard lock(mutex_);
-  stopping_ = false;
-  const std::string process = crypto::random_id("privacy_", 6);
-  for (int i = 0; i < config_.workers; ++i) {
-    workers_.emplace_back([this, name = process + "_" + std::to_string(i)] { worker_loop(name); });
-  }
+  workers_.start(config_.workers, "privacy_", [this](const std::string& worker) {
+    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now().time_since_epoch()).count();
+    std::int64_t checked = holds_checked_ms_.load();
+    if (now_ms - checked >= 1000 && holds_checked_ms_.compare_exchange_strong(checked, now_ms)) release_holds();
+    return run_one(worker);
+  });
 }
 
-void PrivacyRequests::stop_workers() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  for (auto& worker : workers_) worker.join();
-  workers_.clear();
-}
-
-void PrivacyRequests::poke() {
-  {
-    std::lock_guard lock(mutex_);
-    poked_ = true;
-  }
-  wake_.notify_all();
-}
-
-void PrivacyRequests::worker_loop(std::string worker) {
-  // Holds that expired are looked for once a second, not before every task.
-  auto holds_checked = std::chrono::steady_clock::time_point{};
-  for (;;) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-    }
-    bool worked = false;
-    try {
-      if (std::chrono::steady_clock::now() - holds_checked >= std::chrono::seconds(1)) {
-        release_holds();
-        holds_checked = std::chrono::steady_clock::now();
-      }
-      worked = run_one(worker);
-    } catch (const std::exception& error) {
-      Log::error("privacy", "privacy worker error", {{"error", error.what()}});
-    }
-    if (!worked) {
-      std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || poked_; });
-      poked_ = false;
-    }
-  }
-}
+void PrivacyRequests::stop_workers() { workers_.stop(); }
 
 bool PrivacyRequests::held(const std::string& subject_id) {
   if (subject_id.empty()) return false;

@@ -211,7 +211,7 @@ Video Videos::create(const std::string& owner, const VideoRequest& request) {
     if (!earlier) throw;
     return std::move(earlier->video);
   }
-  wake_.notify_one();
+  workers_.poke();
   return video;
 }
 
@@ -446,40 +446,11 @@ bool Videos::run_one(const std::string& worker) {
   return true;
 }
 
-void Videos::worker_loop(std::string worker) {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    bool ran = false;
-    try {
-      ran = run_one(worker);
-    } catch (const std::exception& error) {
-      Log::error("video", "worker failed", {{"worker", worker}, {"error", error.what()}});
-    }
-    lock.lock();
-    if (!ran) wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_; });
-  }
-}
-
 void Videos::start_workers() {
-  if (!engine_) return;
-  std::lock_guard lock(mutex_);
-  stopping_ = false;
-  const std::string process = crypto::random_id("worker_", 6);
-  for (int i = 0; i < config_.workers; ++i) {
-    workers_.emplace_back([this, name = process + "_" + std::to_string(i)] { worker_loop(name); });
-  }
+  if (engine_) workers_.start(config_.workers, "worker_", [this](const std::string& worker) { return run_one(worker); });
 }
 
-void Videos::stop_workers() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  for (auto& worker : workers_) worker.join();
-  workers_.clear();
-}
+void Videos::stop_workers() { workers_.stop(); }
 
 std::int64_t Videos::purge_expired() {
   const long long now = now_();

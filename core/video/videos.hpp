@@ -6,14 +6,11 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "accounts/accounts.hpp"
@@ -23,6 +20,7 @@
 #include "plugins/host.hpp"
 #include "storage/object_store.hpp"
 #include "privacy/table_participant.hpp"
+#include "workers/worker_pool.hpp"
 
 namespace framehouse::video {
 
@@ -136,7 +134,6 @@ class Videos {
   class JobSink;
   std::optional<Video> claim(const std::string& worker);
   void finish(const Video& video, const sdk::Outcome& outcome);
-  void worker_loop(std::string worker);
   sdk::Outcome remove_objects(const std::string& owner, const std::string& id);
 
   db::Database& database_;
@@ -147,10 +144,7 @@ class Videos {
   accounts::Clock now_;
   sdk::EngineCapabilities capabilities_;
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::vector<std::thread> workers_;
+  workers::WorkerPool workers_{"video", std::chrono::milliseconds(500)};
 };
 
 // The videos table as a privacy participant: prompts and job records. The rendered files are
