@@ -376,9 +376,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
                if (fields.rejection()) return *fields.rejection();
                const auto role = fields.string("role", true, 40);
                if (role && !is_role(*role)) {
-                 std::string choices;
-                 for (const auto& name : role_names()) choices += (choices.empty() ? "" : ", ") + name;
-                 fields.add_error("role", "must be one of " + choices);
+                 fields.add_error("role", fmt::format("must be one of {}", fmt::join(role_names(), ", ")));
                }
                if (!fields.ok()) return fields.problem(request);
                const std::string id = request.path_params.at("id");

@@ -290,14 +290,15 @@ struct OfflineAccounts {
 };
 
 // Runs an account command: 2 for bad input (std::invalid_argument), 1 for other failures.
-int run_account_command(const std::filesystem::path& config_file, const std::function<int(OfflineAccounts&)>& command) {
+int run_account_command(const std::filesystem::path& config_file,
+                        const std::function<int(OfflineAccounts&, AppConfig&)>& command) {
   auto loaded = load_or_report(config_file);
   if (!loaded) return 2;
   Log::configure(observability::LogLevel::warn, loaded->log_format);
   if (sodium_init() < 0) return 1;
   try {
     OfflineAccounts offline(*loaded);
-    return command(offline);
+    return command(offline, *loaded);
   } catch (const std::invalid_argument& error) {
     std::cerr << "framehouse: " << error.what() << "\n";
     return 2;
@@ -314,7 +315,7 @@ int create_user(const std::filesystem::path& config_file, const std::string& nam
   std::string password;
   std::getline(password_input, password);
   if (!password.empty() && password.back() == '\r') password.pop_back();
-  return run_account_command(config_file, [&](OfflineAccounts& offline) {
+  return run_account_command(config_file, [&](OfflineAccounts& offline, AppConfig&) {
     const std::string id = offline.accounts.create_user(name, email, password, role);
     audit::AuditLog(offline.database).record("cli", "admin.create_user", id,
                                              boost::json::serialize(boost::json::object{{"role", role}}));
@@ -324,7 +325,7 @@ int create_user(const std::filesystem::path& config_file, const std::string& nam
 }
 
 int set_role(const std::filesystem::path& config_file, const std::string& email, const std::string& role) {
-  return run_account_command(config_file, [&](OfflineAccounts& offline) {
+  return run_account_command(config_file, [&](OfflineAccounts& offline, AppConfig&) {
     if (!accounts::is_role(role)) throw std::invalid_argument("role: is not a role");
     const auto user = offline.accounts.find_by_email(email);
     if (!user || !offline.accounts.set_role(user->id, role)) {
@@ -360,44 +361,29 @@ int audit_verify(const std::filesystem::path& config_file) {
 }
 
 int grant_plan(const std::filesystem::path& config_file, const std::string& email, const std::string& plan, int periods) {
-  auto loaded = load_or_report(config_file);
-  if (!loaded) return 2;
-  AppConfig& config = *loaded;
-  Log::configure(observability::LogLevel::warn, config.log_format);
-  if (sodium_init() < 0) return 1;
-  try {
-    db::Database database(config.database);
-    database.migrate(db::server_migrations());
-    std::string user_id;
-    {
-      soci::session sql(database.pool());  // released: the grant takes sessions of its own
-      const std::string normalised = accounts::normalise_email(email).value_or(email);
-      sql << "SELECT id FROM users WHERE email = :e", soci::use(normalised), soci::into(user_id);
-    }
-    if (user_id.empty()) {
+  return run_account_command(config_file, [&](OfflineAccounts& offline, AppConfig& config) {
+    const auto user = offline.accounts.find_by_email(email);
+    if (!user) {
       std::cerr << "framehouse: no account with that email address\n";
       return 2;
     }
     observability::Metrics metrics;
     plugins::PluginHost host(metrics, config.data_dir);
     if (!start_plugins(config, host)) return 1;
-    billing::Billing billing(database, host, config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin),
-                             config.billing);
-    auto granted = billing.grant(user_id, plan, periods);
+    billing::Billing billing(offline.database, host,
+                             config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin), config.billing);
+    auto granted = billing.grant(user->id, plan, periods);
     host.stop_all();
     if (!granted) {
       std::cerr << "framehouse: " << granted.outcome().message() << "\n";
       return granted.outcome().status() == sdk::Status::invalid_argument ? 2 : 1;
     }
-    audit::AuditLog(database).record("cli", "admin.grant_plan", user_id,
-                                     boost::json::serialize(boost::json::object{{"plan", plan}, {"periods", periods}}));
-    std::cout << fmt::format("{} is on {} until {} with {} more paid period(s)\n", user_id, granted->plan,
+    audit::AuditLog(offline.database).record("cli", "admin.grant_plan", user->id,
+                                             boost::json::serialize(boost::json::object{{"plan", plan}, {"periods", periods}}));
+    std::cout << fmt::format("{} is on {} until {} with {} more paid period(s)\n", user->id, granted->plan,
                              granted->current_period_end.value_or(0), granted->prepaid_periods);
     return 0;
-  } catch (const std::exception& error) {
-    std::cerr << "framehouse: " << error.what() << "\n";
-    return 1;
-  }
+  });
 }
 
 int check_config(const std::filesystem::path& config_file) {

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "app/commands.hpp"
 
 namespace {
@@ -65,9 +67,7 @@ AdminOptions admin_options(const std::vector<std::string>& args, const std::set<
   }
   for (const auto& name : required) {
     if (!options.values.count(name)) {
-      std::string list;
-      for (const auto& each : required) list += (list.empty() ? "" : ", ") + each;
-      options.error = command + " needs " + list;
+      options.error = fmt::format("{} needs {}", command, fmt::join(required, ", "));
       return options;
     }
   }

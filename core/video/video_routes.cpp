@@ -9,6 +9,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <fmt/format.h>
 
 #include "accounts/routes.hpp"
 #include "crypto/crypto.hpp"
@@ -308,9 +309,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
 
                const std::string size = fields.text.count("size") ? fields.text["size"] : "720x1280";  // OpenAI's default
                if (std::find(capabilities.sizes.begin(), capabilities.sizes.end(), size) == capabilities.sizes.end()) {
-                 std::string choices;
-                 for (const auto& s : capabilities.sizes) choices += (choices.empty() ? "" : ", ") + s;
-                 problems.push_back({"size", "must be one of " + choices});
+                 problems.push_back({"size", fmt::format("must be one of {}", fmt::join(capabilities.sizes, ", "))});
                } else {
                  job.width = std::stoi(size.substr(0, size.find('x')));
                  job.height = std::stoi(size.substr(size.find('x') + 1));
