@@ -6,6 +6,7 @@
 #include "crypto/crypto.hpp"
 #include "framehouse/sdk/email.hpp"
 #include "observability/log.hpp"
+#include "privacy/policy.hpp"
 
 namespace framehouse::privacy {
 
@@ -78,7 +79,7 @@ AnnouncementResult Communications::announce(const std::string& category, const s
         message.body += fmt::format("\n\n--\nYou get this because you chose to receive {} from us.\nUnsubscribe with one click: {}\n",
                                     category == "marketing" ? "marketing mail" : "product updates", link);
       }
-      message.body += "Privacy questions: " + contact_ + "\n";
+      message.body += privacy_contact_line(contact_);
       if (mailer_.send(message)) {
         ++result.sent;
       } else {

@@ -20,6 +20,8 @@ std::variant<PolicyDocument, std::string> parse_policy(const std::string& text) 
   return PolicyDocument{text, date, date + "+" + crypto::token_hash(text).substr(0, 16)};
 }
 
+std::string privacy_contact_line(const std::string& contact) { return "Questions about your privacy: " + contact + "\n"; }
+
 Policy::Policy(db::Database& database, accounts::Accounts& accounts, mail::Mailer& mailer, audit::AuditLog& audit,
                PolicyDocument document, std::string contact, std::string public_url)
     : database_(database),
@@ -78,8 +80,8 @@ int Policy::send_notices() {
       const auto mailed = mailer_.send(
           {user.email, "Our privacy policy has changed",
            fmt::format("Our privacy policy changed (Last Updated: {}). Read it at {}/v1/privacy/policy — the next time you "
-                       "use the app it will ask you to acknowledge it.\n\nQuestions about your privacy: {}\n",
-                       document_.last_updated, public_url_, contact_),
+                       "use the app it will ask you to acknowledge it.\n\n{}",
+                       document_.last_updated, public_url_, privacy_contact_line(contact_)),
            "account", user.id, {}});
       if (!mailed) {
         // Not sent: free the claim so that the next round tries again.

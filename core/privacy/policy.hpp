@@ -24,6 +24,9 @@ struct PolicyDocument {
 // The document, or why it cannot be used.
 std::variant<PolicyDocument, std::string> parse_policy(const std::string& text);
 
+// The line every privacy-related mail ends with: whom to ask (policy contact).
+std::string privacy_contact_line(const std::string& contact);
+
 class Policy {
  public:
   Policy(db::Database& database, accounts::Accounts& accounts, mail::Mailer& mailer, audit::AuditLog& audit,

@@ -10,6 +10,7 @@
 #include "accounts/validation.hpp"
 #include "crypto/crypto.hpp"
 #include "observability/log.hpp"
+#include "privacy/policy.hpp"
 #include "privacy/request_rows.hpp"
 
 namespace framehouse::privacy {
@@ -482,7 +483,7 @@ std::int64_t PrivacyRequests::purge_expired_exports() {
 
 void PrivacyRequests::mail_subject(const std::string& email, const std::string& user_id, const std::string& subject,
                                    const std::string& body) {
-  const auto sent = mailer_.send({email, subject, body + "\nQuestions about your privacy: " + config_.contact + "\n", "account", user_id});
+  const auto sent = mailer_.send({email, subject, body + "\n" + privacy_contact_line(config_.contact), "account", user_id});
   if (!sent) Log::warn("privacy", "a privacy message could not be sent", {{"error", sent.message()}});
 }
 
