@@ -615,6 +615,14 @@ bool Accounts::set_role(const std::string& user_id, const std::string& role) {
   return update.get_affected_rows() > 0;
 }
 
+void Accounts::for_each_user(const std::function<void(const User&)>& visit) {
+  std::string after;
+  for (auto page = list_users(200, after); !page.empty(); page = list_users(200, after)) {
+    for (const auto& user : page) visit(user);
+    after = page.back().id;
+  }
+}
+
 std::vector<User> Accounts::list_users(std::size_t limit, const std::string& after_id) {
   soci::session sql(database_.pool());
   std::vector<User> out;

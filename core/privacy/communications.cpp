@@ -61,32 +61,26 @@ std::optional<Unsubscribe> Communications::resolve(const std::string& token) {
 
 AnnouncementResult Communications::announce(const std::string& category, const std::string& subject, const std::string& body) {
   AnnouncementResult result;
-  std::string after;
-  for (;;) {
-    const auto users = accounts_.list_users(200, after);
-    if (users.empty()) break;
-    for (const auto& user : users) {
-      after = user.id;
-      if (!may_mail(user, category)) {
-        ++result.skipped;
-        continue;
-      }
-      mail::Message message{user.email, subject, body, category, user.id, {}};
-      if (category != "account") {
-        // RFC 8058 one-click unsubscribe, and the same link visible in the text.
-        const std::string link = public_url_ + "/v1/unsubscribe/" + unsubscribe_token(user.id, category);
-        message.headers = {{"List-Unsubscribe", "<" + link + ">"}, {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
-        message.body += fmt::format("\n\n--\nYou get this because you chose to receive {} from us.\nUnsubscribe with one click: {}\n",
-                                    category == "marketing" ? "marketing mail" : "product updates", link);
-      }
-      message.body += privacy_contact_line(contact_);
-      if (mailer_.send(message)) {
-        ++result.sent;
-      } else {
-        ++result.failed;
-      }
+  accounts_.for_each_user([&](const accounts::User& user) {
+    if (!may_mail(user, category)) {
+      ++result.skipped;
+      return;
     }
-  }
+    mail::Message message{user.email, subject, body, category, user.id, {}};
+    if (category != "account") {
+      // RFC 8058 one-click unsubscribe, and the same link visible in the text.
+      const std::string link = public_url_ + "/v1/unsubscribe/" + unsubscribe_token(user.id, category);
+      message.headers = {{"List-Unsubscribe", "<" + link + ">"}, {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
+      message.body += fmt::format("\n\n--\nYou get this because you chose to receive {} from us.\nUnsubscribe with one click: {}\n",
+                                  category == "marketing" ? "marketing mail" : "product updates", link);
+    }
+    message.body += privacy_contact_line(contact_);
+    if (mailer_.send(message)) {
+      ++result.sent;
+    } else {
+      ++result.failed;
+    }
+  });
   observability::Log::info("privacy", "announcement sent",
                            {{"category", category}, {"sent", std::to_string(result.sent)}, {"skipped", std::to_string(result.skipped)},
                             {"failed", std::to_string(result.failed)}});
