@@ -20,8 +20,7 @@ class AccountsTest : public ::testing::TestWithParam<db::Backend> {
  protected:
   void SetUp() override {
     FRAMEHOUSE_SETUP_DATABASE(test_database_);
-    database_ = std::make_unique<db::Database>(test_database_->options());
-    database_->migrate(db::server_migrations());
+    database_ = test_database_->open_migrated();
     const auto error = testing::load_plugin(host_, testing::shipped_plugin("email_outbox"),
                                             "directory = \"" + outbox().string() + "\"");
     ASSERT_FALSE(error) << *error;

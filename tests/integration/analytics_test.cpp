@@ -15,8 +15,7 @@ class AnalyticsTest : public ::testing::TestWithParam<db::Backend> {
  protected:
   void SetUp() override {
     FRAMEHOUSE_SETUP_DATABASE(test_database_);
-    database_ = std::make_unique<db::Database>(test_database_->options());
-    database_->migrate(db::server_migrations());
+    database_ = test_database_->open_migrated();
     soci::session sql(database_->pool());
     // Twelve people sign up on one day (one of them on Premium), one alone the next day.
     for (int i = 0; i < 13; ++i) {

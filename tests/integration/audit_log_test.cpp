@@ -15,8 +15,7 @@ class AuditLogTest : public ::testing::TestWithParam<db::Backend> {
  protected:
   void SetUp() override {
     FRAMEHOUSE_SETUP_DATABASE(test_database_);
-    database_ = std::make_unique<db::Database>(test_database_->options());
-    database_->migrate(db::server_migrations());
+    database_ = test_database_->open_migrated();
     log_ = std::make_unique<AuditLog>(*database_);
   }
   void write(int count) {

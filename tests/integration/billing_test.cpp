@@ -18,8 +18,7 @@ class BillingTest : public ::testing::TestWithParam<db::Backend> {
  protected:
   void SetUp() override {
     FRAMEHOUSE_SETUP_DATABASE(test_database_);
-    database_ = std::make_unique<db::Database>(test_database_->options());
-    database_->migrate(db::server_migrations());
+    database_ = test_database_->open_migrated();
     ASSERT_FALSE(testing::load_plugin(host_, testing::shipped_plugin("payment_manual")));
     ASSERT_FALSE(host_.start_all());
     BillingConfig config{default_plans(), "free", 30 * kDay};

@@ -16,8 +16,7 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
  protected:
   void SetUp() override {
     FRAMEHOUSE_SETUP_DATABASE(test_database_);
-    database_ = std::make_unique<db::Database>(test_database_->options());
-    database_->migrate(db::server_migrations());
+    database_ = test_database_->open_migrated();
     accounts::AccountsConfig accounts_config;
     accounts_config.password_cost = {1, 8 * 1024};
     accounts_ = std::make_unique<accounts::Accounts>(*database_, mailer_, accounts_config, clock_);

@@ -22,8 +22,7 @@ class UploadsTest : public ::testing::TestWithParam<db::Backend> {
  protected:
   void SetUp() override {
     FRAMEHOUSE_SETUP_DATABASE(test_database_);
-    database_ = std::make_unique<db::Database>(test_database_->options());
-    database_->migrate(db::server_migrations());
+    database_ = test_database_->open_migrated();
     ASSERT_FALSE(testing::load_plugin(host_, testing::shipped_plugin("storage_fs"), "fsync = false"));
     ASSERT_FALSE(testing::load_plugin(host_, testing::shipped_plugin("gen_procedural"), "preset = \"ultrafast\""));
     ASSERT_FALSE(host_.start_all());

@@ -49,6 +49,12 @@ TestDatabase::~TestDatabase() {
   }
 }
 
+std::unique_ptr<db::Database> TestDatabase::open_migrated() const {
+  auto database = std::make_unique<db::Database>(options_);
+  database->migrate(db::server_migrations());
+  return database;
+}
+
 std::string backend_name(const ::testing::TestParamInfo<db::Backend>& info) {
   return info.param == db::Backend::sqlite ? "sqlite" : "postgresql";
 }

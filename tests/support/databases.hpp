@@ -4,6 +4,7 @@
 // case is skipped, unless FRAMEHOUSE_REQUIRE_POSTGRES=1 (CI), where it fails.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -24,6 +25,8 @@ class TestDatabase {
   bool available() const { return available_; }
   bool skipped() const { return skipped_; }
   const db::DatabaseOptions& options() const { return options_; }
+  // A connection to it with the server's migrations applied.
+  std::unique_ptr<db::Database> open_migrated() const;
 
  private:
   TempDir dir_;
