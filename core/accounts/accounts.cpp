@@ -139,24 +139,70 @@ SignUpStatus Accounts::sign_up(const SignUpRequest& request, FieldErrors& errors
     token = issue_email_token(sql, id, "verify_email", std::nullopt, config_.verification_ttl_seconds);
     transaction.commit();
   }
-  mail(*email, id, "Confirm your email address",
+  mail_verification_link(*email, id, token);
+  return SignUpStatus::accepted;
+}
+
+void Accounts::mail_verification_link(const std::string& email, const std::string& user_id, const std::string& token) {
+  mail(email, user_id, "Confirm your email address",
        "Welcome to Framehouse.\n\nConfirm your email address by opening this link:\n\n" +
            link("/v1/accounts/verify-email", token) + "\n\nThe link works once and expires in " +
            hours(config_.verification_ttl_seconds) +
            " hours. If you did not sign up, ignore this message.\n");
-  return SignUpStatus::accepted;
+}
+
+void Accounts::resend_verification(const std::string& email_input) {
+  const auto email = normalise_email(email_input);
+  if (!email) return;
+  std::string user_id, token;
+  {
+    soci::session sql(database_.pool());
+    soci::indicator verified = soci::i_null;
+    long long verified_at = 0;
+    sql << "SELECT id, email_verified_at FROM users WHERE email = :e", soci::use(*email), soci::into(user_id),
+        soci::into(verified_at, verified);
+    if (!sql.got_data() || verified == soci::i_ok || !may_mail_unasked(sql, *email)) return;
+    db::WriteTransaction transaction(sql, database_.dialect());
+    token = issue_email_token(sql, user_id, "verify_email", std::nullopt, config_.verification_ttl_seconds);
+    transaction.commit();
+  }
+  mail_verification_link(*email, user_id, token);
+}
+
+void remember_previous_email(soci::session& sql, const std::string& user_id, const std::string& email, std::int64_t now) {
+  const long long replaced = now;
+  sql << "INSERT INTO email_history (user_id, email, replaced_at) VALUES (:u, :e, :t)", soci::use(user_id), soci::use(email),
+      soci::use(replaced);
+}
+
+std::vector<std::string> Accounts::addresses(const std::string& user_id) {
+  std::vector<std::string> out;
+  const auto user = find(user_id);
+  if (!user) return out;
+  out.push_back(user->email);
+  if (user->pending_email) out.push_back(*user->pending_email);
+  soci::session sql(database_.pool());
+  std::string email;
+  soci::statement statement =
+      (sql.prepare << "SELECT email FROM email_history WHERE user_id = :u ORDER BY replaced_at", soci::use(user_id), soci::into(email));
+  statement.execute();
+  while (statement.fetch()) {
+    if (std::find(out.begin(), out.end(), email) == out.end()) out.push_back(email);
+  }
+  return out;
 }
 
 bool Accounts::confirm_email(const std::string& token) {
-  std::string user_id, purpose, new_email;
-  if (!consume_email_token(token, user_id, purpose, new_email)) return false;
+  std::string user_id, purpose, new_email, old_email;
+  if (!consume_email_token(token, user_id, purpose, new_email, old_email)) return false;
   // The database session is released by now: what follows takes sessions of its own.
   record_event(user_id, "email_verified");
-  if (purpose == "change_email" && profile_changed_) profile_changed_(user_id, "email", new_email);
+  if (purpose == "change_email" && profile_changed_) profile_changed_(user_id, "email", old_email, new_email);
   return true;
 }
 
-bool Accounts::consume_email_token(const std::string& token, std::string& user_id, std::string& purpose, std::string& new_email) {
+bool Accounts::consume_email_token(const std::string& token, std::string& user_id, std::string& purpose, std::string& new_email,
+                                   std::string& old_email) {
   const std::string hash = crypto::token_hash(token);
   soci::session sql(database_.pool());
   db::WriteTransaction transaction(sql, database_.dialect());
@@ -176,6 +222,8 @@ bool Accounts::consume_email_token(const std::string& token, std::string& user_i
       transaction.commit();  // the token is spent either way
       return false;
     }
+    sql << "SELECT email FROM users WHERE id = :id", soci::use(user_id), soci::into(old_email);
+    remember_previous_email(sql, user_id, old_email, now);
     sql << "UPDATE users SET email = :e, email_verified_at = :t, updated_at = :t2 WHERE id = :id",
         soci::use(new_email), soci::use(now), soci::use(now), soci::use(user_id);
   } else {
@@ -212,6 +260,15 @@ void Accounts::count_event(soci::session& sql, const std::string& key, std::int6
       soci::use(key), soci::use(now), soci::use(window_start_limit), soci::use(window_start_limit), soci::use(now);
 }
 
+bool Accounts::within_client_limit(const std::string& purpose, const std::string& client_address, int limit,
+                                   std::int64_t window_seconds) {
+  const std::string key = purpose + ":" + address_key(client_address);
+  soci::session sql(database_.pool());
+  if (throttled_for(sql, key, limit, window_seconds) > 0) return false;
+  count_event(sql, key, window_seconds);
+  return true;
+}
+
 bool Accounts::may_mail_unasked(soci::session& sql, const std::string& address) {
   const std::string key = mail_throttle_key(address_key_secret_, address);
   if (throttled_for(sql, key, config_.mails_per_address_per_hour, kMailWindowSeconds) > 0) {
@@ -226,31 +283,39 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
                                const std::string& client_address) {
   SignInResult result;
   const std::string email = normalise_email(email_input).value_or(email_input);
-  soci::session sql(database_.pool());
-  std::string user_id, stored_hash, role;
-  sql << "SELECT id, password_hash, role FROM users WHERE email = :e", soci::use(email), soci::into(user_id),
-      soci::into(stored_hash), soci::into(role);
-  const bool known = sql.got_data();
-  // Unknown addresses are throttled too, under a key that does not reveal the address.
-  const std::string account_key =
-      known ? "user:" + user_id : sign_in_throttle_key(address_key_secret_, email);
-  const std::string client_key = address_key(client_address);
-  const auto window = config_.failure_window_seconds;
-  const std::int64_t wait = std::max(throttled_for(sql, account_key, config_.max_failures_per_account, window),
-                                     throttled_for(sql, client_key, config_.max_failures_per_address, window));
-  if (wait > 0) {
-    result.status = SignInResult::Status::throttled;
-    result.retry_after_seconds = wait;
+  std::string user_id;
+  {
+    // Released before the frozen check, which takes a session of its own.
+    soci::session sql(database_.pool());
+    std::string stored_hash, role;
+    sql << "SELECT id, password_hash, role FROM users WHERE email = :e", soci::use(email), soci::into(user_id),
+        soci::into(stored_hash), soci::into(role);
+    const bool known = sql.got_data();
+    // Unknown addresses are throttled too, under a key that does not reveal the address.
+    const std::string account_key =
+        known ? "user:" + user_id : sign_in_throttle_key(address_key_secret_, email);
+    const std::string client_key = address_key(client_address);
+    const auto window = config_.failure_window_seconds;
+    const std::int64_t wait = std::max(throttled_for(sql, account_key, config_.max_failures_per_account, window),
+                                       throttled_for(sql, client_key, config_.max_failures_per_address, window));
+    if (wait > 0) {
+      result.status = SignInResult::Status::throttled;
+      result.retry_after_seconds = wait;
+      return result;
+    }
+    // Always one argon2id verification, so that timing does not tell known addresses apart.
+    const bool verified = crypto::verify_password(known ? stored_hash : dummy_password_hash_.get(), password) && known;
+    if (!verified) {
+      count_event(sql, account_key, window);
+      count_event(sql, client_key, window);
+      return result;
+    }
+    sql << "DELETE FROM rate_limits WHERE throttle_key = :k", soci::use(account_key);
+  }
+  if (frozen_check_ && frozen_check_(user_id)) {
+    result.status = SignInResult::Status::frozen;
     return result;
   }
-  // Always one argon2id verification, so that timing does not tell known addresses apart.
-  const bool verified = crypto::verify_password(known ? stored_hash : dummy_password_hash_.get(), password) && known;
-  if (!verified) {
-    count_event(sql, account_key, window);
-    count_event(sql, client_key, window);
-    return result;
-  }
-  sql << "DELETE FROM rate_limits WHERE throttle_key = :k", soci::use(account_key);
 
   const std::string token = crypto::random_token("fhs_");
   const std::string hash = crypto::token_hash(token);
@@ -259,6 +324,7 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
   const std::string kind = kSession;
   const long long created = session.created_at;
   const long long expires = *session.expires_at;
+  soci::session sql(database_.pool());
   sql << "INSERT INTO credentials (id, user_id, kind, token_hash, label, created_at, last_used_at, expires_at)"
          " VALUES (:id, :u, :k, :h, :l, :c, :lu, :x)",
       soci::use(session.id), soci::use(user_id), soci::use(kind), soci::use(hash), soci::use(session.label),
@@ -386,9 +452,11 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
   const std::string session_kind = kSession;
   {
     db::WriteTransaction transaction(sql, database_.dialect());
-    sql << "UPDATE users SET password_hash = :p, updated_at = :t WHERE id = :id", soci::use(password_hash),
-        soci::use(now), soci::use(user_id);
-    sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose = 'reset_password'", soci::use(user_id);
+    // The reset link reached the address, which proves control of it as a verification would.
+    sql << "UPDATE users SET password_hash = :p, email_verified_at = COALESCE(email_verified_at, :v), updated_at = :t"
+           " WHERE id = :id",
+        soci::use(password_hash), soci::use(now), soci::use(now), soci::use(user_id);
+    sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose IN ('reset_password', 'verify_email')", soci::use(user_id);
     // Whoever had the old password is signed out everywhere.
     sql << "DELETE FROM credentials WHERE user_id = :u AND kind = :k", soci::use(user_id), soci::use(session_kind);
     transaction.commit();
@@ -483,7 +551,7 @@ FieldErrors Accounts::update_profile(const AuthContext& who, const std::optional
           soci::use(who.user_id);
     }
     record_event(who.user_id, "profile_updated");
-    if (profile_changed_) profile_changed_(who.user_id, "name", *name);
+    if (profile_changed_) profile_changed_(who.user_id, "name", user->name, *name);
   }
   if (email && *email != user->email) {
     soci::session sql(database_.pool());
@@ -548,7 +616,7 @@ FieldErrors Accounts::set_preferences(const std::string& user_id, const std::map
   if (!errors.empty()) return errors;
   const auto current = preferences(user_id);
   bool changed = false;
-  std::vector<std::string> turned_off;
+  std::vector<std::string> turned_off, turned_on;
   {
     soci::session sql(database_.pool());
     db::WriteTransaction transaction(sql, database_.dialect());
@@ -556,13 +624,20 @@ FieldErrors Accounts::set_preferences(const std::string& user_id, const std::map
       if (category == "account" || current.at(category) == enabled) continue;
       write_preference(sql, user_id, category, enabled, source);
       changed = true;
-      if (!enabled) turned_off.push_back(category);
+      (enabled ? turned_on : turned_off).push_back(category);
     }
     transaction.commit();
   }
   if (changed) record_event(user_id, "preferences_changed");
   for (const auto& category : turned_off) {
     if (opted_out_) opted_out_(user_id, category);
+  }
+  // Only the verified owner of the address may lift a suppression of it: someone who signed
+  // up with another person's address cannot undo that person's unsubscribe.
+  if (!turned_on.empty() && opted_in_) {
+    if (const auto user = find(user_id); user && user->email_verified) {
+      for (const auto& category : turned_on) opted_in_(user_id, category);
+    }
   }
   return {};
 }

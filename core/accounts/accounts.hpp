@@ -93,7 +93,9 @@ struct SignUpRequest {
 enum class SignUpStatus { accepted, underage, invalid };
 
 struct SignInResult {
-  enum class Status { signed_in, bad_credentials, throttled } status = Status::bad_credentials;
+  // frozen: the password was right, but an erasure of the account waits under a legal hold
+  // and no new session may start (told only to whoever knows the password).
+  enum class Status { signed_in, bad_credentials, throttled, frozen } status = Status::bad_credentials;
   std::string token;  // the bearer token, shown once
   Credential session;
   std::int64_t retry_after_seconds = 0;
@@ -107,6 +109,10 @@ struct NewApiKey {
 // The preference categories, in order. "account" is always on.
 const std::vector<std::string>& preference_categories();
 
+// Keeps an address the account no longer uses (after a confirmed change), in the caller's
+// transaction, so that what others keep under it stays reachable by export and erasure.
+void remember_previous_email(soci::session& sql, const std::string& user_id, const std::string& email, std::int64_t now);
+
 class Accounts {
  public:
   Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig config, Clock clock = system_now);
@@ -118,6 +124,9 @@ class Accounts {
   SignUpStatus sign_up(const SignUpRequest& request, FieldErrors& errors);
   // Consumes a verification or email-change token. False for an unknown, used or expired one.
   bool confirm_email(const std::string& token);
+  // Mails a fresh verification link if the address has an account that is not verified yet
+  // (within the per-address mail cap). Looks the same to the caller either way.
+  void resend_verification(const std::string& email);
 
   SignInResult sign_in(const std::string& email, const std::string& password, const std::string& client,
                        const std::string& client_address);
@@ -138,6 +147,9 @@ class Accounts {
   std::optional<User> find(const std::string& user_id);
   // The account registered under the address (normalised first), if any.
   std::optional<User> find_by_email(const std::string& email);
+  // Every address the account is or was known by: the current one, one awaiting
+  // confirmation, and earlier ones. Empty for an unknown account.
+  std::vector<std::string> addresses(const std::string& user_id);
   // Name changes at once; an email change is mailed for verification to the new address
   // (the old one is told) and takes effect when confirmed.
   FieldErrors update_profile(const AuthContext& who, const std::optional<std::string>& name,
@@ -168,12 +180,20 @@ class Accounts {
 
   // Told after a name or a (confirmed) email address changed, so that the change reaches every
   // other place that keeps a copy (the privacy module's rectification).
-  using ProfileChanged = std::function<void(const std::string& user_id, const std::string& field, const std::string& value)>;
+  using ProfileChanged = std::function<void(const std::string& user_id, const std::string& field, const std::string& old_value,
+                                            const std::string& new_value)>;
   void on_profile_change(ProfileChanged listener) { profile_changed_ = std::move(listener); }
   // Told after a category was turned off (settings, unsubscribe link, GPC), so that the opt-out
   // reaches every plugin.
   using OptedOut = std::function<void(const std::string& user_id, const std::string& category)>;
   void on_opt_out(OptedOut listener) { opted_out_ = std::move(listener); }
+  // Told after the owner of a verified address turned a category back on, so that what the
+  // earlier opt-out left in plugins (an email provider's suppression) is lifted.
+  void on_opt_in(OptedOut listener) { opted_in_ = std::move(listener); }
+  // Asked before a new session starts: whether the account is frozen (an erasure of it waits
+  // under a legal hold).
+  using FrozenCheck = std::function<bool(const std::string& user_id)>;
+  void on_frozen_check(FrozenCheck check) { frozen_check_ = std::move(check); }
 
   // A new privacy policy the person has yet to acknowledge (shown as "policy_update" on
   // GET /v1/me), as the policy module answers it.
@@ -190,12 +210,16 @@ class Accounts {
   // Where admin actions are recorded (the server always attaches one; tools may not).
   void attach_audit_log(audit::AuditLog& log) { audit_log_ = &log; }
   audit::AuditLog* audit_log() const { return audit_log_; }
+  // Counts one request of `purpose` from the client address and says whether it stays within
+  // `limit` per window (keyed by a keyed hash of the address, never the address).
+  bool within_client_limit(const std::string& purpose, const std::string& client_address, int limit, std::int64_t window_seconds);
   // Deletes usage events past retention, expired tokens and sessions, stale throttles.
   std::int64_t purge_expired();
 
  private:
   std::string issue_email_token(soci::session& sql, const std::string& user_id, const std::string& purpose,
                                 const std::optional<std::string>& new_email, std::int64_t ttl);
+  void mail_verification_link(const std::string& email, const std::string& user_id, const std::string& token);
   void mail(const std::string& to, const std::string& user_id, const std::string& subject, const std::string& body);
   std::string link(const std::string& path, const std::string& token) const;
   std::string address_key(const std::string& client_address);
@@ -204,8 +228,10 @@ class Accounts {
   void count_event(soci::session& sql, const std::string& key, std::int64_t window_seconds);
   // Whether one more mail that someone else caused may go to `address` this hour (counted).
   bool may_mail_unasked(soci::session& sql, const std::string& address);
-  // The token's user, purpose and new address, applied; false for an unknown, used or expired one.
-  bool consume_email_token(const std::string& token, std::string& user_id, std::string& purpose, std::string& new_email);
+  // The token's user, purpose and new address, applied (`old_email` is the address it replaced);
+  // false for an unknown, used or expired one.
+  bool consume_email_token(const std::string& token, std::string& user_id, std::string& purpose, std::string& new_email,
+                           std::string& old_email);
   // Whether a GPC opt-out stands since the person last allowed sale/sharing.
   bool gpc_recorded(const std::string& user_id);
   void write_preference(soci::session& sql, const std::string& user_id, const std::string& category, bool enabled,
@@ -216,6 +242,8 @@ class Accounts {
   AccountsConfig config_;
   ProfileChanged profile_changed_;
   OptedOut opted_out_;
+  OptedOut opted_in_;
+  FrozenCheck frozen_check_;
   PendingPolicy pending_policy_;
   audit::AuditLog* audit_log_ = nullptr;
   Clock now_;

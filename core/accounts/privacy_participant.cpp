@@ -83,6 +83,19 @@ sdk::Outcome AccountsParticipant::export_subject(const sdk::Subject& subject, sd
       }
     }
   }
+  {
+    std::string email;
+    long long replaced = 0;
+    soci::statement statement =
+        (sql.prepare << "SELECT email, replaced_at FROM email_history WHERE user_id = :u ORDER BY replaced_at",
+         soci::use(subject.user_id), soci::into(email), soci::into(replaced));
+    statement.execute();
+    while (statement.fetch()) {
+      if (auto written = emit(sink, "previous_email_addresses", {{"email", email}, {"replaced_at", replaced}}); !written) {
+        return written;
+      }
+    }
+  }
   // Policy notices and acknowledgements (the record of which policy versions the person was
   // told about and accepted), and which unsubscribe links were issued (never the link itself).
   for (const auto& [dataset, query] : std::initializer_list<std::pair<const char*, const char*>>{
@@ -121,7 +134,7 @@ sdk::Result<sdk::ErasureReport> AccountsParticipant::erase_subject(const sdk::Su
   db::WriteTransaction transaction(sql, database_.dialect());
   // Children first, so that the count is right on SQLite and PostgreSQL alike.
   for (const char* table : {"usage_events", "preference_history", "preferences", "credentials", "email_tokens",
-                            "unsubscribe_tokens", "policy_notices", "policy_acknowledgements"}) {
+                            "email_history", "unsubscribe_tokens", "policy_notices", "policy_acknowledgements"}) {
     report.records_removed += db::delete_rows(sql, table, "user_id", subject.user_id);
   }
   report.records_removed += db::delete_rows(sql, "users", "id", subject.user_id);
@@ -141,9 +154,16 @@ sdk::Outcome AccountsParticipant::rectify(const sdk::Subject& subject, const sdk
   if (change.field != "name" && change.field != "email") return {};
   soci::session sql(database_.pool());
   const long long now = system_now();
+  db::WriteTransaction transaction(sql, database_.dialect());
+  if (change.field == "email") {
+    std::string current;
+    sql << "SELECT email FROM users WHERE id = :id", soci::use(subject.user_id), soci::into(current);
+    if (sql.got_data() && current != change.new_value) remember_previous_email(sql, subject.user_id, current, now);
+  }
   const std::string column = change.field;  // one of two fixed names, never input
   sql << "UPDATE users SET " + column + " = :v, updated_at = :t WHERE id = :id", soci::use(change.new_value), soci::use(now),
       soci::use(subject.user_id);
+  transaction.commit();
   return {};
 }
 
@@ -162,7 +182,7 @@ sdk::Outcome AccountsParticipant::apply_opt_out(const sdk::Subject& subject, std
   sql << "INSERT INTO preferences (user_id, category, enabled, updated_at) VALUES (:u, :c, 0, :t)"
          " ON CONFLICT (user_id, category) DO UPDATE SET enabled = 0, updated_at = excluded.updated_at",
       soci::use(subject.user_id), soci::use(name), soci::use(now);
-  sql << "INSERT INTO preference_history (user_id, category, enabled, source, changed_at) VALUES (:u, :c, 0, 'opt_out', :t)",
+  sql << "INSERT INTO preference_history (user_id, category, enabled, source, changed_at) VALUES (:u, :c, 0, 'privacy_request', :t)",
       soci::use(subject.user_id), soci::use(name), soci::use(now);
   transaction.commit();
   return {};

@@ -14,7 +14,8 @@ class AccountsParticipant final : public sdk::PrivacyParticipant {
       : database_(database), address_key_secret_(db::server_secret(database, kAddressKeySecret)) {}
 
   // Datasets: "account", "credentials" (no token hashes), "preferences",
-  // "preference_history", "usage_events".
+  // "preference_history", "previous_email_addresses", "policy_notices",
+  // "policy_acknowledgements", "unsubscribe_links", "usage_events".
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
   // Deletes the user row and everything hanging off it, and the rate-limit rows by account
   // and by the subject's addresses.
@@ -23,6 +24,8 @@ class AccountsParticipant final : public sdk::PrivacyParticipant {
   sdk::Outcome rectify(const sdk::Subject& subject, const sdk::Rectification& change) override;
   // Records the opt-out as a preference change with source "opt_out".
   sdk::Outcome apply_opt_out(const sdk::Subject& subject, std::string_view category) override;
+  // The opt-in is recorded by Accounts::set_preferences itself, before anyone is told.
+  sdk::Outcome lift_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
 
  private:
   db::Database& database_;

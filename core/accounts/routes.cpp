@@ -202,6 +202,14 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     if (result.status == SignInResult::Status::bad_credentials) {
       return http::problem(http::problems::kInvalidCredentials, "", request.request_id);
     }
+    if (result.status == SignInResult::Status::frozen) {
+      // The hold's existence only: its ground was mailed to the person, and is not for whoever
+      // holds the password.
+      return http::problem(http::problems::kAccountFrozen,
+                           "an erasure of this account waits under a legal hold; until the hold ends no one can sign in,"
+                           " and you will be told by mail when it does",
+                           request.request_id);
+    }
     return Response::json(201, json::object{{"token", result.token},
                                             {"token_type", "Bearer"},
                                             {"expires_at", optional_time(result.session.expires_at)},
@@ -261,15 +269,32 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     return no_content();
   }));
 
-  router.add("POST", "/v1/password-reset", [&accounts](Request& request) -> Response {
-    JsonFields fields(request, {"email"});
-    if (fields.rejection()) return *fields.rejection();
-    const auto email = fields.string("email", true, 320);
-    if (!fields.ok()) return fields.problem(request);
-    accounts.request_password_reset(*email);
-    return Response::json(202, json::object{{"status", "reset_requested"},
-                                            {"message", "If the address has an account, a reset link is on its way."}});
-  });
+  // Asking for a mail by address: the same answer whether or not the address has an account.
+  // A GET shows the form (the sign-up notice mail links here).
+  const auto mail_request_routes = [&router](std::string path, std::string title, std::string status, std::string sent,
+                                             std::function<void(const std::string&)> send) {
+    router.add("GET", path, [path, title](Request&) -> Response {
+      return html_page(200, title,
+                       "<form method=\"post\" action=\"" + path +
+                           "\"><label>Email address <input type=\"email\" name=\"email\" required autocomplete=\"email\">"
+                           "</label><button type=\"submit\">Send</button></form>");
+    });
+    router.add("POST", path, [status, sent, send = std::move(send)](Request& request) -> Response {
+      JsonFields fields(request, {"email"});
+      if (fields.rejection()) return *fields.rejection();
+      const auto email = fields.string("email", true, 320);
+      if (!fields.ok()) return fields.problem(request);
+      send(*email);
+      const std::string message = "If the address has an account, " + sent + " is on its way.";
+      if (fields.from_form()) return html_page(202, "Check your mailbox", "<p>" + html_escape(message) + "</p>");
+      return Response::json(202, json::object{{"status", status}, {"message", message}});
+    });
+  };
+  mail_request_routes("/v1/password-reset", "Reset your password", "reset_requested", "a reset link",
+                      [&accounts](const std::string& email) { accounts.request_password_reset(email); });
+  mail_request_routes("/v1/accounts/verification-email", "Send the confirmation link again", "verification_requested",
+                      "a new confirmation link",
+                      [&accounts](const std::string& email) { accounts.resend_verification(email); });
 
   router.add("GET", "/v1/password-reset/confirm", [](Request& request) -> Response {
     return confirmation_form("Choose a new password", "/v1/password-reset/confirm",
@@ -340,14 +365,14 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     return Response::json(200, preferences_json(who.user_id));
   }));
   router.add("PUT", "/v1/me/preferences", signed_in(accounts, [&accounts, preferences_json](Request& request, const AuthContext& who) -> Response {
-    JsonFields fields(request, {"account", "product_updates", "marketing", "training_use"});
+    JsonFields fields(request, {"account", "product_updates", "marketing", "training_use", "sale_sharing"});
     if (fields.rejection()) return *fields.rejection();
     std::map<std::string, bool> changes;
     for (const auto& category : preference_categories()) {
       if (auto value = fields.boolean(category, false)) changes[category] = *value;
     }
     if (!fields.ok()) return fields.problem(request);
-    if (auto errors = accounts.set_preferences(who.user_id, changes, "user"); !errors.empty()) {
+    if (auto errors = accounts.set_preferences(who.user_id, changes, "settings"); !errors.empty()) {
       return http::validation_problem(request, to_problems(errors));
     }
     return Response::json(200, preferences_json(who.user_id));

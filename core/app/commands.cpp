@@ -104,6 +104,10 @@ std::optional<storage::MasterKey> load_or_create_key(const std::string& configur
   return key;
 }
 
+// What plugins' HostServices::secret_key() derive from: kept in the database, so that it is
+// the same on every node and never in a plugin's directory.
+constexpr const char* kPluginSecretRoot = "plugin_secret_root";
+
 // Loads and starts the configured plugins; prints why and returns false when it cannot.
 bool start_plugins(AppConfig& config, plugins::PluginHost& host) {
   for (auto& plugin : config.plugins) {
@@ -157,6 +161,7 @@ int serve(const std::filesystem::path& config_file) {
 
   observability::Metrics metrics;
   plugins::PluginHost host(metrics, config.data_dir);
+  host.set_secret_root(db::server_secret(*database, kPluginSecretRoot));
   if (!start_plugins(config, host)) return 1;
   try {
     record_plugin_history(*database, host);
@@ -223,12 +228,17 @@ int serve(const std::filesystem::path& config_file) {
   accounts.attach_audit_log(audit_log);
   privacy::PrivacyRequests privacy(*database, participants, accounts, videos, objects, mailer, signer, metrics, audit_log,
                                    config.privacy);
-  accounts.on_profile_change([&privacy](const std::string& user_id, const std::string& field, const std::string& value) {
-    (void)privacy.submit({"rectification", "profile", user_id, "", sdk::Rectification{field, "", value}, "", user_id});
+  accounts.on_profile_change([&privacy](const std::string& user_id, const std::string& field, const std::string& old_value,
+                                         const std::string& new_value) {
+    (void)privacy.submit({"rectification", "profile", user_id, "", sdk::Rectification{field, old_value, new_value}, "", user_id});
   });
   accounts.on_opt_out([&privacy](const std::string& user_id, const std::string& category) {
     privacy.fan_out_opt_out(user_id, category);
   });
+  accounts.on_opt_in([&privacy](const std::string& user_id, const std::string& category) {
+    privacy.fan_out_opt_in(user_id, category);
+  });
+  accounts.on_frozen_check([&privacy](const std::string& user_id) { return privacy.account_frozen(user_id); });
   privacy::Analytics analytics(*database, config.analytics_min_group, config.billing.default_plan);
   privacy::Communications communications(*database, accounts, mailer, host, host.find(config.email_plugin),
                                          config.privacy.public_url, config.privacy.contact);
@@ -247,7 +257,7 @@ int serve(const std::filesystem::path& config_file) {
   privacy.start_workers();
   std::optional<PeriodicTask> housekeeping;
   housekeeping.emplace("housekeeping", std::chrono::hours(1), [&accounts, &videos, &billing, &privacy, &policy] {
-    const auto changed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due() + privacy.purge_expired_exports() +
+    const auto changed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due() + privacy.purge_expired_exports() + privacy.purge_unconfirmed_intakes() +
                          (policy ? policy->send_notices() : 0);
     if (changed > 0) Log::info("maintenance", "expired records deleted or renewed", {{"count", std::to_string(changed)}});
   });
@@ -289,13 +299,30 @@ struct OfflineAccounts {
   accounts::Accounts accounts;
 };
 
+// A command that reads existing records refuses to run on a SQLite file that is not there
+// (rather than create an empty database and report that nothing was found): the path or the
+// configuration file is wrong.
+bool database_missing(const AppConfig& config) {
+  constexpr std::string_view kScheme = "sqlite:";
+  if (config.database.url.rfind(kScheme, 0) != 0) return false;
+  const std::filesystem::path file = config.database.url.substr(kScheme.size());
+  if (file == ":memory:" || std::filesystem::exists(file)) return false;
+  std::cerr << "framehouse: no database at " << file.string() << " (from [database] url in " << config.file.string()
+            << "; relative paths are relative to that file). Start the server once, or point --config at the"
+               " configuration the server uses.\n";
+  return true;
+}
+
+enum class DatabaseUse { existing, create_if_missing };
+
 // Runs an account command: 2 for bad input (std::invalid_argument), 1 for other failures.
-int run_account_command(const std::filesystem::path& config_file,
+int run_account_command(const std::filesystem::path& config_file, DatabaseUse use,
                         const std::function<int(OfflineAccounts&, AppConfig&)>& command) {
   auto loaded = load_or_report(config_file);
   if (!loaded) return 2;
   Log::configure(observability::LogLevel::warn, loaded->log_format);
   if (sodium_init() < 0) return 1;
+  if (use == DatabaseUse::existing && database_missing(*loaded)) return 1;
   try {
     OfflineAccounts offline(*loaded);
     return command(offline, *loaded);
@@ -315,7 +342,9 @@ int create_user(const std::filesystem::path& config_file, const std::string& nam
   std::string password;
   std::getline(password_input, password);
   if (!password.empty() && password.back() == '\r') password.pop_back();
-  return run_account_command(config_file, [&](OfflineAccounts& offline, AppConfig&) {
+  // The first administrator may be created before the server ever ran: in the database the
+  // server will use.
+  return run_account_command(config_file, DatabaseUse::create_if_missing, [&](OfflineAccounts& offline, AppConfig&) {
     const std::string id = offline.accounts.create_user(name, email, password, role);
     audit::AuditLog(offline.database).record("cli", "admin.create_user", id,
                                              boost::json::serialize(boost::json::object{{"role", role}}));
@@ -325,7 +354,7 @@ int create_user(const std::filesystem::path& config_file, const std::string& nam
 }
 
 int set_role(const std::filesystem::path& config_file, const std::string& email, const std::string& role) {
-  return run_account_command(config_file, [&](OfflineAccounts& offline, AppConfig&) {
+  return run_account_command(config_file, DatabaseUse::existing, [&](OfflineAccounts& offline, AppConfig&) {
     if (!accounts::is_role(role)) throw std::invalid_argument("role: is not a role");
     const auto user = offline.accounts.find_by_email(email);
     if (!user || !offline.accounts.set_role(user->id, role)) {
@@ -343,6 +372,7 @@ int audit_verify(const std::filesystem::path& config_file) {
   auto loaded = load_or_report(config_file);
   if (!loaded) return 2;
   Log::configure(observability::LogLevel::warn, loaded->log_format);
+  if (database_missing(*loaded)) return 1;
   try {
     db::Database database(loaded->database);
     const auto report = audit::AuditLog(database).verify();
@@ -361,7 +391,7 @@ int audit_verify(const std::filesystem::path& config_file) {
 }
 
 int grant_plan(const std::filesystem::path& config_file, const std::string& email, const std::string& plan, int periods) {
-  return run_account_command(config_file, [&](OfflineAccounts& offline, AppConfig& config) {
+  return run_account_command(config_file, DatabaseUse::existing, [&](OfflineAccounts& offline, AppConfig& config) {
     const auto user = offline.accounts.find_by_email(email);
     if (!user) {
       std::cerr << "framehouse: no account with that email address\n";
@@ -369,6 +399,7 @@ int grant_plan(const std::filesystem::path& config_file, const std::string& emai
     }
     observability::Metrics metrics;
     plugins::PluginHost host(metrics, config.data_dir);
+    host.set_secret_root(db::server_secret(offline.database, kPluginSecretRoot));
     if (!start_plugins(config, host)) return 1;
     billing::Billing billing(offline.database, host,
                              config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin), config.billing);

@@ -20,6 +20,12 @@ toml::source_region position_of(const toml::table& root, std::string_view path) 
   return root.source();
 }
 
+constexpr std::string_view kSqliteScheme = "sqlite:";
+
+// Every relative path in the configuration is relative to the file's own directory, so that the
+// server and the admin commands find the same database and data wherever they are started.
+using config::relative_to_config;
+
 bool parse_listen(const std::string& listen, std::string& host, std::uint16_t& port) {
   std::string port_text;
   if (!listen.empty() && listen.front() == '[') {
@@ -49,11 +55,11 @@ std::filesystem::path executable_directory() {
   return ec ? std::filesystem::current_path() : self.parent_path();
 }
 
-void load_plugins(const toml::table& root, const config::Settings& settings, AppConfig& config,
-                  config::Validator& validator) {
+void load_plugins(const std::filesystem::path& file, const toml::table& root, const config::Settings& settings,
+                  AppConfig& config, config::Validator& validator) {
   const auto directory_setting = settings.string("plugins.directory").value_or("");
   const std::filesystem::path directory =
-      directory_setting.empty() ? default_plugin_directory() : std::filesystem::path(directory_setting);
+      directory_setting.empty() ? default_plugin_directory() : relative_to_config(file, directory_setting);
   const std::int64_t default_timeout = settings.integer("plugins.call_timeout_ms").value_or(0);
 
   // toml++ keeps tables sorted by name; plugins start in the order they are written.
@@ -179,11 +185,15 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   }
   config.public_url = *settings.string("server.public_url");
   while (!config.public_url.empty() && config.public_url.back() == '/') config.public_url.pop_back();
-  config.data_dir = *settings.string("server.data_dir");
+  config.data_dir = relative_to_config(file, *settings.string("server.data_dir"));
   observability::parse_log_level(*settings.string("log.level"), config.log_level);
   config.log_format = *settings.string("log.format") == "json" ? observability::LogFormat::json
                                                                : observability::LogFormat::text;
   config.database.url = *settings.string("database.url");
+  if (config.database.url.rfind(kSqliteScheme, 0) == 0) {
+    const std::string path = config.database.url.substr(kSqliteScheme.size());
+    if (path != ":memory:") config.database.url = std::string(kSqliteScheme) + relative_to_config(file, path).string();
+  }
   config.database.pool_size = static_cast<std::size_t>(*settings.integer("database.pool_size"));
   config.database.busy_timeout = std::chrono::milliseconds(*settings.integer("database.busy_timeout_ms"));
   config.storage_plugin = *settings.string("storage.plugin");
@@ -248,6 +258,7 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   privacy.extension_seconds = days("privacy.extension_days");
   privacy.deletion_grace_seconds = number("privacy.deletion_grace_hours") * 3600;
   privacy.export_link_seconds = days("privacy.export_link_days");
+  privacy.receipt_link_seconds = days("privacy.receipt_link_days");
   privacy.workers = static_cast<int>(number("privacy.workers"));
   privacy.max_attempts = static_cast<int>(number("privacy.max_attempts"));
   privacy.retry_base_seconds = number("privacy.retry_base_seconds");
@@ -262,7 +273,7 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   config.retired_master_key = *settings.string("privacy.retired_master_key");
   config.receipt_signing_key = *settings.string("privacy.receipt_signing_key");
   if (const std::string policy_file = *settings.string("privacy.policy_file"); !policy_file.empty()) {
-    const auto path = file.parent_path() / policy_file;
+    const auto path = relative_to_config(file, policy_file);
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
@@ -282,7 +293,7 @@ LoadResult load_configuration(const std::filesystem::path& file) {
     }
   }
 
-  load_plugins(root, settings, config, validator);
+  load_plugins(file, root, settings, config, validator);
   check_role(root, config, "storage.plugin", config.storage_plugin, "storage", validator);
   check_role(root, config, "email.plugin", config.email_plugin, "email", validator);
   if (!config.payment_plugin.empty()) {

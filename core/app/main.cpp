@@ -1,4 +1,6 @@
 // framehouse: the server binary and its administrative subcommands.
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -77,6 +79,9 @@ AdminOptions admin_options(const std::vector<std::string>& args, const std::set<
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything the server and its plugins create — the database, keys, stored files, renders
+  // in progress, exports — is readable by the server's own user only, whatever the shell's umask.
+  ::umask(077);
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;

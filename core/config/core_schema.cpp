@@ -159,6 +159,7 @@ TableSpec make_core_schema() {
       integer_field("extension_days", 60, 1, 90, "how much one recorded extension adds to a due date"),
       integer_field("deletion_grace_hours", 0, 0, 24 * 30, "\"delete my account\" waits this long, cancelable, before erasure starts"),
       integer_field("export_link_days", 7, 1, 30, "an access export can be downloaded for this long"),
+      integer_field("receipt_link_days", 90, 1, 3650, "an erasure's signed receipt can be fetched by its mailed link for this long"),
       integer_field("workers", 1, 0, 16, "privacy tasks run at once by this process; 0 = this process runs none"),
       integer_field("max_attempts", 5, 1, 50, "a participant's task is retried (with exponential backoff) this many times"),
       integer_field("retry_base_seconds", 10, 1, 3600, "the first retry waits this long; each next one twice as long"),

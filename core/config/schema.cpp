@@ -52,6 +52,13 @@ std::string trim_trailing_newline(std::string text) {
 
 }  // namespace
 
+std::filesystem::path relative_to_config(const std::filesystem::path& config_file, const std::string& path) {
+  if (path.empty()) return {};
+  const std::filesystem::path given(path);
+  if (given.is_absolute()) return given;
+  return (std::filesystem::absolute(config_file).parent_path() / given).lexically_normal();
+}
+
 std::string_view type_name(ValueType type) {
   switch (type) {
     case ValueType::string: return "string";
@@ -196,6 +203,7 @@ void Validator::validate_field(const toml::node& node, const FieldSpec& spec,
                               hint.empty() ? "" : "; ", hint));
         return;
       }
+      if (spec.is_path) *resolved = relative_to_config(file_, *resolved).string();
       settings.set(key, std::move(*resolved));
       return;
     }

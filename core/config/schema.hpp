@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,7 +33,14 @@ struct FieldSpec {
   std::optional<std::int64_t> minimum;  // integers only
   std::optional<std::int64_t> maximum;
   std::vector<std::string> one_of;  // strings only
+  // A string that names a file or directory: a relative one is made relative to the
+  // configuration file's directory (a plugin manifest's "type": "path").
+  bool is_path = false;
 };
+
+// `path` made absolute against the directory of `config_file` (unchanged when absolute or empty):
+// the one rule for every relative path in the configuration.
+std::filesystem::path relative_to_config(const std::filesystem::path& config_file, const std::string& path);
 
 struct TableSpec {
   std::vector<FieldSpec> fields;

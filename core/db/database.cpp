@@ -155,7 +155,7 @@ std::string redact_url(const std::string& url) {
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
-Database::Database(const DatabaseOptions& options) : dialect_(backend_of(options.url)) {
+Database::Database(const DatabaseOptions& options) : dialect_(backend_of(options.url)), busy_timeout_(options.busy_timeout) {
   const Backend backend = dialect_.backend();
   std::string connect;
   if (backend == Backend::sqlite) {
@@ -253,10 +253,27 @@ int Database::migrate(const std::vector<Migration>& migrations) {
   }
 }
 
-void Database::flush_deleted_rows() {
-  if (dialect_.backend() != Backend::sqlite) return;
+Database::LogFlush Database::flush_deleted_rows() {
+  LogFlush flush;
+  if (dialect_.backend() != Backend::sqlite) return flush;
   soci::session session(*pool_);
-  session << "PRAGMA wal_checkpoint(TRUNCATE)";
+  // A checkpoint blocked by a reader waits out the busy timeout; it must not hold a pooled
+  // connection (perhaps the only one) for that long. The caller retries instead.
+  session << "PRAGMA busy_timeout=100";
+  int busy = 0;
+  try {
+    // The status row: busy (a reader or writer kept it from finishing within the busy timeout),
+    // frames in the log, frames copied back. A finished TRUNCATE answers 0, 0, 0; a database
+    // that is not in WAL mode answers -1 for both counts.
+    session << "PRAGMA wal_checkpoint(TRUNCATE)", soci::into(busy), soci::into(flush.log_frames),
+        soci::into(flush.checkpointed_frames);
+  } catch (...) {
+    session << fmt::format("PRAGMA busy_timeout={}", busy_timeout_.count());
+    throw;
+  }
+  session << fmt::format("PRAGMA busy_timeout={}", busy_timeout_.count());
+  flush.complete = busy == 0 && flush.log_frames <= 0;
+  return flush;
 }
 
 std::string server_secret(Database& database, const std::string& name) {

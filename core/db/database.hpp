@@ -80,12 +80,20 @@ class Database {
   bool ping();
   // After an erasure: no copy of deleted rows stays in the database's own files where the
   // engine lets us ensure it. SQLite zeroes freed content (secure_delete) and this moves the
-  // write-ahead log, which still holds old page images, into the database and truncates it.
-  // PostgreSQL keeps dead tuples until autovacuum reuses their space (see docs/operations.md).
-  void flush_deleted_rows();
+  // write-ahead log, which still holds old page images, into the database and truncates it —
+  // which cannot finish while any connection (a backup, a long query) reads an older snapshot.
+  // PostgreSQL keeps dead tuples until vacuum reuses their space (see docs/privacy.md); its
+  // flush is always complete as far as this server can tell.
+  struct LogFlush {
+    bool complete = true;  // nothing deleted is still readable in the log
+    long long log_frames = 0;           // frames left in the log
+    long long checkpointed_frames = 0;  // of those, already copied into the database
+  };
+  LogFlush flush_deleted_rows();
 
  private:
   Dialect dialect_;
+  std::chrono::milliseconds busy_timeout_;
   std::unique_ptr<soci::connection_pool> pool_;
 };
 

@@ -308,6 +308,24 @@ const std::vector<Migration>& server_migrations() {
              "CREATE UNIQUE INDEX videos_idempotency ON videos (owner_id, idempotency_key)",
          };
        }},
+      {11, "previous addresses and receipt links",
+       [](const Dialect&) -> std::vector<std::string> {
+         // The addresses an account had before a confirmed change: a provider keyed by address
+         // (mail sent to the old one, an intake filed under it) is reached by export and
+         // erasure through them. They go with the account.
+         return {
+             "CREATE TABLE email_history ("
+             " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " email TEXT NOT NULL,"
+             " replaced_at BIGINT NOT NULL)",
+             "CREATE INDEX email_history_user ON email_history (user_id)",
+             // A finished erasure's receipt, fetched by whoever holds the mailed link (the
+             // requester is signed out by then). Only the token's hash is kept.
+             "ALTER TABLE privacy_requests ADD COLUMN receipt_token_hash TEXT",
+             "ALTER TABLE privacy_requests ADD COLUMN receipt_expires_at BIGINT",
+             "CREATE INDEX privacy_requests_receipt ON privacy_requests (receipt_token_hash)",
+         };
+       }},
   };
   return migrations;
 }

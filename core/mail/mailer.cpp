@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include <sodium.h>
+
 #include "crypto/crypto.hpp"
 #include "framehouse/sdk/email.hpp"
 #include "observability/log.hpp"
@@ -45,6 +47,19 @@ std::string crlf_lines(const std::string& body) {
   return out;
 }
 
+// RFC 2045 base64: lines of 76 characters.
+std::string base64_lines(const std::string& content) {
+  std::string encoded(sodium_base64_ENCODED_LEN(content.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(encoded.data(), encoded.size(), reinterpret_cast<const unsigned char*>(content.data()), content.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  encoded.resize(encoded.size() - 1);  // the terminating NUL
+  std::string out;
+  for (std::size_t at = 0; at < encoded.size(); at += 76) out += encoded.substr(at, 76) + "\r\n";
+  return out;
+}
+
+constexpr const char* kTextPartHeaders = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n";
+
 }  // namespace
 
 std::string build_rfc5322(const Message& message, const std::string& from, const std::string& message_id_domain) {
@@ -56,10 +71,24 @@ std::string build_rfc5322(const Message& message, const std::string& from, const
   text += "Message-ID: <" + crypto::random_id("", 16) + "@" + message_id_domain + ">\r\n";
   for (const auto& [name, value] : message.headers) text += name + ": " + value + "\r\n";
   text += "MIME-Version: 1.0\r\n";
-  text += "Content-Type: text/plain; charset=utf-8\r\n";
-  text += "Content-Transfer-Encoding: 8bit\r\n";
-  text += "\r\n";
-  text += crlf_lines(message.body);
+  if (message.attachments.empty()) {
+    text += kTextPartHeaders;
+    text += "\r\n";
+    text += crlf_lines(message.body);
+    return text;
+  }
+  // Base64 and the body's text never contain "=_", so the boundary cannot occur in a part.
+  const std::string boundary = "=_framehouse_" + crypto::random_id("", 16);
+  text += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
+  text += "--" + boundary + "\r\n" + kTextPartHeaders + "\r\n" + crlf_lines(message.body);
+  for (const auto& attachment : message.attachments) {
+    text += "--" + boundary + "\r\n";
+    text += "Content-Type: " + attachment.content_type + "; name=\"" + attachment.filename + "\"\r\n";
+    text += "Content-Disposition: attachment; filename=\"" + attachment.filename + "\"\r\n";
+    text += "Content-Transfer-Encoding: base64\r\n\r\n";
+    text += base64_lines(attachment.content);
+  }
+  text += "--" + boundary + "--\r\n";
   return text;
 }
 

@@ -12,6 +12,14 @@
 
 namespace framehouse::mail {
 
+// A file sent with a message, e.g. a signed receipt. Sent base64-encoded, so that the content
+// arrives byte for byte whatever its line lengths.
+struct Attachment {
+  std::string filename;      // ASCII letters, digits, '.', '-', '_'
+  std::string content_type;  // e.g. "application/json"
+  std::string content;
+};
+
 struct Message {
   std::string to;
   std::string subject;  // ASCII: template text, never user input
@@ -20,10 +28,12 @@ struct Message {
   std::string user_id;  // whom it is about, for the provider's export and erasure
   // Extra header fields (e.g. List-Unsubscribe); names and values are ASCII, one line each.
   std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<Attachment> attachments;  // none: a single text/plain body
 };
 
 // Builds the RFC 5322 text: CRLF line ends, lines folded under 998 characters, Date and
-// Message-ID generated, UTF-8 body.
+// Message-ID generated, UTF-8 body; with attachments, a multipart/mixed message (RFC 2046)
+// whose first part is the body.
 std::string build_rfc5322(const Message& message, const std::string& from, const std::string& message_id_domain);
 
 class Mailer {

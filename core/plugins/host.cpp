@@ -1,6 +1,10 @@
 #include "plugins/host.hpp"
 
 #include <dlfcn.h>
+#include <sodium.h>
+
+#include <charconv>
+#include <stdexcept>
 
 #include <boost/dll/shared_library.hpp>
 
@@ -50,27 +54,51 @@ class SystemClock final : public sdk::Clock {
 
 class LoadedPlugin::Services final : public sdk::HostServices {
  public:
-  Services(const std::string& name, const config::Settings& settings, std::filesystem::path directory)
-      : logger_("plugin:" + name), section_(settings), directory_(std::move(directory)) {}
+  Services(const std::string& name, const config::Settings& settings, std::filesystem::path directory,
+           const std::string& secret_root)
+      : name_(name), logger_("plugin:" + name), section_(settings), directory_(std::move(directory)), secret_root_(secret_root) {}
   sdk::Logger& logger() override { return logger_; }
   const sdk::ConfigSection& config() override { return section_; }
   const sdk::Clock& clock() override { return clock_; }
   const std::filesystem::path& data_directory() override { return directory_; }
+  std::string secret_key(std::string_view purpose) override {
+    if (secret_root_.empty()) throw std::logic_error("this host was started without a secret root");
+    // Domain-separated per plugin and purpose: no plugin can compute another's keys.
+    const std::string input = "framehouse.plugin-secret.v1\0" + name_ + '\0' + std::string(purpose);
+    std::string key(crypto_generichash_BYTES, '\0');
+    crypto_generichash(reinterpret_cast<unsigned char*>(key.data()), key.size(), reinterpret_cast<const unsigned char*>(input.data()),
+                       input.size(), reinterpret_cast<const unsigned char*>(secret_root_.data()),
+                       std::min<std::size_t>(secret_root_.size(), crypto_generichash_KEYBYTES_MAX));
+    return key;
+  }
 
  private:
+  std::string name_;
   PluginLogger logger_;
   SettingsSection section_;
   SystemClock clock_;
   std::filesystem::path directory_;
+  std::string secret_root_;
 };
 
 LoadedPlugin::LoadedPlugin(PluginDeclaration declaration, PluginManifest manifest,
-                           std::filesystem::path data_directory, sdk::Plugin* instance)
+                           std::filesystem::path data_directory, const std::string& secret_root, sdk::Plugin* instance)
     : declaration_(std::move(declaration)),
       manifest_(std::move(manifest)),
       services_(std::make_unique<Services>(declaration_.name, declaration_.settings,
-                                           std::move(data_directory))),
+                                           std::move(data_directory), secret_root)),
       instance_(instance) {}
+
+int LoadedPlugin::interface_minor(std::string_view interface) const {
+  const auto found = manifest_.build.find(std::string(interface));
+  if (found == manifest_.build.end()) return -1;
+  const auto dot = found->second.find('.');
+  if (dot == std::string::npos) return -1;
+  int minor = -1;
+  const char* begin = found->second.data() + dot + 1;
+  std::from_chars(begin, found->second.data() + found->second.size(), minor);
+  return minor;
+}
 
 LoadedPlugin::~LoadedPlugin() {
   try {
@@ -124,7 +152,7 @@ std::optional<std::string> PluginHost::load(PluginDeclaration declaration, Plugi
     delete instance;
     return refuse(fmt::format("cannot create its data directory {}: {}", directory.string(), fs_error.message()));
   }
-  auto plugin = std::make_shared<LoadedPlugin>(std::move(declaration), std::move(manifest), directory, instance);
+  auto plugin = std::make_shared<LoadedPlugin>(std::move(declaration), std::move(manifest), directory, secret_root_, instance);
   for (const auto& interface : plugin->manifest().implements) {
     if (instance->find_interface(interface) == nullptr) {
       return refuse(fmt::format("the manifest lists interface {} but the plugin does not provide it", interface));

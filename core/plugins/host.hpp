@@ -38,8 +38,9 @@ struct PluginDeclaration {
 
 class LoadedPlugin {
  public:
+  // `secret_root` is what HostServices::secret_key derives from.
   LoadedPlugin(PluginDeclaration declaration, PluginManifest manifest,
-               std::filesystem::path data_directory, sdk::Plugin* instance);
+               std::filesystem::path data_directory, const std::string& secret_root, sdk::Plugin* instance);
   ~LoadedPlugin();
   LoadedPlugin(const LoadedPlugin&) = delete;
   LoadedPlugin& operator=(const LoadedPlugin&) = delete;
@@ -49,6 +50,9 @@ class LoadedPlugin {
   const PluginManifest& manifest() const { return manifest_; }
   const PluginDeclaration& declaration() const { return declaration_; }
   bool started() const { return started_; }
+  // The minor version of `interface` the plugin was built against (-1 if it names none): the
+  // host calls nothing that minor did not have.
+  int interface_minor(std::string_view interface) const;
 
   // The plugin's implementation of an SDK interface, or nullptr. Call it only through
   // PluginHost::call().
@@ -77,6 +81,11 @@ class PluginHost {
 
   PluginHost(observability::Metrics& metrics, std::filesystem::path data_directory);
   ~PluginHost();
+
+  // The secret that plugins' HostServices::secret_key() derive from (the server keeps it in
+  // its database). Set before load().
+  void set_secret_root(std::string root) { secret_root_ = std::move(root); }
+  bool has_secret_root() const { return !secret_root_.empty(); }
 
   // Loads the file (already checked for compatibility) and creates the plugin object.
   // Returns an error message naming the plugin and file, or nothing on success.
@@ -111,6 +120,7 @@ class PluginHost {
 
   observability::Metrics& metrics_;
   std::filesystem::path data_directory_;
+  std::string secret_root_;
   std::vector<std::shared_ptr<LoadedPlugin>> plugins_;
 };
 

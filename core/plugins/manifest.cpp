@@ -95,11 +95,12 @@ std::optional<ManifestError> parse_field_spec(std::string_view name, const boost
   spec.name = std::string(name);
   const std::string type = string_field(object, "type");
   if (type == "string") spec.type = config::ValueType::string;
+  else if (type == "path") spec.type = config::ValueType::string, spec.is_path = true;
   else if (type == "integer") spec.type = config::ValueType::integer;
   else if (type == "number") spec.type = config::ValueType::number;
   else if (type == "boolean") spec.type = config::ValueType::boolean;
   else if (type == "array") spec.type = config::ValueType::string_array;
-  else return ManifestError{fmt::format("config.{}.type '{}' is not string, integer, number, boolean or array", name, type)};
+  else return ManifestError{fmt::format("config.{}.type '{}' is not string, path, integer, number, boolean or array", name, type)};
   spec.description = string_field(object, "description");
   if (const auto* required = object.if_contains("required")) spec.required = required->is_bool() && required->as_bool();
   if (const auto* minimum = object.if_contains("minimum"); minimum && minimum->is_int64()) spec.minimum = minimum->as_int64();
@@ -137,6 +138,7 @@ std::variant<PluginManifest, ManifestError> parse_manifest_json(std::string_view
   manifest.description = string_field(object, "description");
   manifest.implements = string_list(object, "implements");
   manifest.personal_data = string_list(object, "personal_data");
+  manifest.purpose = string_field(object, "purpose");
   if (manifest.name.empty() || manifest.version.empty()) {
     return ManifestError{"manifest lacks \"name\" or \"version\""};
   }

@@ -26,6 +26,7 @@ struct PluginManifest {
   std::string description;
   std::vector<std::string> implements;     // interface names
   std::vector<std::string> personal_data;  // categories it stores or receives
+  std::string purpose;                     // why it keeps or receives them (the processors register)
   std::optional<ProcessorInfo> processor;
   config::TableSpec config_schema;
   std::map<std::string, std::string> build;  // parsed build signature

@@ -1,6 +1,8 @@
 // Admin analytics (policy §2.3): aggregates only, over groups of at least `min_group` people.
-// A cell that would describe fewer people is suppressed (no value), and there are no totals to
-// subtract a suppressed cell from; no query returns per-person rows.
+// A cell that would describe fewer people is suppressed (no value), and so are as many other
+// cells of its period as it takes for no hidden cell to be derived by subtracting published
+// ones from a total or from another breakdown (analytics.cpp); periods are always whole. No
+// query returns per-person rows.
 #pragma once
 
 #include <cstdint>

@@ -45,7 +45,7 @@ void add_communication_routes(http::Router& router, accounts::Accounts& accounts
                  fields.add_error("category", "must be product_updates, marketing, training_use or sale_sharing");
                }
                if (!fields.ok()) return fields.problem(request);
-               accounts.opt_out(who.user_id, *category, "user");
+               accounts.opt_out(who.user_id, *category, "opt_out");
                json::object body{{"object", "preferences"}};
                for (const auto& [name, enabled] : accounts.preferences(who.user_id)) body[name] = enabled;
                return Response::json(200, body);

@@ -53,19 +53,28 @@ sdk::Outcome CoreParticipant::apply_opt_out(const sdk::Subject& subject, std::st
   return {};
 }
 
+sdk::Outcome CoreParticipant::lift_opt_out(const sdk::Subject& subject, std::string_view category) {
+  for (auto* part : parts_) {
+    if (auto lifted = part->lift_opt_out(subject, category); !lifted) return lifted;
+  }
+  return {};
+}
+
 Participants::Participants(plugins::PluginHost& host, sdk::PrivacyParticipant& core, std::chrono::milliseconds timeout)
     : host_(host), core_(core), timeout_(timeout) {
   for (const auto& plugin : host.plugins()) {
     const auto& manifest = plugin->manifest();
     if (manifest.personal_data.empty() || !plugin->started()) continue;
-    infos_.push_back({plugin->name(), manifest.personal_data, manifest.processor ? manifest.processor->third_party : "",
-                      manifest.processor ? manifest.processor->purpose : ""});
+    const std::string purpose = manifest.processor && !manifest.processor->purpose.empty() ? manifest.processor->purpose
+                                : !manifest.purpose.empty()                                ? manifest.purpose
+                                                                                           : "not stated by the plugin";
+    infos_.push_back({plugin->name(), manifest.personal_data, manifest.processor ? manifest.processor->third_party : "", purpose});
   }
   infos_.push_back({std::string(kCoreParticipant),
                     {"account", "email_address", "name", "credentials", "preferences", "usage", "user_content", "subscription",
                      "privacy_requests"},
                     "",
-                    "running the service"});
+                    "running the service: accounts, sign-in, video creation, subscriptions and privacy requests"});
 }
 
 const ParticipantInfo* Participants::find(std::string_view name) const {
@@ -115,6 +124,20 @@ sdk::Outcome Participants::rectify(std::string_view name, const sdk::Subject& su
 sdk::Outcome Participants::apply_opt_out(std::string_view name, const sdk::Subject& subject, const std::string& category) {
   return invoke(name, "apply_opt_out",
                 [subject, category](sdk::PrivacyParticipant& participant) { return participant.apply_opt_out(subject, category); });
+}
+
+bool Participants::can_lift_opt_out(std::string_view name) const {
+  if (name == kCoreParticipant) return true;
+  const auto plugin = host_.find(name);
+  return plugin && plugin->interface_minor(sdk::PrivacyParticipant::kInterfaceName) >= 1;
+}
+
+sdk::Outcome Participants::lift_opt_out(std::string_view name, const sdk::Subject& subject, const std::string& category) {
+  if (!can_lift_opt_out(name)) {
+    return sdk::Outcome::failure(sdk::Status::unsupported, std::string(name) + " was built against privacy 1.0: it cannot lift an opt-out");
+  }
+  return invoke(name, "lift_opt_out",
+                [subject, category](sdk::PrivacyParticipant& participant) { return participant.lift_opt_out(subject, category); });
 }
 
 }  // namespace framehouse::privacy

@@ -38,6 +38,7 @@ class CoreParticipant final : public sdk::PrivacyParticipant {
   sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
   sdk::Outcome rectify(const sdk::Subject& subject, const sdk::Rectification& change) override;
   sdk::Outcome apply_opt_out(const sdk::Subject& subject, std::string_view category) override;
+  sdk::Outcome lift_opt_out(const sdk::Subject& subject, std::string_view category) override;
 
  private:
   std::vector<sdk::PrivacyParticipant*> parts_;
@@ -59,6 +60,9 @@ class Participants {
   sdk::Result<sdk::ErasureReport> erase_subject(std::string_view name, const sdk::Subject& subject);
   sdk::Outcome rectify(std::string_view name, const sdk::Subject& subject, const sdk::Rectification& change);
   sdk::Outcome apply_opt_out(std::string_view name, const sdk::Subject& subject, const std::string& category);
+  // False when the participant was built against privacy 1.0, which has no lift_opt_out().
+  bool can_lift_opt_out(std::string_view name) const;
+  sdk::Outcome lift_opt_out(std::string_view name, const sdk::Subject& subject, const std::string& category);
 
  private:
   template <class Fn>

@@ -51,6 +51,15 @@ bool ReceiptSigner::verify(const std::string& payload, const std::string& signat
 
 std::string ReceiptSigner::public_key_base64() const { return base64(public_key_.data(), public_key_.size()); }
 
+std::string ReceiptSigner::public_key_pem() const {
+  // SEQUENCE { SEQUENCE { OID 1.3.101.112 (Ed25519) } BIT STRING { key } } (RFC 8410, section 4).
+  static constexpr unsigned char kSpkiPrefix[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+  std::string der(reinterpret_cast<const char*>(kSpkiPrefix), sizeof kSpkiPrefix);
+  der.append(reinterpret_cast<const char*>(public_key_.data()), public_key_.size());
+  return "-----BEGIN PUBLIC KEY-----\n" + base64(reinterpret_cast<const unsigned char*>(der.data()), der.size()) +
+         "\n-----END PUBLIC KEY-----\n";
+}
+
 std::string ReceiptSigner::key_id() const {
   unsigned char digest[8];
   crypto_generichash(digest, sizeof digest, public_key_.data(), public_key_.size(), nullptr, 0);

@@ -23,6 +23,8 @@ class ReceiptSigner {
   std::string sign(const std::string& payload) const;
   bool verify(const std::string& payload, const std::string& signature_base64) const;
   std::string public_key_base64() const;
+  // The same key as a PEM SubjectPublicKeyInfo (RFC 8410), as `openssl pkeyutl -verify` reads it.
+  std::string public_key_pem() const;
   // Short id of the public key (so receipts name the key they were signed with after a rotation).
   std::string key_id() const;
 

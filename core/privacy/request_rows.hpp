@@ -17,6 +17,7 @@ namespace framehouse::privacy {
 inline constexpr std::string_view kStopStep = "@stop";
 inline constexpr std::string_view kArchiveStep = "@archive";
 inline constexpr std::string_view kVerifyStep = "@verify";
+inline constexpr std::string_view kReceiptStep = "@receipt";
 // Finished exports live in storage under this owner, sealed with the subject's data key.
 inline constexpr std::string_view kExportOwner = "privacy-exports";
 

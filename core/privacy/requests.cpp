@@ -40,7 +40,8 @@ PrivacyRequests::PrivacyRequests(db::Database& database, Participants& participa
       audit_(audit),
       config_(std::move(config)),
       now_(std::move(clock)),
-      subject_key_(db::server_secret(database, kSubjectKeyName)) {
+      subject_key_(db::server_secret(database, kSubjectKeyName)),
+      address_key_secret_(db::server_secret(database, accounts::kAddressKeySecret)) {
   metrics_.add_gauge("framehouse_privacy_requests_overdue", "Open privacy requests past their due date.",
                      [this] { return static_cast<double>(overdue_count()); });
 }
@@ -65,7 +66,9 @@ std::string PrivacyRequests::create(soci::session& sql, const NewRequest& reques
   const long long start = not_before;
   json::object details;
   if (request.rectification) {
-    details["rectification"] = json::object{{"field", request.rectification->field}, {"new_value", request.rectification->new_value}};
+    details["rectification"] = json::object{{"field", request.rectification->field},
+                                            {"old_value", request.rectification->old_value},
+                                            {"new_value", request.rectification->new_value}};
   }
   if (!request.reference.empty()) details["reference"] = request.reference;
   if (!request.category.empty()) details["category"] = request.category;
@@ -93,7 +96,8 @@ void PrivacyRequests::plan_tasks(soci::session& sql, const std::string& id, cons
     tasks.emplace_back(std::string(kStopStep), 0);
     for (const auto& participant : all) tasks.emplace_back(participant.name, participant.name == kCoreParticipant ? 2 : 1);
     tasks.emplace_back(std::string(kVerifyStep), 3);
-  } else if (type == "opt_out") {
+    tasks.emplace_back(std::string(kReceiptStep), 4);
+  } else if (type == "opt_out" || type == "opt_in") {
     // The core recorded it already, at once; the plugins follow.
     for (const auto& participant : all) {
       if (participant.name != kCoreParticipant) tasks.emplace_back(participant.name, 1);
@@ -123,7 +127,7 @@ Submission PrivacyRequests::submit(const NewRequest& request) {
   {
     soci::session sql(database_.pool());
     auto open_duplicate = [&]() -> std::optional<std::string> {
-      if (request.type == "rectification" || request.type == "opt_out") return std::nullopt;
+      if (request.type == "rectification" || request.type == "opt_out" || request.type == "opt_in") return std::nullopt;
       std::string existing;
       sql << "SELECT id FROM privacy_requests WHERE subject_hash = :h AND type = :t"
              " AND status IN ('pending', 'in_progress', 'on_hold')",
@@ -155,8 +159,16 @@ Submission PrivacyRequests::submit(const NewRequest& request) {
 }
 
 void PrivacyRequests::fan_out_opt_out(const std::string& user_id, const std::string& category) {
+  fan_out_preference("opt_out", user_id, category);
+}
+
+void PrivacyRequests::fan_out_opt_in(const std::string& user_id, const std::string& category) {
+  fan_out_preference("opt_in", user_id, category);
+}
+
+void PrivacyRequests::fan_out_preference(const std::string& type, const std::string& user_id, const std::string& category) {
   const auto user = accounts_.find(user_id);
-  NewRequest request{"opt_out", "preference", user_id, user ? user->email : "", std::nullopt, "", user_id};
+  NewRequest request{type, "preference", user_id, user ? user->email : "", std::nullopt, "", user_id};
   request.category = category;
   const auto submitted = submit(request);
   // Nothing to push to (no plugin holds personal data): done as soon as recorded.
@@ -202,7 +214,7 @@ sdk::Result<std::string> PrivacyRequests::intake(const std::string& email, const
   return id;
 }
 
-sdk::Result<std::string> PrivacyRequests::verify_intake(const std::string& request_id, const std::string& code) {
+sdk::Result<IntakeVerification> PrivacyRequests::verify_intake(const std::string& request_id, const std::string& code) {
   std::string email, type;
   if (auto checked = check_intake_code(request_id, code, email, type); !checked) return checked;
   // Verified: the subject is the account under that address, if there is one.
@@ -222,7 +234,7 @@ sdk::Result<std::string> PrivacyRequests::verify_intake(const std::string& reque
       sql << "UPDATE privacy_requests SET status = 'canceled', status_reason = :r, code_hash = NULL, completed_at = :n,"
              " updated_at = :n2 WHERE id = :id",
           soci::use(reason), soci::use(now), soci::use(now), soci::use(request_id);
-      return duplicate;
+      return IntakeVerification{duplicate, true};
     }
     soci::indicator subject_indicator = subject_id.empty() ? soci::i_null : soci::i_ok;
     db::WriteTransaction transaction(sql, database_.dialect());
@@ -234,7 +246,7 @@ sdk::Result<std::string> PrivacyRequests::verify_intake(const std::string& reque
   }
   audit_.record("email-intake", "privacy.request_verified", request_id, json::serialize(json::object{{"type", type}}));
   workers_.poke();
-  return request_id;
+  return IntakeVerification{request_id, false};
 }
 
 sdk::Outcome PrivacyRequests::check_intake_code(const std::string& request_id, const std::string& code, std::string& email,
@@ -336,8 +348,8 @@ sdk::Outcome PrivacyRequests::extend(const std::string& id, const std::string& r
     }
     if (indicator == soci::i_ok) {
       mail_subject(email, request->subject_id.value_or(""), "Your privacy request needs more time",
-                   fmt::format("We need more time to complete your {} request {}.\nReason: {}\nNew due date (Unix time): {}\n",
-                               request->type, id, reason, request->due_at));
+                   fmt::format("We need more time to complete your {} request {}.\nReason: {}\nNew due date: {}\n",
+                               request->type, id, reason, accounts::utc_date(request->due_at) + " (UTC)"));
     }
   }
   return {};
@@ -355,7 +367,7 @@ sdk::Outcome PrivacyRequests::retry(const std::string& id, const std::string& ac
     if (statement.get_affected_rows() == 0) return sdk::Outcome::failure(sdk::Status::conflict, "no task of the request failed");
     // The closing step runs again over what the retried tasks produce.
     sql << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n"
-           " WHERE request_id = :id AND participant IN ('@archive', '@verify')",
+           " WHERE request_id = :id AND participant IN ('@archive', '@verify', '@receipt')",
         soci::use(now), soci::use(id);
     sql << "UPDATE privacy_requests SET status = 'in_progress', completed_at = NULL, updated_at = :n WHERE id = :id",
         soci::use(now), soci::use(id);
@@ -458,6 +470,15 @@ std::int64_t PrivacyRequests::overdue_count() {
   sql << "SELECT COUNT(*) FROM privacy_requests WHERE status IN ('pending', 'in_progress', 'on_hold') AND due_at < :n",
       soci::use(now), soci::into(count);
   return count;
+}
+
+std::int64_t PrivacyRequests::purge_unconfirmed_intakes() {
+  // A day after the code expired: long enough to answer "what happened to my request?".
+  const long long cutoff = now_() - 24 * 3600;
+  return changed_rows(database_,
+                      "DELETE FROM privacy_requests WHERE source = 'email' AND code_expires_at < :c AND (status = 'unverified'"
+                      " OR (status = 'canceled' AND NOT EXISTS (SELECT 1 FROM privacy_tasks t WHERE t.request_id = privacy_requests.id)))",
+                      soci::use(cutoff));
 }
 
 std::int64_t PrivacyRequests::purge_expired_exports() {

@@ -7,7 +7,12 @@
 //   access:        1 every participant exports its part   2 "archive" joins, stores, mails the link
 //   erasure:       0 "stop" ends processing: sessions revoked, jobs canceled, data key destroyed
 //                  1 every plugin erases                  2 "core" erases its rows, last
-//                  3 "verify" re-exports everything (must be empty), signs and mails the receipt
+//                  3 "verify" re-exports everything and scans the core's tables (both must
+//                    find nothing), and signs the receipt
+//                  4 "receipt" anonymises the request, waits until the database's own files
+//                    no longer hold the deleted rows, mails the receipt with a link to it
+//   opt_out/opt_in: 1 each plugin applies the person's current choice (an email provider
+//                    suppresses, or lifts the suppression of, the category)
 //   rectification: 1 "core" applies the change           2 each plugin holding the field
 #pragma once
 
@@ -39,6 +44,7 @@ struct PrivacyConfig {
   std::int64_t extension_seconds = 60LL * 24 * 3600;  // GDPR Art. 12(3): two further months
   std::int64_t deletion_grace_seconds = 0;
   std::int64_t export_link_seconds = 7LL * 24 * 3600;
+  std::int64_t receipt_link_seconds = 90LL * 24 * 3600;  // the erasure receipt's mailed link
   int workers = 1;
   int max_attempts = 5;
   std::int64_t retry_base_seconds = 10;
@@ -94,12 +100,17 @@ struct NewRequest {
   std::optional<sdk::Rectification> rectification;
   std::string reference;  // an admin's ticket
   std::string actor = "system";  // who asked: a user's or an admin's id (for the audit log)
-  std::string category;          // opt_out only: what the person opted out of
+  std::string category;          // opt_out and opt_in: the category the person turned off or on
 };
 
 struct Submission {
   RequestView request;
   bool duplicate = false;  // an open request of the same type for the subject was returned
+};
+
+struct IntakeVerification {
+  std::string request_id;  // the open duplicate's id when there was one
+  bool duplicate = false;
 };
 
 struct LegalHold {
@@ -147,6 +158,11 @@ class PrivacyRequests {
   // (an email provider adds the address to its suppression list). Its duration, request to
   // last acknowledgement, is the metric framehouse_privacy_opt_out_seconds.
   void fan_out_opt_out(const std::string& user_id, const std::string& category);
+  // The verified owner turned a category back on: every plugin lifts what the opt-out left.
+  void fan_out_opt_in(const std::string& user_id, const std::string& category);
+  // Whether an erasure of the account has begun and waits under a legal hold: then no new
+  // session, key or job may start (Accounts asks before every sign-in).
+  bool account_frozen(const std::string& user_id);
 
   // Intake for someone who cannot sign in: a 6-digit code is mailed to the address. Returns
   // the request id, or Status::conflict (as a throttle) when too many codes went out lately.
@@ -154,7 +170,7 @@ class PrivacyRequests {
   // Status::invalid_argument for a wrong code (the third ends the request), Status::not_found
   // for an unknown, expired or already verified request. Returns the request id it became
   // (an open duplicate's id, if there was one).
-  sdk::Result<std::string> verify_intake(const std::string& request_id, const std::string& code);
+  sdk::Result<IntakeVerification> verify_intake(const std::string& request_id, const std::string& code);
 
   std::optional<RequestView> find(const std::string& id, bool with_tasks = false);
   std::vector<RequestView> list_for(const std::string& subject_id);
@@ -183,6 +199,11 @@ class PrivacyRequests {
   bool run_one(const std::string& worker);
   // Deletes exports past their link's expiry. Returns how many.
   std::int64_t purge_expired_exports();
+  // Deletes intakes nobody confirmed (and intakes that ended unconfirmed) a day after their
+  // code expired, with the address they were filed under. Returns how many.
+  std::int64_t purge_unconfirmed_intakes();
+  // A finished erasure's signed receipt, for whoever holds the link mailed with it.
+  sdk::Result<std::string> receipt_by_token(const std::string& token);
   // Open requests past their due date.
   std::int64_t overdue_count();
 
@@ -195,7 +216,20 @@ class PrivacyRequests {
   void plan_tasks(soci::session& sql, const std::string& id, const std::string& type,
                   const std::optional<sdk::Rectification>& rectification);
   sdk::Outcome check_intake_code(const std::string& request_id, const std::string& code, std::string& email, std::string& type);
-  std::optional<ClaimedTask> claim(const std::string& worker);
+  // A legal hold that began or ended, to be told to the requester.
+  struct HoldNotice {
+    std::string request_id;
+    std::string email;
+    std::string user_id;
+    std::string reason;  // the Art. 17(3) ground's code
+    bool placed = true;  // false: lifted
+  };
+  std::optional<ClaimedTask> claim(const std::string& worker, std::vector<HoldNotice>& notices);
+  void mail_hold_notice(const HoldNotice& notice);
+  // The task's subject with every address the account is or was known by.
+  sdk::Subject subject_of(const ClaimedTask& task);
+  // What the core's tables may name the subject by (see residue_scan.hpp).
+  std::vector<std::string> identifiers_of(const sdk::Subject& subject) const;
   void run(const ClaimedTask& task);
   sdk::Result<std::string> run_access_part(const ClaimedTask& task);
   sdk::Result<std::string> run_archive(const ClaimedTask& task);
@@ -203,13 +237,19 @@ class PrivacyRequests {
   sdk::Result<std::string> run_erase(const ClaimedTask& task);
   sdk::Result<std::string> run_verify(const ClaimedTask& task);
   sdk::Result<std::string> run_rectify(const ClaimedTask& task);
-  sdk::Result<std::string> run_opt_out(const ClaimedTask& task);
+  sdk::Result<std::string> run_receipt(const ClaimedTask& task);
+  sdk::Result<std::string> run_preference(const ClaimedTask& task);
+  // Waits (briefly) until the database no longer holds deleted rows in its own files; says why
+  // on the request and in a metric when it cannot yet.
+  sdk::Outcome flush_deleted_rows(const std::string& request_id);
+  void mail_receipt(const std::string& email, const std::string& request_id, const std::string& receipt,
+                    const std::string& token);
   void settle(const ClaimedTask& task, const sdk::Result<std::string>& result);
   void update_request_status(const std::string& id);
+  void fan_out_preference(const std::string& type, const std::string& user_id, const std::string& category);
   void release_holds();
   bool held(const std::string& subject_id);
   bool held(soci::session& sql, const std::string& subject_id);
-  void finalize_erasure(const ClaimedTask& task, const std::string& receipt);
   std::filesystem::path work_directory(const std::string& request_id) const;
   void mail_subject(const std::string& email, const std::string& user_id, const std::string& subject, const std::string& body);
 
@@ -225,6 +265,7 @@ class PrivacyRequests {
   PrivacyConfig config_;
   accounts::Clock now_;
   std::string subject_key_;
+  std::string address_key_secret_;
 
   // Expired legal holds are looked for once a second across the workers, not before every task.
   std::atomic<std::int64_t> holds_checked_ms_{0};

@@ -13,6 +13,9 @@
 namespace framehouse::privacy {
 namespace {
 
+// Receipt links are unguessable; the limit keeps anyone from trying many.
+constexpr int kReceiptLookupsPerHour = 30;
+
 namespace json = boost::json;
 using accounts::AuthContext;
 using http::Request;
@@ -226,16 +229,35 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
       return http::validation_problem(request, {{"code", verified.outcome().message()}});
     }
     if (!verified) return not_found(request);
-    const auto found = requests.find(verified.value());
+    const auto found = requests.find(verified->request_id);
     return Response::json(200, json::object{{"object", "privacy_intake"},
-                                            {"id", verified.value()},
+                                            {"id", verified->request_id},
+                                            {"duplicate", verified->duplicate},
                                             {"status", found ? found->status : "pending"},
                                             {"due_at", found ? found->due_at : 0}});
+  });
+
+  // The requester is signed out (or has no account) by the time the erasure ends: the link in
+  // the last mail is how they fetch the receipt, whoever else verifies it.
+  router.add("GET", "/v1/privacy/receipts/{token}", [&](Request& request) -> Response {
+    if (!accounts.within_client_limit("receipt", request.remote_address, kReceiptLookupsPerHour, 3600)) {
+      Response response = http::problem(http::problems::kTooManyRequests, "too many receipt lookups; try again later",
+                                        request.request_id);
+      response.set_header("Retry-After", "3600");
+      return response;
+    }
+    auto receipt = requests.receipt_by_token(request.path_params.at("token"));
+    if (!receipt) return not_found(request);
+    Response response = Response::json(200, json::parse(receipt.value()));
+    response.set_header("Cache-Control", "no-store");
+    response.set_header("Referrer-Policy", "no-referrer");
+    return response;
   });
 
   router.add("GET", "/.well-known/framehouse-receipt-key", [&](Request&) {
     return Response::json(200, json::object{{"algorithm", "Ed25519"},
                                             {"public_key", requests.signer().public_key_base64()},
+                                            {"public_key_pem", requests.signer().public_key_pem()},
                                             {"key_id", requests.signer().key_id()},
                                             {"signed", "the bytes of a receipt's \"payload\" string"}});
   });

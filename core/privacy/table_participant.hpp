@@ -16,6 +16,7 @@ class RecordsParticipant : public sdk::PrivacyParticipant {
  public:
   sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
   sdk::Outcome apply_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
+  sdk::Outcome lift_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
 };
 
 class TableParticipant : public RecordsParticipant {

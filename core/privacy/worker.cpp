@@ -12,8 +12,10 @@
 #include "crypto/crypto.hpp"
 #include "observability/log.hpp"
 #include "privacy/export_archive.hpp"
+#include "privacy/policy.hpp"
 #include "privacy/request_rows.hpp"
 #include "privacy/requests.hpp"
+#include "privacy/residue_scan.hpp"
 
 namespace framehouse::privacy {
 namespace {
@@ -70,6 +72,20 @@ struct PrivacyRequests::ClaimedTask {
   std::string key_person() const { return subject_id.empty() ? subject_hash : subject_id; }
 };
 
+sdk::Subject PrivacyRequests::subject_of(const ClaimedTask& task) {
+  sdk::Subject subject = task.subject();
+  // Before an erasure's snapshot (and for every other request) the account says which
+  // addresses it had; after it, the snapshot does, since the account is gone.
+  if (!task.subject_id.empty() && !task.details.contains("subject")) {
+    for (const auto& address : accounts_.addresses(task.subject_id)) {
+      if (std::find(subject.email_addresses.begin(), subject.email_addresses.end(), address) == subject.email_addresses.end()) {
+        subject.email_addresses.push_back(address);
+      }
+    }
+  }
+  return subject;
+}
+
 void PrivacyRequests::start_workers() {
   workers_.start(config_.workers, "privacy_", [this](const std::string& worker) {
     const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -97,30 +113,66 @@ bool PrivacyRequests::held(soci::session& sql, const std::string& subject_id) {
   return count > 0;
 }
 
-void PrivacyRequests::release_holds() {
-  std::vector<std::pair<std::string, std::string>> waiting;
-  {
-    soci::session sql(database_.pool());
-    std::string request, subject;
-    soci::indicator subject_indicator = soci::i_null;
-    soci::statement statement =
-        (sql.prepare << "SELECT DISTINCT r.id, r.subject_id FROM privacy_requests r JOIN privacy_tasks t ON t.request_id = r.id"
-                        " WHERE t.status = 'on_hold' AND r.status = 'on_hold'",
-         soci::into(request), soci::into(subject, subject_indicator));
-    statement.execute();
-    while (statement.fetch()) waiting.emplace_back(request, subject_indicator == soci::i_ok ? subject : "");
-  }
-  for (const auto& [request, subject] : waiting) {
-    if (held(subject)) continue;
-    const long long now = now_();
-    changed_rows(database_, "UPDATE privacy_tasks SET status = 'pending', next_attempt_at = :n WHERE request_id = :r AND status = 'on_hold'",
-                 soci::use(now), soci::use(request));
-    update_request_status(request);
-    Log::info("privacy", "legal hold ended; erasure resumes", {{"request_id", request}});
+bool PrivacyRequests::account_frozen(const std::string& user_id) {
+  if (user_id.empty()) return false;
+  soci::session sql(database_.pool());
+  if (!held(sql, user_id)) return false;
+  int erasures = 0;
+  const long long now = now_();
+  // An erasure that has begun (a "delete my account" still in its grace period can be
+  // canceled by signing in, so it does not freeze the account).
+  sql << "SELECT COUNT(*) FROM privacy_requests WHERE subject_id = :s AND type = 'erasure'"
+         " AND status IN ('pending', 'in_progress', 'on_hold') AND not_before <= :n",
+      soci::use(user_id), soci::use(now), soci::into(erasures);
+  return erasures > 0;
+}
+
+void PrivacyRequests::mail_hold_notice(const HoldNotice& notice) {
+  if (notice.email.empty()) return;
+  if (notice.placed) {
+    mail_subject(notice.email, notice.user_id, "Your erasure request is on hold",
+                 fmt::format("Your erasure request {} is on hold: the law requires us to keep some of your data for now.\n\n"
+                             "Ground (GDPR Art. 17(3)): {}\n\n"
+                             "While the hold applies your account is frozen: no one can sign in, create keys or make videos, "
+                             "and the data under hold is kept untouched and used for nothing else. We will write again when "
+                             "the hold ends; the erasure then completes.\n",
+                             notice.request_id, notice.reason));
+  } else {
+    mail_subject(notice.email, notice.user_id, "The hold on your erasure request has ended",
+                 fmt::format("The legal hold on your erasure request {} has ended. The erasure continues now; you will "
+                             "receive its signed receipt when it is complete.\n",
+                             notice.request_id));
   }
 }
 
-std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::claim(const std::string& worker) {
+void PrivacyRequests::release_holds() {
+  std::vector<HoldNotice> waiting;
+  {
+    soci::session sql(database_.pool());
+    std::string request, subject, email;
+    soci::indicator subject_indicator = soci::i_null, email_indicator = soci::i_null;
+    soci::statement statement =
+        (sql.prepare << "SELECT DISTINCT r.id, r.subject_id, r.subject_email FROM privacy_requests r"
+                        " JOIN privacy_tasks t ON t.request_id = r.id WHERE t.status = 'on_hold' AND r.status = 'on_hold'",
+         soci::into(request), soci::into(subject, subject_indicator), soci::into(email, email_indicator));
+    statement.execute();
+    while (statement.fetch()) {
+      waiting.push_back({request, email_indicator == soci::i_ok ? email : "", subject_indicator == soci::i_ok ? subject : "", "",
+                         false});
+    }
+  }
+  for (const auto& notice : waiting) {
+    if (held(notice.user_id)) continue;
+    const long long now = now_();
+    changed_rows(database_, "UPDATE privacy_tasks SET status = 'pending', next_attempt_at = :n WHERE request_id = :r AND status = 'on_hold'",
+                 soci::use(now), soci::use(notice.request_id));
+    update_request_status(notice.request_id);
+    Log::info("privacy", "legal hold ended; erasure resumes", {{"request_id", notice.request_id}});
+    mail_hold_notice(notice);
+  }
+}
+
+std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::claim(const std::string& worker, std::vector<HoldNotice>& notices) {
   soci::session sql(database_.pool());
   for (int round = 0; round < 8; ++round) {
     const long long now = now_();
@@ -152,8 +204,12 @@ std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::claim(const std::st
       const std::string status_reason = "legal hold: " + reason;
       sql << "UPDATE privacy_tasks SET status = 'on_hold', lease_owner = NULL WHERE request_id = :r AND participant = :p",
           soci::use(task.request_id), soci::use(task.participant);
-      sql << "UPDATE privacy_requests SET status = 'on_hold', status_reason = :why, updated_at = :n WHERE id = :r",
-          soci::use(status_reason), soci::use(now), soci::use(task.request_id);
+      soci::statement hold = (sql.prepare << "UPDATE privacy_requests SET status = 'on_hold', status_reason = :why, updated_at = :n"
+                                             " WHERE id = :r AND status <> 'on_hold'",
+                              soci::use(status_reason), soci::use(now), soci::use(task.request_id));
+      hold.execute(true);
+      // Told once, when the request first waits (its data stays as it is until then).
+      if (hold.get_affected_rows() == 1) notices.push_back({task.request_id, task.subject_email, task.subject_id, reason, true});
       continue;
     }
 
@@ -175,8 +231,10 @@ std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::claim(const std::st
 }
 
 bool PrivacyRequests::run_one(const std::string& worker) {
-  auto task = claim(worker);
-  if (!task) return false;
+  std::vector<HoldNotice> notices;
+  auto task = claim(worker, notices);
+  for (const auto& notice : notices) mail_hold_notice(notice);
+  if (!task) return !notices.empty();
   // The lease is renewed while the task runs, so a long export is not taken over; a crashed
   // process stops renewing and another worker resumes after the lease runs out.
   std::mutex renew_mutex;
@@ -198,13 +256,14 @@ bool PrivacyRequests::run_one(const std::string& worker) {
   });
   sdk::Result<std::string> result = sdk::Outcome::failure(sdk::Status::internal, "not run");
   try {
-    result = task->participant == kStopStep      ? run_stop(*task)
-             : task->participant == kVerifyStep  ? run_verify(*task)
-             : task->participant == kArchiveStep ? run_archive(*task)
-             : task->type == "access"            ? run_access_part(*task)
-             : task->type == "erasure"           ? run_erase(*task)
-             : task->type == "opt_out"           ? run_opt_out(*task)
-                                                 : run_rectify(*task);
+    result = task->participant == kStopStep                        ? run_stop(*task)
+             : task->participant == kVerifyStep                    ? run_verify(*task)
+             : task->participant == kReceiptStep                   ? run_receipt(*task)
+             : task->participant == kArchiveStep                   ? run_archive(*task)
+             : task->type == "access"                              ? run_access_part(*task)
+             : task->type == "erasure"                             ? run_erase(*task)
+             : task->type == "opt_out" || task->type == "opt_in"   ? run_preference(*task)
+                                                                   : run_rectify(*task);
   } catch (const std::exception& error) {
     result = sdk::Outcome::failure(sdk::Status::internal, error.what());
   }
@@ -288,7 +347,8 @@ void PrivacyRequests::update_request_status(const std::string& id) {
       return std::string();
     }
     const bool closing_step_failed = std::any_of(failed.begin(), failed.end(), [&](const std::string& name) {
-      return name == kArchiveStep || name == kVerifyStep || (type == "rectification" && name == kCoreParticipant);
+      return name == kArchiveStep || name == kVerifyStep || name == kReceiptStep ||
+             (type == "rectification" && name == kCoreParticipant);
     });
     const std::string final_status = closing_step_failed                 ? "failed"
                                      : !failed.empty() || residue        ? "completed_with_exceptions"
@@ -324,7 +384,7 @@ sdk::Result<std::string> PrivacyRequests::run_access_part(const ClaimedTask& tas
   fs::create_directories(directory, ec);
   if (ec) return sdk::Outcome::failure(sdk::Status::unavailable, "cannot create the export directory: " + ec.message());
   auto writer = std::make_shared<PartWriter>(directory, task.participant, objects_.keys().existing(task.key_person()));
-  if (auto exported = participants_.export_subject(task.participant, task.subject(), writer); !exported) {
+  if (auto exported = participants_.export_subject(task.participant, subject_of(task), writer); !exported) {
     writer->abandon();
     return exported;
   }
@@ -396,11 +456,9 @@ sdk::Result<std::string> PrivacyRequests::run_stop(const ClaimedTask& task) {
     for (const auto& key : accounts_.credentials(task.subject_id, "api_key")) keys += accounts_.revoke(task.subject_id, key.id, "api_key") ? 1 : 0;
     outcome["api_keys_revoked"] = keys;
     outcome["jobs_canceled"] = videos_.cancel_all(task.subject_id);
-    // What participants may know the person by, kept until the erasure ends.
-    if (const auto user = accounts_.find(task.subject_id)) {
-      snapshot["emails"].as_array().emplace_back(user->email);
-      if (user->pending_email) snapshot["emails"].as_array().emplace_back(*user->pending_email);
-    }
+    // What participants may know the person by (every address the account had), kept until
+    // the erasure ends.
+    for (const auto& address : accounts_.addresses(task.subject_id)) snapshot["emails"].as_array().emplace_back(address);
     soci::session sql(database_.pool());
     std::string customer;
     soci::indicator indicator = soci::i_null;
@@ -422,7 +480,7 @@ sdk::Result<std::string> PrivacyRequests::run_stop(const ClaimedTask& task) {
 }
 
 sdk::Result<std::string> PrivacyRequests::run_erase(const ClaimedTask& task) {
-  auto erased = participants_.erase_subject(task.participant, task.subject());
+  auto erased = participants_.erase_subject(task.participant, subject_of(task));
   if (!erased) return erased.outcome();
   return json::serialize(json::object{{"records_removed", erased->records_removed},
                                       {"files_removed", erased->files_removed},
@@ -432,29 +490,65 @@ sdk::Result<std::string> PrivacyRequests::run_erase(const ClaimedTask& task) {
 sdk::Result<std::string> PrivacyRequests::run_rectify(const ClaimedTask& task) {
   const auto* change = task.details.if_contains("rectification");
   if (!change || !change->is_object()) return json::serialize(json::object{{"applied", false}});
-  const sdk::Rectification rectification{string_at(change->as_object(), "field"), "", string_at(change->as_object(), "new_value")};
-  if (auto applied = participants_.rectify(task.participant, task.subject(), rectification); !applied) return applied;
+  const sdk::Rectification rectification{string_at(change->as_object(), "field"), string_at(change->as_object(), "old_value"),
+                                         string_at(change->as_object(), "new_value")};
+  if (auto applied = participants_.rectify(task.participant, subject_of(task), rectification); !applied) return applied;
   return json::serialize(json::object{{"applied", true}, {"field", rectification.field}});
 }
 
-sdk::Result<std::string> PrivacyRequests::run_opt_out(const ClaimedTask& task) {
+sdk::Result<std::string> PrivacyRequests::run_preference(const ClaimedTask& task) {
+  // The person's choice as it stands now, not as it was when the request was made: an opt-out
+  // and an opt-in in quick succession may run in either order, and the later state wins.
   const std::string category = string_at(task.details, "category");
-  if (auto applied = participants_.apply_opt_out(task.participant, task.subject(), category); !applied) return applied;
-  return json::serialize(json::object{{"applied", true}, {"category", category}});
+  const auto user = accounts_.find(task.subject_id);
+  const bool allowed = user && accounts_.preferences(task.subject_id)[category];
+  const sdk::Subject subject = subject_of(task);
+  if (!allowed) {
+    if (auto applied = participants_.apply_opt_out(task.participant, subject, category); !applied) return applied;
+    return json::serialize(json::object{{"applied", "opt_out"}, {"category", category}});
+  }
+  if (!user->email_verified) {
+    return json::serialize(json::object{{"applied", "nothing"}, {"category", category}, {"reason", "the address is not verified"}});
+  }
+  if (!participants_.can_lift_opt_out(task.participant)) {
+    return json::serialize(json::object{{"applied", "nothing"}, {"category", category},
+                                        {"reason", "built against privacy 1.0, which cannot lift an opt-out"}});
+  }
+  if (auto lifted = participants_.lift_opt_out(task.participant, subject, category); !lifted) return lifted;
+  return json::serialize(json::object{{"applied", "opt_in"}, {"category", category}});
+}
+
+std::vector<std::string> PrivacyRequests::identifiers_of(const sdk::Subject& subject) const {
+  std::vector<std::string> identifiers;
+  if (!subject.user_id.empty()) identifiers.push_back(subject.user_id);
+  for (const auto& address : subject.email_addresses) {
+    identifiers.push_back(address);
+    // The rows the core files under an address without naming it.
+    identifiers.push_back(accounts::sign_in_throttle_key(address_key_secret_, address));
+    identifiers.push_back(accounts::mail_throttle_key(address_key_secret_, address));
+  }
+  for (const auto& [kind, id] : subject.external_ids) identifiers.push_back(id);
+  return identifiers;
 }
 
 sdk::Result<std::string> PrivacyRequests::run_verify(const ClaimedTask& task) {
   // A key kept by a hold that has ended goes now.
   const bool key_destroyed_now = objects_.keys().destroy(task.key_person());
+  const sdk::Subject subject = subject_of(task);
   json::array residue;
   for (const auto& participant : participants_.all()) {
     auto counter = std::make_shared<CountingSink>();
-    if (auto exported = participants_.export_subject(participant.name, task.subject(), counter); !exported) {
+    if (auto exported = participants_.export_subject(participant.name, subject, counter); !exported) {
       return sdk::Outcome::failure(exported.status(), "verification could not read " + participant.name + ": " + exported.message());
     }
     if (counter->items() > 0) residue.emplace_back(participant.name);
   }
   if (objects_.keys().existing(task.key_person())) residue.emplace_back("data_keys");
+  // Whatever the participants' code knows to look for, every row of the core's database that
+  // still names the person counts (table and column only: the receipt names no one).
+  for (const auto& hit : scan_for_residue(database_, identifiers_of(subject), task.request_id)) {
+    residue.emplace_back(fmt::format("core:{}.{}", hit.table, hit.column));
+  }
 
   // The receipt: per participant what was removed and when, signed. No personal data: the
   // subject appears only as a keyed hash.
@@ -487,35 +581,109 @@ sdk::Result<std::string> PrivacyRequests::run_verify(const ClaimedTask& task) {
   const std::string receipt = json::serialize(json::object{
       {"payload", payload}, {"signature", signer_.sign(payload)}, {"algorithm", "Ed25519"}, {"key_id", signer_.key_id()}});
   changed_rows(database_, "UPDATE privacy_requests SET receipt = :r WHERE id = :id", soci::use(receipt), soci::use(task.request_id));
-  finalize_erasure(task, receipt);
+  // Requests planned before the receipt became a step of its own get it now.
+  const long long now_again = now_();
+  changed_rows(database_,
+               "INSERT INTO privacy_tasks (request_id, participant, stage, status, attempts, next_attempt_at)"
+               " VALUES (:r, :p, 4, 'pending', 0, :n) ON CONFLICT (request_id, participant) DO NOTHING",
+               soci::use(task.request_id), soci::use(std::string(kReceiptStep)), soci::use(now_again));
   return json::serialize(json::object{{"residue", residue}});
 }
 
-void PrivacyRequests::finalize_erasure(const ClaimedTask& task, const std::string& receipt) {
-  if (!task.subject_email.empty()) {
-    mail_subject(task.subject_email, task.subject_id, "Your personal data has been erased",
-                 fmt::format("Your erasure request {} is complete. Below is a signed receipt of what each part of the system "
-                             "removed. Anyone can check its signature with the public key at {}/.well-known/framehouse-receipt-key\n\n{}\n\n"
-                             "This is the last message we send to this address; we no longer hold it.\n",
-                             task.request_id, config_.public_url, receipt));
-    // The receipt was the last use of the address: the copies the email provider keeps go too.
-    for (const auto& participant : participants_.all()) {
-      if (participants_.holds_field(participant.name, "message_content")) (void)participants_.erase_subject(participant.name, task.subject());
-    }
+sdk::Outcome PrivacyRequests::flush_deleted_rows(const std::string& request_id) {
+  // A reader holding an older snapshot (a backup, a long report) keeps the log from being
+  // truncated; each attempt waits up to the database's busy timeout for it.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+    if (database_.flush_deleted_rows().complete) return {};
   }
+  metrics_.count("framehouse_privacy_erasure_log_flush_blocked_total",
+                 "Erasures that could not yet overwrite deleted rows in the database's write-ahead log (a reader holds an "
+                 "old snapshot); each is retried and not reported complete until it can.",
+                 "backend", database_.dialect().name());
+  const std::string reason =
+      "the database still holds the deleted rows in its write-ahead log while another connection reads an older snapshot;"
+      " retrying, and not complete until they are overwritten";
+  changed_rows(database_, "UPDATE privacy_requests SET status_reason = :why WHERE id = :id", soci::use(reason),
+               soci::use(request_id));
+  return sdk::Outcome::failure(sdk::Status::unavailable, reason);
+}
+
+sdk::Result<std::string> PrivacyRequests::run_receipt(const ClaimedTask& task) {
+  json::object outcome;
+  int failed = 0;
+  std::string receipt, email;
+  soci::indicator receipt_indicator = soci::i_null, email_indicator = soci::i_null;
   {
     soci::session sql(database_.pool());
-    int failed = 0;
     sql << "SELECT COUNT(*) FROM privacy_tasks WHERE request_id = :id AND status = 'failed'", soci::use(task.request_id),
         soci::into(failed);
-    if (failed > 0) return;  // kept so that an operator can retry what failed
-    // Only non-identifying data stays: id, the keyed hash of the subject, outcomes, receipt.
-    sql << "UPDATE privacy_requests SET subject_id = NULL, subject_email = NULL, details = '{}', client_hash = NULL WHERE id = :id",
-        soci::use(task.request_id);
-    // Holds that ended have served their purpose; an active one would have kept this erasure waiting.
-    if (!task.subject_id.empty()) sql << "DELETE FROM legal_holds WHERE subject_id = :s", soci::use(task.subject_id);
+    sql << "SELECT receipt, subject_email FROM privacy_requests WHERE id = :id", soci::use(task.request_id),
+        soci::into(receipt, receipt_indicator), soci::into(email, email_indicator);
   }
-  database_.flush_deleted_rows();
+  // With a failed step the subject stays on the request so that an operator can retry it.
+  const bool anonymise = failed == 0;
+  if (anonymise) {
+    // Only non-identifying data stays: id, the keyed hash of the subject, outcomes, receipt —
+    // and the address until the receipt has gone to it.
+    changed_rows(database_, "UPDATE privacy_requests SET subject_id = NULL, details = '{}', client_hash = NULL WHERE id = :id",
+                 soci::use(task.request_id));
+    // The receipt says "erased": not while the deleted rows can still be read.
+    if (auto flushed = flush_deleted_rows(task.request_id); !flushed) return flushed;
+  }
+  if (email_indicator == soci::i_ok && receipt_indicator == soci::i_ok) {
+    const std::string token = crypto::random_token("rcpt_");
+    const std::string token_hash = crypto::token_hash(token);
+    const long long expires = now_() + config_.receipt_link_seconds;
+    changed_rows(database_, "UPDATE privacy_requests SET receipt_token_hash = :t, receipt_expires_at = :e WHERE id = :id",
+                 soci::use(token_hash), soci::use(expires), soci::use(task.request_id));
+    mail_receipt(email, task.request_id, receipt, token);
+    outcome["receipt_mailed"] = true;
+    if (anonymise) {
+      changed_rows(database_, "UPDATE privacy_requests SET subject_email = NULL WHERE id = :id", soci::use(task.request_id));
+      if (auto flushed = flush_deleted_rows(task.request_id); !flushed) return flushed;
+    }
+  }
+  changed_rows(database_, "UPDATE privacy_requests SET status_reason = NULL WHERE id = :id", soci::use(task.request_id));
+  outcome["anonymised"] = anonymise;
+  return json::serialize(outcome);
+}
+
+void PrivacyRequests::mail_receipt(const std::string& email, const std::string& request_id, const std::string& receipt,
+                                   const std::string& token) {
+  // About no one any more (the account is gone): the provider files it under no user, and the
+  // erasure of the person's mail, which ran before, leaves it to be delivered.
+  mail::Message message{email, "Your personal data has been erased",
+                        fmt::format("Your erasure request {} is complete. The signed receipt of what each part of the system "
+                                    "removed is attached (erasure-receipt.json), and can be fetched for {} days at\n\n"
+                                    "{}/v1/privacy/receipts/{}\n\n"
+                                    "Anyone can check its signature with the public key at {}/.well-known/framehouse-receipt-key "
+                                    "(see the privacy documentation for the openssl commands).\n\n"
+                                    "This is the last message we send to this address; we no longer hold it.\n\n{}",
+                                    request_id, config_.receipt_link_seconds / 86400, config_.public_url, token,
+                                    config_.public_url, privacy_contact_line(config_.contact)),
+                        "account",
+                        ""};
+  message.attachments.push_back({"erasure-receipt.json", "application/json", receipt});
+  if (const auto sent = mailer_.send(message); !sent) {
+    Log::warn("privacy", "the erasure receipt could not be mailed", {{"request_id", request_id}, {"error", sent.message()}});
+  }
+}
+
+sdk::Result<std::string> PrivacyRequests::receipt_by_token(const std::string& token) {
+  const std::string hash = crypto::token_hash(token);
+  std::string receipt;
+  long long expires = 0;
+  soci::indicator receipt_indicator = soci::i_null;
+  {
+    soci::session sql(database_.pool());
+    sql << "SELECT receipt, receipt_expires_at FROM privacy_requests WHERE receipt_token_hash = :h", soci::use(hash),
+        soci::into(receipt, receipt_indicator), soci::into(expires);
+    if (!sql.got_data() || receipt_indicator != soci::i_ok || expires < now_()) {
+      return sdk::Outcome::failure(sdk::Status::not_found, "no receipt for this link (it may have expired)");
+    }
+  }
+  return receipt;
 }
 
 namespace {
@@ -529,8 +697,9 @@ std::vector<std::pair<std::string, std::string>> request_keys(const sdk::Subject
   return keys;
 }
 
-// An erasure being carried out is the processing itself, not data kept about the person.
-constexpr const char* kNotTheErasureUnderWay = " AND NOT (type = 'erasure' AND completed_at IS NULL)";
+// An erasure being carried out (verified and not ended) is the processing itself, not data kept
+// about the person. Everything else goes: finished requests, and intakes nobody confirmed.
+constexpr const char* kNotTheErasureUnderWay = " AND NOT (type = 'erasure' AND status IN ('pending', 'in_progress', 'on_hold'))";
 
 }  // namespace
 
@@ -571,7 +740,17 @@ sdk::Result<sdk::ErasureReport> RequestsParticipant::erase_subject(const sdk::Su
     deleted.execute(true);
     report.records_removed += static_cast<std::uint64_t>(deleted.get_affected_rows());
   }
-  report.detail = fmt::format("{} earlier privacy requests and {} exports deleted", report.records_removed, report.files_removed);
+  if (!subject.user_id.empty()) {
+    // Holds that ended have served their purpose; an active one keeps the erasure from reaching here.
+    const long long now = accounts::system_now();
+    soci::statement ended = (sql.prepare << "DELETE FROM legal_holds WHERE subject_id = :s AND (lifted_at IS NOT NULL"
+                                            " OR (expires_at IS NOT NULL AND expires_at <= :n))",
+                             soci::use(subject.user_id), soci::use(now));
+    ended.execute(true);
+    report.records_removed += static_cast<std::uint64_t>(ended.get_affected_rows());
+  }
+  report.detail = fmt::format("{} earlier privacy requests, ended holds and {} exports deleted", report.records_removed,
+                              report.files_removed);
   return report;
 }
 

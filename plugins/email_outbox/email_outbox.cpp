@@ -3,9 +3,15 @@
 // development. Next to it, .index/<id>.json records whom the message was for, so that a
 // person's messages can be exported and erased without reading every message.
 //
-// The suppression list holds no addresses: only keyed hashes (BLAKE2b with a per-install
-// key) of normalised addresses, with the categories suppressed. An address suppressed for
-// everything stays suppressed after the person is erased, without the address being kept.
+// The suppression list holds no addresses: only keyed hashes of normalised addresses, with
+// the categories suppressed. The outer key is the host's (HostServices::secret_key, kept in
+// the server's database), so whoever can read this plugin's directory cannot check whether an
+// address is on the list. The rule (docs/privacy-choices.md):
+//   * an opt-out of a mail category ("product_updates", "marketing") suppresses that category;
+//   * the verified owner turning the category back on lifts it (lift_opt_out);
+//   * erasure removes the person's messages and every category entry, and keeps only a
+//     "never mail this address" entry (suppress(): a hard bounce, a complaint, a request to
+//     receive nothing), which is all that stops the address from being mailed again.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,6 +44,10 @@ using framehouse::sdk::Status;
 using framehouse::sdk::Subject;
 
 constexpr std::string_view kEverything = "*";
+// The categories of mail a person can opt out of; other opt-outs (training use, sale/sharing)
+// are not about mail and leave nothing here.
+bool mail_category(std::string_view category) { return category == "product_updates" || category == "marketing"; }
+constexpr int kSuppressionFormat = 2;
 
 std::string normalise(std::string_view address) {
   std::string out;
@@ -137,6 +147,8 @@ class Outbox final : public framehouse::sdk::Plugin,
     fs::create_directories(directory_ / ".index", ec);
     if (ec) return Outcome::failure(Status::unavailable, "cannot create " + directory_.string() + ": " + ec.message());
     suppression_file_ = host.data_directory() / "suppressions.json";
+    const std::string host_key = host.secret_key("suppression-list");
+    host_key_.assign(host_key.begin(), host_key.end());
     if (auto loaded = load_suppression_state(host.data_directory() / "suppression.key"); !loaded) return loaded;
     return {};
   }
@@ -178,7 +190,9 @@ class Outbox final : public framehouse::sdk::Plugin,
   }
 
   Outcome suppress(std::string_view address, std::string_view) override {
-    return add_suppression(address, kEverything);
+    std::lock_guard lock(mutex_);
+    suppressions_[address_hash(address)].insert(std::string(kEverything));
+    return save_suppressions_locked();
   }
 
   Result<bool> is_suppressed(std::string_view address) override {
@@ -217,9 +231,26 @@ class Outbox final : public framehouse::sdk::Plugin,
       return true;
     });
     if (!failure) return failure;
-    // Suppression entries stay: they are hashes, and removing them would let the person be
-    // mailed again against their wish.
-    report.detail = std::to_string(report.files_removed) + " messages deleted";
+    // What survives is only "never mail this address"; the person's category choices went
+    // with their account.
+    std::uint64_t entries = 0;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& address : subject.email_addresses) {
+        const auto it = suppressions_.find(address_hash(address));
+        if (it == suppressions_.end()) continue;
+        const bool never_mail = it->second.count(std::string(kEverything)) > 0;
+        if (never_mail && it->second.size() == 1) continue;
+        ++entries;
+        if (never_mail) it->second = {std::string(kEverything)};
+        else suppressions_.erase(it);
+      }
+      if (entries > 0) {
+        if (auto saved = save_suppressions_locked(); !saved) return saved;
+      }
+    }
+    report.records_removed = entries;
+    report.detail = std::to_string(report.files_removed) + " messages and " + std::to_string(entries) + " suppression choices deleted";
     return report;
   }
 
@@ -227,10 +258,23 @@ class Outbox final : public framehouse::sdk::Plugin,
   Outcome rectify(const Subject&, const Rectification&) override { return {}; }
 
   Outcome apply_opt_out(const Subject& subject, std::string_view category) override {
+    if (!mail_category(category)) return {};
+    std::lock_guard lock(mutex_);
+    for (const auto& address : subject.email_addresses) suppressions_[address_hash(address)].insert(std::string(category));
+    return save_suppressions_locked();
+  }
+
+  Outcome lift_opt_out(const Subject& subject, std::string_view category) override {
+    if (!mail_category(category)) return {};
+    std::lock_guard lock(mutex_);
+    bool changed = false;
     for (const auto& address : subject.email_addresses) {
-      if (auto added = add_suppression(address, category); !added) return added;
+      const auto it = suppressions_.find(address_hash(address));
+      if (it == suppressions_.end() || it->second.erase(std::string(category)) == 0) continue;
+      changed = true;
+      if (it->second.empty()) suppressions_.erase(it);
     }
-    return {};
+    return changed ? save_suppressions_locked() : Outcome{};
   }
 
  private:
@@ -256,14 +300,18 @@ class Outbox final : public framehouse::sdk::Plugin,
     }
   }
 
-  std::string address_hash(std::string_view address) const {
-    const std::string normalised = normalise(address);
+  static std::string keyed_hex(std::string_view text, const std::vector<unsigned char>& key) {
     unsigned char hash[crypto_generichash_BYTES];
-    crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(normalised.data()),
-                       normalised.size(), key_.data(), key_.size());
+    crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(text.data()), text.size(), key.data(),
+                       key.size());
     char hex[sizeof hash * 2 + 1];
     sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
     return hex;
+  }
+
+  // The install key's hash (what lists of format 1 held), keyed again with the host's key.
+  std::string address_hash(std::string_view address) const {
+    return keyed_hex(keyed_hex(normalise(address), install_key_), host_key_);
   }
 
   bool suppressed_locked(std::string_view address, std::string_view category) const {
@@ -273,16 +321,15 @@ class Outbox final : public framehouse::sdk::Plugin,
     return category != "account" && it->second.count(std::string(category)) > 0;
   }
 
-  Outcome add_suppression(std::string_view address, std::string_view category) {
-    std::lock_guard lock(mutex_);
-    suppressions_[address_hash(address)].insert(std::string(category));
-    json::object state;
+  Outcome save_suppressions_locked() {
+    json::object entries;
     for (const auto& [hash, categories] : suppressions_) {
       json::array list;
       for (const auto& c : categories) list.emplace_back(c);
-      state[hash] = list;
+      entries[hash] = list;
     }
-    return write_file_atomically(suppression_file_, json::serialize(state));
+    return write_file_atomically(suppression_file_,
+                                 json::serialize(json::object{{"format", kSuppressionFormat}, {"entries", entries}}));
   }
 
   Outcome load_suppression_state(const fs::path& key_file) {
@@ -292,22 +339,33 @@ class Outbox final : public framehouse::sdk::Plugin,
       randombytes_buf(key.data(), key.size());
       if (auto written = write_file_atomically(key_file, key); !written) return written;
     }
-    key_.assign(key.begin(), key.end());
+    install_key_.assign(key.begin(), key.end());
     boost::system::error_code ec;
     const json::value state = json::parse(read_file(suppression_file_), ec);
     if (ec || !state.is_object()) return {};
-    for (const auto& [hash, categories] : state.as_object()) {
+    // Format 1 (a bare object of install-key hashes) is re-keyed with the host's key once.
+    const auto* format = state.as_object().if_contains("format");
+    const bool legacy = format == nullptr;
+    const auto* entries = legacy ? &state : state.as_object().if_contains("entries");
+    if (entries == nullptr || !entries->is_object()) return {};
+    for (const auto& [hash, categories] : entries->as_object()) {
       if (!categories.is_array()) continue;
+      const std::string key_of_entry = legacy ? keyed_hex(std::string(hash), host_key_) : std::string(hash);
       for (const auto& category : categories.as_array()) {
-        if (category.is_string()) suppressions_[std::string(hash)].insert(std::string(category.as_string()));
+        if (category.is_string()) suppressions_[key_of_entry].insert(std::string(category.as_string()));
       }
+    }
+    if (legacy) {
+      std::lock_guard lock(mutex_);
+      return save_suppressions_locked();
     }
     return {};
   }
 
   fs::path directory_;
   fs::path suppression_file_;
-  std::vector<unsigned char> key_;
+  std::vector<unsigned char> install_key_;
+  std::vector<unsigned char> host_key_;
   std::mutex mutex_;
   std::map<std::string, std::set<std::string>> suppressions_;
 };

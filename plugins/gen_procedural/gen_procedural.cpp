@@ -153,6 +153,7 @@ class ProceduralEngine final : public Plugin, public GenerationEngine, public Pr
 
   Outcome rectify(const Subject&, const Rectification&) override { return {}; }
   Outcome apply_opt_out(const Subject&, std::string_view) override { return {}; }
+  Outcome lift_opt_out(const Subject&, std::string_view) override { return {}; }
 
  private:
   Outcome check(const GenerationRequest& request) const {

@@ -125,6 +125,7 @@ class ManualPayments final : public Plugin, public PaymentProcessor, public Priv
   }
 
   Outcome apply_opt_out(const Subject&, std::string_view) override { return {}; }
+  Outcome lift_opt_out(const Subject&, std::string_view) override { return {}; }
 
  private:
   // Holds the in-process mutex and an flock on the lock file (the command line may write while

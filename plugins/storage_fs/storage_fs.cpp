@@ -271,6 +271,7 @@ class FileStorage final : public framehouse::sdk::Plugin,
   // Objects are keyed by the internal id only: no name or address to rectify, no mail to stop.
   Outcome rectify(const Subject&, const Rectification&) override { return {}; }
   Outcome apply_opt_out(const Subject&, std::string_view) override { return {}; }
+  Outcome lift_opt_out(const Subject&, std::string_view) override { return {}; }
 
  private:
   Outcome open_owner(const std::string& owner, Fd& out) const {

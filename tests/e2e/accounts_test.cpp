@@ -1,5 +1,6 @@
 // Accounts end to end: the real binary over HTTP, mail read from the outbox folder as a user
 // reads their inbox, the database inspected only to prove that nothing was written.
+#include <regex>
 #include <thread>
 
 #include "e2e/end_to_end.hpp"
@@ -104,6 +105,60 @@ TEST_P(AccountsEndToEnd, PasswordResetThroughTheMailedLink) {
   EXPECT_EQ(changed.status, 200);
   EXPECT_EQ(call("GET", "/v1/me", "", bearer(token)).status, 401);  // signed out everywhere
   EXPECT_EQ(call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"a brand new phrase"})").status, 201);
+}
+
+// What someone can do from the mail alone, in a browser: the notice about a sign-up with their
+// address leads to a page (not a 405), a lost confirmation mail can be sent again, and a
+// completed reset proves the address as a confirmation would.
+TEST_P(AccountsEndToEnd, MailedLinksLeadSomewhereAndLostConfirmationsCanBeResent) {
+  member("Alice", "alice@example.org");
+  ASSERT_EQ(call("POST", "/v1/accounts", sign_up_body("Someone", "alice@example.org")).status, 202);
+  const auto notices = testing::messages_to(outbox(), "alice@example.org");
+  const auto found = std::find_if(notices.begin(), notices.end(), [](const auto& mail) {
+    return mail.subject == "Someone tried to sign up with your address";
+  });
+  ASSERT_NE(found, notices.end());
+  const auto& notice = *found;
+  std::smatch link;
+  ASSERT_TRUE(std::regex_search(notice.text, link, std::regex("http://[^/]+(/v1/[a-z/-]+)"))) << notice.text;
+  const auto page = call("GET", link[1].str(), "", {});
+  ASSERT_EQ(page.status, 200) << link[1].str();
+  EXPECT_NE(page.body.find("<form method=\"post\""), std::string::npos);
+  const std::map<std::string, std::string> form = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  const auto asked = call("POST", link[1].str(), "email=alice%40example.org", form);
+  EXPECT_EQ(asked.status, 202);
+  EXPECT_NE(asked.header("content-type").find("text/html"), std::string::npos);
+  const auto to_alice = testing::messages_to(outbox(), "alice@example.org");
+  EXPECT_TRUE(std::any_of(to_alice.begin(), to_alice.end(), [](const auto& mail) { return mail.subject == "Reset your password"; }));
+
+  // Bea lost her confirmation mail: a new link comes, and the old one no longer works.
+  ASSERT_EQ(call("POST", "/v1/accounts", sign_up_body("Bea", "bea@example.org")).status, 202);
+  const std::string first = testing::token_in(testing::messages_to(outbox(), "bea@example.org").back().text);
+  EXPECT_EQ(call("POST", "/v1/accounts/verification-email", R"({"email":"bea@example.org"})").status, 202);
+  EXPECT_EQ(call("POST", "/v1/accounts/verification-email", R"({"email":"nobody@example.org"})").status, 202);
+  const auto mails = testing::messages_to(outbox(), "bea@example.org");
+  ASSERT_EQ(mails.size(), 2u);
+  // (Two mails of the same millisecond have no order: the new one is the other one.)
+  const std::string second = testing::token_in(mails[0].text) == first ? testing::token_in(mails[1].text)
+                                                                         : testing::token_in(mails[0].text);
+  EXPECT_EQ(call("POST", "/v1/accounts/verify-email", R"({"token":")" + first + "\"}").status, 422);
+  EXPECT_EQ(call("POST", "/v1/accounts/verify-email", R"({"token":")" + second + "\"}").status, 200);
+  EXPECT_EQ(call("POST", "/v1/accounts/verification-email", R"({"email":"bea@example.org"})").status, 202);
+  EXPECT_EQ(testing::messages_to(outbox(), "bea@example.org").size(), 2u);  // verified: nothing more is sent
+
+  // Cy never confirmed, but resets his password through the mailed link: that proves the address.
+  ASSERT_EQ(call("POST", "/v1/accounts", sign_up_body("Cy", "cy@example.org")).status, 202);
+  ASSERT_EQ(call("POST", "/v1/password-reset", R"({"email":"cy@example.org"})").status, 202);
+  std::string reset;
+  for (const auto& mail : testing::messages_to(outbox(), "cy@example.org")) {
+    if (mail.subject == "Reset your password") reset = testing::token_in(mail.text);
+  }
+  const auto reset_done = call("POST", "/v1/password-reset/confirm", R"({"token":")" + reset + R"(","password":"a brand new phrase"})");
+  ASSERT_EQ(reset_done.status, 204) << reset_done.body;
+  const auto session = call("POST", "/v1/sessions", R"({"email":"cy@example.org","password":"a brand new phrase"})");
+  ASSERT_EQ(session.status, 201);
+  EXPECT_EQ(json_of(call("GET", "/v1/me", "", bearer(std::string(json_of(session).at("token").as_string())))).at("email_verified"),
+            true);
 }
 
 TEST_P(AccountsEndToEnd, UnderageSignUpLeavesNoTrace) {
@@ -220,7 +275,11 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"POST", "/v1/accounts/verify-email", "/v1/accounts/verify-email", R"({"token":"x"})", 422, 422, 422, 422},
       {"POST", "/v1/sessions", "/v1/sessions", R"({"email":"x@example.org","password":"wrong password"})", 401, 401, 401, 401},
       {"GET", "/v1/sessions", "/v1/sessions", "", 401, 200, 200, 200},
+      {"GET", "/v1/password-reset", "/v1/password-reset", "", 200, 200, 200, 200},
       {"POST", "/v1/password-reset", "/v1/password-reset", R"({"email":"x@example.org"})", 202, 202, 202, 202},
+      {"GET", "/v1/accounts/verification-email", "/v1/accounts/verification-email", "", 200, 200, 200, 200},
+      {"POST", "/v1/accounts/verification-email", "/v1/accounts/verification-email", R"({"email":"x@example.org"})", 202, 202,
+       202, 202},
       {"GET", "/v1/password-reset/confirm?token=x", "/v1/password-reset/confirm", "", 200, 200, 200, 200},
       {"POST", "/v1/password-reset/confirm", "/v1/password-reset/confirm", R"({"token":"x","password":"a long new phrase"})",
        422, 422, 422, 422},
@@ -261,6 +320,7 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"POST", "/v1/privacy/intake", "/v1/privacy/intake", R"({"email":"not an address","type":"access"})", 422, 422, 422, 422},
       {"POST", "/v1/privacy/intake/pr_none/verify", "/v1/privacy/intake/{id}/verify", R"({"code":"123456"})", 404, 404, 404, 404},
       {"GET", "/.well-known/framehouse-receipt-key", "/.well-known/framehouse-receipt-key", "", 200, 200, 200, 200},
+      {"GET", "/v1/privacy/receipts/rcpt_none", "/v1/privacy/receipts/{token}", "", 404, 404, 404, 404},
       {"GET", "/v1/admin/privacy/requests", "/v1/admin/privacy/requests", "", 401, 403, 403, 200},
       {"POST", "/v1/admin/privacy/requests", "/v1/admin/privacy/requests", R"({"type":"access"})", 401, 403, 403, 422},
       {"GET", admin_privacy, "/v1/admin/privacy/requests/{id}", "", 401, 403, 403, 200},

@@ -7,6 +7,9 @@
 #include <sodium.h>
 
 #include <fstream>
+#include <functional>
+#include <optional>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -20,6 +23,44 @@ namespace fs = std::filesystem;
 
 class PrivacyEndToEnd : public EndToEnd {
  protected:
+  // A step that must wait (a reader holding the database's log) is tried again soon.
+  std::string extra_config() const override { return "[privacy]\nretry_base_seconds = 1\n"; }
+  // Polls the admin view until `done` holds for it (at most 30 s); returns the last view.
+  boost::json::object wait_for(const std::string& admin, const std::string& id,
+                               const std::function<bool(const boost::json::object&)>& done) {
+    boost::json::object request;
+    for (int i = 0; i < 600; ++i) {
+      request = json_of(call("GET", "/v1/admin/privacy/requests/" + id, "", bearer(admin)));
+      if (done(request)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return request;
+  }
+  // Moves the signed-in account to `address` by the link mailed there.
+  void change_email(const std::string& token, const std::string& address) {
+    ASSERT_EQ(call("PATCH", "/v1/me", boost::json::serialize(boost::json::object{{"email", address}}), bearer(token)).status, 200);
+    const auto mails = testing::messages_to(outbox(), address);
+    ASSERT_FALSE(mails.empty());
+    const auto confirmed = call("POST", "/v1/accounts/verify-email",
+                                boost::json::serialize(boost::json::object{{"token", testing::token_in(mails.back().text)}}));
+    ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+  }
+  // The decoded base64 part of a MIME message named `filename`, or "".
+  static std::string attachment(const std::string& message, const std::string& filename) {
+    const auto named = message.find("filename=\"" + filename + "\"");
+    if (named == std::string::npos) return "";
+    const auto start = message.find("\r\n\r\n", named);
+    const auto end = message.find("\r\n--", start);
+    const std::string encoded = message.substr(start + 4, end - start - 4);
+    std::string decoded(encoded.size(), '\0');
+    std::size_t length = 0;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), encoded.data(), encoded.size(), "\r\n",
+                          &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+      return "";
+    }
+    decoded.resize(length);
+    return decoded;
+  }
   // Polls until the request has ended; returns its admin view.
   boost::json::object wait_until_ended(const std::string& admin, const std::string& id) {
     boost::json::object request;
@@ -91,6 +132,21 @@ class PrivacyEndToEnd : public EndToEnd {
   // Every "needle" found anywhere the server writes: each file under its data directory, the
   // SQLite database's own files (byte for byte: freed pages and the write-ahead log too), its
   // log, and every text column of every table.
+  // The same, but for the address on the erasure receipt mailed to it: the one message that
+  // is meant to outlive the erasure (it holds the address it goes to, and nothing else).
+  std::vector<std::string> residue_of(const std::vector<std::string>& needles) {
+    std::set<std::string> allowed;
+    for (const auto& mail : testing::outbox_messages(outbox())) {
+      if (mail.subject != "Your personal data has been erased") continue;
+      allowed.insert(mail.file.string() + ": " + mail.to);
+      allowed.insert((mail.file.parent_path() / ".index" / mail.file.stem()).string() + ".json: " + mail.to);
+    }
+    std::vector<std::string> found;
+    for (auto& trace : traces_of(needles)) {
+      if (allowed.count(trace) == 0) found.push_back(std::move(trace));
+    }
+    return found;
+  }
   std::vector<std::string> traces_of(const std::vector<std::string>& needles) {
     std::vector<std::string> found;
     scan(data_files(), needles, found);
@@ -113,7 +169,9 @@ class PrivacyEndToEnd : public EndToEnd {
 
 TEST_P(PrivacyEndToEnd, AccessGivesEverythingThenErasureLeavesNoTrace) {
   const std::string admin = administrator();
-  const std::string zelda = member("Zelda Quartermaine", "zelda.quartermaine@example.org");
+  // She signed up under an address she later changed: what is kept under the old one goes too.
+  const std::string zelda = member("Zelda Quartermaine", "zelda.old@example.org");
+  change_email(zelda, "zelda.quartermaine@example.org");
   const std::string bob = member("Bob Other", "bob.other@example.org");
   const std::string zelda_id(json_of(call("GET", "/v1/me", "", bearer(zelda))).at("id").as_string());
 
@@ -155,6 +213,14 @@ TEST_P(PrivacyEndToEnd, AccessGivesEverythingThenErasureLeavesNoTrace) {
     EXPECT_TRUE(entries.count(name)) << name << " is missing from the archive";
   }
   const std::string& core = entries.at("core.json");
+  // The README explains every dataset the core wrote.
+  const auto core_datasets = boost::json::parse(core);
+  for (const auto& [dataset, records] : core_datasets.as_object()) {
+    if (dataset != "participant") {
+      EXPECT_NE(entries.at("README.md").find("`" + std::string(dataset) + "`"), std::string::npos) << std::string(dataset);
+    }
+  }
+  EXPECT_NE(core.find("zelda.old@example.org"), std::string::npos);  // her earlier address is hers too
   for (const char* item : {"zelda.quartermaine@example.org", "Zelda Quartermaine", "a lighthouse made of marmalade",
                            "an orchard of glass pears", "\"usage_events\"", "\"preference_history\"", "\"subscription\"",
                            "\"credentials\""}) {
@@ -175,10 +241,41 @@ TEST_P(PrivacyEndToEnd, AccessGivesEverythingThenErasureLeavesNoTrace) {
   EXPECT_NE(before.find(GetParam() == db::Backend::sqlite ? ".db" : "table users"), std::string::npos) << before;
   EXPECT_NE(before.find("outbox"), std::string::npos) << before;
 
+  // Intakes filed under both her addresses that nobody ever confirmed.
+  for (const char* body : {R"({"email":"zelda.old@example.org","type":"access"})",
+                           R"({"email":"zelda.quartermaine@example.org","type":"erasure"})"}) {
+    ASSERT_EQ(call("POST", "/v1/privacy/intake", body).status, 202);
+  }
+  // A reader with an old snapshot open (a backup, a long report): on SQLite the deleted rows
+  // stay readable in the write-ahead log until it ends, and the erasure must not claim more.
+  std::optional<db::Database> reader_database;
+  std::optional<soci::session> reader;
+  if (GetParam() == db::Backend::sqlite) {
+    reader_database.emplace(db::DatabaseOptions{database_->options().url, 1});
+    reader.emplace(reader_database->pool());
+    int users = 0;
+    *reader << "BEGIN";
+    *reader << "SELECT COUNT(*) FROM users", soci::into(users);
+  }
+
   // Erasure: "delete my account".
   const auto deletion = call("DELETE", "/v1/me", "", bearer(zelda));
   ASSERT_EQ(deletion.status, 202) << deletion.body;
   const std::string erasure_id(json_of(deletion).at("id").as_string());
+  if (reader) {
+    const auto waiting = wait_for(admin, erasure_id, [](const boost::json::object& request) {
+      return request.at("status_reason").is_string() &&
+             request.at("status_reason").as_string().find("write-ahead log") != boost::json::string::npos;
+    });
+    EXPECT_EQ(waiting.at("status"), "in_progress") << boost::json::serialize(waiting);
+    for (const auto& mail : testing::messages_to(outbox(), "zelda.quartermaine@example.org")) {
+      EXPECT_NE(mail.subject, "Your personal data has been erased");  // not told "erased" yet
+    }
+    EXPECT_NE(call("GET", "/metrics", "", {}).body.find("framehouse_privacy_erasure_log_flush_blocked_total{backend=\"sqlite\"}"),
+              std::string::npos);
+    *reader << "COMMIT";
+    reader.reset();
+  }
   const auto erasure = wait_until_ended(admin, erasure_id);
   ASSERT_EQ(erasure.at("status"), "completed") << boost::json::serialize(erasure);
   for (const auto& task : erasure.at("tasks").as_array()) EXPECT_EQ(task.at("status"), "done") << boost::json::serialize(task);
@@ -202,9 +299,41 @@ TEST_P(PrivacyEndToEnd, AccessGivesEverythingThenErasureLeavesNoTrace) {
   EXPECT_EQ(claims.at("request_id").as_string(), erasure_id);
   EXPECT_EQ(payload.find("zelda"), std::string::npos);
 
-  // Nothing of her anywhere: not her address, name, prompts or id.
-  const auto traces = traces_of({"zelda.quartermaine@example.org", "Zelda Quartermaine", "marmalade", "glass pears"});
+  // The last mail to her carries the receipt as a JSON attachment and a link that works
+  // without an account; openssl verifies it with the published key.
+  const auto receipt_mail = testing::messages_to(outbox(), "zelda.quartermaine@example.org").back();
+  EXPECT_EQ(receipt_mail.subject, "Your personal data has been erased");
+  const std::string attached = attachment(receipt_mail.text, "erasure-receipt.json");
+  ASSERT_FALSE(attached.empty()) << receipt_mail.text;
+  EXPECT_EQ(boost::json::parse(attached), erasure.at("receipt"));
+  std::smatch link;
+  ASSERT_TRUE(std::regex_search(receipt_mail.text, link, std::regex("/v1/privacy/receipts/([A-Za-z0-9_-]+)"))) << receipt_mail.text;
+  const auto fetched = call("GET", "/v1/privacy/receipts/" + link[1].str(), "", {});
+  ASSERT_EQ(fetched.status, 200) << fetched.body;
+  EXPECT_EQ(json_of(fetched), erasure.at("receipt"));
+  EXPECT_EQ(call("GET", "/v1/privacy/receipts/rcpt_forged", "", {}).status, 404);
+  testing::write_file(dir.path() / "key.pem", std::string(key.at("public_key_pem").as_string()));
+  testing::write_file(dir.path() / "payload", payload);
+  testing::write_file(dir.path() / "signature", std::string(signature.begin(), signature.end()));
+  const auto verified = testing::run_command({"/usr/bin/openssl", "pkeyutl", "-verify", "-pubin", "-inkey", (dir.path() / "key.pem").string(),
+                                              "-rawin", "-in", (dir.path() / "payload").string(), "-sigfile",
+                                              (dir.path() / "signature").string()});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find("Signature Verified Successfully"), std::string::npos) << verified.out;
+
+  // Nothing of her anywhere: not her addresses, name, prompts or id — except the address on the
+  // receipt mail itself, on its way to her.
+  const auto traces = residue_of({"zelda.quartermaine@example.org", "zelda.old@example.org", "Zelda Quartermaine", "marmalade",
+                                  "glass pears"});
   EXPECT_TRUE(traces.empty()) << ::testing::PrintToString(traces);
+  for (const char* other : {"Zelda Quartermaine", "marmalade", "glass pears", "zelda.old"}) {
+    EXPECT_EQ(receipt_mail.text.find(other), std::string::npos) << other;
+  }
+  // Every file the server made is its own user's alone.
+  for (const auto& entry : fs::recursive_directory_iterator(dir.path() / "var")) {
+    EXPECT_EQ(entry.status().permissions() & (fs::perms::group_all | fs::perms::others_all), fs::perms::none)
+        << entry.path() << " is readable by other users";
+  }
   // Her internal id is gone too, from every table but the audit log, whose hash chain keeps
   // internal ids by design (as the server's log does).
   std::vector<std::string> id_traces;
@@ -270,7 +399,10 @@ TEST_P(PrivacyEndToEnd, IntakeByEmailCodeThenTheLinkFromTheMail) {
   ASSERT_EQ(call("POST", "/v1/privacy/intake/" + ghost_id + "/verify", R"({"code":")" + code_in("ghost@example.org") + "\"}").status, 200);
   const auto ended = wait_until_ended(admin, ghost_id);
   EXPECT_EQ(ended.at("status"), "completed") << boost::json::serialize(ended);
-  EXPECT_TRUE(testing::messages_to(outbox(), "ghost@example.org").empty());  // the code mail and the receipt are gone too
+  // The code mail is gone; the receipt is the one message left.
+  const auto left = testing::messages_to(outbox(), "ghost@example.org");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].subject, "Your personal data has been erased");
 }
 
 TEST_P(PrivacyEndToEnd, ALegalHoldMakesErasureWaitThenItResumes) {
@@ -293,9 +425,26 @@ TEST_P(PrivacyEndToEnd, ALegalHoldMakesErasureWaitThenItResumes) {
   EXPECT_EQ(request.at("status_reason"), "legal hold: legal_claims");
   EXPECT_EQ(call("GET", "/v1/me", "", bearer(hugo)).status, 401);  // processing stopped
   EXPECT_EQ(call("GET", "/v1/admin/users/" + hugo_id, "", bearer(admin)).status, 200);  // the held data stays
+  // The account is frozen: the right password starts no session, and the answer names the
+  // hold's existence, not its ground.
+  const auto signed_in = call("POST", "/v1/sessions", R"({"email":"hugo@example.org","password":")" + kPassword + "\"}");
+  EXPECT_EQ(signed_in.status, 403) << signed_in.body;
+  EXPECT_EQ(json_of(signed_in).at("type"), "urn:framehouse:problem:account-frozen");
+  EXPECT_EQ(signed_in.body.find("legal_claims"), std::string::npos);
+  EXPECT_EQ(call("POST", "/v1/sessions", R"({"email":"hugo@example.org","password":"a wrong password"})").status, 401);
+  // He is told, with the ground, once.
+  const auto told = testing::messages_to(outbox(), "hugo@example.org");
+  ASSERT_FALSE(told.empty());
+  EXPECT_EQ(told.back().subject, "Your erasure request is on hold");
+  EXPECT_NE(told.back().text.find("legal_claims"), std::string::npos);
 
   EXPECT_EQ(call("DELETE", "/v1/admin/legal-holds/" + std::string(json_of(hold).at("id").as_string()), "", bearer(admin)).status, 204);
   EXPECT_EQ(wait_until_ended(admin, erasure).at("status"), "completed");
+  // His mail went with his data (the notices included: the integration tests read the one
+  // telling him the hold ended); the receipt is what is left.
+  const auto left = testing::messages_to(outbox(), "hugo@example.org");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].subject, "Your personal data has been erased");
   EXPECT_EQ(call("GET", "/v1/admin/users/" + hugo_id, "", bearer(admin)).status, 404);
   EXPECT_TRUE(json_of(call("GET", "/v1/admin/legal-holds?user_id=" + hugo_id, "", bearer(admin))).at("data").as_array().empty());
 }
@@ -309,7 +458,7 @@ TEST_P(PrivacyEndToEnd, AnUnderageReportErasesWithoutVerification) {
   EXPECT_EQ(json_of(report).at("source"), "underage");
   EXPECT_EQ(wait_until_ended(admin, std::string(json_of(report).at("id").as_string())).at("status"), "completed");
   EXPECT_EQ(call("GET", "/v1/admin/users/" + kid_id, "", bearer(admin)).status, 404);
-  EXPECT_TRUE(traces_of({"kid@example.org", "Kid Young"}).empty());
+  EXPECT_TRUE(residue_of({"kid@example.org", "Kid Young"}).empty());
 }
 
 TEST_P(PrivacyEndToEnd, ANameChangeReachesEveryCopy) {
@@ -426,6 +575,22 @@ TEST_P(PrivacyEndToEnd, OptOutsReachEveryPluginAndMarketingMailHonoursThem) {
   EXPECT_EQ(call("POST", path.substr(0, path.size() - 2) + "00", "List-Unsubscribe=One-Click", form).status, 404);  // forged
   const auto again = call("POST", "/v1/admin/announcements", R"({"category":"marketing","subject":"Last call","body":"x"})", bearer(admin));
   EXPECT_EQ(json_of(again).at("sent"), 0);
+  // Bob changes his mind in his settings. As the verified owner of the address his opt-in lifts
+  // the suppression his click left with the email provider: the next one reaches him.
+  ASSERT_EQ(call("PUT", "/v1/me/preferences", R"({"marketing":true})", bearer(bob)).status, 200);
+  bool lifted = false;
+  for (int i = 0; i < 200 && !lifted; ++i) {
+    const auto requests = json_of(call("GET", "/v1/privacy/requests", "", bearer(bob)));
+    const auto& newest = requests.at("data").as_array().at(0);
+    lifted = newest.at("type") == "opt_in" && newest.at("status") == "completed";
+    if (!lifted) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_TRUE(lifted) << "the opt-in did not reach every plugin";
+  const auto back = call("POST", "/v1/admin/announcements", R"({"category":"marketing","subject":"Welcome back","body":"x"})",
+                         bearer(admin));
+  EXPECT_EQ(json_of(back).at("sent"), 1) << back.body;
+  EXPECT_EQ(json_of(back).at("failed"), 0) << back.body;
+  EXPECT_EQ(testing::messages_to(outbox(), "bob@example.org").back().subject, "Welcome back");
   // Account mail still goes to everyone.
   EXPECT_GE(json_of(call("POST", "/v1/admin/announcements", R"({"category":"account","subject":"Terms","body":"x"})", bearer(admin)))
                 .at("sent").as_int64(), 4);
@@ -585,7 +750,10 @@ TEST_P(FailingParticipantEndToEnd, EndsWithAnExceptionNamingItAndCanBeRetried) {
   const auto metrics = call("GET", "/metrics", "", {}).body;
   EXPECT_NE(metrics.find("framehouse_privacy_participant_exhausted_total{participant=\"flaky_participant\"} 1"), std::string::npos);
   EXPECT_EQ(call("GET", "/v1/me", "", bearer(fay)).status, 401);
-  EXPECT_EQ(testing::messages_to(outbox(), "fay@example.org").size(), 0u);  // the rest is erased
+  // The rest is erased; the receipt (which says what failed) is the one message left.
+  const auto left = testing::messages_to(outbox(), "fay@example.org");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].subject, "Your personal data has been erased");
 
   const auto retried = call("POST", "/v1/admin/privacy/requests/" + erasure + "/retry", "", bearer(admin));
   ASSERT_EQ(retried.status, 200) << retried.body;
@@ -623,7 +791,7 @@ TEST_P(CrashEndToEnd, KilledDuringFanOutThenRestartedFinishesWithNoResidue) {
     ASSERT_NE(server->port, 0) << server->process->stderr_text();
     const auto request = wait_until_ended(admin, id);
     EXPECT_EQ(request.at("status"), "completed") << "killed after " << kill_after_ms << " ms: " << boost::json::serialize(request);
-    const auto traces = traces_of({email, name, prompt});
+    const auto traces = residue_of({email, name, prompt});
     EXPECT_TRUE(traces.empty()) << "killed after " << kill_after_ms << " ms: " << ::testing::PrintToString(traces);
   }
 }

@@ -193,11 +193,35 @@ TEST(ServerStartup, CheckConfigReportsEveryErrorAndExitsNonZero) {
   EXPECT_NE(good.out.find("valid (4 plugins enabled)"), std::string::npos);
 }
 
+// An admin command run with a configuration whose database is not there says so, instead of
+// creating an empty database and reporting that nothing was found.
+TEST(ServerStartup, AdminCommandsRefuseADatabaseThatIsNotThere) {
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "framehouse.toml",
+                      "[server]\ndata_dir = \"var\"\n[database]\nurl = \"sqlite:var/framehouse.db\"\n"
+                      "[plugins]\ndirectory = \"" FRAMEHOUSE_PLUGIN_DIR "\"\n[plugins.storage_fs]\n[plugins.email_outbox]\n");
+  const auto config = (dir.path() / "framehouse.toml").string();
+  const auto set_role = run_command({FRAMEHOUSE_BINARY, "admin", "set-role", "--config", config, "--email", "a@example.org",
+                                     "--role", "admin"});
+  EXPECT_EQ(set_role.exit_code, 1);
+  EXPECT_NE(set_role.err.find("no database at " + (dir.path() / "var" / "framehouse.db").string()), std::string::npos)
+      << set_role.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "var" / "framehouse.db"));
+  EXPECT_EQ(run_command({FRAMEHOUSE_BINARY, "audit", "verify", "--config", config}).exit_code, 1);
+  // The first administrator may be made before the server ever ran: where the server will look.
+  const auto created = run_command({FRAMEHOUSE_BINARY, "admin", "create-user", "--config", config, "--email", "a@example.org",
+                                    "--name", "A", "--admin"},
+                                   {}, "an admin pass phrase\n");
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "var" / "framehouse.db"));
+  EXPECT_EQ(run_command({FRAMEHOUSE_BINARY, "audit", "verify", "--config", config}).exit_code, 0);
+}
+
 TEST(ServerStartup, PluginInspectPrintsManifestAndVerdict) {
   const auto good = run_command({FRAMEHOUSE_BINARY, "plugin", "inspect", FRAMEHOUSE_PLUGIN_DIR "/storage_fs.so"});
   EXPECT_EQ(good.exit_code, 0);
   EXPECT_NE(good.out.find("name:          storage_fs"), std::string::npos) << good.out;
-  EXPECT_NE(good.out.find("interfaces:    storage 1.0 privacy 1.0"), std::string::npos);
+  EXPECT_NE(good.out.find("interfaces:    storage 1.0 privacy 1.1"), std::string::npos);
   EXPECT_NE(good.out.find("verdict:       compatible"), std::string::npos);
 
   const auto bad = run_command({FRAMEHOUSE_BINARY, "plugin", "inspect", FRAMEHOUSE_FIXTURE_DIR "/wrong_major.so"});

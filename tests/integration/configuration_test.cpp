@@ -41,7 +41,8 @@ TEST_F(ConfigurationTest, ShippedExampleIsValid) {
   }();
   const auto& config = std::get<AppConfig>(result);
   EXPECT_EQ(config.server.port, 8080);
-  EXPECT_EQ(config.database.url, "sqlite:var/framehouse.db");
+  // Relative to the configuration file's directory (config/), wherever the process runs.
+  EXPECT_EQ(config.database.url, "sqlite:" + (std::filesystem::path(FRAMEHOUSE_SOURCE_DIR) / "var" / "framehouse.db").lexically_normal().string());
   ASSERT_EQ(config.plugins.size(), 4u);
   EXPECT_EQ(config.plugins[0].declaration.name, "storage_fs");  // declaration order, not sorted
   EXPECT_EQ(config.plugins[1].declaration.name, "email_outbox");
@@ -50,6 +51,26 @@ TEST_F(ConfigurationTest, ShippedExampleIsValid) {
   EXPECT_EQ(config.billing.plans.at("free").max_seconds, 8);
   EXPECT_EQ(config.billing.plans.at("premium").retention_seconds, 30 * 24 * 3600);
   EXPECT_EQ(config.plugins[0].declaration.settings.boolean("fsync"), true);
+}
+
+// One rule for every relative path — the server's, the database's and a plugin's "path"
+// settings: relative to the configuration file's directory, wherever the process runs.
+TEST_F(ConfigurationTest, RelativePathsAreRelativeToTheConfigurationFile) {
+  const auto file = write(
+      "[server]\ndata_dir = \"state\"\n"
+      "[database]\nurl = \"sqlite:state/framehouse.db\"\n"
+      "[plugins.storage_fs]\nroot = \"objects\"\n"
+      "[plugins.email_outbox]\ndirectory = \"/srv/mail\"\n");
+  const auto previous = std::filesystem::current_path();
+  std::filesystem::current_path("/");
+  const auto result = load_configuration(file);
+  std::filesystem::current_path(previous);
+  ASSERT_TRUE(std::holds_alternative<AppConfig>(result)) << ::testing::PrintToString(errors_of(result));
+  const auto& config = std::get<AppConfig>(result);
+  EXPECT_EQ(config.data_dir, dir.path() / "state");
+  EXPECT_EQ(config.database.url, "sqlite:" + (dir.path() / "state" / "framehouse.db").string());
+  EXPECT_EQ(config.plugins[0].declaration.settings.string("root"), (dir.path() / "objects").string());
+  EXPECT_EQ(config.plugins[1].declaration.settings.string("directory"), "/srv/mail");  // absolute stays
 }
 
 TEST_F(ConfigurationTest, ReportsAllErrorsAcrossCoreAndPluginSections) {

@@ -1,5 +1,6 @@
 // email_outbox, the shipped plugin, loaded through the host as the server loads it.
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include "framehouse/sdk/email.hpp"
 #include "support/plugins.hpp"
@@ -115,8 +116,85 @@ TEST_F(EmailOutboxTest, ExportAndEraseFindMessagesByUserIdOrAddress) {
 TEST_F(EmailOutboxTest, FullSuppressionSurvivesErasure) {
   sdk::Subject alice{"u-alice", {"alice@example.org"}, {}};
   ASSERT_TRUE(email->suppress("alice@example.org", "asked never to be mailed"));
+  ASSERT_TRUE(privacy->apply_opt_out(alice, "marketing"));
   ASSERT_TRUE(privacy->erase_subject(alice).ok());
   EXPECT_TRUE(email->is_suppressed("alice@example.org").value());
+  EXPECT_EQ(send("alice@example.org", "account", "").outcome().status(), sdk::Status::conflict);
+}
+
+TEST_F(EmailOutboxTest, ErasureDropsCategoryChoicesAndKeepsNothingElse) {
+  sdk::Subject alice{"u-alice", {"alice@example.org", "old-alice@example.org"}, {}};
+  ASSERT_TRUE(privacy->apply_opt_out(alice, "marketing"));
+  ASSERT_TRUE(privacy->apply_opt_out(alice, "training_use"));  // not about mail: nothing kept
+  const auto suppressions = dir.path() / "plugins" / "email_outbox" / "suppressions.json";
+  EXPECT_NE(testing::read_file(suppressions).find("marketing"), std::string::npos);
+  EXPECT_EQ(testing::read_file(suppressions).find("training_use"), std::string::npos);
+  auto erased = privacy->erase_subject(alice);
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(erased->records_removed, 2u);  // one entry per address
+  EXPECT_EQ(testing::read_file(suppressions), "{\"format\":2,\"entries\":{}}");
+  // A new account under the address may be mailed what it asks for.
+  EXPECT_TRUE(send("alice@example.org", "marketing", "u-new").ok());
+}
+
+TEST_F(EmailOutboxTest, LiftingAnOptOutLetsThatCategoryThroughAgain) {
+  sdk::Subject alice{"u-alice", {"alice@example.org"}, {}};
+  ASSERT_TRUE(privacy->apply_opt_out(alice, "marketing"));
+  ASSERT_TRUE(privacy->apply_opt_out(alice, "product_updates"));
+  ASSERT_TRUE(privacy->lift_opt_out(alice, "marketing"));
+  ASSERT_TRUE(privacy->lift_opt_out(alice, "marketing"));  // idempotent
+  EXPECT_TRUE(send("alice@example.org", "marketing", "u-alice").ok());
+  EXPECT_EQ(send("alice@example.org", "product_updates", "u-alice").outcome().status(), sdk::Status::conflict);
+  // A lift never undoes "never mail this address".
+  ASSERT_TRUE(email->suppress("alice@example.org", "hard bounce"));
+  ASSERT_TRUE(privacy->lift_opt_out(alice, "product_updates"));
+  EXPECT_EQ(send("alice@example.org", "marketing", "u-alice").outcome().status(), sdk::Status::conflict);
+}
+
+// The list cannot be checked with what sits in the plugin's directory alone: the outer key is
+// the host's. Started again with the same host secret the list holds; with another (someone
+// who copied the directory), no address can be confirmed.
+TEST(EmailOutboxSuppressionKey, IsTheHostsNotTheDirectorys) {
+  testing::TempDir dir;
+  observability::Metrics metrics;
+  const std::string settings = "directory = \"" + (dir.path() / "outbox").string() + "\"";
+  const auto suppressed_with = [&](const std::string& root) {
+    plugins::PluginHost host{metrics, dir.path()};
+    host.set_secret_root(root);
+    EXPECT_FALSE(testing::load_plugin(host, testing::shipped_plugin("email_outbox"), settings));
+    EXPECT_FALSE(host.start_all());
+    auto* email = host.find("email_outbox")->find<sdk::EmailProvider>();
+    if (root == "the server's root") (void)email->suppress("dana@example.org", "complaint");
+    const bool suppressed = email->is_suppressed("dana@example.org").value();
+    host.stop_all();
+    return suppressed;
+  };
+  EXPECT_TRUE(suppressed_with("the server's root"));
+  EXPECT_FALSE(suppressed_with("someone else's root"));
+  EXPECT_TRUE(suppressed_with("the server's root"));
+}
+
+// Lists written before the host's key existed (format 1: install-key hashes) keep every entry.
+TEST(EmailOutboxSuppressionKey, ListsOfTheFirstFormatAreRekeyedAndKept) {
+  testing::TempDir dir;
+  observability::Metrics metrics;
+  const auto plugin_dir = dir.path() / "plugins" / "email_outbox";
+  std::filesystem::create_directories(plugin_dir);
+  std::string key(crypto_generichash_KEYBYTES, 'k');
+  testing::write_file(plugin_dir / "suppression.key", key);
+  unsigned char hash[crypto_generichash_BYTES];
+  const std::string address = "erin@example.org";
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(address.data()), address.size(),
+                     reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  char hex[sizeof hash * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+  testing::write_file(plugin_dir / "suppressions.json", std::string("{\"") + hex + "\":[\"*\"]}");
+  plugins::PluginHost host{metrics, dir.path()};
+  ASSERT_FALSE(testing::load_plugin(host, testing::shipped_plugin("email_outbox")));
+  ASSERT_FALSE(host.start_all());
+  EXPECT_TRUE(host.find("email_outbox")->find<sdk::EmailProvider>()->is_suppressed("Erin@example.org").value());
+  EXPECT_EQ(testing::read_file(plugin_dir / "suppressions.json").find(hex), std::string::npos);
+  host.stop_all();
 }
 
 }  // namespace

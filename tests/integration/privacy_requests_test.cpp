@@ -2,11 +2,14 @@
 // the grace period, cancel rules, the one extension, overdue requests in the metrics, and
 // tasks run stage by stage with the core's records erased last.
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 #include <soci/soci.h>
 
 #include "accounts/privacy_participant.hpp"
 #include "privacy/requests.hpp"
 #include "support/databases.hpp"
+#include "support/outbox.hpp"
+#include "support/plugins.hpp"
 #include "support/process.hpp"
 
 namespace framehouse::privacy {
@@ -17,9 +20,11 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
   void SetUp() override {
     FRAMEHOUSE_SETUP_DATABASE(test_database_);
     database_ = test_database_->open_migrated();
+    load_plugins();
+    mailer_ = std::make_unique<mail::Mailer>(host_, host_.find("email_outbox"), "noreply@example.org");
     accounts::AccountsConfig accounts_config;
     accounts_config.password_cost = {1, 8 * 1024};
-    accounts_ = std::make_unique<accounts::Accounts>(*database_, mailer_, accounts_config, clock_);
+    accounts_ = std::make_unique<accounts::Accounts>(*database_, *mailer_, accounts_config, clock_);
     user_ = accounts_->create_user("Pat", "pat@example.org", "a long pass phrase", "user");
     keys_ = std::make_unique<storage::DataKeys>(*database_, storage::MasterKey{3});
     objects_ = std::make_unique<storage::ObjectStore>(host_, nullptr, *keys_);
@@ -33,9 +38,12 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
     config.deletion_grace_seconds = 3600;
     config.work_directory = dir_.path() / "privacy";
     audit_ = std::make_unique<audit::AuditLog>(*database_);
-    requests_ = std::make_unique<PrivacyRequests>(*database_, *participants_, *accounts_, *videos_, *objects_, mailer_, signer_,
+    requests_ = std::make_unique<PrivacyRequests>(*database_, *participants_, *accounts_, *videos_, *objects_, *mailer_, signer_,
                                                   metrics_, *audit_, config, clock_);
+    accounts_->on_frozen_check([this](const std::string& user_id) { return requests_->account_frozen(user_id); });
   }
+  // Plugins loaded before anything else is built (none here).
+  virtual void load_plugins() {}
   NewRequest request(const std::string& type) const { return {type, "user", user_, "pat@example.org", std::nullopt, ""}; }
   int drain() {
     int tasks = 0;
@@ -48,7 +56,7 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
   testing::TempDir dir_;
   observability::Metrics metrics_;
   plugins::PluginHost host_{metrics_, dir_.path()};
-  mail::Mailer mailer_{host_, nullptr, "noreply@example.org"};
+  std::unique_ptr<mail::Mailer> mailer_;
   std::int64_t now_ = 1'800'000'000;
   accounts::Clock clock_ = [this] { return now_; };
   ReceiptSigner signer_ = ReceiptSigner::from_seed({});
@@ -112,7 +120,7 @@ TEST_P(PrivacyRequestsTest, DeletingTheAccountWaitsForTheGracePeriodAndCanBeCanc
   // The steps ran in order, with the core last before the verification.
   std::vector<std::string> order;
   for (const auto& task : done.tasks) order.push_back(task.participant);
-  EXPECT_EQ(order, (std::vector<std::string>{"@stop", "core", "@verify"}));
+  EXPECT_EQ(order, (std::vector<std::string>{"@stop", "core", "@verify", "@receipt"}));
 }
 
 TEST_P(PrivacyRequestsTest, AStepThatKeepsFailingIsRetriedWithBackoffThenFailsTheRequest) {
@@ -139,6 +147,114 @@ TEST_P(PrivacyRequestsTest, AStepThatKeepsFailingIsRetriedWithBackoffThenFailsTh
 
 INSTANTIATE_TEST_SUITE_P(Backends, PrivacyRequestsTest, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
                          testing::backend_name);
+
+// The same with plugins that keep personal data by address: the shipped outbox (whose mail
+// the test reads) and a fixture that writes down what it is told.
+class PrivacyRequestsWithPluginsTest : public PrivacyRequestsTest {
+ protected:
+  void load_plugins() override {
+    ASSERT_FALSE(testing::load_plugin(host_, testing::shipped_plugin("email_outbox")));
+    ASSERT_FALSE(testing::load_plugin(host_, testing::fixture_plugin("flaky_participant"), "record_calls = true"));
+    ASSERT_FALSE(host_.start_all());
+  }
+  std::vector<testing::OutboxMessage> mail_to(const std::string& address) const {
+    return testing::messages_to(dir_.path() / "plugins" / "email_outbox" / "outbox", address);
+  }
+  std::string calls() const { return testing::read_file(dir_.path() / "plugins" / "flaky_participant" / "calls.log"); }
+  std::string status_of(const std::string& id) { return requests_->find(id)->status; }
+};
+
+TEST_P(PrivacyRequestsWithPluginsTest, RectificationCarriesTheOldValueAndErasureReachesOldAddresses) {
+  const auto corrected = requests_->submit({"rectification", "user", user_, "pat@example.org",
+                                            sdk::Rectification{"email", "pat@example.org", "pat.new@example.org"}, ""});
+  drain();
+  EXPECT_EQ(status_of(corrected.request.id), "completed");
+  EXPECT_NE(calls().find("rectify email pat@example.org pat.new@example.org"), std::string::npos) << calls();
+  EXPECT_EQ(accounts_->addresses(user_), (std::vector<std::string>{"pat.new@example.org", "pat@example.org"}));
+
+  const auto erasure = requests_->submit(request("erasure")).request;
+  drain();
+  EXPECT_EQ(status_of(erasure.id), "completed") << requests_->find(erasure.id)->status_reason.value_or("");
+  const std::string log = calls();
+  const std::string erased = log.substr(log.find("erase "));
+  EXPECT_NE(erased.find(" pat.new@example.org"), std::string::npos) << log;
+  EXPECT_NE(erased.find(" pat@example.org"), std::string::npos) << log;
+}
+
+TEST_P(PrivacyRequestsWithPluginsTest, AnErasureTakesUnconfirmedIntakesAndTheOthersExpire) {
+  ASSERT_TRUE(requests_->intake("pat@example.org", "access", "192.0.2.1"));
+  const auto stranger = requests_->intake("someone@example.org", "erasure", "192.0.2.1");
+  ASSERT_TRUE(stranger);
+  const auto erasure = requests_->submit(request("erasure")).request;
+  drain();
+  const auto done = *requests_->find(erasure.id);
+  EXPECT_EQ(done.status, "completed") << done.status_reason.value_or("");
+  EXPECT_EQ(boost::json::parse(boost::json::parse(*done.receipt).at("payload").as_string()).at("verified_empty"), true);
+  int left = 0;
+  {
+    soci::session sql(database_->pool());
+    sql << "SELECT COUNT(*) FROM privacy_requests WHERE subject_email = 'pat@example.org'", soci::into(left);
+  }
+  EXPECT_EQ(left, 0);  // her unconfirmed intake went with her
+  // The stranger's, never confirmed, goes a day after its code expired, not before.
+  now_ += 10 * 60 + 24 * 3600 - 1;
+  EXPECT_EQ(requests_->purge_unconfirmed_intakes(), 0);
+  now_ += 2;
+  EXPECT_EQ(requests_->purge_unconfirmed_intakes(), 1);
+  EXPECT_FALSE(requests_->find(stranger.value()).has_value());
+}
+
+TEST_P(PrivacyRequestsWithPluginsTest, VerificationFindsRowsNoParticipantErased) {
+  // No participant here erases disclosures (the server has one that does): the scan of the
+  // core's tables finds the row all the same, and the erasure says so.
+  {
+    soci::session sql(database_->pool());
+    sql << "INSERT INTO disclosures (id, subject_id, authority, legal_basis, reference, categories, disclosed_at,"
+           " notice_restricted, recorded_by, recorded_at) VALUES ('dis_1', :s, 'court', 'order', 'ref', '[]', 0, 0, 'x', 0)",
+        soci::use(user_);
+  }
+  const auto erasure = requests_->submit(request("erasure")).request;
+  drain();
+  const auto done = *requests_->find(erasure.id);
+  EXPECT_EQ(done.status, "completed_with_exceptions");
+  const auto payload = boost::json::parse(boost::json::parse(*done.receipt).at("payload").as_string());
+  EXPECT_EQ(payload.at("verified_empty"), false);
+  EXPECT_NE(boost::json::serialize(payload.at("residue")).find("core:disclosures.subject_id"), std::string::npos)
+      << boost::json::serialize(payload);
+}
+
+TEST_P(PrivacyRequestsWithPluginsTest, ALegalHoldFreezesTheAccountAndTheRequesterIsToldBothWays) {
+  ASSERT_EQ(accounts_->sign_in("pat@example.org", "a long pass phrase", "test", "192.0.2.1").status,
+            accounts::SignInResult::Status::signed_in);
+  const auto hold = requests_->place_hold(user_, "legal_obligation", "TAX-2026", std::nullopt, "usr_admin");
+  EXPECT_FALSE(requests_->account_frozen(user_));  // a hold alone freezes nothing
+  const auto erasure = requests_->submit(request("erasure")).request;
+  drain();
+  EXPECT_EQ(status_of(erasure.id), "on_hold");
+  EXPECT_TRUE(requests_->account_frozen(user_));
+  EXPECT_EQ(accounts_->sign_in("pat@example.org", "a long pass phrase", "test", "192.0.2.1").status,
+            accounts::SignInResult::Status::frozen);
+  EXPECT_EQ(accounts_->sign_in("pat@example.org", "not the password", "test", "192.0.2.1").status,
+            accounts::SignInResult::Status::bad_credentials);
+  ASSERT_EQ(mail_to("pat@example.org").size(), 1u);
+  EXPECT_EQ(mail_to("pat@example.org").back().subject, "Your erasure request is on hold");
+  EXPECT_NE(mail_to("pat@example.org").back().text.find("legal_obligation"), std::string::npos);
+  drain();
+  EXPECT_EQ(mail_to("pat@example.org").size(), 1u);  // told once
+
+  ASSERT_TRUE(requests_->lift_hold(hold.id, "usr_admin"));
+  ASSERT_EQ(mail_to("pat@example.org").size(), 2u);
+  EXPECT_EQ(mail_to("pat@example.org").back().subject, "The hold on your erasure request has ended");
+  drain();
+  EXPECT_EQ(status_of(erasure.id), "completed");
+  // What is left in the outbox is the receipt, and nothing else.
+  const auto left = mail_to("pat@example.org");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left.back().subject, "Your personal data has been erased");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PrivacyRequestsWithPluginsTest,
+                         ::testing::Values(db::Backend::sqlite, db::Backend::postgresql), testing::backend_name);
 
 }  // namespace
 }  // namespace framehouse::privacy

@@ -30,7 +30,7 @@ std::vector<OutboxMessage> outbox_messages(const std::filesystem::path& folder) 
   std::vector<OutboxMessage> messages;
   for (const auto& file : files) {
     const std::string text = read_file(file);
-    messages.push_back({header(text, "To"), header(text, "Subject"), text});
+    messages.push_back({header(text, "To"), header(text, "Subject"), text, file});
   }
   return messages;
 }

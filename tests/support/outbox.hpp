@@ -11,6 +11,7 @@ struct OutboxMessage {
   std::string to;
   std::string subject;
   std::string text;  // the whole message
+  std::filesystem::path file;
 };
 
 // Messages in the folder, oldest first (by file time, then name).

@@ -112,6 +112,7 @@ class MemoryStorage : public Plugin, public StorageBackend, public PrivacyPartic
 
   Outcome rectify(const Subject&, const Rectification&) override { return {}; }
   Outcome apply_opt_out(const Subject&, std::string_view) override { return {}; }
+  Outcome lift_opt_out(const Subject&, std::string_view) override { return {}; }
 
  private:
   std::size_t max_objects_ = 1000;

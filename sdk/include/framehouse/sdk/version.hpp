@@ -9,10 +9,13 @@
 //
 // Changelog
 //   sdk 1.0, storage 1.0, payment 1.0, email 1.0, generation 1.0, privacy 1.0 — first release.
+//   sdk 1.1: HostServices::secret_key (a key the host keeps away from the plugin's files).
+//   privacy 1.1: PrivacyParticipant::lift_opt_out (the owner turned a category back on). The
+//     host never calls it on a plugin built against privacy 1.0.
 #pragma once
 
 #define FRAMEHOUSE_SDK_VERSION_MAJOR 1
-#define FRAMEHOUSE_SDK_VERSION_MINOR 0
+#define FRAMEHOUSE_SDK_VERSION_MINOR 1
 
 #define FRAMEHOUSE_STORAGE_VERSION_MAJOR 1
 #define FRAMEHOUSE_STORAGE_VERSION_MINOR 0
@@ -23,7 +26,7 @@
 #define FRAMEHOUSE_GENERATION_VERSION_MAJOR 1
 #define FRAMEHOUSE_GENERATION_VERSION_MINOR 0
 #define FRAMEHOUSE_PRIVACY_VERSION_MAJOR 1
-#define FRAMEHOUSE_PRIVACY_VERSION_MINOR 0
+#define FRAMEHOUSE_PRIVACY_VERSION_MINOR 1
 
 #define FRAMEHOUSE_STRINGIFY_(x) #x
 #define FRAMEHOUSE_STRINGIFY(x) FRAMEHOUSE_STRINGIFY_(x)
