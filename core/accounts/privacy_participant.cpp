@@ -83,46 +83,32 @@ sdk::Outcome AccountsParticipant::export_subject(const sdk::Subject& subject, sd
       }
     }
   }
-  {
-    std::string email;
-    long long replaced = 0;
-    soci::statement statement =
-        (sql.prepare << "SELECT email, replaced_at FROM email_history WHERE user_id = :u ORDER BY replaced_at",
-         soci::use(subject.user_id), soci::into(email), soci::into(replaced));
-    statement.execute();
-    while (statement.fetch()) {
-      if (auto written = emit(sink, "previous_email_addresses", {{"email", email}, {"replaced_at", replaced}}); !written) {
-        return written;
-      }
-    }
-  }
-  // Policy notices and acknowledgements (the record of which policy versions the person was
-  // told about and accepted), and which unsubscribe links were issued (never the link itself).
-  for (const auto& [dataset, query] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"policy_notices", "SELECT version, sent_at FROM policy_notices WHERE user_id = :u ORDER BY sent_at"},
+  // Records of one text and one time each: earlier addresses, which policy versions the person
+  // was told about and accepted, which unsubscribe links were issued (never the link itself),
+  // and how the app was used.
+  struct TimedRecords {
+    const char* dataset;
+    const char* query;
+    const char* text_key;
+    const char* time_key;
+  };
+  for (const auto& [dataset, query, text_key, time_key] : std::initializer_list<TimedRecords>{
+           {"previous_email_addresses", "SELECT email, replaced_at FROM email_history WHERE user_id = :u ORDER BY replaced_at",
+            "email", "replaced_at"},
+           {"policy_notices", "SELECT version, sent_at FROM policy_notices WHERE user_id = :u ORDER BY sent_at", "version", "at"},
            {"policy_acknowledgements",
-            "SELECT version, acknowledged_at FROM policy_acknowledgements WHERE user_id = :u ORDER BY acknowledged_at"},
-           {"unsubscribe_links", "SELECT category, created_at FROM unsubscribe_tokens WHERE user_id = :u ORDER BY created_at"}}) {
+            "SELECT version, acknowledged_at FROM policy_acknowledgements WHERE user_id = :u ORDER BY acknowledged_at", "version",
+            "at"},
+           {"unsubscribe_links", "SELECT category, created_at FROM unsubscribe_tokens WHERE user_id = :u ORDER BY created_at",
+            "category", "at"},
+           {"usage_events", "SELECT event_type, occurred_at FROM usage_events WHERE user_id = :u ORDER BY id", "type",
+            "occurred_at"}}) {
     std::string text;
     long long at = 0;
     soci::statement statement = (sql.prepare << query, soci::use(subject.user_id), soci::into(text), soci::into(at));
     statement.execute();
-    const char* key = std::string_view(dataset) == "unsubscribe_links" ? "category" : "version";
     while (statement.fetch()) {
-      if (auto written = emit(sink, dataset, {{key, text}, {"at", at}}); !written) return written;
-    }
-  }
-  {
-    std::string event_type;
-    long long occurred = 0;
-    soci::statement statement =
-        (sql.prepare << "SELECT event_type, occurred_at FROM usage_events WHERE user_id = :u ORDER BY id",
-         soci::use(subject.user_id), soci::into(event_type), soci::into(occurred));
-    statement.execute();
-    while (statement.fetch()) {
-      if (auto written = emit(sink, "usage_events", {{"type", event_type}, {"occurred_at", occurred}}); !written) {
-        return written;
-      }
+      if (auto written = emit(sink, dataset, {{text_key, text}, {time_key, at}}); !written) return written;
     }
   }
   return {};

@@ -77,7 +77,8 @@ std::string build_rfc5322(const Message& message, const std::string& from, const
     text += crlf_lines(message.body);
     return text;
   }
-  // Base64 and the body's text never contain "=_", so the boundary cannot occur in a part.
+  // Base64 never contains "=_" and the body would have to contain these 128 random bits: the
+  // boundary cannot occur inside a part (RFC 2046 section 5.1.1).
   const std::string boundary = "=_framehouse_" + crypto::random_id("", 16);
   text += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
   text += "--" + boundary + "\r\n" + kTextPartHeaders + "\r\n" + crlf_lines(message.body);

@@ -592,7 +592,8 @@ sdk::Result<std::string> PrivacyRequests::run_verify(const ClaimedTask& task) {
 
 sdk::Outcome PrivacyRequests::flush_deleted_rows(const std::string& request_id) {
   // A reader holding an older snapshot (a backup, a long report) keeps the log from being
-  // truncated; each attempt waits up to the database's busy timeout for it.
+  // truncated. A few short tries here; past them the step fails and is retried with backoff,
+  // so no worker or pooled connection waits on a backup for long.
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
     if (database_.flush_deleted_rows().complete) return {};
@@ -637,7 +638,7 @@ sdk::Result<std::string> PrivacyRequests::run_receipt(const ClaimedTask& task) {
     const long long expires = now_() + config_.receipt_link_seconds;
     changed_rows(database_, "UPDATE privacy_requests SET receipt_token_hash = :t, receipt_expires_at = :e WHERE id = :id",
                  soci::use(token_hash), soci::use(expires), soci::use(task.request_id));
-    mail_receipt(email, task.request_id, receipt, token);
+    mail_receipt(email, task.request_id, receipt, token, anonymise);
     outcome["receipt_mailed"] = true;
     if (anonymise) {
       changed_rows(database_, "UPDATE privacy_requests SET subject_email = NULL WHERE id = :id", soci::use(task.request_id));
@@ -650,17 +651,21 @@ sdk::Result<std::string> PrivacyRequests::run_receipt(const ClaimedTask& task) {
 }
 
 void PrivacyRequests::mail_receipt(const std::string& email, const std::string& request_id, const std::string& receipt,
-                                   const std::string& token) {
+                                   const std::string& token, bool every_step_done) {
   // About no one any more (the account is gone): the provider files it under no user, and the
   // erasure of the person's mail, which ran before, leaves it to be delivered.
+  const std::string outcome = every_step_done
+                                  ? "is complete"
+                                  : "has ended, but a part of the system could not finish its part yet; the receipt names it, "
+                                    "and we will complete it and send a new receipt";
   mail::Message message{email, "Your personal data has been erased",
-                        fmt::format("Your erasure request {} is complete. The signed receipt of what each part of the system "
+                        fmt::format("Your erasure request {} {}. The signed receipt of what each part of the system "
                                     "removed is attached (erasure-receipt.json), and can be fetched for {} days at\n\n"
                                     "{}/v1/privacy/receipts/{}\n\n"
                                     "Anyone can check its signature with the public key at {}/.well-known/framehouse-receipt-key "
                                     "(see the privacy documentation for the openssl commands).\n\n"
                                     "This is the last message we send to this address; we no longer hold it.\n\n{}",
-                                    request_id, config_.receipt_link_seconds / 86400, config_.public_url, token,
+                                    request_id, outcome, config_.receipt_link_seconds / 86400, config_.public_url, token,
                                     config_.public_url, privacy_contact_line(config_.contact)),
                         "account",
                         ""};

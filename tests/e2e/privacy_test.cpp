@@ -234,6 +234,13 @@ TEST_P(PrivacyEndToEnd, AccessGivesEverythingThenErasureLeavesNoTrace) {
   EXPECT_NE(entries.at("payment_manual.json").find("zelda.quartermaine@example.org"), std::string::npos);
   EXPECT_NE(entries.at("email_outbox.json").find("\"messages\""), std::string::npos);
   EXPECT_NE(entries.at("processors.json").find("storage_fs"), std::string::npos);
+  // Each component says why it receives data (from its manifest).
+  const auto processors = boost::json::parse(entries.at("processors.json"));
+  const auto& register_entries = processors.is_array() ? processors.as_array() : processors.at("processors").as_array();
+  for (const auto& processor : register_entries) {
+    const std::string purpose(processor.at("purpose").as_string());
+    EXPECT_FALSE(purpose.empty() || purpose == "not stated by the plugin") << boost::json::serialize(processor);
+  }
   EXPECT_EQ(entries.count("files/storage_fs/objects/" + bob_video + ".mp4"), 0u);
 
   // The scan sees her before the erasure: in the database and in the outbox.

@@ -253,6 +253,28 @@ TEST_P(PrivacyRequestsWithPluginsTest, ALegalHoldFreezesTheAccountAndTheRequeste
   EXPECT_EQ(left.back().subject, "Your personal data has been erased");
 }
 
+TEST_P(PrivacyRequestsWithPluginsTest, AConfirmedIntakeOfAnOpenRequestSaysItIsADuplicate) {
+  const auto open = requests_->submit(request("access")).request;
+  const auto intake = requests_->intake("pat@example.org", "access", "192.0.2.1");
+  ASSERT_TRUE(intake);
+  const std::string text = mail_to("pat@example.org").back().text;
+  const auto at = text.find("Your confirmation code: ");
+  ASSERT_NE(at, std::string::npos);
+  const auto verified = requests_->verify_intake(intake.value(), text.substr(at + 24, 6));
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->duplicate);
+  EXPECT_EQ(verified->request_id, open.id);
+}
+
+TEST_P(PrivacyRequestsWithPluginsTest, TheExtensionMailGivesTheNewDueDateAsADate) {
+  const auto submitted = requests_->submit(request("access")).request;
+  ASSERT_TRUE(requests_->extend(submitted.id, "a large archive", "usr_admin"));
+  const std::string text = mail_to("pat@example.org").back().text;
+  // 1'800'000'000 + 90 days is 2027-04-15 (UTC).
+  EXPECT_NE(text.find("New due date: 2027-04-15 (UTC)"), std::string::npos) << text;
+  EXPECT_EQ(text.find(std::to_string(submitted.due_at + 60 * 24 * 3600)), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PrivacyRequestsWithPluginsTest,
                          ::testing::Values(db::Backend::sqlite, db::Backend::postgresql), testing::backend_name);
 
