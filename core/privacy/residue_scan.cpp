@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include <soci/soci.h>
 
@@ -49,7 +50,7 @@ std::vector<TextColumn> text_columns(soci::session& sql, db::Backend backend) {
   return columns;
 }
 
-// An identifier as a LIKE pattern that matches it anywhere, literally (ESCAPE '\').
+// An identifier as a LIKE pattern that matches it anywhere, literally (ESCAPE '\'), in lower case.
 std::string containment_pattern(const std::string& identifier) {
   std::string pattern = "%";
   for (char c : identifier) {
@@ -77,25 +78,38 @@ std::vector<ResidueHit> scan_for_residue(db::Database& database, const std::vect
   std::vector<ResidueHit> hits;
   if (patterns.empty()) return hits;
   soci::session sql(database.pool());
-  for (const auto& [table, column] : text_columns(sql, database.dialect().backend())) {
+  std::map<std::string, std::vector<std::string>> tables;
+  for (auto& [table, column] : text_columns(sql, database.dialect().backend())) {
     if (std::find(std::begin(kResidueScanExempt), std::end(kResidueScanExempt), table) != std::end(kResidueScanExempt)) continue;
-    std::string text = "SELECT COUNT(*) FROM " + quoted(table) + " WHERE (";
-    for (std::size_t i = 0; i < patterns.size(); ++i) {
-      text += (i == 0 ? "" : " OR ") + std::string("LOWER(") + quoted(column) + ") LIKE :p" + std::to_string(i) + " ESCAPE '\\'";
+    tables[table].push_back(std::move(column));
+  }
+  // One pass over each table, counting per column the rows that contain any identifier. Both
+  // operators ignore ASCII case (SQLite's LIKE does by default).
+  const std::string like = database.dialect().backend() == db::Backend::sqlite ? " LIKE :p" : " ILIKE :p";
+  for (const auto& [table, columns] : tables) {
+    std::string text = "SELECT ";
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      text += (c == 0 ? "" : ", ") + std::string("COALESCE(SUM(CASE WHEN ");
+      for (std::size_t i = 0; i < patterns.size(); ++i) {
+        text += (i == 0 ? "" : " OR ") + quoted(columns[c]) + like + std::to_string(i) + " ESCAPE '\\'";
+      }
+      text += " THEN 1 ELSE 0 END), 0)";
     }
-    text += ")";
+    text += " FROM " + quoted(table);
     const bool own_row = table == "privacy_requests";
-    if (own_row) text += " AND id <> :under_way";
-    long long rows = 0;
+    if (own_row) text += " WHERE id <> :under_way";
+    soci::row row;
     soci::statement statement(sql);
     statement.alloc();
     statement.prepare(text);
     for (std::size_t i = 0; i < patterns.size(); ++i) statement.exchange(soci::use(patterns[i], "p" + std::to_string(i)));
     if (own_row) statement.exchange(soci::use(request_under_way, "under_way"));
-    statement.exchange(soci::into(rows));
+    statement.exchange(soci::into(row));
     statement.define_and_bind();
     statement.execute(true);
-    if (rows > 0) hits.push_back({table, column, rows});
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      if (const long long rows = db::row_integer(row, c); rows > 0) hits.push_back({table, columns[c], rows});
+    }
   }
   return hits;
 }
