@@ -163,12 +163,23 @@ void PrivacyRequests::release_holds() {
   }
   for (const auto& notice : waiting) {
     if (held(notice.user_id)) continue;
+    // Whoever moves the tasks off hold (several workers and the lift itself may try at once)
+    // tells the requester, before the tasks may run: the erasure of the person's mail then
+    // takes this message too. Until then the tasks wait a lease's length, which is also how
+    // long they wait if this process dies in between.
     const long long now = now_();
-    changed_rows(database_, "UPDATE privacy_tasks SET status = 'pending', next_attempt_at = :n WHERE request_id = :r AND status = 'on_hold'",
-                 soci::use(now), soci::use(notice.request_id));
+    const long long after_the_notice = now + config_.lease_seconds;
+    if (changed_rows(database_,
+                     "UPDATE privacy_tasks SET status = 'pending', next_attempt_at = :t WHERE request_id = :r AND status = 'on_hold'",
+                     soci::use(after_the_notice), soci::use(notice.request_id)) == 0) {
+      continue;
+    }
+    mail_hold_notice(notice);
+    changed_rows(database_,
+                 "UPDATE privacy_tasks SET next_attempt_at = :n WHERE request_id = :r AND status = 'pending' AND next_attempt_at = :t",
+                 soci::use(now), soci::use(notice.request_id), soci::use(after_the_notice));
     update_request_status(notice.request_id);
     Log::info("privacy", "legal hold ended; erasure resumes", {{"request_id", notice.request_id}});
-    mail_hold_notice(notice);
   }
 }
 

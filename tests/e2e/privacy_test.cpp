@@ -265,10 +265,18 @@ TEST_P(PrivacyEndToEnd, AccessGivesEverythingThenErasureLeavesNoTrace) {
     *reader << "SELECT COUNT(*) FROM users", soci::into(users);
   }
 
-  // Erasure: "delete my account".
+  // Erasure: "delete my account", which a legal hold keeps waiting for a while.
+  const auto hold = call("POST", "/v1/admin/legal-holds",
+                         R"({"user_id":")" + zelda_id + R"(","reason":"legal_claims","reference":"CASE-9"})", bearer(admin));
+  ASSERT_EQ(hold.status, 201) << hold.body;
   const auto deletion = call("DELETE", "/v1/me", "", bearer(zelda));
   ASSERT_EQ(deletion.status, 202) << deletion.body;
   const std::string erasure_id(json_of(deletion).at("id").as_string());
+  const auto held = wait_for(admin, erasure_id, [](const boost::json::object& request) { return request.at("status") == "on_hold"; });
+  ASSERT_EQ(held.at("status"), "on_hold") << boost::json::serialize(held);
+  EXPECT_EQ(call("POST", "/v1/sessions", R"({"email":"zelda.quartermaine@example.org","password":")" + kPassword + "\"}").status,
+            403);  // frozen
+  ASSERT_EQ(call("DELETE", "/v1/admin/legal-holds/" + std::string(json_of(hold).at("id").as_string()), "", bearer(admin)).status, 204);
   if (reader) {
     const auto waiting = wait_for(admin, erasure_id, [](const boost::json::object& request) {
       return request.at("status_reason").is_string() &&
@@ -319,6 +327,10 @@ TEST_P(PrivacyEndToEnd, AccessGivesEverythingThenErasureLeavesNoTrace) {
   ASSERT_EQ(fetched.status, 200) << fetched.body;
   EXPECT_EQ(json_of(fetched), erasure.at("receipt"));
   EXPECT_EQ(call("GET", "/v1/privacy/receipts/rcpt_forged", "", {}).status, 404);
+  // Guessing is limited per client: 30 lookups an hour (two were made above).
+  int refused = 0;
+  for (int i = 0; i < 30; ++i) refused += call("GET", "/v1/privacy/receipts/rcpt_guess" + std::to_string(i), "", {}).status == 429;
+  EXPECT_EQ(refused, 2);
   testing::write_file(dir.path() / "key.pem", std::string(key.at("public_key_pem").as_string()));
   testing::write_file(dir.path() / "payload", payload);
   testing::write_file(dir.path() / "signature", std::string(signature.begin(), signature.end()));
@@ -585,6 +597,7 @@ TEST_P(PrivacyEndToEnd, OptOutsReachEveryPluginAndMarketingMailHonoursThem) {
   // Bob changes his mind in his settings. As the verified owner of the address his opt-in lifts
   // the suppression his click left with the email provider: the next one reaches him.
   ASSERT_EQ(call("PUT", "/v1/me/preferences", R"({"marketing":true})", bearer(bob)).status, 200);
+  EXPECT_EQ(call("PUT", "/v1/me/preferences", R"({"sale_sharing":true})", bearer(bob)).status, 200);  // settable like the rest
   bool lifted = false;
   for (int i = 0; i < 200 && !lifted; ++i) {
     const auto requests = json_of(call("GET", "/v1/privacy/requests", "", bearer(bob)));
@@ -614,6 +627,11 @@ TEST_P(PrivacyEndToEnd, OptOutsReachEveryPluginAndMarketingMailHonoursThem) {
   sql << "SELECT COUNT(*) FROM preference_history WHERE user_id = :u AND category = 'sale_sharing' AND source = 'gpc'",
       soci::use(bob_id), soci::into(recorded);
   EXPECT_EQ(recorded, 1);
+  // Changes made in the settings say so.
+  int from_settings = 0;
+  sql << "SELECT COUNT(*) FROM preference_history WHERE user_id = :u AND category = 'marketing' AND source = 'settings'",
+      soci::use(bob_id), soci::into(from_settings);
+  EXPECT_EQ(from_settings, 2);  // on at first, and on again after the unsubscribe click
 }
 
 TEST_P(PrivacyEndToEnd, DisclosuresAreShownToThePersonUnlessRestrictedAndSurviveErasureUnlinked) {
