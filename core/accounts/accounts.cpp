@@ -99,7 +99,7 @@ SignUpStatus Accounts::sign_up(const SignUpRequest& request, FieldErrors& errors
   const auto email = normalise_email(request.email);
 
   // Hashed whether or not the address is taken, so both answers cost the same time.
-  const std::string password_hash = crypto::hash_password(request.password, config_.password_cost);
+  const std::string password_hash = hash_password(request.password);
   soci::session sql(database_.pool());
   std::string existing_id;
   sql << "SELECT id FROM users WHERE email = :e", soci::use(*email), soci::into(existing_id);
@@ -260,6 +260,17 @@ void Accounts::count_event(soci::session& sql, const std::string& key, std::int6
       soci::use(key), soci::use(now), soci::use(window_start_limit), soci::use(window_start_limit), soci::use(now);
 }
 
+std::string Accounts::hash_password(const std::string& password) {
+  const auto cost = config_.password_cost;
+  const auto hash = [&password, cost] { return crypto::hash_password(password, cost); };
+  return cpu_ != nullptr ? cpu_->run(hash) : hash();
+}
+
+bool Accounts::verify_password(const std::string& stored_hash, const std::string& password) {
+  const auto verify = [&stored_hash, &password] { return crypto::verify_password(stored_hash, password); };
+  return cpu_ != nullptr ? cpu_->run(verify) : verify();
+}
+
 bool Accounts::within_client_limit(const std::string& purpose, const std::string& client_address, int limit,
                                    std::int64_t window_seconds) {
   const std::string key = purpose + ":" + address_key(client_address);
@@ -283,19 +294,21 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
                                const std::string& client_address) {
   SignInResult result;
   const std::string email = normalise_email(email_input).value_or(email_input);
-  std::string user_id;
+  // No pooled session is held while the password is checked (argon2id, tens of milliseconds on
+  // the CPU threads), nor during the frozen check, which takes a session of its own.
+  std::string user_id, stored_hash;
+  bool known = false;
+  const std::string client_key = address_key(client_address);
+  const auto window = config_.failure_window_seconds;
+  std::string account_key;
   {
-    // Released before the frozen check, which takes a session of its own.
     soci::session sql(database_.pool());
-    std::string stored_hash, role;
+    std::string role;
     sql << "SELECT id, password_hash, role FROM users WHERE email = :e", soci::use(email), soci::into(user_id),
         soci::into(stored_hash), soci::into(role);
-    const bool known = sql.got_data();
+    known = sql.got_data();
     // Unknown addresses are throttled too, under a key that does not reveal the address.
-    const std::string account_key =
-        known ? "user:" + user_id : sign_in_throttle_key(address_key_secret_, email);
-    const std::string client_key = address_key(client_address);
-    const auto window = config_.failure_window_seconds;
+    account_key = known ? "user:" + user_id : sign_in_throttle_key(address_key_secret_, email);
     const std::int64_t wait = std::max(throttled_for(sql, account_key, config_.max_failures_per_account, window),
                                        throttled_for(sql, client_key, config_.max_failures_per_address, window));
     if (wait > 0) {
@@ -303,8 +316,11 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
       result.retry_after_seconds = wait;
       return result;
     }
-    // Always one argon2id verification, so that timing does not tell known addresses apart.
-    const bool verified = crypto::verify_password(known ? stored_hash : dummy_password_hash_.get(), password) && known;
+  }
+  // Always one argon2id verification, so that timing does not tell known addresses apart.
+  const bool verified = verify_password(known ? stored_hash : dummy_password_hash_.get(), password) && known;
+  {
+    soci::session sql(database_.pool());
     if (!verified) {
       count_event(sql, account_key, window);
       count_event(sql, client_key, window);
@@ -447,7 +463,7 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
   if (auto problem = password_problem(new_password, config_.password_min_length, email, name)) {
     return {{"password", *problem}};
   }
-  const std::string password_hash = crypto::hash_password(new_password, config_.password_cost);
+  const std::string password_hash = hash_password(new_password);
   const long long now = now_();
   const std::string session_kind = kSession;
   {
@@ -477,13 +493,13 @@ FieldErrors Accounts::change_password(const AuthContext& who, const std::string&
     std::string stored_hash, name;
     sql << "SELECT password_hash, email, name FROM users WHERE id = :id", soci::use(who.user_id),
         soci::into(stored_hash), soci::into(email), soci::into(name);
-    if (!sql.got_data() || !crypto::verify_password(stored_hash, current)) {
+    if (!sql.got_data() || !verify_password(stored_hash, current)) {
       return {{"current_password", "is not correct"}};
     }
     if (auto problem = password_problem(replacement, config_.password_min_length, email, name)) {
       return {{"new_password", *problem}};
     }
-    const std::string password_hash = crypto::hash_password(replacement, config_.password_cost);
+    const std::string password_hash = hash_password(replacement);
     const long long now = now_();
     sql << "UPDATE users SET password_hash = :p, updated_at = :t WHERE id = :id", soci::use(password_hash),
         soci::use(now), soci::use(who.user_id);
@@ -728,7 +744,7 @@ std::string Accounts::create_user(const std::string& name, const std::string& em
     throw std::invalid_argument("password: " + *problem);
   }
   if (!is_role(role)) throw std::invalid_argument("role: is not a role");
-  const std::string hash = crypto::hash_password(password, config_.password_cost);
+  const std::string hash = hash_password(password);
   const std::string id = crypto::random_id("usr_", 16);
   const long long now = now_();
   soci::session sql(database_.pool());

@@ -18,6 +18,7 @@
 #include "crypto/crypto.hpp"
 #include "db/database.hpp"
 #include "mail/mailer.hpp"
+#include "workers/task_processor.hpp"
 
 namespace framehouse::accounts {
 
@@ -116,6 +117,9 @@ void remember_previous_email(soci::session& sql, const std::string& user_id, con
 class Accounts {
  public:
   Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig config, Clock clock = system_now);
+  // Password hashing (argon2id) runs on `cpu` (borrowed) from now on, so that however many
+  // sign-ins come at once they take only its threads, never an I/O thread or every core.
+  void hash_passwords_on(workers::TaskProcessor& cpu) { cpu_ = &cpu; }
 
   // Every problem with the request's fields, without touching the database.
   FieldErrors check_sign_up(const SignUpRequest& request) const;
@@ -219,6 +223,8 @@ class Accounts {
  private:
   std::string issue_email_token(soci::session& sql, const std::string& user_id, const std::string& purpose,
                                 const std::optional<std::string>& new_email, std::int64_t ttl);
+  std::string hash_password(const std::string& password);
+  bool verify_password(const std::string& stored_hash, const std::string& password);
   void mail_verification_link(const std::string& email, const std::string& user_id, const std::string& token);
   void mail(const std::string& to, const std::string& user_id, const std::string& subject, const std::string& body);
   std::string link(const std::string& path, const std::string& token) const;
@@ -244,6 +250,7 @@ class Accounts {
   OptedOut opted_out_;
   OptedOut opted_in_;
   FrozenCheck frozen_check_;
+  workers::TaskProcessor* cpu_ = nullptr;
   PendingPolicy pending_policy_;
   audit::AuditLog* audit_log_ = nullptr;
   Clock now_;

@@ -171,9 +171,19 @@ int serve(const std::filesystem::path& config_file) {
     return 1;
   }
 
+  // Handlers that may block run here, never on the I/O threads; password hashing on its own
+  // few threads, so that sign-ins cannot take every core (docs/architecture.md).
+  workers::TaskProcessor handlers("handlers", config.handler_threads, config.handler_queue);
+  workers::TaskProcessor cpu("cpu", config.cpu_threads, 1024);
+  metrics.add_gauge("framehouse_handler_queue_depth", "Requests waiting for a handler thread.",
+                    [&handlers] { return static_cast<double>(handlers.queued()); });
+  metrics.add_gauge("framehouse_handler_threads_busy", "Handler threads running a request.",
+                    [&handlers] { return static_cast<double>(handlers.busy()); });
+  metrics.add_gauge("framehouse_handler_rejected", "Requests answered 503 because every handler thread was busy and the queue full (since start).",
+                    [&handlers] { return static_cast<double>(handlers.rejected()); });
   http::Router router;
   router.set_metrics(&metrics);
-  http::Server server(config.server, router);
+  http::Server server(config.server, router, &handlers);
   try {
     server.listen();
   } catch (const std::exception& error) {
@@ -207,6 +217,7 @@ int serve(const std::filesystem::path& config_file) {
   config.privacy.public_url = config.accounts.public_url;
   mail::Mailer mailer(host, host.find(config.email_plugin), config.email_from);
   accounts::Accounts accounts(*database, mailer, config.accounts);
+  accounts.hash_passwords_on(cpu);
   storage::ObjectStore objects(host, host.find(config.storage_plugin), data_keys);
   video::Uploads uploads(*database, objects, config.uploads);
   video::Videos videos(*database, host, config.generation_plugin.empty() ? nullptr : host.find(config.generation_plugin),
@@ -252,7 +263,7 @@ int serve(const std::filesystem::path& config_file) {
   }
 
   add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log,
-                              communications, policy ? &*policy : nullptr, participants, disclosures, analytics});
+                              communications, policy ? &*policy : nullptr, participants, disclosures, analytics, &handlers});
   videos.start_workers();
   privacy.start_workers();
   std::optional<PeriodicTask> housekeeping;
@@ -268,7 +279,10 @@ int serve(const std::filesystem::path& config_file) {
   std::cout << "framehouse listening on " << server.url() << std::endl;
 
   server.run();
-  // Running jobs and housekeeping end before the plugins they use stop.
+  // Requests already queued are answered (their connections are closed by now, so quickly),
+  // then running jobs and housekeeping end before the plugins they use stop.
+  handlers.stop();
+  cpu.stop();
   housekeeping.reset();
   privacy.stop_workers();
   videos.stop_workers();

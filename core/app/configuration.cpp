@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -175,6 +176,13 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   server.idle_timeout = std::chrono::milliseconds(*settings.integer("server.idle_timeout_ms"));
   server.shutdown_grace = std::chrono::milliseconds(*settings.integer("server.shutdown_grace_ms"));
   server.max_connections = static_cast<std::size_t>(*settings.integer("server.max_connections"));
+  // Handlers hold a pooled connection while they run: as many handler threads as connections.
+  const auto handler_threads = *settings.integer("server.handler_threads");
+  config.handler_threads = static_cast<int>(handler_threads > 0 ? handler_threads : *settings.integer("database.pool_size"));
+  config.handler_queue = static_cast<std::size_t>(*settings.integer("server.handler_queue"));
+  const auto cpu_threads = *settings.integer("server.cpu_threads");
+  config.cpu_threads =
+      static_cast<int>(cpu_threads > 0 ? cpu_threads : std::max<unsigned>(1, std::thread::hardware_concurrency() / 2));
   if (*settings.boolean("server.tls.enabled")) {
     server.tls = http::TlsFiles{*settings.string("server.tls.certificate"), *settings.string("server.tls.private_key")};
     for (const char* key : {"server.tls.certificate", "server.tls.private_key"}) {

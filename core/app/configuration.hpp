@@ -31,6 +31,9 @@ struct PluginToLoad {
 struct AppConfig {
   std::filesystem::path file;
   http::ServerOptions server;
+  int handler_threads = 8;
+  std::size_t handler_queue = 256;
+  int cpu_threads = 1;
   std::string public_url;  // empty: the URL the server listens at
   std::filesystem::path data_dir;
   observability::LogLevel log_level = observability::LogLevel::info;

@@ -6,15 +6,22 @@
 
 namespace framehouse::app {
 
-void add_operations_routes(http::Router& router, db::Database& database,
-                           const plugins::PluginHost& host, const observability::Metrics& metrics) {
-  router.add("GET", "/healthz", [](http::Request&) {
-    return http::Response::json(200, boost::json::object{{"status", "alive"}});
-  });
+void add_operations_routes(http::Router& router, db::Database& database, const plugins::PluginHost& host,
+                           const observability::Metrics& metrics, const workers::TaskProcessor* handlers) {
+  // Liveness answers from the I/O thread: busy handlers do not make the process look dead.
+  router.add(
+      "GET", "/healthz", [](http::Request&) { return http::Response::json(200, boost::json::object{{"status", "alive"}}); },
+      http::Blocking::never);
 
-  router.add("GET", "/readyz", [&database, &host](http::Request& request) {
+  router.add("GET", "/readyz", [&database, &host, handlers](http::Request& request) {
     boost::json::object checks;
     bool ready = true;
+    if (handlers != nullptr) {
+      // A load balancer sends new clients elsewhere while every handler is taken.
+      const bool saturated = handlers->saturated();
+      checks["handlers"] = saturated ? "saturated" : "ok";
+      ready = ready && !saturated;
+    }
     const bool database_ok = database.ping();
     checks["database"] = database_ok ? "ok" : "unreachable";
     ready = ready && database_ok;

@@ -5,10 +5,12 @@
 #include "http/router.hpp"
 #include "observability/metrics.hpp"
 #include "plugins/host.hpp"
+#include "workers/task_processor.hpp"
 
 namespace framehouse::app {
 
-void add_operations_routes(http::Router& router, db::Database& database,
-                           const plugins::PluginHost& host, const observability::Metrics& metrics);
+// `handlers` (may be null) is the handler pool whose saturation makes the server not ready.
+void add_operations_routes(http::Router& router, db::Database& database, const plugins::PluginHost& host,
+                           const observability::Metrics& metrics, const workers::TaskProcessor* handlers);
 
 }  // namespace framehouse::app

@@ -18,6 +18,7 @@
 #include "storage/object_store.hpp"
 #include "video/uploads.hpp"
 #include "video/videos.hpp"
+#include "workers/task_processor.hpp"
 
 namespace framehouse::app {
 
@@ -37,6 +38,7 @@ struct Services {
   const privacy::Participants& participants;
   privacy::Disclosures& disclosures;
   privacy::Analytics& analytics;
+  const workers::TaskProcessor* handlers = nullptr;  // the handler pool, for readiness
 };
 
 void add_routes(http::Router& router, const Services& services);

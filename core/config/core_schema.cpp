@@ -54,7 +54,10 @@ TableSpec make_core_schema() {
   TableSpec server;
   server.fields = {
       string_field("listen", "127.0.0.1:8080", "address:port to listen on ([v6]:port for IPv6)"),
-      integer_field("threads", 2, 1, 256, "I/O threads"),
+      integer_field("threads", 2, 1, 256, "I/O threads: they read, route and write, and run no handler that may block"),
+      integer_field("handler_threads", 0, 0, 1024, "threads that run request handlers (SQL, plugins); 0: [database] pool_size"),
+      integer_field("handler_queue", 256, 1, 1'000'000, "requests waiting for a handler thread at most; more are answered 503"),
+      integer_field("cpu_threads", 0, 0, 256, "threads for password hashing, so that it cannot take every core; 0: half the cores"),
       string_field("public_url", "", "URL users reach the server at, for links in emails; default: the listen address"),
       string_field("data_dir", "var", "directory for the server's and plugins' files"),
       integer_field("max_header_bytes", 16 * 1024, 1024, 1024 * 1024, "largest request header"),

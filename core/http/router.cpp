@@ -56,8 +56,8 @@ std::string request_id_for(const Request& request) {
   return hex;
 }
 
-void Router::add(std::string method, std::string pattern, Handler handler) {
-  Route route{std::move(method), pattern, {}, std::move(handler)};
+void Router::add(std::string method, std::string pattern, Handler handler, Blocking blocking) {
+  Route route{std::move(method), pattern, {}, std::move(handler), blocking};
   for (auto segment : split_path(pattern)) route.segments.emplace_back(segment);
   if (metrics_ != nullptr) route.stats = &metrics_->route(route.method, route.pattern);
   routes_.push_back(std::move(route));
@@ -91,23 +91,35 @@ bool Router::match(const Route& route, const std::vector<std::string_view>& segm
   return true;
 }
 
-Response Router::dispatch(Request& request) const {
-  const auto started = std::chrono::steady_clock::now();
+const Router::Route* Router::route_of(Request& request) const {
   request.request_id = request_id_for(request);
   const auto segments = split_path(request.path);
-
-  const Route* chosen = nullptr;
-  std::string allowed;
   for (const auto& route : routes_) {
     std::map<std::string, std::string> params;
     if (!match(route, segments, params)) continue;
-    const bool method_fits = route.method == request.method ||
-                             (request.method == "HEAD" && route.method == "GET");
-    if (method_fits && chosen == nullptr) {
-      chosen = &route;
+    if (route.method == request.method || (request.method == "HEAD" && route.method == "GET")) {
       request.path_params = std::move(params);
-    } else if (!method_fits) {
-      allowed += (allowed.empty() ? "" : ", ") + route.method;
+      return &route;
+    }
+  }
+  return nullptr;
+}
+
+bool Router::runs_inline(const Route* route) {
+  // An unknown path or method is answered from memory too.
+  return route == nullptr || route->blocking == Blocking::never;
+}
+
+Response Router::dispatch(Request& request) const { return run(route_of(request), request); }
+
+Response Router::run(const Route* chosen, Request& request) const {
+  const auto started = std::chrono::steady_clock::now();
+  std::string allowed;
+  if (chosen == nullptr) {
+    const auto segments = split_path(request.path);
+    for (const auto& route : routes_) {
+      std::map<std::string, std::string> params;
+      if (match(route, segments, params)) allowed += (allowed.empty() ? "" : ", ") + route.method;
     }
   }
 

@@ -38,9 +38,10 @@ class SessionBase {
 }  // namespace
 
 struct Server::Impl {
-  Impl(ServerOptions options, const Router& router)
+  Impl(ServerOptions options, const Router& router, workers::TaskProcessor* handlers)
       : options(std::move(options)),
         router(router),
+        handlers(handlers),
         io(std::max(1, this->options.threads)),
         acceptor(asio::make_strand(io)),
         accept_retry(acceptor.get_executor()),
@@ -69,6 +70,7 @@ struct Server::Impl {
 
   ServerOptions options;
   const Router& router;
+  workers::TaskProcessor* handlers;
   asio::io_context io;
   std::optional<asio::ssl::context> tls;
   tcp::acceptor acceptor;
@@ -181,12 +183,40 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     close();  // end of stream, timeout, reset, or a stop
   }
 
+  // Routes on the I/O thread; runs the handler there only if it never blocks, otherwise on the
+  // handler threads, and writes the answer back on this connection's strand.
   void handle() {
     auto& message = parser_->get();
-    Request request = to_request(message, remote_);
-    Response response = server_.router.dispatch(request);
-    const bool keep_alive = message.keep_alive() && !response.close_connection && !server_.stopping;
-    write(std::move(response), keep_alive, message.version(), message.method() == bhttp::verb::head);
+    auto request = std::make_shared<Request>(to_request(message, remote_));
+    const Reply reply{message.keep_alive(), message.version(), message.method() == bhttp::verb::head};
+    const Router::Route* route = server_.router.route_of(*request);
+    if (server_.handlers == nullptr || Router::runs_inline(route)) return finish(server_.router.run(route, *request), reply);
+    auto self = this->shared_from_this();
+    const bool queued = server_.handlers->try_post([self, request, route, reply] {
+      Response response = self->server_.router.run(route, *request);
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response), reply]() mutable { self->finish(std::move(response), reply); });
+    });
+    if (!queued) {
+      Log::warn("http", "request refused: every handler thread is busy and the queue is full",
+                {{"request_id", request->request_id}, {"method", request->method}});
+      Response busy = problem(problems::kUnavailable, "every handler is busy; retry shortly", request->request_id);
+      busy.set_header("Retry-After", "1");
+      busy.set_header("X-Request-Id", request->request_id);
+      finish(std::move(busy), reply);
+    }
+  }
+
+  // What the answer to a request depends on from the request itself.
+  struct Reply {
+    bool keep_alive_asked;
+    unsigned version;
+    bool head;
+  };
+
+  void finish(Response response, const Reply& reply) {
+    const bool keep_alive = reply.keep_alive_asked && !response.close_connection && !server_.stopping;
+    write(std::move(response), keep_alive, reply.version, reply.head);
   }
 
   template <class Message>
@@ -241,14 +271,31 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     });
   }
 
+  // A source may read storage or the database: it is polled on a handler thread (one poll at a
+  // time per stream), and an idle stream pins no thread while its timer waits.
   void pump() {
     if (server_.stopping) return end_stream();
-    StreamSource::Chunk chunk;
+    if (server_.handlers == nullptr) return send_chunk(poll_source());
+    auto self = this->shared_from_this();
+    const bool queued = server_.handlers->try_post([self] {
+      auto chunk = self->poll_source();
+      asio::post(self->stream_.get_executor(), [self, chunk = std::move(chunk)]() mutable { self->send_chunk(std::move(chunk)); });
+    });
+    if (!queued) wait_for_more();
+  }
+
+  // nullopt: the source failed.
+  std::optional<StreamSource::Chunk> poll_source() {
     try {
-      chunk = stream_source_->poll();
+      return stream_source_->poll();
     } catch (...) {
-      return end_stream();
+      return std::nullopt;
     }
+  }
+
+  void send_chunk(std::optional<StreamSource::Chunk> polled) {
+    if (!polled) return end_stream();
+    StreamSource::Chunk chunk = std::move(*polled);
     if (chunk.data.empty()) return chunk.done ? end_stream() : wait_for_more();
     pending_chunk_ = std::move(chunk.data);
     beast::get_lowest_layer(stream_).expires_after(server_.options.read_timeout);
@@ -402,8 +449,8 @@ void Server::Impl::check_drained(std::chrono::steady_clock::time_point deadline)
   drain_timer.async_wait([this, deadline](beast::error_code) { check_drained(deadline); });
 }
 
-Server::Server(ServerOptions options, const Router& router)
-    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+Server::Server(ServerOptions options, const Router& router, workers::TaskProcessor* handlers)
+    : impl_(std::make_unique<Impl>(std::move(options), router, handlers)) {}
 
 Server::~Server() = default;
 

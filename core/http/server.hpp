@@ -14,6 +14,7 @@
 #include <string>
 
 #include "http/router.hpp"
+#include "workers/task_processor.hpp"
 
 namespace framehouse::http {
 
@@ -39,7 +40,10 @@ struct ServerOptions {
 
 class Server {
  public:
-  Server(ServerOptions options, const Router& router);
+  // Handlers that may block run on `handlers` (borrowed; it must outlive run()), the I/O threads
+  // only read, write and route; a full queue is answered 503 with Retry-After. Without one,
+  // every handler runs on the I/O thread (tools and tests that need nothing more).
+  Server(ServerOptions options, const Router& router, workers::TaskProcessor* handlers = nullptr);
   ~Server();
 
   // Binds and listens. Throws std::runtime_error naming the address or TLS file at fault.

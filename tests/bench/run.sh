@@ -8,7 +8,7 @@
 #   tests/bench/run.sh [BUILD_DIR]        (needs wrk: apt-get install wrk)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build="${1:-$here/build}"
+build="$(cd "${1:-$here/build}" && pwd)"  # absolute: the config file below lives elsewhere
 duration="${BENCH_DURATION:-10s}"
 connections="${BENCH_CONNECTIONS:-64}"
 work="$(mktemp -d)"
@@ -96,6 +96,22 @@ wrk -t2 -c"$connections" -d2s -H "Authorization: Bearer $token" http://127.0.0.1
 read -r me_rps me_p99 < <(load_with_token http://127.0.0.1:18080/v1/me "$token")
 read -r fh2_rps fh2_p99 < <(load http://127.0.0.1:18080/healthz)
 
+# /healthz while four clients sign in without pause (argon2id runs on the CPU threads, handlers
+# wait for it on the handler threads, and the I/O threads stay free).
+cat > "$work/signin.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"email":"bench@example.org","password":"bench pass phrase 1"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+seconds="${duration%s}"
+wrk -t1 -c4 -d"$((seconds + 2))s" --latency -s "$work/signin.lua" http://127.0.0.1:18080/v1/sessions > "$work/signin.out" &
+signers=$!
+sleep 1
+read -r busy_rps busy_p99 < <(load http://127.0.0.1:18080/healthz)
+wait $signers
+signin_rps="$(awk '/Requests\/sec/ {print $2}' "$work/signin.out")"
+signin_p99="$(awk '$1 == "99%" {print $2}' "$work/signin.out")"
+
 echo "benchmark: GET /healthz, wrk -t2 -c$connections -d$duration, both servers 2 threads, same machine and run"
 printf '%-22s %12s %10s\n' "server" "requests/s" "p99"
 printf '%-22s %12s %10s\n' "beast hello-world" "$hello_rps" "$hello_p99"
@@ -107,5 +123,11 @@ printf '%-22s %12s %10s\n' "GET /healthz" "$fh2_rps" "$fh2_p99"
 printf '%-22s %12s %10s\n' "GET /v1/me" "$me_rps" "$me_p99"
 awk -v a="$me_rps" -v b="$fh2_rps" 'BEGIN {printf "/v1/me / healthz throughput: %.2f\n", a / b}'
 echo "sign-in (POST /v1/sessions, argon2id t=2 m=64 MiB p=1), median of 5: ${signin_median} ms"
+echo
+echo "GET /healthz while 4 clients sign in continuously, against /healthz alone (same server, same run)"
+printf '%-22s %12s %10s\n' "GET /healthz alone" "$fh2_rps" "$fh2_p99"
+printf '%-22s %12s %10s\n' "GET /healthz + sign-ins" "$busy_rps" "$busy_p99"
+printf '%-22s %12s %10s\n' "POST /v1/sessions" "$signin_rps" "$signin_p99"
+awk -v a="$busy_rps" -v b="$fh2_rps" 'BEGIN {printf "healthz during sign-ins / alone: %.2f\n", a / b}'
 echo "framehouse start-up (exec to listening, median of 5): ${startup_ms} ms"
 echo "framehouse idle RSS with default plugins: $((idle_rss_kb / 1024)) MiB (${idle_rss_kb} kB); peak RSS under load: $((peak_rss_kb / 1024)) MiB"
