@@ -286,7 +286,7 @@ int serve(const std::filesystem::path& config_file) {
   housekeeping.reset();
   privacy.stop_workers();
   videos.stop_workers();
-  host.stop_all();
+  host.stop_all(config.server.shutdown_grace);
   Log::info("app", "stopped");
   return 0;
 }

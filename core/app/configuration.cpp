@@ -62,6 +62,7 @@ void load_plugins(const std::filesystem::path& file, const toml::table& root, co
   const std::filesystem::path directory =
       directory_setting.empty() ? default_plugin_directory() : relative_to_config(file, directory_setting);
   const std::int64_t default_timeout = settings.integer("plugins.call_timeout_ms").value_or(0);
+  const std::int64_t default_concurrency = settings.integer("plugins.concurrency").value_or(4);
 
   // toml++ keeps tables sorted by name; plugins start in the order they are written.
   std::vector<std::string> names = settings.tables_under("plugins");
@@ -118,6 +119,7 @@ void load_plugins(const std::filesystem::path& file, const toml::table& root, co
     declaration.required = host_settings.boolean(prefix + ".required").value_or(true);
     declaration.call_timeout = std::chrono::milliseconds(
         host_settings.integer(prefix + ".call_timeout_ms").value_or(default_timeout));
+    declaration.concurrency = static_cast<int>(host_settings.integer(prefix + ".concurrency").value_or(default_concurrency));
     declaration.settings = plugin_settings.extract(prefix);
     config.plugins.push_back({std::move(declaration), std::move(parsed)});
   }

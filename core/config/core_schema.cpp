@@ -86,6 +86,7 @@ TableSpec make_core_schema() {
   plugins.fields = {
       string_field("directory", "", "where plugin files are; default: next to the binary"),
       integer_field("call_timeout_ms", 30'000, 0, 3'600'000, "default limit on one plugin call; 0 = none"),
+      integer_field("concurrency", 4, 1, 1024, "default number of calls a plugin runs at once, each on a thread of its own"),
   };
   plugins.any_table = &plugin_table;
 
@@ -252,11 +253,16 @@ const std::vector<FieldSpec>& plugin_host_fields() {
     timeout.minimum = 0;
     timeout.maximum = 3'600'000;
     timeout.description = "limit on one call into this plugin; default [plugins] call_timeout_ms";
+    FieldSpec concurrency{"concurrency", ValueType::integer};
+    concurrency.minimum = 1;
+    concurrency.maximum = 1024;
+    concurrency.description = "calls this plugin runs at once; more wait for a slot (within their timeout); default [plugins] concurrency";
     return std::vector<FieldSpec>{
         path,
         boolean_field("enabled", true, "load this plugin"),
         boolean_field("required", true, "refuse to start when this plugin fails to load"),
         timeout,
+        concurrency,
     };
   }();
   return fields;

@@ -136,6 +136,12 @@ std::string Metrics::render() const {
     }
     out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, gauge.help, name, name, value);
   }
+  for (const auto& [name, gauge] : labeled_gauges_) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, gauge.help, name);
+    for (const auto& [value, read] : gauge.series) {
+      out += fmt::format("{}{{{}=\"{}\"}} {}\n", name, gauge.label, escape_label(value), read());
+    }
+  }
   return out;
 }
 
@@ -160,6 +166,17 @@ void Metrics::observe(const std::string& name, const std::string& help, double s
 void Metrics::add_gauge(const std::string& name, const std::string& help, std::function<double()> read) {
   std::lock_guard lock(mutex_);
   gauges_[name] = Gauge{help, std::move(read)};
+}
+
+void Metrics::add_gauge(const std::string& name, const std::string& help, const std::string& label, const std::string& value,
+                        std::function<double()> read) {
+  std::lock_guard lock(mutex_);
+  auto& gauge = labeled_gauges_[name];
+  if (gauge.help.empty()) {
+    gauge.help = help;
+    gauge.label = label;
+  }
+  gauge.series[value] = std::move(read);
 }
 
 }  // namespace framehouse::observability

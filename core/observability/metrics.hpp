@@ -58,6 +58,10 @@ class Metrics {
   void observe(const std::string& name, const std::string& help, double seconds);
   // A gauge read when /metrics is scraped (e.g. overdue requests, from the database).
   void add_gauge(const std::string& name, const std::string& help, std::function<double()> read);
+  // One series of a gauge with one label, e.g. ("framehouse_plugin_calls_in_flight", "plugin",
+  // "storage_fs"). `help` and `label` are set by the first call for a name.
+  void add_gauge(const std::string& name, const std::string& help, const std::string& label, const std::string& value,
+                 std::function<double()> read);
 
   // The exposition text (format version 0.0.4).
   std::string render() const;
@@ -82,6 +86,12 @@ class Metrics {
     std::function<double()> read;
   };
   std::map<std::string, Gauge> gauges_;
+  struct LabeledGauge {
+    std::string help;
+    std::string label;
+    std::map<std::string, std::function<double()>> series;
+  };
+  std::map<std::string, LabeledGauge> labeled_gauges_;
   std::map<std::string, std::pair<std::string, Histogram>> histograms_;
 };
 

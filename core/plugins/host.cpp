@@ -87,7 +87,11 @@ LoadedPlugin::LoadedPlugin(PluginDeclaration declaration, PluginManifest manifes
       manifest_(std::move(manifest)),
       services_(std::make_unique<Services>(declaration_.name, declaration_.settings,
                                            std::move(data_directory), secret_root)),
-      instance_(instance) {}
+      instance_(instance),
+      gate_(declaration_.concurrency),
+      // Slots and threads are one to one, so a call that holds a slot always finds a thread.
+      threads_(std::make_unique<workers::TaskProcessor>("plugin:" + declaration_.name, gate_.concurrency(),
+                                                        static_cast<std::size_t>(gate_.concurrency()))) {}
 
 int LoadedPlugin::interface_minor(std::string_view interface) const {
   const auto found = manifest_.build.find(std::string(interface));
@@ -101,6 +105,14 @@ int LoadedPlugin::interface_minor(std::string_view interface) const {
 }
 
 LoadedPlugin::~LoadedPlugin() {
+  if (gate_.in_flight() > 0) {
+    // A call is still inside the plugin (it hung past the shutdown grace): neither its object
+    // nor its threads may go while it runs. The process is exiting; they go with it.
+    (void)threads_.release();
+    Log::error("plugins", "plugin still busy at exit; left running", {{"plugin", name()}});
+    return;
+  }
+  threads_.reset();
   try {
     delete instance_;
   } catch (...) {
@@ -158,6 +170,17 @@ std::optional<std::string> PluginHost::load(PluginDeclaration declaration, Plugi
       return refuse(fmt::format("the manifest lists interface {} but the plugin does not provide it", interface));
     }
   }
+  const std::weak_ptr<LoadedPlugin> watched = plugin;
+  metrics_.add_gauge("framehouse_plugin_calls_in_flight", "Calls inside a plugin now (each holds one of its threads).", "plugin",
+                     plugin->name(), [watched] {
+                       const auto loaded = watched.lock();
+                       return loaded ? static_cast<double>(loaded->calls().in_flight()) : 0.0;
+                     });
+  metrics_.add_gauge("framehouse_plugin_calls_waiting", "Calls waiting for a free slot of a plugin.", "plugin", plugin->name(),
+                     [watched] {
+                       const auto loaded = watched.lock();
+                       return loaded ? static_cast<double>(loaded->calls().waiting()) : 0.0;
+                     });
   plugins_.push_back(std::move(plugin));
   return std::nullopt;
 }
@@ -191,11 +214,20 @@ std::optional<std::string> PluginHost::start_all() {
   return std::nullopt;
 }
 
-void PluginHost::stop_all() {
+void PluginHost::stop_all(std::chrono::milliseconds grace) {
+  const auto deadline = std::chrono::steady_clock::now() + grace;
   for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) {
     auto& plugin = **it;
     if (!plugin.started_) continue;
     plugin.started_ = false;
+    // stop() is never concurrent with a call (the SDK's promise): no call starts from now on,
+    // and the ones inside get what is left of the grace to return.
+    plugin.gate_.close();
+    if (!plugin.gate_.wait_idle(deadline)) {
+      Log::error("plugins", "plugin calls still running after the shutdown grace; the plugin is not stopped",
+                 {{"plugin", plugin.name()}, {"calls", std::to_string(plugin.gate_.in_flight())}});
+      continue;
+    }
     try {
       plugin.instance_->stop();
     } catch (...) {

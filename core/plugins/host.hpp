@@ -24,7 +24,9 @@
 #include "framehouse/sdk/plugin.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
+#include "plugins/call_gate.hpp"
 #include "plugins/manifest.hpp"
+#include "workers/task_processor.hpp"
 
 namespace framehouse::plugins {
 
@@ -33,6 +35,7 @@ struct PluginDeclaration {
   std::filesystem::path file;
   bool required = true;  // a failure stops the server; otherwise the plugin is skipped
   std::chrono::milliseconds call_timeout{0};  // 0: calls are not timed out
+  int concurrency = 4;  // calls running at once, each on one of the plugin's own threads
   config::Settings settings;  // the plugin's own keys, without the "plugins.<name>." prefix
 };
 
@@ -53,6 +56,7 @@ class LoadedPlugin {
   // The minor version of `interface` the plugin was built against (-1 if it names none): the
   // host calls nothing that minor did not have.
   int interface_minor(std::string_view interface) const;
+  const CallGate& calls() const { return gate_; }
 
   // The plugin's implementation of an SDK interface, or nullptr. Call it only through
   // PluginHost::call().
@@ -69,16 +73,15 @@ class LoadedPlugin {
   PluginManifest manifest_;
   std::unique_ptr<Services> services_;
   sdk::Plugin* instance_;
-  bool started_ = false;
-  std::atomic<int> abandoned_calls_{0};
+  std::atomic<bool> started_{false};
+  CallGate gate_;
+  // The plugin's own threads, as many as its concurrency. Owned, except when calls are still
+  // inside the plugin at destruction: then it is left to the process's exit, like the library.
+  std::unique_ptr<workers::TaskProcessor> threads_;
 };
 
 class PluginHost {
  public:
-  // A plugin with this many calls still running after their timeout gets no new calls until
-  // some return: each holds a thread.
-  static constexpr int kMaxAbandonedCalls = 8;
-
   PluginHost(observability::Metrics& metrics, std::filesystem::path data_directory);
   ~PluginHost();
 
@@ -93,18 +96,20 @@ class PluginHost {
   // Starts every loaded plugin in load order. A required plugin that fails stops the whole
   // start (already started plugins are stopped again, in reverse); an optional one is dropped.
   std::optional<std::string> start_all();
-  // Stops started plugins in reverse order of start.
-  void stop_all();
+  // Stops started plugins in reverse order of start. Each first takes no new calls and gets up to
+  // `grace` for the calls inside it to return: stop() is never concurrent with a call. A plugin
+  // still busy after that is not stopped (and never called again).
+  void stop_all(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
   const std::vector<std::shared_ptr<LoadedPlugin>>& plugins() const { return plugins_; }
   std::shared_ptr<LoadedPlugin> find(std::string_view name) const;
   bool all_started() const;
 
-  // Calls into a plugin: exceptions become Status::internal, a call past the plugin's
-  // timeout becomes Status::timeout, and each call is counted by plugin and method.
-  // `fn` takes the plugin's Interface& and returns an sdk::Outcome or sdk::Result<T>.
-  // With a timeout, fn runs on its own thread and may outlive this call: it must own (copy
-  // or share) everything it uses.
+  // Calls into a plugin on one of its own threads (at most its concurrency at once):
+  // exceptions become Status::internal, a call that gets no slot or no answer within the
+  // plugin's timeout becomes Status::timeout, and each call is counted by plugin and method.
+  // `fn` takes the plugin's Interface& and returns an sdk::Outcome or sdk::Result<T>; it may
+  // outlive this call (a timed-out one runs on): it must own (copy or share) what it uses.
   // `timeout` overrides the plugin's call_timeout_ms for long calls (a generation run).
   template <class Interface, class Fn>
   auto call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_view method, Fn fn,
@@ -163,46 +168,58 @@ auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_v
   }
   auto bound = [implementation, fn = std::move(fn)]() mutable { return fn(*implementation); };
   const auto timeout = timeout_override.value_or(plugin->declaration().call_timeout);
-  if (timeout.count() == 0) {
-    R result = detail::run_catching<R>(plugin->name(), method, bound);
+  const CallGate::Deadline deadline =
+      timeout.count() > 0 ? CallGate::Deadline(started + timeout) : CallGate::Deadline(std::nullopt);
+  const auto timed_out = [&](std::string what) {
+    metrics_.count("framehouse_plugin_call_timeouts_total", "Plugin calls that timed out, waiting for a slot or for an answer.",
+                   "plugin", plugin->name());
+    R result = failure<R>(sdk::Status::timeout, std::move(what));
     record(*plugin, method, detail::outcome_of(result), started);
     return result;
-  }
-  if (plugin->abandoned_calls_.load() >= kMaxAbandonedCalls) {
-    R result = failure<R>(sdk::Status::unavailable,
-                          fmt::format("plugin {} has {} calls stuck past their timeout; refusing new calls",
-                                      plugin->name(), kMaxAbandonedCalls));
-    record(*plugin, method, detail::outcome_of(result), started);
-    return result;
+  };
+  if (!plugin->gate_.acquire(deadline)) {
+    if (!plugin->started()) {
+      R result = failure<R>(sdk::Status::unavailable, fmt::format("plugin {} is stopping", plugin->name()));
+      record(*plugin, method, detail::outcome_of(result), started);
+      return result;
+    }
+    return timed_out(fmt::format("plugin {}: all {} of its calls were busy for {} ms (each call waits that long)",
+                                 plugin->name(), plugin->gate_.concurrency(), timeout.count()));
   }
 
   struct Shared {
     std::mutex mutex;
     std::condition_variable done;
     std::optional<R> result;
-    bool abandoned = false;
   };
   auto shared = std::make_shared<Shared>();
-  std::thread([shared, plugin, method = std::string(method), bound = std::move(bound)]() mutable {
-    R result = detail::run_catching<R>(plugin->name(), method, bound);
-    std::lock_guard lock(shared->mutex);
-    if (shared->abandoned) {
-      --plugin->abandoned_calls_;
-      return;
+  CallGate& gate = plugin->gate_;
+  // The slot is released by the plugin's thread when the plugin returns — also when the caller
+  // gave up waiting — so a hung call keeps holding its thread's slot.
+  const bool posted = plugin->threads_->try_post([shared, &gate, name = plugin->name(), method = std::string(method),
+                                                  bound = std::move(bound)]() mutable {
+    R result = detail::run_catching<R>(name, method, bound);
+    {
+      std::lock_guard lock(shared->mutex);
+      shared->result.emplace(std::move(result));
     }
-    shared->result.emplace(std::move(result));
     shared->done.notify_one();
-  }).detach();
-
-  std::unique_lock lock(shared->mutex);
-  if (!shared->done.wait_for(lock, timeout, [&] { return shared->result.has_value(); })) {
-    shared->abandoned = true;
-    ++plugin->abandoned_calls_;
-    R result = failure<R>(sdk::Status::timeout,
-                          fmt::format("plugin {} did not return from {} within {} ms", plugin->name(),
-                                      method, timeout.count()));
+    gate.release();
+  });
+  if (!posted) {  // cannot happen while slots and threads are one to one
+    gate.release();
+    R result = failure<R>(sdk::Status::unavailable, fmt::format("plugin {} has no thread free", plugin->name()));
     record(*plugin, method, detail::outcome_of(result), started);
     return result;
+  }
+  std::unique_lock lock(shared->mutex);
+  const auto answered = [&] { return shared->result.has_value(); };
+  if (deadline) {
+    if (!shared->done.wait_until(lock, *deadline, answered)) {
+      return timed_out(fmt::format("plugin {} did not return from {} within {} ms", plugin->name(), method, timeout.count()));
+    }
+  } else {
+    shared->done.wait(lock, answered);
   }
   R result = std::move(*shared->result);
   record(*plugin, method, detail::outcome_of(result), started);

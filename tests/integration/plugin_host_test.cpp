@@ -1,6 +1,8 @@
 // The plugin host against one fixture plugin per failure mode.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "plugins/compatibility.hpp"
 #include "support/plugins.hpp"
 #include "support/process.hpp"
@@ -132,6 +134,63 @@ TEST_F(PluginHostTest, CallPastTimeoutFailsAndServerGoesOn) {
   EXPECT_TRUE(removed.ok()) << removed.message();
   EXPECT_NE(metrics.render().find("framehouse_plugin_call_failures_total{plugin=\"hangs_in_call\",method=\"stat\"} 1"),
             std::string::npos);
+}
+
+int threads_of_this_process() {
+  int count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
+  return count;
+}
+
+// A hung plugin holds at most its concurrency in threads: more calls wait for a slot within
+// their own timeout and fail as timeouts, and no thread is started per call.
+TEST_F(PluginHostTest, AHungPluginHoldsAtMostItsConcurrencyInThreads) {
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("hangs_in_call"), "hang_ms = 1500", std::chrono::milliseconds(50)));
+  ASSERT_FALSE(host.start_all());
+  auto plugin = host.find("hangs_in_call");
+  const int before = threads_of_this_process();
+  const auto stat = [&] {
+    return host.call<sdk::StorageBackend>(plugin, "stat", [](sdk::StorageBackend& storage) { return storage.stat({"u", "o"}); });
+  };
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(stat().outcome().status(), sdk::Status::timeout);
+  EXPECT_LE(threads_of_this_process(), before);  // its threads were made at load, none since
+  EXPECT_EQ(plugin->calls().in_flight(), plugin->calls().concurrency());
+  const auto waited = stat();
+  EXPECT_NE(waited.outcome().message().find("calls were busy"), std::string::npos) << waited.outcome().message();
+  EXPECT_NE(metrics.render().find("framehouse_plugin_call_timeouts_total{plugin=\"hangs_in_call\"} 21"), std::string::npos);
+  host.stop_all(std::chrono::seconds(5));
+}
+
+// stop() is never concurrent with a call: the host waits for the calls inside the plugin.
+TEST_F(PluginHostTest, StopWaitsForTheCallsInsideThePlugin) {
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("hangs_in_call"), "hang_ms = 400", std::chrono::milliseconds(50)));
+  ASSERT_FALSE(host.start_all());
+  auto plugin = host.find("hangs_in_call");
+  EXPECT_EQ(host.call<sdk::StorageBackend>(plugin, "stat", [](sdk::StorageBackend& storage) { return storage.stat({"u", "o"}); })
+                .outcome()
+                .status(),
+            sdk::Status::timeout);  // abandoned by its caller, still inside the plugin
+  const auto started = std::chrono::steady_clock::now();
+  host.stop_all(std::chrono::seconds(5));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(250));
+  EXPECT_EQ(testing::read_file(dir.path() / "plugins" / "hangs_in_call" / "stop.log"), "calls running at stop: 0\n");
+  // A stopped plugin takes no call.
+  EXPECT_EQ(host.call<sdk::StorageBackend>(plugin, "stat", [](sdk::StorageBackend& storage) { return storage.stat({"u", "o"}); })
+                .outcome()
+                .status(),
+            sdk::Status::unsupported);
+}
+
+// Past the grace the plugin is not stopped at all (rather than stopped under a running call).
+TEST_F(PluginHostTest, APluginStillBusyAfterTheGraceIsNotStopped) {
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("hangs_in_call"), "hang_ms = 1500", std::chrono::milliseconds(50)));
+  ASSERT_FALSE(host.start_all());
+  auto plugin = host.find("hangs_in_call");
+  (void)host.call<sdk::StorageBackend>(plugin, "stat", [](sdk::StorageBackend& storage) { return storage.stat({"u", "o"}); });
+  const auto started = std::chrono::steady_clock::now();
+  host.stop_all(std::chrono::milliseconds(100));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1000));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "plugins" / "hangs_in_call" / "stop.log"));
 }
 
 TEST_F(PluginHostTest, InterfaceNotProvidedIsUnsupported) {
