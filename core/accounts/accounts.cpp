@@ -195,6 +195,7 @@ std::vector<std::string> Accounts::addresses(const std::string& user_id) {
 bool Accounts::confirm_email(const std::string& token) {
   std::string user_id, purpose, new_email, old_email;
   if (!consume_email_token(token, user_id, purpose, new_email, old_email)) return false;
+  forget_credentials();  // a context says whether the address is verified
   // The database session is released by now: what follows takes sessions of its own.
   record_event(user_id, "email_verified");
   if (purpose == "change_email" && profile_changed_) profile_changed_(user_id, "email", old_email, new_email);
@@ -352,9 +353,23 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
   return result;
 }
 
+void Accounts::forget_credentials() {
+  std::lock_guard lock(recent_mutex_);
+  recent_credentials_.clear();
+}
+
 std::optional<AuthContext> Accounts::authenticate(const std::string& bearer_token) {
   if (bearer_token.rfind("fhs_", 0) != 0 && bearer_token.rfind("fhk_", 0) != 0) return std::nullopt;
   const std::string hash = crypto::token_hash(bearer_token);
+  const auto steady_now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(recent_mutex_);
+    if (const auto found = recent_credentials_.find(hash); found != recent_credentials_.end()) {
+      const auto& recent = found->second;
+      if (recent.fresh_until > steady_now && (recent.expires_at == 0 || recent.expires_at > now_())) return recent.context;
+      recent_credentials_.erase(found);
+    }
+  }
   soci::session sql(database_.pool());
   AuthContext context;
   long long last_used = 0;
@@ -373,6 +388,12 @@ std::optional<AuthContext> Accounts::authenticate(const std::string& bearer_toke
   context.email_verified = verified_indicator == soci::i_ok;
   if (now - last_used >= kLastUsedResolution) {
     sql << "UPDATE credentials SET last_used_at = :n WHERE id = :id", soci::use(now), soci::use(context.credential_id);
+  }
+  {
+    std::lock_guard lock(recent_mutex_);
+    if (recent_credentials_.size() >= kMaxRecentCredentials) recent_credentials_.clear();
+    recent_credentials_[hash] = RecentCredential{context, steady_now + kCredentialFreshness,
+                                                 expires_indicator == soci::i_ok ? static_cast<std::int64_t>(expires_at) : 0};
   }
   return context;
 }
@@ -406,6 +427,7 @@ bool Accounts::revoke(const std::string& user_id, const std::string& credential_
       (sql.prepare << "DELETE FROM credentials WHERE id = :id AND user_id = :u AND kind = :k", soci::use(credential_id),
        soci::use(user_id), soci::use(kind));
   statement.execute(true);
+  forget_credentials();
   return statement.get_affected_rows() > 0;
 }
 
@@ -416,6 +438,7 @@ int Accounts::revoke_sessions(const std::string& user_id, const std::string& kee
       (sql.prepare << "DELETE FROM credentials WHERE user_id = :u AND kind = :k AND id <> :keep", soci::use(user_id),
        soci::use(kind), soci::use(keep));
   statement.execute(true);
+  forget_credentials();
   return static_cast<int>(statement.get_affected_rows());
 }
 
@@ -477,6 +500,7 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
     sql << "DELETE FROM credentials WHERE user_id = :u AND kind = :k", soci::use(user_id), soci::use(session_kind);
     transaction.commit();
   }
+  forget_credentials();
   record_event(sql, user_id, "password_reset");
   mail(email, user_id, "Your password was changed",
        "The password of your Framehouse account was just reset, and every session was signed out.\n"
@@ -703,6 +727,7 @@ bool Accounts::set_role(const std::string& user_id, const std::string& role) {
   soci::statement update = (sql.prepare << "UPDATE users SET role = :r, updated_at = :t WHERE id = :id", soci::use(role),
                             soci::use(now), soci::use(user_id));
   update.execute(true);
+  forget_credentials();
   return update.get_affected_rows() > 0;
 }
 

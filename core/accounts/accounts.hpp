@@ -10,6 +10,8 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -251,6 +253,20 @@ class Accounts {
   OptedOut opted_in_;
   FrozenCheck frozen_check_;
   workers::TaskProcessor* cpu_ = nullptr;
+
+  // Credentials checked in the last second, by token hash: the hot authenticated path reads no
+  // database for them. A revocation, role or verification change here forgets them all at
+  // once; one made on another node takes effect here within kCredentialFreshness.
+  static constexpr auto kCredentialFreshness = std::chrono::seconds(1);
+  static constexpr std::size_t kMaxRecentCredentials = 10'000;
+  struct RecentCredential {
+    AuthContext context;
+    std::chrono::steady_clock::time_point fresh_until;
+    std::int64_t expires_at = 0;  // the credential's own expiry (Unix seconds), 0 for none
+  };
+  void forget_credentials();
+  std::mutex recent_mutex_;
+  std::unordered_map<std::string, RecentCredential> recent_credentials_;
   PendingPolicy pending_policy_;
   audit::AuditLog* audit_log_ = nullptr;
   Clock now_;
