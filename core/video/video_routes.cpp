@@ -246,13 +246,21 @@ class VideoEvents final : public http::StreamSource {
 
   Chunk poll() override {
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_poll_ < std::chrono::milliseconds(400)) return {};
+    // The database is read when this process changed a video since, or every few seconds for a
+    // change made on another node — not on every tick of every open stream.
+    const std::uint64_t changes = videos_.changes();
+    if (changes == seen_changes_ && now - last_poll_ < kOtherNodesPoll) {
+      if (now - last_sent_ < kKeepAlive) return {};
+      last_sent_ = now;
+      return {": still " + last_status_ + "\n\n", false};
+    }
+    seen_changes_ = changes;
     last_poll_ = now;
     const auto video = videos_.find(owner_, id_);
     if (!video) return {"event: video.deleted\ndata: {\"id\":\"" + id_ + "\"}\n\n", true};
     const bool ended = video->status == "completed" || video->status == "failed";
     if (video->status == last_status_ && video->progress == last_progress_) {
-      if (now - last_sent_ < std::chrono::seconds(15)) return {};
+      if (now - last_sent_ < kKeepAlive) return {};
       last_sent_ = now;
       return {": still " + video->status + "\n\n", false};
     }
@@ -268,8 +276,11 @@ class VideoEvents final : public http::StreamSource {
   Videos& videos_;
   std::string owner_;
   std::string id_;
+  static constexpr auto kOtherNodesPoll = std::chrono::seconds(2);
+  static constexpr auto kKeepAlive = std::chrono::seconds(15);  // a comment, so that proxies keep the connection
   std::string last_status_;
   int last_progress_ = -1;
+  std::uint64_t seen_changes_ = ~std::uint64_t{0};
   std::chrono::steady_clock::time_point last_poll_{};
   std::chrono::steady_clock::time_point last_sent_{};
 };

@@ -88,6 +88,10 @@ class Videos {
  public:
   Videos(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> engine,
          storage::ObjectStore& objects, VideoConfig config, accounts::Clock clock = accounts::system_now);
+  // Goes up whenever this process changes a video (queued, claimed, progress, finished, canceled,
+  // deleted): a waiter such as an event stream reads the database only when it moved, or now
+  // and then for changes made by another node.
+  std::uint64_t changes() const { return changes_.load(); }
   ~Videos();  // stops the workers
 
   // What the engine can do: models, sizes, longest video.
@@ -145,6 +149,7 @@ class Videos {
   sdk::EngineCapabilities capabilities_;
 
   workers::WorkerPool workers_{"video", std::chrono::milliseconds(500)};
+  std::atomic<std::uint64_t> changes_{0};
 };
 
 // The videos table as a privacy participant: prompts and job records. The rendered files are

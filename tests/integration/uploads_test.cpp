@@ -162,6 +162,25 @@ TEST_P(UploadsTest, FinishedAndFailedVideosExpireWithTheirStoredFiles) {
   EXPECT_EQ(objects_->size(stored).outcome().status(), sdk::Status::not_found);
 }
 
+// What event streams wait on instead of reading the database on every tick: every change this
+// process makes to a video moves the counter, and reading changes nothing.
+TEST_P(UploadsTest, EveryChangeToAVideoMovesTheChangeCounter) {
+  Videos videos(*database_, host_, host_.find("gen_procedural"), *objects_, {.data_dir = dir_.path().string()});
+  VideoRequest request{"procedural-1", "counted", 64, 64, 1, 9, std::nullopt, std::nullopt};
+  const auto before = videos.changes();
+  const Video queued = videos.create("usr_a", request);
+  const auto after_create = videos.changes();
+  EXPECT_GT(after_create, before);
+  (void)videos.find("usr_a", queued.id);
+  (void)videos.list("usr_a", "", 10, true);
+  EXPECT_EQ(videos.changes(), after_create);
+  ASSERT_TRUE(videos.run_one("worker"));  // claimed, progress reported, finished
+  EXPECT_GE(videos.changes(), after_create + 3);
+  const auto after_run = videos.changes();
+  ASSERT_TRUE(videos.remove("usr_a", queued.id));
+  EXPECT_GT(videos.changes(), after_run);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, UploadsTest, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
                          testing::backend_name);
 
