@@ -64,7 +64,8 @@ class LoadedPlugin::Services final : public sdk::HostServices {
   std::string secret_key(std::string_view purpose) override {
     if (secret_root_.empty()) throw std::logic_error("this host was started without a secret root");
     // Domain-separated per plugin and purpose: no plugin can compute another's keys.
-    const std::string input = "framehouse.plugin-secret.v1\0" + name_ + '\0' + std::string(purpose);
+    std::string input = "framehouse.plugin-secret.v1";
+    for (const std::string_view part : {std::string_view(name_), purpose}) (input += '\0') += part;
     std::string key(crypto_generichash_BYTES, '\0');
     crypto_generichash(reinterpret_cast<unsigned char*>(key.data()), key.size(), reinterpret_cast<const unsigned char*>(input.data()),
                        input.size(), reinterpret_cast<const unsigned char*>(secret_root_.data()),
