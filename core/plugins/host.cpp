@@ -89,10 +89,10 @@ LoadedPlugin::LoadedPlugin(PluginDeclaration declaration, PluginManifest manifes
       services_(std::make_unique<Services>(declaration_.name, declaration_.settings,
                                            std::move(data_directory), secret_root)),
       instance_(instance),
-      gate_(declaration_.concurrency),
+      gate_(std::make_shared<CallGate>(declaration_.concurrency)),
       // Slots and threads are one to one, so a call that holds a slot always finds a thread.
-      threads_(std::make_unique<workers::TaskProcessor>("plugin:" + declaration_.name, gate_.concurrency(),
-                                                        static_cast<std::size_t>(gate_.concurrency()))) {}
+      threads_(std::make_unique<workers::TaskProcessor>("plugin:" + declaration_.name, gate_->concurrency(),
+                                                        static_cast<std::size_t>(gate_->concurrency()))) {}
 
 int LoadedPlugin::interface_minor(std::string_view interface) const {
   const auto found = manifest_.build.find(std::string(interface));
@@ -106,7 +106,7 @@ int LoadedPlugin::interface_minor(std::string_view interface) const {
 }
 
 LoadedPlugin::~LoadedPlugin() {
-  if (gate_.in_flight() > 0) {
+  if (gate_->in_flight() > 0) {
     // A call is still inside the plugin (it hung past the shutdown grace): neither its object
     // nor its threads may go while it runs. The process is exiting; they go with it.
     (void)threads_.release();
@@ -223,10 +223,10 @@ void PluginHost::stop_all(std::chrono::milliseconds grace) {
     plugin.started_ = false;
     // stop() is never concurrent with a call (the SDK's promise): no call starts from now on,
     // and the ones inside get what is left of the grace to return.
-    plugin.gate_.close();
-    if (!plugin.gate_.wait_idle(deadline)) {
+    plugin.gate_->close();
+    if (!plugin.gate_->wait_idle(deadline)) {
       Log::error("plugins", "plugin calls still running after the shutdown grace; the plugin is not stopped",
-                 {{"plugin", plugin.name()}, {"calls", std::to_string(plugin.gate_.in_flight())}});
+                 {{"plugin", plugin.name()}, {"calls", std::to_string(plugin.gate_->in_flight())}});
       continue;
     }
     try {

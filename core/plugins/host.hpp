@@ -56,7 +56,7 @@ class LoadedPlugin {
   // The minor version of `interface` the plugin was built against (-1 if it names none): the
   // host calls nothing that minor did not have.
   int interface_minor(std::string_view interface) const;
-  const CallGate& calls() const { return gate_; }
+  const CallGate& calls() const { return *gate_; }
 
   // The plugin's implementation of an SDK interface, or nullptr. Call it only through
   // PluginHost::call().
@@ -74,7 +74,9 @@ class LoadedPlugin {
   std::unique_ptr<Services> services_;
   sdk::Plugin* instance_;
   std::atomic<bool> started_{false};
-  CallGate gate_;
+  // Shared with the calls running on the threads: one that outlives this object (hung past the
+  // shutdown grace) still releases its slot into a live gate.
+  std::shared_ptr<CallGate> gate_;
   // The plugin's own threads, as many as its concurrency. Owned, except when calls are still
   // inside the plugin at destruction: then it is left to the process's exit, like the library.
   std::unique_ptr<workers::TaskProcessor> threads_;
@@ -177,14 +179,14 @@ auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_v
     record(*plugin, method, detail::outcome_of(result), started);
     return result;
   };
-  if (!plugin->gate_.acquire(deadline)) {
+  if (!plugin->gate_->acquire(deadline)) {
     if (!plugin->started()) {
       R result = failure<R>(sdk::Status::unavailable, fmt::format("plugin {} is stopping", plugin->name()));
       record(*plugin, method, detail::outcome_of(result), started);
       return result;
     }
     return timed_out(fmt::format("plugin {}: all {} of its calls were busy for {} ms (each call waits that long)",
-                                 plugin->name(), plugin->gate_.concurrency(), timeout.count()));
+                                 plugin->name(), plugin->gate_->concurrency(), timeout.count()));
   }
 
   struct Shared {
@@ -193,10 +195,10 @@ auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_v
     std::optional<R> result;
   };
   auto shared = std::make_shared<Shared>();
-  CallGate& gate = plugin->gate_;
+  std::shared_ptr<CallGate> gate = plugin->gate_;
   // The slot is released by the plugin's thread when the plugin returns — also when the caller
   // gave up waiting — so a hung call keeps holding its thread's slot.
-  const bool posted = plugin->threads_->try_post([shared, &gate, name = plugin->name(), method = std::string(method),
+  const bool posted = plugin->threads_->try_post([shared, gate, name = plugin->name(), method = std::string(method),
                                                   bound = std::move(bound)]() mutable {
     R result = detail::run_catching<R>(name, method, bound);
     {
@@ -204,10 +206,10 @@ auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_v
       shared->result.emplace(std::move(result));
     }
     shared->done.notify_one();
-    gate.release();
+    gate->release();
   });
   if (!posted) {  // cannot happen while slots and threads are one to one
-    gate.release();
+    gate->release();
     R result = failure<R>(sdk::Status::unavailable, fmt::format("plugin {} has no thread free", plugin->name()));
     record(*plugin, method, detail::outcome_of(result), started);
     return result;
