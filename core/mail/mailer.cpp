@@ -104,7 +104,7 @@ sdk::Outcome Mailer::send(const Message& message) {
   bool line_break = message.to.find_first_of("\r\n") != std::string::npos || message.subject.find_first_of("\r\n") != std::string::npos;
   for (const auto& [name, value] : message.headers) line_break = line_break || (name + value).find_first_of("\r\n") != std::string::npos;
   if (line_break) return sdk::Outcome::failure(sdk::Status::invalid_argument, "line break in a header field");
-  if (!provider_) return sdk::Outcome::failure(sdk::Status::unavailable, "no email plugin is loaded");
+  if (!provider_) return sdk::Outcome::failure(sdk::Status::unsupported, "no email plugin is loaded");
   sdk::EmailMessage email{envelope_from_, {message.to}, message.category, message.user_id,
                           build_rfc5322(message, from_, domain_)};
   auto sent = host_.call<sdk::EmailProvider>(provider_, "send", [email = std::move(email)](sdk::EmailProvider& provider) {

@@ -38,7 +38,8 @@ std::string build_rfc5322(const Message& message, const std::string& from, const
 
 class Mailer {
  public:
-  // Without a provider (command-line tools) every send fails with Status::unavailable.
+  // Without a provider (command-line tools) every send fails with Status::unsupported: not a
+  // failure worth retrying.
   Mailer(plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> provider, std::string from);
 
   sdk::Outcome send(const Message& message);

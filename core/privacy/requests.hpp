@@ -243,8 +243,8 @@ class PrivacyRequests {
   // on the request and in a metric when it cannot yet.
   sdk::Outcome flush_deleted_rows(const std::string& request_id);
   // `every_step_done`: false when a step failed (the receipt says which; a retry mails anew).
-  void mail_receipt(const std::string& email, const std::string& request_id, const std::string& receipt,
-                    const std::string& token, bool every_step_done);
+  sdk::Outcome mail_receipt(const std::string& email, const std::string& request_id, const std::string& receipt,
+                            const std::string& token, bool every_step_done);
   void settle(const ClaimedTask& task, const sdk::Result<std::string>& result);
   void update_request_status(const std::string& id);
   void fan_out_preference(const std::string& type, const std::string& user_id, const std::string& category);

@@ -649,8 +649,13 @@ sdk::Result<std::string> PrivacyRequests::run_receipt(const ClaimedTask& task) {
     const long long expires = now_() + config_.receipt_link_seconds;
     changed_rows(database_, "UPDATE privacy_requests SET receipt_token_hash = :t, receipt_expires_at = :e WHERE id = :id",
                  soci::use(token_hash), soci::use(expires), soci::use(task.request_id));
-    mail_receipt(email, task.request_id, receipt, token, anonymise);
-    outcome["receipt_mailed"] = true;
+    // A provider that is down gets the receipt again later (the step is retried, with a new
+    // link); an address that must not be mailed (suppressed), or a server without mail, is final.
+    const sdk::Outcome sent = mail_receipt(email, task.request_id, receipt, token, anonymise);
+    if (!sent && sent.status() != sdk::Status::conflict && sent.status() != sdk::Status::unsupported) {
+      return sdk::Outcome::failure(sent.status(), "the receipt could not be mailed yet: " + sent.message());
+    }
+    outcome["receipt_mailed"] = sent.ok();
     if (anonymise) {
       changed_rows(database_, "UPDATE privacy_requests SET subject_email = NULL WHERE id = :id", soci::use(task.request_id));
       if (auto flushed = flush_deleted_rows(task.request_id); !flushed) return flushed;
@@ -661,8 +666,8 @@ sdk::Result<std::string> PrivacyRequests::run_receipt(const ClaimedTask& task) {
   return json::serialize(outcome);
 }
 
-void PrivacyRequests::mail_receipt(const std::string& email, const std::string& request_id, const std::string& receipt,
-                                   const std::string& token, bool every_step_done) {
+sdk::Outcome PrivacyRequests::mail_receipt(const std::string& email, const std::string& request_id, const std::string& receipt,
+                                           const std::string& token, bool every_step_done) {
   // About no one any more (the account is gone): the provider files it under no user, and the
   // erasure of the person's mail, which ran before, leaves it to be delivered.
   const std::string outcome = every_step_done
@@ -681,9 +686,9 @@ void PrivacyRequests::mail_receipt(const std::string& email, const std::string& 
                         "account",
                         ""};
   message.attachments.push_back({"erasure-receipt.json", "application/json", receipt});
-  if (const auto sent = mailer_.send(message); !sent) {
-    Log::warn("privacy", "the erasure receipt could not be mailed", {{"request_id", request_id}, {"error", sent.message()}});
-  }
+  const sdk::Outcome sent = mailer_.send(message);
+  if (!sent) Log::warn("privacy", "the erasure receipt could not be mailed", {{"request_id", request_id}, {"error", sent.message()}});
+  return sent;
 }
 
 sdk::Result<std::string> PrivacyRequests::receipt_by_token(const std::string& token) {

@@ -275,6 +275,27 @@ TEST_P(PrivacyRequestsWithPluginsTest, TheExtensionMailGivesTheNewDueDateAsADate
   EXPECT_EQ(text.find(std::to_string(submitted.due_at + 60 * 24 * 3600)), std::string::npos);
 }
 
+// The receipt is the requester's proof: a provider that cannot take it now gets it again later
+// (the address stays on the request until then), and the request is not complete before.
+TEST_P(PrivacyRequestsWithPluginsTest, AReceiptThatCouldNotBeMailedIsMailedLater) {
+  const auto outbox = dir_.path() / "plugins" / "email_outbox" / "outbox";
+  const auto erasure = requests_->submit(request("erasure")).request;
+  // The provider is down: its folder is not a folder (root ignores permissions, so not chmod).
+  std::filesystem::rename(outbox, dir_.path() / "outbox.away");
+  testing::write_file(outbox, "not a folder");
+  drain();
+  EXPECT_EQ(status_of(erasure.id), "in_progress");
+  const auto waiting = requests_->find(erasure.id, true);
+  EXPECT_NE(waiting->tasks.back().last_error.value_or("").find("the receipt could not be mailed yet"), std::string::npos);
+  std::filesystem::remove(outbox);
+  std::filesystem::rename(dir_.path() / "outbox.away", outbox);
+  now_ = waiting->tasks.back().next_attempt_at;
+  drain();
+  EXPECT_EQ(status_of(erasure.id), "completed");
+  ASSERT_EQ(mail_to("pat@example.org").size(), 1u);
+  EXPECT_EQ(mail_to("pat@example.org").back().subject, "Your personal data has been erased");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PrivacyRequestsWithPluginsTest,
                          ::testing::Values(db::Backend::sqlite, db::Backend::postgresql), testing::backend_name);
 
