@@ -194,10 +194,8 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     if (!fields.ok()) return fields.problem(request);
     const auto result = accounts.sign_in(*email, *password, client_label(request, client), request.remote_address);
     if (result.status == SignInResult::Status::throttled) {
-      Response response = http::problem(http::problems::kTooManyRequests, "too many failed sign-ins; try again later",
-                                        request.request_id);
-      response.set_header("Retry-After", std::to_string(result.retry_after_seconds));
-      return response;
+      return http::retry_later(http::problems::kTooManyRequests, "too many failed sign-ins; try again later", request.request_id,
+                               std::chrono::seconds(result.retry_after_seconds));
     }
     if (result.status == SignInResult::Status::bad_credentials) {
       return http::problem(http::problems::kInvalidCredentials, "", request.request_id);

@@ -317,11 +317,9 @@ struct OfflineAccounts {
 // (rather than create an empty database and report that nothing was found): the path or the
 // configuration file is wrong.
 bool database_missing(const AppConfig& config) {
-  constexpr std::string_view kScheme = "sqlite:";
-  if (config.database.url.rfind(kScheme, 0) != 0) return false;
-  const std::filesystem::path file = config.database.url.substr(kScheme.size());
-  if (file == ":memory:" || std::filesystem::exists(file)) return false;
-  std::cerr << "framehouse: no database at " << file.string() << " (from [database] url in " << config.file.string()
+  const auto file = db::sqlite_file(config.database.url);
+  if (!file || std::filesystem::exists(*file)) return false;
+  std::cerr << "framehouse: no database at " << file->string() << " (from [database] url in " << config.file.string()
             << "; relative paths are relative to that file). Start the server once, or point --config at the"
                " configuration the server uses.\n";
   return true;

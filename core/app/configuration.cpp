@@ -21,8 +21,6 @@ toml::source_region position_of(const toml::table& root, std::string_view path) 
   return root.source();
 }
 
-constexpr std::string_view kSqliteScheme = "sqlite:";
-
 // Every relative path in the configuration is relative to the file's own directory, so that the
 // server and the admin commands find the same database and data wherever they are started.
 using config::relative_to_config;
@@ -200,9 +198,8 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   config.log_format = *settings.string("log.format") == "json" ? observability::LogFormat::json
                                                                : observability::LogFormat::text;
   config.database.url = *settings.string("database.url");
-  if (config.database.url.rfind(kSqliteScheme, 0) == 0) {
-    const std::string path = config.database.url.substr(kSqliteScheme.size());
-    if (path != ":memory:") config.database.url = std::string(kSqliteScheme) + relative_to_config(file, path).string();
+  if (const auto sqlite = db::sqlite_file(config.database.url)) {
+    config.database.url = std::string(db::kSqliteUrlPrefix) + relative_to_config(file, sqlite->string()).string();
   }
   config.database.pool_size = static_cast<std::size_t>(*settings.integer("database.pool_size"));
   config.database.busy_timeout = std::chrono::milliseconds(*settings.integer("database.busy_timeout_ms"));

@@ -15,10 +15,8 @@
 namespace framehouse::db {
 namespace {
 
-constexpr std::string_view kSqlitePrefix = "sqlite:";
-
 Backend backend_of(const std::string& url) {
-  if (url.rfind(kSqlitePrefix, 0) == 0) return Backend::sqlite;
+  if (url.rfind(kSqliteUrlPrefix, 0) == 0) return Backend::sqlite;
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) return Backend::postgresql;
   throw DatabaseError(fmt::format("database url {} must start with sqlite: or postgresql://", redact_url(url)));
 }
@@ -155,12 +153,19 @@ std::string redact_url(const std::string& url) {
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
+std::optional<std::filesystem::path> sqlite_file(const std::string& url) {
+  if (url.rfind(kSqliteUrlPrefix, 0) != 0) return std::nullopt;
+  const std::string path = url.substr(kSqliteUrlPrefix.size());
+  if (path == ":memory:") return std::nullopt;
+  return std::filesystem::path(path);
+}
+
 Database::Database(const DatabaseOptions& options) : dialect_(backend_of(options.url)), busy_timeout_(options.busy_timeout) {
   const Backend backend = dialect_.backend();
   std::string connect;
   if (backend == Backend::sqlite) {
     turn_off_sqlite_memory_statistics();
-    const std::filesystem::path file = options.url.substr(kSqlitePrefix.size());
+    const std::filesystem::path file = options.url.substr(kSqliteUrlPrefix.size());
     if (file.has_parent_path()) {
       std::error_code ec;
       std::filesystem::create_directories(file.parent_path(), ec);

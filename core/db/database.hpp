@@ -6,9 +6,12 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <soci/connection-pool.h>
@@ -59,6 +62,10 @@ struct Migration {
   std::string name;
   std::vector<std::string> (*statements)(const Dialect&);
 };
+
+inline constexpr std::string_view kSqliteUrlPrefix = "sqlite:";
+// The database file a "sqlite:PATH" URL names; nullopt for another URL or ":memory:".
+std::optional<std::filesystem::path> sqlite_file(const std::string& url);
 
 // The server's migrations, oldest first (migrations.cpp).
 const std::vector<Migration>& server_migrations();

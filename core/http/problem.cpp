@@ -15,4 +15,11 @@ Response problem(const ProblemType& type, std::string_view detail, std::string_v
   return response;
 }
 
+Response retry_later(const ProblemType& type, std::string_view detail, std::string_view request_id,
+                     std::chrono::seconds retry_after) {
+  Response response = problem(type, detail, request_id);
+  response.set_header("Retry-After", std::to_string(retry_after.count()));
+  return response;
+}
+
 }  // namespace framehouse::http

@@ -3,6 +3,7 @@
 // request. Never a stack trace, never another user's data.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -40,5 +41,8 @@ inline constexpr ProblemType kUnavailable{503, "unavailable", "The service is no
 // `extra` members are added to the problem object (e.g. "errors" for validation).
 Response problem(const ProblemType& type, std::string_view detail, std::string_view request_id,
                  boost::json::object extra = {});
+// The same with Retry-After: a limit or a busy server the client may try again after.
+Response retry_later(const ProblemType& type, std::string_view detail, std::string_view request_id,
+                     std::chrono::seconds retry_after);
 
 }  // namespace framehouse::http

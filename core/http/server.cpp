@@ -200,8 +200,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (!queued) {
       Log::warn("http", "request refused: every handler thread is busy and the queue is full",
                 {{"request_id", request->request_id}, {"method", request->method}});
-      Response busy = problem(problems::kUnavailable, "every handler is busy; retry shortly", request->request_id);
-      busy.set_header("Retry-After", "1");
+      Response busy = retry_later(problems::kUnavailable, "every handler is busy; retry shortly", request->request_id,
+                                  std::chrono::seconds(1));
       busy.set_header("X-Request-Id", request->request_id);
       finish(std::move(busy), reply);
     }

@@ -161,12 +161,15 @@ auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_v
                       std::optional<std::chrono::milliseconds> timeout_override) -> std::invoke_result_t<Fn, Interface&> {
   using R = std::invoke_result_t<Fn, Interface&>;
   const auto started = std::chrono::steady_clock::now();
-  Interface* implementation = plugin->started() ? plugin->find<Interface>() : nullptr;
-  if (implementation == nullptr) {
-    R result = failure<R>(sdk::Status::unsupported,
-                          fmt::format("plugin {} does not provide {}", plugin->name(), Interface::kInterfaceName));
+  // Every answer, the plugin's own included, is counted by plugin and method.
+  const auto answer = [&](R result) {
     record(*plugin, method, detail::outcome_of(result), started);
     return result;
+  };
+  Interface* implementation = plugin->started() ? plugin->find<Interface>() : nullptr;
+  if (implementation == nullptr) {
+    return answer(failure<R>(sdk::Status::unsupported,
+                             fmt::format("plugin {} does not provide {}", plugin->name(), Interface::kInterfaceName)));
   }
   auto bound = [implementation, fn = std::move(fn)]() mutable { return fn(*implementation); };
   const auto timeout = timeout_override.value_or(plugin->declaration().call_timeout);
@@ -175,16 +178,10 @@ auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_v
   const auto timed_out = [&](std::string what) {
     metrics_.count("framehouse_plugin_call_timeouts_total", "Plugin calls that timed out, waiting for a slot or for an answer.",
                    "plugin", plugin->name());
-    R result = failure<R>(sdk::Status::timeout, std::move(what));
-    record(*plugin, method, detail::outcome_of(result), started);
-    return result;
+    return answer(failure<R>(sdk::Status::timeout, std::move(what)));
   };
   if (!plugin->gate_->acquire(deadline)) {
-    if (!plugin->started()) {
-      R result = failure<R>(sdk::Status::unavailable, fmt::format("plugin {} is stopping", plugin->name()));
-      record(*plugin, method, detail::outcome_of(result), started);
-      return result;
-    }
+    if (!plugin->started()) return answer(failure<R>(sdk::Status::unavailable, fmt::format("plugin {} is stopping", plugin->name())));
     return timed_out(fmt::format("plugin {}: all {} of its calls were busy for {} ms (each call waits that long)",
                                  plugin->name(), plugin->gate_->concurrency(), timeout.count()));
   }
@@ -210,9 +207,7 @@ auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_v
   });
   if (!posted) {  // cannot happen while slots and threads are one to one
     gate->release();
-    R result = failure<R>(sdk::Status::unavailable, fmt::format("plugin {} has no thread free", plugin->name()));
-    record(*plugin, method, detail::outcome_of(result), started);
-    return result;
+    return answer(failure<R>(sdk::Status::unavailable, fmt::format("plugin {} has no thread free", plugin->name())));
   }
   std::unique_lock lock(shared->mutex);
   const auto answered = [&] { return shared->result.has_value(); };
@@ -223,9 +218,7 @@ auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_v
   } else {
     shared->done.wait(lock, answered);
   }
-  R result = std::move(*shared->result);
-  record(*plugin, method, detail::outcome_of(result), started);
-  return result;
+  return answer(std::move(*shared->result));
 }
 
 }  // namespace framehouse::plugins

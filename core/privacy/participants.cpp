@@ -126,14 +126,9 @@ sdk::Outcome Participants::apply_opt_out(std::string_view name, const sdk::Subje
                 [subject, category](sdk::PrivacyParticipant& participant) { return participant.apply_opt_out(subject, category); });
 }
 
-bool Participants::can_lift_opt_out(std::string_view name) const {
-  if (name == kCoreParticipant) return true;
-  const auto plugin = host_.find(name);
-  return plugin && plugin->interface_minor(sdk::PrivacyParticipant::kInterfaceName) >= 1;
-}
-
 sdk::Outcome Participants::lift_opt_out(std::string_view name, const sdk::Subject& subject, const std::string& category) {
-  if (!can_lift_opt_out(name)) {
+  const auto plugin = name == kCoreParticipant ? nullptr : host_.find(name);
+  if (plugin && plugin->interface_minor(sdk::PrivacyParticipant::kInterfaceName) < 1) {
     return sdk::Outcome::failure(sdk::Status::unsupported, std::string(name) + " was built against privacy 1.0: it cannot lift an opt-out");
   }
   return invoke(name, "lift_opt_out",

@@ -60,8 +60,7 @@ class Participants {
   sdk::Result<sdk::ErasureReport> erase_subject(std::string_view name, const sdk::Subject& subject);
   sdk::Outcome rectify(std::string_view name, const sdk::Subject& subject, const sdk::Rectification& change);
   sdk::Outcome apply_opt_out(std::string_view name, const sdk::Subject& subject, const std::string& category);
-  // False when the participant was built against privacy 1.0, which has no lift_opt_out().
-  bool can_lift_opt_out(std::string_view name) const;
+  // Status::unsupported for a participant built against privacy 1.0, which has no lift_opt_out().
   sdk::Outcome lift_opt_out(std::string_view name, const sdk::Subject& subject, const std::string& category);
 
  private:

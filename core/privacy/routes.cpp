@@ -204,11 +204,7 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
     if (!id && id.outcome().status() == sdk::Status::invalid_argument) {
       return http::validation_problem(request, {{"email", id.outcome().message()}});
     }
-    if (!id) {
-      Response response = http::problem(http::problems::kTooManyRequests, id.outcome().message(), request.request_id);
-      response.set_header("Retry-After", "3600");
-      return response;
-    }
+    if (!id) return http::retry_later(http::problems::kTooManyRequests, id.outcome().message(), request.request_id, std::chrono::hours(1));
     // The same answer whether or not the address has an account.
     return Response::json(202, json::object{{"object", "privacy_intake"},
                                             {"id", id.value()},
@@ -241,10 +237,8 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
   // the last mail is how they fetch the receipt, whoever else verifies it.
   router.add("GET", "/v1/privacy/receipts/{token}", [&](Request& request) -> Response {
     if (!accounts.within_client_limit("receipt", request.remote_address, kReceiptLookupsPerHour, 3600)) {
-      Response response = http::problem(http::problems::kTooManyRequests, "too many receipt lookups; try again later",
-                                        request.request_id);
-      response.set_header("Retry-After", "3600");
-      return response;
+      return http::retry_later(http::problems::kTooManyRequests, "too many receipt lookups; try again later", request.request_id,
+                               std::chrono::hours(1));
     }
     auto receipt = requests.receipt_by_token(request.path_params.at("token"));
     if (!receipt) return not_found(request);

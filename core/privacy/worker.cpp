@@ -35,6 +35,11 @@ std::string string_at(const json::object& object, std::string_view key) {
   return value && value->is_string() ? std::string(value->as_string()) : std::string();
 }
 
+void add_address(sdk::Subject& subject, const std::string& address) {
+  auto& addresses = subject.email_addresses;
+  if (std::find(addresses.begin(), addresses.end(), address) == addresses.end()) addresses.push_back(address);
+}
+
 }  // namespace
 
 struct PrivacyRequests::ClaimedTask {
@@ -55,12 +60,7 @@ struct PrivacyRequests::ClaimedTask {
     if (!subject_email.empty()) subject.email_addresses.push_back(subject_email);
     if (const auto* snapshot = details.if_contains("subject"); snapshot && snapshot->is_object()) {
       if (const auto* emails = snapshot->as_object().if_contains("emails"); emails && emails->is_array()) {
-        for (const auto& email : emails->as_array()) {
-          const std::string address(email.as_string());
-          if (std::find(subject.email_addresses.begin(), subject.email_addresses.end(), address) == subject.email_addresses.end()) {
-            subject.email_addresses.push_back(address);
-          }
-        }
+        for (const auto& email : emails->as_array()) add_address(subject, std::string(email.as_string()));
       }
       if (const auto* ids = snapshot->as_object().if_contains("external_ids"); ids && ids->is_object()) {
         for (const auto& [key, value] : ids->as_object()) subject.external_ids[std::string(key)] = std::string(value.as_string());
@@ -77,11 +77,7 @@ sdk::Subject PrivacyRequests::subject_of(const ClaimedTask& task) {
   // Before an erasure's snapshot (and for every other request) the account says which
   // addresses it had; after it, the snapshot does, since the account is gone.
   if (!task.subject_id.empty() && !task.details.contains("subject")) {
-    for (const auto& address : accounts_.addresses(task.subject_id)) {
-      if (std::find(subject.email_addresses.begin(), subject.email_addresses.end(), address) == subject.email_addresses.end()) {
-        subject.email_addresses.push_back(address);
-      }
-    }
+    for (const auto& address : accounts_.addresses(task.subject_id)) add_address(subject, address);
   }
   return subject;
 }
@@ -521,11 +517,12 @@ sdk::Result<std::string> PrivacyRequests::run_preference(const ClaimedTask& task
   if (!user->email_verified) {
     return json::serialize(json::object{{"applied", "nothing"}, {"category", category}, {"reason", "the address is not verified"}});
   }
-  if (!participants_.can_lift_opt_out(task.participant)) {
-    return json::serialize(json::object{{"applied", "nothing"}, {"category", category},
-                                        {"reason", "built against privacy 1.0, which cannot lift an opt-out"}});
+  const sdk::Outcome lifted = participants_.lift_opt_out(task.participant, subject, category);
+  if (lifted.status() == sdk::Status::unsupported) {
+    // A plugin built against privacy 1.0 has no lift_opt_out(): said, not retried.
+    return json::serialize(json::object{{"applied", "nothing"}, {"category", category}, {"reason", lifted.message()}});
   }
-  if (auto lifted = participants_.lift_opt_out(task.participant, subject, category); !lifted) return lifted;
+  if (!lifted) return lifted;
   return json::serialize(json::object{{"applied", "opt_in"}, {"category", category}});
 }
 

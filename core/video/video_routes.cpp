@@ -179,10 +179,9 @@ std::optional<Response> plan_refusal(const Request& request, const billing::Plan
   }
   const std::int64_t now = accounts::system_now();
   if (videos.created_since(owner, now - 24 * 3600) >= plan.videos_per_day) {
-    Response response = http::problem(kPlanLimit, "your plan (" + plan.name + ") allows " + std::to_string(plan.videos_per_day) +
-                                                      " videos in 24 hours", request.request_id);
-    response.set_header("Retry-After", "3600");
-    return response;
+    return http::retry_later(kPlanLimit,
+                             "your plan (" + plan.name + ") allows " + std::to_string(plan.videos_per_day) + " videos in 24 hours",
+                             request.request_id, std::chrono::hours(1));
   }
   job.watermark = plan.watermark;
   job.retention_seconds = plan.retention_seconds;
