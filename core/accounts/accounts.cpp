@@ -54,10 +54,10 @@ std::string Accounts::link(const std::string& path, const std::string& token) co
   return config_.public_url + path + "?token=" + token;
 }
 
-void Accounts::mail(const std::string& to, const std::string& user_id, const std::string& subject,
-                    const std::string& body) {
-  const auto sent = mailer_.send({to, subject, body, "account", user_id});
-  if (!sent) Log::warn("accounts", "account mail not sent", {{"subject", subject}, {"reason", sent.message()}});
+void Accounts::mail(db::WriteTransaction& transaction, const std::string& to, const std::string& user_id,
+                    const std::string& subject, const std::string& body) {
+  const auto queued = mailer_.queue(transaction, {to, subject, body, "account", user_id});
+  if (!queued) Log::warn("accounts", "account mail not queued", {{"subject", subject}, {"reason", queued.message()}});
 }
 
 std::string Accounts::issue_email_token(soci::session& sql, const std::string& user_id, const std::string& purpose,
@@ -104,21 +104,22 @@ SignUpStatus Accounts::sign_up(const SignUpRequest& request, FieldErrors& errors
   std::string existing_id;
   sql << "SELECT id FROM users WHERE email = :e", soci::use(*email), soci::into(existing_id);
   if (sql.got_data()) {
+    db::WriteTransaction transaction(sql, database_);
     if (!may_mail_unasked(sql, *email)) return SignUpStatus::accepted;
-    mail(*email, existing_id, "Someone tried to sign up with your address",
+    mail(transaction, *email, existing_id, "Someone tried to sign up with your address",
          "Someone, perhaps you, tried to create a Framehouse account with this email address.\n"
          "You already have an account. To sign in with a new password, reset it here:\n\n" +
              config_.public_url + "/v1/password-reset\n\n"
              "If this was not you, you can ignore this message; your account is unchanged.\n");
+    transaction.commit();
     return SignUpStatus::accepted;
   }
 
   const std::string id = crypto::random_id("usr_", 16);
   const long long now = now_();
   const std::string role = "user";
-  std::string token;
   {
-    db::WriteTransaction transaction(sql, database_.dialect());
+    db::WriteTransaction transaction(sql, database_);
     try {
       sql << "INSERT INTO users (id, email, name, password_hash, role, email_verified_at, age_check_passed_at,"
              " created_at, updated_at) VALUES (:id, :e, :n, :p, :r, NULL, :a, :c, :u)",
@@ -136,15 +137,16 @@ SignUpStatus Accounts::sign_up(const SignUpRequest& request, FieldErrors& errors
       const bool enabled = category == "account" || (category == "training_use" && config_.training_use_default);
       write_preference(sql, id, category, enabled, "sign_up");
     }
-    token = issue_email_token(sql, id, "verify_email", std::nullopt, config_.verification_ttl_seconds);
+    const std::string token = issue_email_token(sql, id, "verify_email", std::nullopt, config_.verification_ttl_seconds);
+    mail_verification_link(transaction, *email, id, token);
     transaction.commit();
   }
-  mail_verification_link(*email, id, token);
   return SignUpStatus::accepted;
 }
 
-void Accounts::mail_verification_link(const std::string& email, const std::string& user_id, const std::string& token) {
-  mail(email, user_id, "Confirm your email address",
+void Accounts::mail_verification_link(db::WriteTransaction& transaction, const std::string& email, const std::string& user_id,
+                                      const std::string& token) {
+  mail(transaction, email, user_id, "Confirm your email address",
        "Welcome to Framehouse.\n\nConfirm your email address by opening this link:\n\n" +
            link("/v1/accounts/verify-email", token) + "\n\nThe link works once and expires in " +
            hours(config_.verification_ttl_seconds) +
@@ -154,19 +156,18 @@ void Accounts::mail_verification_link(const std::string& email, const std::strin
 void Accounts::resend_verification(const std::string& email_input) {
   const auto email = normalise_email(email_input);
   if (!email) return;
-  std::string user_id, token;
-  {
-    soci::session sql(database_.pool());
-    soci::indicator verified = soci::i_null;
-    long long verified_at = 0;
-    sql << "SELECT id, email_verified_at FROM users WHERE email = :e", soci::use(*email), soci::into(user_id),
-        soci::into(verified_at, verified);
-    if (!sql.got_data() || verified == soci::i_ok || !may_mail_unasked(sql, *email)) return;
-    db::WriteTransaction transaction(sql, database_.dialect());
-    token = issue_email_token(sql, user_id, "verify_email", std::nullopt, config_.verification_ttl_seconds);
-    transaction.commit();
-  }
-  mail_verification_link(*email, user_id, token);
+  std::string user_id;
+  soci::session sql(database_.pool());
+  soci::indicator verified = soci::i_null;
+  long long verified_at = 0;
+  sql << "SELECT id, email_verified_at FROM users WHERE email = :e", soci::use(*email), soci::into(user_id),
+      soci::into(verified_at, verified);
+  if (!sql.got_data() || verified == soci::i_ok) return;
+  db::WriteTransaction transaction(sql, database_);
+  if (!may_mail_unasked(sql, *email)) return;
+  const std::string token = issue_email_token(sql, user_id, "verify_email", std::nullopt, config_.verification_ttl_seconds);
+  mail_verification_link(transaction, *email, user_id, token);
+  transaction.commit();
 }
 
 void remember_previous_email(soci::session& sql, const std::string& user_id, const std::string& email, std::int64_t now) {
@@ -206,7 +207,7 @@ bool Accounts::consume_email_token(const std::string& token, std::string& user_i
                                    std::string& old_email) {
   const std::string hash = crypto::token_hash(token);
   soci::session sql(database_.pool());
-  db::WriteTransaction transaction(sql, database_.dialect());
+  db::WriteTransaction transaction(sql, database_);
   soci::indicator email_indicator = soci::i_null;
   long long expires_at = 0;
   sql << "SELECT user_id, purpose, new_email, expires_at FROM email_tokens WHERE token_hash = :h"
@@ -464,13 +465,16 @@ void Accounts::request_password_reset(const std::string& email_input) {
   soci::session sql(database_.pool());
   std::string user_id;
   sql << "SELECT id FROM users WHERE email = :e", soci::use(*email), soci::into(user_id);
-  if (!sql.got_data() || !may_mail_unasked(sql, *email)) return;
+  if (!sql.got_data()) return;
+  db::WriteTransaction transaction(sql, database_);
+  if (!may_mail_unasked(sql, *email)) return;
   const std::string token = issue_email_token(sql, user_id, "reset_password", std::nullopt, config_.reset_ttl_seconds);
-  mail(*email, user_id, "Reset your password",
+  mail(transaction, *email, user_id, "Reset your password",
        "Someone, perhaps you, asked to reset the password of your Framehouse account.\n\n"
        "Choose a new password here:\n\n" + link("/v1/password-reset/confirm", token) +
            "\n\nThe link works once and expires in " + hours(config_.reset_ttl_seconds) +
            " hour(s). If you did not ask, ignore this message: your password is unchanged.\n");
+  transaction.commit();
 }
 
 FieldErrors Accounts::reset_password(const std::string& token, const std::string& new_password) {
@@ -490,7 +494,7 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
   const long long now = now_();
   const std::string session_kind = kSession;
   {
-    db::WriteTransaction transaction(sql, database_.dialect());
+    db::WriteTransaction transaction(sql, database_);
     // The reset link reached the address, which proves control of it as a verification would.
     sql << "UPDATE users SET password_hash = :p, email_verified_at = COALESCE(email_verified_at, :v), updated_at = :t"
            " WHERE id = :id",
@@ -498,13 +502,13 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
     sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose IN ('reset_password', 'verify_email')", soci::use(user_id);
     // Whoever had the old password is signed out everywhere.
     sql << "DELETE FROM credentials WHERE user_id = :u AND kind = :k", soci::use(user_id), soci::use(session_kind);
+    record_event(sql, user_id, "password_reset");
+    mail(transaction, email, user_id, "Your password was changed",
+         "The password of your Framehouse account was just reset, and every session was signed out.\n"
+         "If this was not you, reset it again at once and contact your administrator.\n");
     transaction.commit();
   }
   forget_credentials();
-  record_event(sql, user_id, "password_reset");
-  mail(email, user_id, "Your password was changed",
-       "The password of your Framehouse account was just reset, and every session was signed out.\n"
-       "If this was not you, reset it again at once and contact your administrator.\n");
   return {};
 }
 
@@ -525,14 +529,16 @@ FieldErrors Accounts::change_password(const AuthContext& who, const std::string&
     }
     const std::string password_hash = hash_password(replacement);
     const long long now = now_();
+    db::WriteTransaction transaction(sql, database_);
     sql << "UPDATE users SET password_hash = :p, updated_at = :t WHERE id = :id", soci::use(password_hash),
         soci::use(now), soci::use(who.user_id);
     record_event(sql, who.user_id, "password_changed");
+    mail(transaction, email, who.user_id, "Your password was changed",
+         "The password of your Framehouse account was just changed, and your other sessions were signed out.\n"
+         "If this was not you, reset your password at once and contact your administrator.\n");
+    transaction.commit();
   }
   revoke_sessions(who.user_id, who.kind == kSession ? who.credential_id : std::string());
-  mail(email, who.user_id, "Your password was changed",
-       "The password of your Framehouse account was just changed, and your other sessions were signed out.\n"
-       "If this was not you, reset your password at once and contact your administrator.\n");
   return {};
 }
 
@@ -597,22 +603,25 @@ FieldErrors Accounts::update_profile(const AuthContext& who, const std::optional
     soci::session sql(database_.pool());
     int taken = 0;
     sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(*email), soci::into(taken);
+    db::WriteTransaction transaction(sql, database_);
     if (!may_mail_unasked(sql, *email)) return {{"email", "too many messages went to this address; try again in an hour"}};
     if (taken > 0) {
       // Told to the address's owner, not to the caller.
-      mail(*email, "", "Someone tried to use your address",
+      mail(transaction, *email, "", "Someone tried to use your address",
            "Someone tried to move a Framehouse account to this email address, which already has an account.\n"
            "Nothing was changed. If this was you, sign in to your existing account instead.\n");
+      transaction.commit();
       return {};
     }
     const std::string token = issue_email_token(sql, who.user_id, "change_email", *email, config_.verification_ttl_seconds);
-    mail(*email, who.user_id, "Confirm your new email address",
+    mail(transaction, *email, who.user_id, "Confirm your new email address",
          "Confirm that this is the new email address of your Framehouse account:\n\n" +
              link("/v1/accounts/verify-email", token) + "\n\nUntil you do, your account keeps its old address.\n");
-    mail(user->email, who.user_id, "Your email address is being changed",
+    mail(transaction, user->email, who.user_id, "Your email address is being changed",
          "Someone signed in to your Framehouse account asked to change its email address.\n"
          "The change takes effect only once the new address is confirmed. If this was not you,\n"
          "change your password at once.\n");
+    transaction.commit();
   }
   return {};
 }
@@ -659,7 +668,7 @@ FieldErrors Accounts::set_preferences(const std::string& user_id, const std::map
   std::vector<std::string> turned_off, turned_on;
   {
     soci::session sql(database_.pool());
-    db::WriteTransaction transaction(sql, database_.dialect());
+    db::WriteTransaction transaction(sql, database_);
     for (const auto& [category, enabled] : changes) {
       if (category == "account" || current.at(category) == enabled) continue;
       write_preference(sql, user_id, category, enabled, source);
@@ -690,7 +699,7 @@ bool Accounts::opt_out(const std::string& user_id, const std::string& category, 
     int exists = 0;
     sql << "SELECT COUNT(*) FROM users WHERE id = :u", soci::use(user_id), soci::into(exists);
     if (exists == 0) return false;
-    db::WriteTransaction transaction(sql, database_.dialect());
+    db::WriteTransaction transaction(sql, database_);
     write_preference(sql, user_id, category, false, source);
     transaction.commit();
   }
@@ -776,7 +785,7 @@ std::string Accounts::create_user(const std::string& name, const std::string& em
   int taken = 0;
   sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(*email), soci::into(taken);
   if (taken > 0) throw std::invalid_argument("email: an account with this address exists");
-  db::WriteTransaction transaction(sql, database_.dialect());
+  db::WriteTransaction transaction(sql, database_);
   // Created by an operator who vouches for the person: verified, age check attested.
   sql << "INSERT INTO users (id, email, name, password_hash, role, email_verified_at, age_check_passed_at,"
          " created_at, updated_at) VALUES (:id, :e, :n, :p, :r, :v, :a, :c, :u)",

@@ -227,8 +227,11 @@ class Accounts {
                                 const std::optional<std::string>& new_email, std::int64_t ttl);
   std::string hash_password(const std::string& password);
   bool verify_password(const std::string& stored_hash, const std::string& password);
-  void mail_verification_link(const std::string& email, const std::string& user_id, const std::string& token);
-  void mail(const std::string& to, const std::string& user_id, const std::string& subject, const std::string& body);
+  void mail_verification_link(db::WriteTransaction& transaction, const std::string& email, const std::string& user_id,
+                              const std::string& token);
+  // Queued in the transaction of the change it tells of.
+  void mail(db::WriteTransaction& transaction, const std::string& to, const std::string& user_id, const std::string& subject,
+            const std::string& body);
   std::string link(const std::string& path, const std::string& token) const;
   std::string address_key(const std::string& client_address);
   // Seconds to wait if the key counted `limit` events in its current window, else 0.

@@ -117,7 +117,7 @@ sdk::Outcome AccountsParticipant::export_subject(const sdk::Subject& subject, sd
 sdk::Result<sdk::ErasureReport> AccountsParticipant::erase_subject(const sdk::Subject& subject) {
   soci::session sql(database_.pool());
   sdk::ErasureReport report;
-  db::WriteTransaction transaction(sql, database_.dialect());
+  db::WriteTransaction transaction(sql, database_);
   // Children first, so that the count is right on SQLite and PostgreSQL alike.
   for (const char* table : {"usage_events", "preference_history", "preferences", "credentials", "email_tokens",
                             "email_history", "unsubscribe_tokens", "policy_notices", "policy_acknowledgements"}) {
@@ -140,7 +140,7 @@ sdk::Outcome AccountsParticipant::rectify(const sdk::Subject& subject, const sdk
   if (change.field != "name" && change.field != "email") return {};
   soci::session sql(database_.pool());
   const long long now = system_now();
-  db::WriteTransaction transaction(sql, database_.dialect());
+  db::WriteTransaction transaction(sql, database_);
   if (change.field == "email") {
     std::string current;
     sql << "SELECT email FROM users WHERE id = :id", soci::use(subject.user_id), soci::into(current);
@@ -164,7 +164,7 @@ sdk::Outcome AccountsParticipant::apply_opt_out(const sdk::Subject& subject, std
   int exists = 0;
   sql << "SELECT COUNT(*) FROM users WHERE id = :u", soci::use(subject.user_id), soci::into(exists);
   if (exists == 0) return {};
-  db::WriteTransaction transaction(sql, database_.dialect());
+  db::WriteTransaction transaction(sql, database_);
   sql << "INSERT INTO preferences (user_id, category, enabled, updated_at) VALUES (:u, :c, 0, :t)"
          " ON CONFLICT (user_id, category) DO UPDATE SET enabled = 0, updated_at = excluded.updated_at",
       soci::use(subject.user_id), soci::use(name), soci::use(now);

@@ -19,9 +19,9 @@ const std::vector<Role>& roles() {
       {"billing", {view_users, grant_plans}},
       {"privacy", {view_users, privacy_requests, legal_holds, disclosures, read_audit_log}},
       {"analyst", {analytics}},
-      {"communications", {announcements}},
+      {"communications", {announcements, view_outbox}},
       {"admin", {view_users, manage_roles, grant_plans, privacy_requests, legal_holds, disclosures, read_audit_log,
-                 analytics, announcements, training_export}},
+                 analytics, announcements, view_outbox, training_export}},
   };
   return table;
 }
@@ -62,6 +62,7 @@ std::string_view permission_name(Permission permission) {
     case read_audit_log: return "read_audit_log";
     case analytics: return "analytics";
     case announcements: return "announcements";
+    case view_outbox: return "view_outbox";
     case training_export: return "training_export";
   }
   return "";

@@ -19,6 +19,7 @@ enum class Permission {
   read_audit_log,
   analytics,         // k-anonymous aggregates only
   announcements,     // mail to everyone who may receive a category
+  view_outbox,       // the outgoing mail queue: what waits, what failed and why (never a message)
   training_export,   // content of people who consented to model training
 };
 

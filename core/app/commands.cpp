@@ -23,6 +23,8 @@
 #include "accounts/validation.hpp"
 #include "billing/billing.hpp"
 #include "http/server.hpp"
+#include "jobs/privacy_participant.hpp"
+#include "mail/delivery.hpp"
 #include "mail/mailer.hpp"
 #include "plugins/compatibility.hpp"
 #include "privacy/participants.hpp"
@@ -215,7 +217,9 @@ int serve(const std::filesystem::path& config_file) {
 
   config.accounts.public_url = config.public_url.empty() ? server.url() : config.public_url;
   config.privacy.public_url = config.accounts.public_url;
-  mail::Mailer mailer(host, host.find(config.email_plugin), config.email_from);
+  jobs::JobQueue outbox(*database, metrics, config.outbox);
+  mail::Mailer mailer(*database, outbox, config.email_from);
+  mail::Delivery delivery(*database, outbox, host, host.find(config.email_plugin), config.delivery);
   accounts::Accounts accounts(*database, mailer, config.accounts);
   accounts.hash_passwords_on(cpu);
   storage::ObjectStore objects(host, host.find(config.storage_plugin), data_keys);
@@ -232,8 +236,9 @@ int serve(const std::filesystem::path& config_file) {
   privacy::RequestsParticipant request_records(*database, objects);
   privacy::Disclosures disclosures(*database);
   privacy::DisclosuresParticipant disclosure_records(*database);
-  privacy::CoreParticipant core_records(
-      {&accounts_records, &upload_records, &video_records, &billing_records, &request_records, &disclosure_records});
+  jobs::JobsParticipant job_records(*database);
+  privacy::CoreParticipant core_records({&accounts_records, &upload_records, &video_records, &billing_records, &request_records,
+                                         &disclosure_records, &job_records});
   privacy::Participants participants(host, core_records, config.privacy_participant_timeout);
   audit::AuditLog audit_log(*database);
   accounts.attach_audit_log(audit_log);
@@ -251,7 +256,8 @@ int serve(const std::filesystem::path& config_file) {
   });
   accounts.on_frozen_check([&privacy](const std::string& user_id) { return privacy.account_frozen(user_id); });
   privacy::Analytics analytics(*database, config.analytics_min_group, config.billing.default_plan);
-  privacy::Communications communications(*database, accounts, mailer, host, host.find(config.email_plugin),
+  jobs::JobQueue announcement_queue(*database, metrics, {privacy::kAnnouncementQueue, std::chrono::seconds(120), 5});
+  privacy::Communications communications(*database, accounts, mailer, announcement_queue, host, host.find(config.email_plugin),
                                          config.privacy.public_url, config.privacy.contact);
   std::optional<privacy::Policy> policy;
   if (config.policy) {
@@ -263,13 +269,17 @@ int serve(const std::filesystem::path& config_file) {
   }
 
   add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log,
-                              communications, policy ? &*policy : nullptr, participants, disclosures, analytics, &handlers});
+                              communications, policy ? &*policy : nullptr, participants, disclosures, analytics, outbox,
+                              &handlers});
+  database->changes().listen();
+  delivery.start();
+  communications.start_workers();
   videos.start_workers();
   privacy.start_workers();
   std::optional<PeriodicTask> housekeeping;
-  housekeeping.emplace("housekeeping", std::chrono::hours(1), [&accounts, &videos, &billing, &privacy, &policy] {
-    const auto changed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due() + privacy.purge_expired_exports() + privacy.purge_unconfirmed_intakes() +
-                         (policy ? policy->send_notices() : 0);
+  housekeeping.emplace("housekeeping", std::chrono::hours(1), [&accounts, &videos, &billing, &privacy, &policy, &delivery] {
+    const auto changed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due() + privacy.purge_expired_exports() +
+                         privacy.purge_unconfirmed_intakes() + delivery.purge_settled() + (policy ? policy->send_notices() : 0);
     if (changed > 0) Log::info("maintenance", "expired records deleted or renewed", {{"count", std::to_string(changed)}});
   });
 
@@ -280,12 +290,16 @@ int serve(const std::filesystem::path& config_file) {
 
   server.run();
   // Requests already queued are answered (their connections are closed by now, so quickly),
-  // then running jobs and housekeeping end before the plugins they use stop.
+  // then running jobs and housekeeping end (or give their leases back) before the plugins they
+  // use stop; the mail they queued last goes out before its workers stop.
   handlers.stop();
   cpu.stop();
   housekeeping.reset();
   privacy.stop_workers();
   videos.stop_workers();
+  communications.stop_workers();
+  delivery.stop();
+  database->changes().stop();
   host.stop_all(config.server.shutdown_grace);
   Log::info("app", "stopped");
   return 0;
@@ -297,9 +311,9 @@ namespace {
 struct OfflineAccounts {
   explicit OfflineAccounts(const AppConfig& config)
       : database(config.database),
-        host(metrics, config.data_dir),
-        no_mail(host, nullptr, config.email_from),
-        accounts(migrated(database), no_mail, config.accounts) {}
+        outbox(migrated(database), metrics, config.outbox),
+        mailer(database, outbox, config.email_from),
+        accounts(database, mailer, config.accounts) {}
 
   static db::Database& migrated(db::Database& database) {
     database.migrate(db::server_migrations());
@@ -308,8 +322,9 @@ struct OfflineAccounts {
 
   db::Database database;
   observability::Metrics metrics;
-  plugins::PluginHost host;
-  mail::Mailer no_mail;
+  // Mail the commands cause waits in the outbox for the server's workers.
+  jobs::JobQueue outbox;
+  mail::Mailer mailer;
   accounts::Accounts accounts;
 };
 

@@ -14,6 +14,9 @@
 #include "config/schema.hpp"
 #include "db/database.hpp"
 #include "http/server.hpp"
+#include "jobs/job_queue.hpp"
+#include "mail/delivery.hpp"
+#include "mail/mailer.hpp"
 #include "observability/log.hpp"
 #include "plugins/host.hpp"
 #include "video/uploads.hpp"
@@ -43,6 +46,8 @@ struct AppConfig {
   std::string storage_plugin;
   std::string email_plugin;
   std::string email_from;
+  jobs::QueueOptions outbox{mail::kOutboxQueue};
+  mail::DeliveryConfig delivery;
   accounts::AccountsConfig accounts;
   video::UploadsConfig uploads;
   video::VideoConfig video;

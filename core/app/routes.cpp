@@ -4,6 +4,7 @@
 #include "audit/routes.hpp"
 #include "app/operations.hpp"
 #include "billing/routes.hpp"
+#include "mail/routes.hpp"
 #include "privacy/analytics_routes.hpp"
 #include "privacy/communication_routes.hpp"
 #include "privacy/disclosure_routes.hpp"
@@ -24,6 +25,7 @@ void add_routes(http::Router& router, const Services& services) {
   privacy::add_privacy_routes(router, services.accounts, services.privacy, services.objects);
   audit::add_audit_routes(router, services.accounts, services.audit);
   privacy::add_communication_routes(router, services.accounts, services.communications);
+  mail::add_outbox_routes(router, services.accounts, services.outbox);
   privacy::add_policy_routes(router, services.accounts, services.policy, services.participants);
   privacy::add_disclosure_routes(router, services.accounts, services.disclosures);
   privacy::add_analytics_routes(router, services.accounts, services.analytics);

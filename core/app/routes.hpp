@@ -38,6 +38,7 @@ struct Services {
   const privacy::Participants& participants;
   privacy::Disclosures& disclosures;
   privacy::Analytics& analytics;
+  jobs::JobQueue& outbox;
   const workers::TaskProcessor* handlers = nullptr;  // the handler pool, for readiness
 };
 

@@ -42,7 +42,7 @@ std::string AuditLog::hash_of(const Entry& entry) {
 
 void AuditLog::record(const std::string& actor, const std::string& action, const std::string& target, const std::string& detail) {
   soci::session sql(database_.pool());
-  db::WriteTransaction transaction(sql, database_.dialect());
+  db::WriteTransaction transaction(sql, database_);
   if (const auto lock = database_.dialect().lock_audit(); !lock.empty()) sql << lock;
   Entry entry{0, std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
               actor, action, target, detail, std::string(kGenesis), ""};

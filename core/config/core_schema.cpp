@@ -181,6 +181,11 @@ TableSpec make_core_schema() {
   email.fields = {
       string_field("plugin", "email_outbox", "the email plugin for outgoing mail"),
       string_field("from", "Framehouse <noreply@localhost>", "the From header of every message"),
+      integer_field("delivery_workers", 2, 1, 64, "threads that hand queued mail to the email plugin"),
+      integer_field("max_attempts", 12, 1, 100, "tries of one message before it is recorded as failed for good"),
+      integer_field("first_retry_ms", 2000, 10, 3'600'000, "wait before the second try; doubled for each further one"),
+      integer_field("longest_retry_seconds", 1800, 1, 86400, "the longest wait between two tries"),
+      integer_field("keep_sent_days", 7, 1, 365, "how long the record of a sent or failed message stays (never its content)"),
   };
 
   TableSpec root;

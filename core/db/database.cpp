@@ -1,5 +1,6 @@
 #include "db/database.hpp"
 
+#include <cctype>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -99,8 +100,19 @@ std::string Dialect::begin_exclusive() const {
   return backend_ == Backend::sqlite ? "BEGIN IMMEDIATE" : "BEGIN";
 }
 
-WriteTransaction::WriteTransaction(soci::session& session, const Dialect& dialect) : session_(session) {
-  session_ << dialect.begin_exclusive();
+WriteTransaction::WriteTransaction(soci::session& session, Database& database) : session_(session), database_(database) {
+  session_ << database_.dialect().begin_exclusive();
+}
+
+void WriteTransaction::notify(const std::string& topic) {
+  for (const auto& known : topics_) {
+    if (known == topic) return;
+  }
+  if (database_.dialect().backend() == Backend::postgresql) {
+    const std::string channel = ChangeFeed::kChannel;  // bound by reference: must outlive the statement
+    session_ << "SELECT pg_notify(:channel, :topic)", soci::use(channel), soci::use(topic);
+  }
+  topics_.push_back(topic);
 }
 
 WriteTransaction::~WriteTransaction() {
@@ -115,6 +127,7 @@ WriteTransaction::~WriteTransaction() {
 void WriteTransaction::commit() {
   open_ = false;
   session_ << "COMMIT";
+  for (const auto& topic : topics_) database_.changes().publish(topic);
 }
 
 void WriteTransaction::rollback() {
@@ -130,6 +143,17 @@ std::string Dialect::lock_migrations() const {
 
 std::string Dialect::lock_audit() const {
   return backend_ == Backend::sqlite ? "" : "SELECT pg_advisory_xact_lock(26217)";
+}
+
+std::string Dialect::like_ignoring_case() const { return backend_ == Backend::sqlite ? " LIKE " : " ILIKE "; }
+
+std::string containment_pattern(const std::string& text) {
+  std::string pattern = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+    pattern += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return pattern + "%";
 }
 
 std::string Dialect::skip_locked() const {
@@ -160,9 +184,13 @@ std::optional<std::filesystem::path> sqlite_file(const std::string& url) {
   return std::filesystem::path(path);
 }
 
-Database::Database(const DatabaseOptions& options) : dialect_(backend_of(options.url)), busy_timeout_(options.busy_timeout) {
+Database::Database(const DatabaseOptions& options)
+    : dialect_(backend_of(options.url)),
+      busy_timeout_(options.busy_timeout),
+      connect_(dialect_.backend() == Backend::postgresql ? postgres_connect_string(options.url) : ""),
+      changes_(connect_) {
   const Backend backend = dialect_.backend();
-  std::string connect;
+  std::string connect = connect_;
   if (backend == Backend::sqlite) {
     turn_off_sqlite_memory_statistics();
     const std::filesystem::path file = options.url.substr(kSqliteUrlPrefix.size());
@@ -176,8 +204,6 @@ Database::Database(const DatabaseOptions& options) : dialect_(backend_of(options
       throw DatabaseError(fmt::format("SQLite path {} must not contain '='", file.string()));
     }
     connect = file.string();
-  } else {
-    connect = postgres_connect_string(options.url);
   }
   pool_ = std::make_unique<soci::connection_pool>(options.pool_size);
   for (std::size_t i = 0; i < options.pool_size; ++i) {
@@ -228,7 +254,7 @@ int Database::schema_version() {
 int Database::migrate(const std::vector<Migration>& migrations) {
   soci::session session(*pool_);
   const int newest_known = migrations.empty() ? 0 : migrations.back().version;
-  WriteTransaction transaction(session, dialect_);
+  WriteTransaction transaction(session, *this);
   try {
     if (const auto lock = dialect_.lock_migrations(); !lock.empty()) session << lock;
     session << kCreateMigrationsTable;

@@ -18,6 +18,8 @@
 #include <soci/row.h>
 #include <soci/session.h>
 
+#include "db/change_feed.hpp"
+
 namespace framehouse::db {
 
 enum class Backend { sqlite, postgresql };
@@ -41,6 +43,9 @@ class Dialect {
   // Run first in a begin_exclusive() transaction: one writer at a time appends to the audit
   // chain, across processes.
   std::string lock_audit() const;
+  // The operator that matches a pattern ignoring ASCII case: SQLite's LIKE already does,
+  // PostgreSQL's ILIKE. With spaces around it.
+  std::string like_ignoring_case() const;
 
  private:
   Backend backend_;
@@ -78,6 +83,8 @@ class Database {
 
   const Dialect& dialect() const { return dialect_; }
   soci::connection_pool& pool() { return *pool_; }
+  // Notices of committed changes, in this process and (PostgreSQL) from every other one.
+  ChangeFeed& changes() { return changes_; }
 
   // Applies every migration newer than the recorded schema version, all in one transaction.
   // Returns how many were applied. Throws DatabaseError if the database is newer than us.
@@ -101,6 +108,8 @@ class Database {
  private:
   Dialect dialect_;
   std::chrono::milliseconds busy_timeout_;
+  std::string connect_;
+  ChangeFeed changes_;
   std::unique_ptr<soci::connection_pool> pool_;
 };
 
@@ -110,16 +119,23 @@ class Database {
 // unless committed.
 class WriteTransaction {
  public:
-  WriteTransaction(soci::session& session, const Dialect& dialect);
+  WriteTransaction(soci::session& session, Database& database);
   ~WriteTransaction();
   WriteTransaction(const WriteTransaction&) = delete;
   WriteTransaction& operator=(const WriteTransaction&) = delete;
 
+  soci::session& session() { return session_; }
+  // Subscribers of `topic` are woken once this transaction commits, never before (they would
+  // look and find nothing) and not at all if it rolls back: on PostgreSQL by NOTIFY, which the
+  // server delivers at commit to every listening process, and in this process directly.
+  void notify(const std::string& topic);
   void commit();
   void rollback();
 
  private:
   soci::session& session_;
+  Database& database_;
+  std::vector<std::string> topics_;
   bool open_ = true;
 };
 
@@ -127,6 +143,9 @@ class WriteTransaction {
 // are names from the code, never input.
 std::uint64_t delete_rows(soci::session& session, const std::string& table, const std::string& column,
                           const std::string& value);
+
+// A LIKE pattern (ESCAPE '\\') that matches `text` anywhere, literally, in lower case.
+std::string containment_pattern(const std::string& text);
 
 // "postgresql://user:secret@host/db" -> "postgresql://user:***@host/db", for messages.
 std::string redact_url(const std::string& url);

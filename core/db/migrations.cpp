@@ -326,6 +326,33 @@ const std::vector<Migration>& server_migrations() {
              "CREATE INDEX privacy_requests_receipt ON privacy_requests (receipt_token_hash)",
          };
        }},
+      {12, "jobs",
+       [](const Dialect&) -> std::vector<std::string> {
+         // One durable queue for work that must happen even if the process dies, first the
+         // outgoing mail (the outbox). A job about a person (subject_id, or their address in a
+         // queued message) is exported and erased with them; a sent message's payload is
+         // cleared at once. Times are in milliseconds.
+         return {
+             "CREATE TABLE jobs ("
+             " id TEXT PRIMARY KEY,"
+             " queue TEXT NOT NULL,"
+             " state TEXT NOT NULL,"
+             " subject_id TEXT,"
+             " label TEXT NOT NULL,"
+             " payload TEXT,"
+             " attempts INTEGER NOT NULL,"
+             " run_at_ms BIGINT NOT NULL,"
+             " lease_owner TEXT,"
+             " lease_expires_at_ms BIGINT,"
+             " last_error TEXT,"
+             " result TEXT,"
+             " created_at_ms BIGINT NOT NULL,"
+             " started_at_ms BIGINT,"
+             " finished_at_ms BIGINT)",
+             "CREATE INDEX jobs_due ON jobs (queue, state, run_at_ms)",
+             "CREATE INDEX jobs_subject ON jobs (subject_id)",
+         };
+       }},
   };
   return migrations;
 }

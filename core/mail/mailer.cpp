@@ -2,11 +2,11 @@
 
 #include <ctime>
 
+#include <boost/json.hpp>
 #include <sodium.h>
+#include <soci/soci.h>
 
 #include "crypto/crypto.hpp"
-#include "framehouse/sdk/email.hpp"
-#include "observability/log.hpp"
 
 namespace framehouse::mail {
 namespace {
@@ -62,13 +62,13 @@ constexpr const char* kTextPartHeaders = "Content-Type: text/plain; charset=utf-
 
 }  // namespace
 
-std::string build_rfc5322(const Message& message, const std::string& from, const std::string& message_id_domain) {
+std::string build_rfc5322(const Message& message, const std::string& from, const std::string& message_id) {
   std::string text;
   text += "From: " + from + "\r\n";
   text += "To: " + message.to + "\r\n";
   text += "Subject: " + message.subject + "\r\n";
   text += "Date: " + rfc5322_date() + "\r\n";
-  text += "Message-ID: <" + crypto::random_id("", 16) + "@" + message_id_domain + ">\r\n";
+  text += "Message-ID: <" + message_id + ">\r\n";
   for (const auto& [name, value] : message.headers) text += name + ": " + value + "\r\n";
   text += "MIME-Version: 1.0\r\n";
   if (message.attachments.empty()) {
@@ -93,27 +93,36 @@ std::string build_rfc5322(const Message& message, const std::string& from, const
   return text;
 }
 
-Mailer::Mailer(plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> provider, std::string from)
-    : host_(host), provider_(std::move(provider)), from_(std::move(from)), envelope_from_(address_of(from_)) {
+Mailer::Mailer(db::Database& database, jobs::JobQueue& outbox, std::string from)
+    : database_(database), outbox_(outbox), from_(std::move(from)), envelope_from_(address_of(from_)) {
   const auto at = envelope_from_.find('@');
   domain_ = at == std::string::npos ? "localhost" : envelope_from_.substr(at + 1);
 }
 
-sdk::Outcome Mailer::send(const Message& message) {
+sdk::Outcome Mailer::queue(db::WriteTransaction& transaction, const Message& message) {
   // Header injection is impossible by construction, but refuse anyway rather than trust it.
   bool line_break = message.to.find_first_of("\r\n") != std::string::npos || message.subject.find_first_of("\r\n") != std::string::npos;
   for (const auto& [name, value] : message.headers) line_break = line_break || (name + value).find_first_of("\r\n") != std::string::npos;
   if (line_break) return sdk::Outcome::failure(sdk::Status::invalid_argument, "line break in a header field");
-  if (!provider_) return sdk::Outcome::failure(sdk::Status::unsupported, "no email plugin is loaded");
-  sdk::EmailMessage email{envelope_from_, {message.to}, message.category, message.user_id,
-                          build_rfc5322(message, from_, domain_)};
-  auto sent = host_.call<sdk::EmailProvider>(provider_, "send", [email = std::move(email)](sdk::EmailProvider& provider) {
-    return provider.send(email);
-  });
-  if (!sent) return sent.outcome();
-  observability::Log::info("mail", "message handed to the email plugin",
-                           {{"category", message.category}, {"message_id", sent.value()}});
+  const std::string id = message.outbox_id.empty() ? jobs::JobQueue::new_id() : message.outbox_id;
+  const boost::json::object payload{{"envelope_from", envelope_from_},
+                                    {"recipients", boost::json::array{boost::json::string(message.to)}},
+                                    {"category", message.category},
+                                    {"rfc5322", build_rfc5322(message, from_, id + "@" + domain_)}};
+  outbox_.enqueue(transaction, boost::json::serialize(payload), message.user_id, message.category + ": " + message.subject, id);
   return {};
+}
+
+sdk::Outcome Mailer::send(soci::session& sql, const Message& message) {
+  db::WriteTransaction transaction(sql, database_);
+  auto queued = queue(transaction, message);
+  if (queued) transaction.commit();
+  return queued;
+}
+
+sdk::Outcome Mailer::send(const Message& message) {
+  soci::session sql(database_.pool());
+  return send(sql, message);
 }
 
 }  // namespace framehouse::mail

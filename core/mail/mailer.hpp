@@ -1,14 +1,15 @@
-// Outgoing mail: builds complete RFC 5322 messages from plain-text templates and hands them
-// to the configured email plugin. Recipient addresses never appear in logs.
+// Outgoing mail: builds complete RFC 5322 messages from plain-text templates and queues them in
+// the outbox, in the transaction of the change that causes them; the outbox's workers hand
+// them to the email plugin (mail/delivery.hpp). Recipient addresses never appear in logs.
 #pragma once
 
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "db/database.hpp"
 #include "framehouse/sdk/outcome.hpp"
-#include "plugins/host.hpp"
+#include "jobs/job_queue.hpp"
 
 namespace framehouse::mail {
 
@@ -29,24 +30,36 @@ struct Message {
   // Extra header fields (e.g. List-Unsubscribe); names and values are ASCII, one line each.
   std::vector<std::pair<std::string, std::string>> headers;
   std::vector<Attachment> attachments;  // none: a single text/plain body
+  // Its outbox id (and so its Message-ID), for a caller that may queue the same message twice:
+  // the second is dropped. Empty: a new one.
+  std::string outbox_id;
 };
 
-// Builds the RFC 5322 text: CRLF line ends, lines folded under 998 characters, Date and
-// Message-ID generated, UTF-8 body; with attachments, a multipart/mixed message (RFC 2046)
-// whose first part is the body.
-std::string build_rfc5322(const Message& message, const std::string& from, const std::string& message_id_domain);
+// Builds the RFC 5322 text: CRLF line ends, lines folded under 998 characters, Date generated,
+// UTF-8 body; with attachments, a multipart/mixed message (RFC 2046) whose first part is the
+// body. `message_id` is the Message-ID without its angle brackets.
+std::string build_rfc5322(const Message& message, const std::string& from, const std::string& message_id);
+
+// The outbox queue's name and the payload of one of its jobs.
+inline constexpr const char* kOutboxQueue = "mail";
 
 class Mailer {
  public:
-  // Without a provider (command-line tools) every send fails with Status::unsupported: not a
-  // failure worth retrying.
-  Mailer(plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> provider, std::string from);
+  Mailer(db::Database& database, jobs::JobQueue& outbox, std::string from);
 
+  // Queues the message in the caller's transaction: it is sent once that commits and not at
+  // all if it rolls back. Its outbox id is its Message-ID, so a message sent again after a
+  // crash between the provider's answer and our record of it is recognisable as the same one.
+  // Fails (Status::invalid_argument) only for a header with a line break.
+  sdk::Outcome queue(db::WriteTransaction& transaction, const Message& message);
+  // The same in a transaction of its own, on `sql` (a session the caller holds, outside a
+  // transaction) or on a pooled one.
+  sdk::Outcome send(soci::session& sql, const Message& message);
   sdk::Outcome send(const Message& message);
 
  private:
-  plugins::PluginHost& host_;
-  std::shared_ptr<plugins::LoadedPlugin> provider_;
+  db::Database& database_;
+  jobs::JobQueue& outbox_;
   std::string from_;
   std::string envelope_from_;
   std::string domain_;

@@ -74,7 +74,38 @@ void Metrics::record_plugin_load_failure(std::string_view plugin) {
 }
 
 std::string Metrics::render() const {
+  // Gauges are read after the lock is let go: a gauge that queries the database must not wait
+  // for a connection while a thread holding one waits for this lock to count something.
+  std::map<std::string, Gauge> gauges;
+  std::map<std::string, LabeledGauge> labeled_gauges;
+  std::string out = render_recorded(gauges, labeled_gauges);
+  for (const auto& [name, gauge] : gauges) {
+    double value = 0;
+    try {
+      value = gauge.read();
+    } catch (const std::exception&) {
+      continue;  // e.g. the database is down: /readyz says so; the gauge is left out
+    }
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, gauge.help, name, name, value);
+  }
+  for (const auto& [name, gauge] : labeled_gauges) {
+    std::string series;
+    for (const auto& [value, read] : gauge.series) {
+      try {
+        series += fmt::format("{}{{{}=\"{}\"}} {}\n", name, gauge.label, escape_label(value), read());
+      } catch (const std::exception&) {
+        // left out, as above
+      }
+    }
+    if (!series.empty()) out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, gauge.help, name) + series;
+  }
+  return out;
+}
+
+std::string Metrics::render_recorded(std::map<std::string, Gauge>& gauges, std::map<std::string, LabeledGauge>& labeled_gauges) const {
   std::lock_guard lock(mutex_);
+  gauges = gauges_;
+  labeled_gauges = labeled_gauges_;
   std::string out;
   out += "# HELP framehouse_http_requests_total HTTP requests by method, route and status.\n";
   out += "# TYPE framehouse_http_requests_total counter\n";
@@ -124,22 +155,10 @@ std::string Metrics::render() const {
     }
   }
   for (const auto& [name, entry] : histograms_) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} histogram\n", name, entry.first, name);
-    render_histogram(out, name, "", entry.second, kLatencyBuckets);
-  }
-  for (const auto& [name, gauge] : gauges_) {
-    double value = 0;
-    try {
-      value = gauge.read();
-    } catch (const std::exception&) {
-      continue;  // e.g. the database is down: /readyz says so; the gauge is left out
-    }
-    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, gauge.help, name, name, value);
-  }
-  for (const auto& [name, gauge] : labeled_gauges_) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, gauge.help, name);
-    for (const auto& [value, read] : gauge.series) {
-      out += fmt::format("{}{{{}=\"{}\"}} {}\n", name, gauge.label, escape_label(value), read());
+    out += fmt::format("# HELP {} {}\n# TYPE {} histogram\n", name, entry.help, name);
+    for (const auto& [value, histogram] : entry.series) {
+      const std::string labels = entry.label.empty() ? "" : fmt::format("{}=\"{}\"", entry.label, escape_label(value));
+      render_histogram(out, name, labels, histogram, kLatencyBuckets);
     }
   }
   return out;
@@ -157,10 +176,18 @@ void Metrics::count(const std::string& name, const std::string& help, const std:
 }
 
 void Metrics::observe(const std::string& name, const std::string& help, double seconds) {
+  observe(name, help, "", "", seconds);
+}
+
+void Metrics::observe(const std::string& name, const std::string& help, const std::string& label, const std::string& value,
+                      double seconds) {
   std::lock_guard lock(mutex_);
   auto& entry = histograms_[name];
-  if (entry.first.empty()) entry.first = help;
-  entry.second.observe(seconds);
+  if (entry.help.empty()) {
+    entry.help = help;
+    entry.label = label;
+  }
+  entry.series[value].observe(seconds);
 }
 
 void Metrics::add_gauge(const std::string& name, const std::string& help, std::function<double()> read) {

@@ -56,6 +56,9 @@ class Metrics {
   // A histogram without labels, in seconds (the latency buckets), e.g. how long an opt-out took
   // to reach every plugin.
   void observe(const std::string& name, const std::string& help, double seconds);
+  // One series of a histogram with one label, e.g. ("framehouse_job_run_seconds", "queue", "mail").
+  void observe(const std::string& name, const std::string& help, const std::string& label, const std::string& value,
+               double seconds);
   // A gauge read when /metrics is scraped (e.g. overdue requests, from the database).
   void add_gauge(const std::string& name, const std::string& help, std::function<double()> read);
   // One series of a gauge with one label, e.g. ("framehouse_plugin_calls_in_flight", "plugin",
@@ -92,7 +95,15 @@ class Metrics {
     std::map<std::string, std::function<double()>> series;
   };
   std::map<std::string, LabeledGauge> labeled_gauges_;
-  std::map<std::string, std::pair<std::string, Histogram>> histograms_;
+  // Everything but the gauges, rendered under the lock; the gauges are copied out for render().
+  std::string render_recorded(std::map<std::string, Gauge>& gauges,
+                              std::map<std::string, LabeledGauge>& labeled_gauges) const;
+  struct LabeledHistogram {
+    std::string help;
+    std::string label;  // empty for a histogram without labels
+    std::map<std::string, Histogram> series;
+  };
+  std::map<std::string, LabeledHistogram> histograms_;
 };
 
 }  // namespace framehouse::observability

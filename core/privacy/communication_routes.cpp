@@ -29,6 +29,20 @@ Response unknown_link() {
   return http::html_page(404, "Link not recognised", "<p>This unsubscribe link is not valid. Nothing was changed.</p>");
 }
 
+json::object announcement_json(const Announcement& announcement) {
+  json::object body{{"object", "announcement"},
+                    {"id", announcement.id},
+                    {"status", to_string(announcement.status)},
+                    {"about", announcement.about},
+                    {"created_at", announcement.created_at_ms / 1000}};
+  if (announcement.finished_at_ms) body["finished_at"] = *announcement.finished_at_ms / 1000;
+  if (announcement.status == AnnouncementStatus::done) {
+    body["queued"] = announcement.queued;
+    body["skipped"] = announcement.skipped;
+  }
+  return body;
+}
+
 bool printable_ascii(const std::string& text) {
   return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7f; });
 }
@@ -63,12 +77,17 @@ void add_communication_routes(http::Router& router, accounts::Accounts& accounts
                }
                if (subject && (subject->empty() || !printable_ascii(*subject))) fields.add_error("subject", "must be one line of ASCII text");
                if (!fields.ok()) return fields.problem(request);
-               const auto result = communications.announce(*category, *subject, *body);
-               return Response::json(200, json::object{{"object", "announcement"},
-                                                       {"category", *category},
-                                                       {"sent", result.sent},
-                                                       {"skipped", result.skipped},
-                                                       {"failed", result.failed}});
+               const auto id = communications.announce(*category, *subject, *body);
+               auto response = Response::json(202, announcement_json(*communications.announcement(id)));
+               response.set_header("Location", "/v1/admin/announcements/" + id);
+               return response;
+             }));
+
+  router.add("GET", "/v1/admin/announcements/{id}",
+             accounts::with_permission(accounts, accounts::Permission::announcements, [&communications](Request& request, const AuthContext&) -> Response {
+               const auto found = communications.announcement(request.path_params.at("id"));
+               if (!found) return http::problem(http::problems::kNotFound, "no announcement has this id", request.request_id);
+               return Response::json(200, announcement_json(*found));
              }));
 
   // RFC 8058: link scanners fetch GETs, so a GET only shows what a POST would do.

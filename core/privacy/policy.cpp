@@ -66,23 +66,22 @@ int Policy::send_notices() {
     if (user.created_at >= effective_since_) return;
     soci::session sql(database_.pool());
     const long long now = accounts::system_now();
-    // Claim the notice first: two servers starting together mail each person once.
+    db::WriteTransaction transaction(sql, database_);
+    // The notice is recorded with its message: two servers starting together mail each person once.
     soci::statement claim = (sql.prepare << "INSERT INTO policy_notices (user_id, version, sent_at) VALUES (:u, :v, :t)"
                                             " ON CONFLICT (user_id, version) DO NOTHING",
                              soci::use(user.id), soci::use(document_.version), soci::use(now));
     claim.execute(true);
     if (claim.get_affected_rows() == 0) return;
-    const auto mailed = mailer_.send(
+    const auto queued = mailer_.queue(
+        transaction,
         {user.email, "Our privacy policy has changed",
          fmt::format("Our privacy policy changed (Last Updated: {}). Read it at {}/v1/privacy/policy — the next time you "
                      "use the app it will ask you to acknowledge it.\n\n{}",
                      document_.last_updated, public_url_, privacy_contact_line(contact_)),
          "account", user.id, {}});
-    if (!mailed) {
-      // Not sent: free the claim so that the next round tries again.
-      sql << "DELETE FROM policy_notices WHERE user_id = :u AND version = :v", soci::use(user.id), soci::use(document_.version);
-      return;
-    }
+    if (!queued) return;
+    transaction.commit();
     ++sent;
   });
   if (sent > 0) observability::Log::info("privacy", "policy change notices sent", {{"count", std::to_string(sent)}});

@@ -139,7 +139,7 @@ Submission PrivacyRequests::submit(const NewRequest& request) {
     if (!duplicate) {
       const std::int64_t not_before = request.source == "account_deletion" ? now_() + config_.deletion_grace_seconds : now_();
       try {
-        db::WriteTransaction transaction(sql, database_.dialect());
+        db::WriteTransaction transaction(sql, database_);
         id = create(sql, request, "pending", not_before);
         plan_tasks(sql, id, request.type, request.rectification);
         transaction.commit();
@@ -198,19 +198,19 @@ sdk::Result<std::string> PrivacyRequests::intake(const std::string& email, const
   const std::string code = fmt::format("{:06d}", randombytes_uniform(1'000'000));
   std::string id;
   {
-    db::WriteTransaction transaction(sql, database_.dialect());
+    db::WriteTransaction transaction(sql, database_);
     id = create(sql, NewRequest{type, "email", "", *normalised, std::nullopt, ""}, "unverified", now_());
     const std::string code_hash = crypto::token_hash(id + ":" + code);
     const long long expires = now_() + kCodeLifetime;
     sql << "UPDATE privacy_requests SET code_hash = :c, code_expires_at = :e, client_hash = :h WHERE id = :id",
         soci::use(code_hash), soci::use(expires), soci::use(client_hash), soci::use(id);
+    mail_subject(transaction, *normalised, "", "Your privacy request code",
+                 fmt::format("Someone (we hope you) asked for {} of the personal data this service holds about this address.\n\n"
+                             "Your confirmation code: {}\n\nIt works for 10 minutes and 3 tries. If you did not ask, ignore this "
+                             "message: nothing happens without the code.\n",
+                             type == "access" ? "a copy" : type == "erasure" ? "the erasure" : "a correction", code));
     transaction.commit();
   }
-  mail_subject(*normalised, "", "Your privacy request code",
-               fmt::format("Someone (we hope you) asked for {} of the personal data this service holds about this address.\n\n"
-                           "Your confirmation code: {}\n\nIt works for 10 minutes and 3 tries. If you did not ask, ignore this "
-                           "message: nothing happens without the code.\n",
-                           type == "access" ? "a copy" : type == "erasure" ? "the erasure" : "a correction", code));
   return id;
 }
 
@@ -237,7 +237,7 @@ sdk::Result<IntakeVerification> PrivacyRequests::verify_intake(const std::string
       return IntakeVerification{duplicate, true};
     }
     soci::indicator subject_indicator = subject_id.empty() ? soci::i_null : soci::i_ok;
-    db::WriteTransaction transaction(sql, database_.dialect());
+    db::WriteTransaction transaction(sql, database_);
     sql << "UPDATE privacy_requests SET status = 'pending', subject_id = :s, subject_hash = :h, code_hash = NULL,"
            " updated_at = :n WHERE id = :id",
         soci::use(subject_id, subject_indicator), soci::use(hash), soci::use(now), soci::use(request_id);
@@ -359,7 +359,7 @@ sdk::Outcome PrivacyRequests::retry(const std::string& id, const std::string& ac
   const long long now = now_();
   {
     soci::session sql(database_.pool());
-    db::WriteTransaction transaction(sql, database_.dialect());
+    db::WriteTransaction transaction(sql, database_);
     soci::statement statement = (sql.prepare << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n"
                                                 " WHERE request_id = :id AND status = 'failed'",
                                  soci::use(now), soci::use(id));
@@ -502,10 +502,19 @@ std::int64_t PrivacyRequests::purge_expired_exports() {
   return removed;
 }
 
+void PrivacyRequests::mail_subject(db::WriteTransaction& transaction, const std::string& email, const std::string& user_id,
+                                   const std::string& subject, const std::string& body) {
+  const auto queued =
+      mailer_.queue(transaction, {email, subject, body + "\n" + privacy_contact_line(config_.contact), "account", user_id});
+  if (!queued) Log::warn("privacy", "a privacy message could not be queued", {{"error", queued.message()}});
+}
+
 void PrivacyRequests::mail_subject(const std::string& email, const std::string& user_id, const std::string& subject,
                                    const std::string& body) {
-  const auto sent = mailer_.send({email, subject, body + "\n" + privacy_contact_line(config_.contact), "account", user_id});
-  if (!sent) Log::warn("privacy", "a privacy message could not be sent", {{"error", sent.message()}});
+  soci::session sql(database_.pool());
+  db::WriteTransaction transaction(sql, database_);
+  mail_subject(transaction, email, user_id, subject, body);
+  transaction.commit();
 }
 
 }  // namespace framehouse::privacy

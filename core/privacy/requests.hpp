@@ -243,7 +243,7 @@ class PrivacyRequests {
   // on the request and in a metric when it cannot yet.
   sdk::Outcome flush_deleted_rows(const std::string& request_id);
   // `every_step_done`: false when a step failed (the receipt says which; a retry mails anew).
-  sdk::Outcome mail_receipt(const std::string& email, const std::string& request_id, const std::string& receipt,
+  sdk::Outcome mail_receipt(db::WriteTransaction& transaction, const std::string& email, const std::string& request_id, const std::string& receipt,
                             const std::string& token, bool every_step_done);
   void settle(const ClaimedTask& task, const sdk::Result<std::string>& result);
   void update_request_status(const std::string& id);
@@ -252,6 +252,9 @@ class PrivacyRequests {
   bool held(const std::string& subject_id);
   bool held(soci::session& sql, const std::string& subject_id);
   std::filesystem::path work_directory(const std::string& request_id) const;
+  // Queued with the change it tells of; or in a transaction of its own.
+  void mail_subject(db::WriteTransaction& transaction, const std::string& email, const std::string& user_id,
+                    const std::string& subject, const std::string& body);
   void mail_subject(const std::string& email, const std::string& user_id, const std::string& subject, const std::string& body);
 
   db::Database& database_;

@@ -1,7 +1,6 @@
 #include "privacy/residue_scan.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 
 #include <soci/soci.h>
@@ -50,16 +49,6 @@ std::vector<TextColumn> text_columns(soci::session& sql, db::Backend backend) {
   return columns;
 }
 
-// An identifier as a LIKE pattern that matches it anywhere, literally (ESCAPE '\'), in lower case.
-std::string containment_pattern(const std::string& identifier) {
-  std::string pattern = "%";
-  for (char c : identifier) {
-    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
-    pattern += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return pattern + "%";
-}
-
 // Catalog names are quoted as identifiers; they come from the database, never from input.
 std::string quoted(const std::string& name) {
   std::string out = "\"";
@@ -73,7 +62,7 @@ std::vector<ResidueHit> scan_for_residue(db::Database& database, const std::vect
                                          const std::string& request_under_way) {
   std::vector<std::string> patterns;
   for (const auto& identifier : identifiers) {
-    if (!identifier.empty()) patterns.push_back(containment_pattern(identifier));
+    if (!identifier.empty()) patterns.push_back(db::containment_pattern(identifier));
   }
   std::vector<ResidueHit> hits;
   if (patterns.empty()) return hits;
@@ -85,7 +74,7 @@ std::vector<ResidueHit> scan_for_residue(db::Database& database, const std::vect
   }
   // One pass over each table, counting per column the rows that contain any identifier. Both
   // operators ignore ASCII case (SQLite's LIKE does by default).
-  const std::string like = database.dialect().backend() == db::Backend::sqlite ? " LIKE :p" : " ILIKE :p";
+  const std::string like = database.dialect().like_ignoring_case() + ":p";
   for (const auto& [table, columns] : tables) {
     std::string text = "SELECT ";
     for (std::size_t c = 0; c < columns.size(); ++c) {

@@ -439,15 +439,19 @@ sdk::Result<std::string> PrivacyRequests::run_archive(const ClaimedTask& task) {
   const std::string token = crypto::random_token("dl_");
   const std::string token_hash = crypto::token_hash(token);
   const long long expires = now_() + config_.export_link_seconds;
-  changed_rows(database_,
-               "UPDATE privacy_requests SET export_object = :o, export_expires_at = :e, download_token_hash = :t WHERE id = :id",
-               soci::use(object), soci::use(expires), soci::use(token_hash), soci::use(task.request_id));
-  if (!task.subject_email.empty()) {
-    const std::string link = fmt::format("{}/v1/privacy/requests/{}/download?token={}", config_.public_url, task.request_id, token);
-    mail_subject(task.subject_email, task.subject_id, "Your data is ready to download",
-                 fmt::format("The copy of your personal data you asked for (request {}) is ready:\n\n{}\n\n"
-                             "The link works only for you and expires in {} days. The archive's README explains each file.\n",
-                             task.request_id, link, config_.export_link_seconds / 86400));
+  {
+    soci::session sql(database_.pool());
+    db::WriteTransaction transaction(sql, database_);
+    sql << "UPDATE privacy_requests SET export_object = :o, export_expires_at = :e, download_token_hash = :t WHERE id = :id",
+        soci::use(object), soci::use(expires), soci::use(token_hash), soci::use(task.request_id);
+    if (!task.subject_email.empty()) {
+      const std::string link = fmt::format("{}/v1/privacy/requests/{}/download?token={}", config_.public_url, task.request_id, token);
+      mail_subject(transaction, task.subject_email, task.subject_id, "Your data is ready to download",
+                   fmt::format("The copy of your personal data you asked for (request {}) is ready:\n\n{}\n\n"
+                               "The link works only for you and expires in {} days. The archive's README explains each file.\n",
+                               task.request_id, link, config_.export_link_seconds / 86400));
+    }
+    transaction.commit();
   }
   return json::serialize(json::object{{"bytes", bytes}, {"incomplete", failed.size()}});
 }
@@ -644,17 +648,21 @@ sdk::Result<std::string> PrivacyRequests::run_receipt(const ClaimedTask& task) {
     const std::string token = crypto::random_token("rcpt_");
     const std::string token_hash = crypto::token_hash(token);
     const long long expires = now_() + config_.receipt_link_seconds;
-    changed_rows(database_, "UPDATE privacy_requests SET receipt_token_hash = :t, receipt_expires_at = :e WHERE id = :id",
-                 soci::use(token_hash), soci::use(expires), soci::use(task.request_id));
-    // A provider that is down gets the receipt again later (the step is retried, with a new
-    // link); an address that must not be mailed (suppressed), or a server without mail, is final.
-    const sdk::Outcome sent = mail_receipt(email, task.request_id, receipt, token, anonymise);
-    if (!sent && sent.status() != sdk::Status::conflict && sent.status() != sdk::Status::unsupported) {
-      return sdk::Outcome::failure(sent.status(), "the receipt could not be mailed yet: " + sent.message());
+    {
+      // The link, the message (queued in the outbox, which retries a provider that is down)
+      // and forgetting the address: all or nothing.
+      soci::session sql(database_.pool());
+      db::WriteTransaction transaction(sql, database_);
+      sql << "UPDATE privacy_requests SET receipt_token_hash = :t, receipt_expires_at = :e WHERE id = :id",
+          soci::use(token_hash), soci::use(expires), soci::use(task.request_id);
+      if (const sdk::Outcome queued = mail_receipt(transaction, email, task.request_id, receipt, token, anonymise); !queued) {
+        return queued;
+      }
+      if (anonymise) sql << "UPDATE privacy_requests SET subject_email = NULL WHERE id = :id", soci::use(task.request_id);
+      transaction.commit();
     }
-    outcome["receipt_mailed"] = sent.ok();
+    outcome["receipt_queued"] = true;
     if (anonymise) {
-      changed_rows(database_, "UPDATE privacy_requests SET subject_email = NULL WHERE id = :id", soci::use(task.request_id));
       if (auto flushed = flush_deleted_rows(task.request_id); !flushed) return flushed;
     }
   }
@@ -663,7 +671,7 @@ sdk::Result<std::string> PrivacyRequests::run_receipt(const ClaimedTask& task) {
   return json::serialize(outcome);
 }
 
-sdk::Outcome PrivacyRequests::mail_receipt(const std::string& email, const std::string& request_id, const std::string& receipt,
+sdk::Outcome PrivacyRequests::mail_receipt(db::WriteTransaction& transaction, const std::string& email, const std::string& request_id, const std::string& receipt,
                                            const std::string& token, bool every_step_done) {
   // About no one any more (the account is gone): the provider files it under no user, and the
   // erasure of the person's mail, which ran before, leaves it to be delivered.
@@ -683,9 +691,7 @@ sdk::Outcome PrivacyRequests::mail_receipt(const std::string& email, const std::
                         "account",
                         ""};
   message.attachments.push_back({"erasure-receipt.json", "application/json", receipt});
-  const sdk::Outcome sent = mailer_.send(message);
-  if (!sent) Log::warn("privacy", "the erasure receipt could not be mailed", {{"request_id", request_id}, {"error", sent.message()}});
-  return sent;
+  return mailer_.queue(transaction, message);
 }
 
 sdk::Result<std::string> PrivacyRequests::receipt_by_token(const std::string& token) {

@@ -21,6 +21,7 @@
 #include "billing/billing.hpp"
 #include "privacy/requests.hpp"
 #include "privacy/residue_scan.hpp"
+#include "support/mail.hpp"
 #include "support/plugins.hpp"
 #include "support/process.hpp"
 #include "video/uploads.hpp"
@@ -67,7 +68,7 @@ struct Bench {
   db::Database database{db::DatabaseOptions{"sqlite:" + (dir.path() / "db.sqlite").string()}};
   observability::Metrics metrics;
   plugins::PluginHost host{metrics, dir.path()};
-  std::unique_ptr<mail::Mailer> mailer;
+  std::unique_ptr<testing::TestMail> mail;
   std::unique_ptr<accounts::Accounts> accounts;
   std::unique_ptr<storage::DataKeys> keys;
   std::unique_ptr<storage::ObjectStore> objects;
@@ -91,10 +92,10 @@ struct Bench {
       }
     }
     if (auto error = host.start_all()) throw std::runtime_error(*error);
-    mailer = std::make_unique<mail::Mailer>(host, host.find("email_outbox"), "bench@example.org");
+    mail = std::make_unique<testing::TestMail>(database, metrics, host, host.find("email_outbox"), "bench@example.org");
     accounts::AccountsConfig config;
     config.password_cost = {1, 8 * 1024};
-    accounts = std::make_unique<accounts::Accounts>(database, *mailer, config);
+    accounts = std::make_unique<accounts::Accounts>(database, mail->mailer, config);
     keys = std::make_unique<storage::DataKeys>(database, storage::MasterKey{9});
     objects = std::make_unique<storage::ObjectStore>(host, host.find("storage_fs"), *keys);
     videos = std::make_unique<video::Videos>(database, host, nullptr, *objects, video::VideoConfig{.data_dir = dir.path().string()});
@@ -105,7 +106,7 @@ struct Bench {
     participants = std::make_unique<privacy::Participants>(host, *core, std::chrono::minutes(30));
     privacy::PrivacyConfig privacy_config;
     privacy_config.work_directory = dir.path() / "privacy";
-    requests = std::make_unique<privacy::PrivacyRequests>(database, *participants, *accounts, *videos, *objects, *mailer, signer,
+    requests = std::make_unique<privacy::PrivacyRequests>(database, *participants, *accounts, *videos, *objects, mail->mailer, signer,
                                                           metrics, audit_log, privacy_config);
   }
 

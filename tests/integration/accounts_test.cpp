@@ -6,6 +6,7 @@
 #include "accounts/accounts.hpp"
 #include "accounts/privacy_participant.hpp"
 #include "support/databases.hpp"
+#include "support/mail.hpp"
 #include "support/outbox.hpp"
 #include "support/plugins.hpp"
 #include "support/streams.hpp"
@@ -22,17 +23,23 @@ class AccountsTest : public ::testing::TestWithParam<db::Backend> {
     FRAMEHOUSE_SETUP_DATABASE(test_database_);
     database_ = test_database_->open_migrated();
     const auto error = testing::load_plugin(host_, testing::shipped_plugin("email_outbox"),
-                                            "directory = \"" + outbox().string() + "\"");
+                                            "directory = \"" + outbox_folder().string() + "\"");
     ASSERT_FALSE(error) << *error;
     ASSERT_FALSE(host_.start_all());
-    mailer_ = std::make_unique<mail::Mailer>(host_, host_.find("email_outbox"), "Framehouse <noreply@example.org>");
+    mail_ = std::make_unique<testing::TestMail>(*database_, metrics_, host_, host_.find("email_outbox"),
+                                                "Framehouse <noreply@example.org>");
     AccountsConfig config;
     config.password_cost = {1, 8 * 1024};
     config.public_url = "https://video.example.org";
-    accounts_ = std::make_unique<Accounts>(*database_, *mailer_, config, [this] { return now_.load(); });
+    accounts_ = std::make_unique<Accounts>(*database_, mail_->mailer, config, [this] { return now_.load(); });
   }
 
-  std::filesystem::path outbox() const { return dir_.path() / "outbox"; }
+  std::filesystem::path outbox_folder() const { return dir_.path() / "outbox"; }
+  // The folder the provider writes to, once every queued message reached it.
+  std::filesystem::path outbox() {
+    mail_->deliver_due();
+    return outbox_folder();
+  }
   int count(const std::string& query) {
     soci::session sql(database_->pool());
     int n = 0;
@@ -56,7 +63,7 @@ class AccountsTest : public ::testing::TestWithParam<db::Backend> {
   testing::TempDir dir_;
   observability::Metrics metrics_;
   plugins::PluginHost host_{metrics_, dir_.path()};
-  std::unique_ptr<mail::Mailer> mailer_;
+  std::unique_ptr<testing::TestMail> mail_;
   std::unique_ptr<Accounts> accounts_;
   std::atomic<std::int64_t> now_{kStart};
 };
@@ -108,7 +115,7 @@ TEST_P(AccountsTest, MinimumAgeIsConfigurableUpward) {
   AccountsConfig config;
   config.password_cost = {1, 8 * 1024};
   config.minimum_age = 16;
-  Accounts strict(*database_, *mailer_, config, [this] { return now_.load(); });
+  Accounts strict(*database_, mail_->mailer, config, [this] { return now_.load(); });
   FieldErrors errors;
   EXPECT_EQ(strict.sign_up({"Teen", "teen@example.org", kPassword, "2011-01-01"}, errors), SignUpStatus::underage);
   EXPECT_EQ(count("SELECT COUNT(*) FROM users"), 0);

@@ -111,7 +111,7 @@ TEST_P(DatabaseTest, TransactionsThatReadThenWriteSucceedAlongsideOtherWriters) 
       for (int n = 0; n < kEach; ++n) {
         try {
           soci::session session(database.pool());
-          WriteTransaction transaction(session, database.dialect());
+          WriteTransaction transaction(session, database);
           int seen = 0;
           session << "SELECT COUNT(*) FROM notes", soci::into(seen);
           const std::string body = "after " + std::to_string(seen);
@@ -136,7 +136,7 @@ TEST_P(DatabaseTest, AWriteTransactionNotCommittedLeavesNothing) {
   database.migrate({{1, "notes", create_notes}});
   soci::session session(database.pool());
   {
-    WriteTransaction transaction(session, database.dialect());
+    WriteTransaction transaction(session, database);
     session << "INSERT INTO notes (body) VALUES ('dropped')";
   }
   int rows = -1;

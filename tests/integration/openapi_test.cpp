@@ -16,7 +16,8 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   database.migrate(db::server_migrations());
   observability::Metrics metrics;
   plugins::PluginHost host(metrics, dir.path());
-  mail::Mailer mailer(host, nullptr, "noreply@example.org");
+  jobs::JobQueue outbox(database, metrics, {mail::kOutboxQueue});
+  mail::Mailer mailer(database, outbox, "noreply@example.org");
   accounts::AccountsConfig config;
   config.password_cost = {1, 8 * 1024};
   accounts::Accounts accounts(database, mailer, config);
@@ -30,12 +31,13 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   const auto signer = privacy::ReceiptSigner::from_seed({});
   audit::AuditLog audit_log(database);
   privacy::PrivacyRequests privacy(database, participants, accounts, videos, objects, mailer, signer, metrics, audit_log, {});
-  privacy::Communications communications(database, accounts, mailer, host, nullptr, "", "");
+  jobs::JobQueue announcements(database, metrics, {privacy::kAnnouncementQueue});
+  privacy::Communications communications(database, accounts, mailer, announcements, host, nullptr, "", "");
   privacy::Disclosures disclosures(database);
   privacy::Analytics analytics(database, 10, "free");
   http::Router router;
   add_routes(router, Services{database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log, communications,
-                              nullptr, participants, disclosures, analytics});
+                              nullptr, participants, disclosures, analytics, outbox});
 
   const auto document = boost::json::parse(openapi_json()).as_object();
   EXPECT_EQ(document.at("openapi"), "3.1.0");

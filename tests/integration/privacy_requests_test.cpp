@@ -8,6 +8,8 @@
 #include "accounts/privacy_participant.hpp"
 #include "privacy/requests.hpp"
 #include "support/databases.hpp"
+#include "jobs/privacy_participant.hpp"
+#include "support/mail.hpp"
 #include "support/outbox.hpp"
 #include "support/plugins.hpp"
 #include "support/process.hpp"
@@ -21,10 +23,11 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
     FRAMEHOUSE_SETUP_DATABASE(test_database_);
     database_ = test_database_->open_migrated();
     load_plugins();
-    mailer_ = std::make_unique<mail::Mailer>(host_, host_.find("email_outbox"), "noreply@example.org");
+    mail_ = std::make_unique<testing::TestMail>(*database_, metrics_, host_, host_.find("email_outbox"), "noreply@example.org",
+                                                [this] { return now_ * 1000; });
     accounts::AccountsConfig accounts_config;
     accounts_config.password_cost = {1, 8 * 1024};
-    accounts_ = std::make_unique<accounts::Accounts>(*database_, *mailer_, accounts_config, clock_);
+    accounts_ = std::make_unique<accounts::Accounts>(*database_, mail_->mailer, accounts_config, clock_);
     user_ = accounts_->create_user("Pat", "pat@example.org", "a long pass phrase", "user");
     keys_ = std::make_unique<storage::DataKeys>(*database_, storage::MasterKey{3});
     objects_ = std::make_unique<storage::ObjectStore>(host_, nullptr, *keys_);
@@ -32,13 +35,15 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
                                               video::VideoConfig{.data_dir = dir_.path().string()});
     accounts_records_ = std::make_unique<accounts::AccountsParticipant>(*database_);
     request_records_ = std::make_unique<RequestsParticipant>(*database_, *objects_);
-    core_ = std::make_unique<CoreParticipant>(std::vector<sdk::PrivacyParticipant*>{accounts_records_.get(), request_records_.get()});
+    job_records_ = std::make_unique<jobs::JobsParticipant>(*database_);
+    core_ = std::make_unique<CoreParticipant>(
+        std::vector<sdk::PrivacyParticipant*>{accounts_records_.get(), request_records_.get(), job_records_.get()});
     participants_ = std::make_unique<Participants>(host_, *core_, std::chrono::seconds(5));
     PrivacyConfig config;
     config.deletion_grace_seconds = 3600;
     config.work_directory = dir_.path() / "privacy";
     audit_ = std::make_unique<audit::AuditLog>(*database_);
-    requests_ = std::make_unique<PrivacyRequests>(*database_, *participants_, *accounts_, *videos_, *objects_, *mailer_, signer_,
+    requests_ = std::make_unique<PrivacyRequests>(*database_, *participants_, *accounts_, *videos_, *objects_, mail_->mailer, signer_,
                                                   metrics_, *audit_, config, clock_);
     accounts_->on_frozen_check([this](const std::string& user_id) { return requests_->account_frozen(user_id); });
   }
@@ -56,7 +61,7 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
   testing::TempDir dir_;
   observability::Metrics metrics_;
   plugins::PluginHost host_{metrics_, dir_.path()};
-  std::unique_ptr<mail::Mailer> mailer_;
+  std::unique_ptr<testing::TestMail> mail_;
   std::int64_t now_ = 1'800'000'000;
   accounts::Clock clock_ = [this] { return now_; };
   ReceiptSigner signer_ = ReceiptSigner::from_seed({});
@@ -67,6 +72,7 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
   std::unique_ptr<video::Videos> videos_;
   std::unique_ptr<accounts::AccountsParticipant> accounts_records_;
   std::unique_ptr<RequestsParticipant> request_records_;
+  std::unique_ptr<jobs::JobsParticipant> job_records_;
   std::unique_ptr<CoreParticipant> core_;
   std::unique_ptr<Participants> participants_;
   std::unique_ptr<audit::AuditLog> audit_;
@@ -157,7 +163,9 @@ class PrivacyRequestsWithPluginsTest : public PrivacyRequestsTest {
     ASSERT_FALSE(testing::load_plugin(host_, testing::fixture_plugin("flaky_participant"), "record_calls = true"));
     ASSERT_FALSE(host_.start_all());
   }
-  std::vector<testing::OutboxMessage> mail_to(const std::string& address) const {
+  // What reached the address, once every queued message due now was delivered.
+  std::vector<testing::OutboxMessage> mail_to(const std::string& address) {
+    mail_->deliver_due();
     return testing::messages_to(dir_.path() / "plugins" / "email_outbox" / "outbox", address);
   }
   std::string calls() const { return testing::read_file(dir_.path() / "plugins" / "flaky_participant" / "calls.log"); }
@@ -276,24 +284,29 @@ TEST_P(PrivacyRequestsWithPluginsTest, TheExtensionMailGivesTheNewDueDateAsADate
 }
 
 // The receipt is the requester's proof: a provider that cannot take it now gets it again later
-// (the address stays on the request until then), and the request is not complete before.
-TEST_P(PrivacyRequestsWithPluginsTest, AReceiptThatCouldNotBeMailedIsMailedLater) {
+// from the outbox, which keeps it (and nothing else about the person) until then.
+TEST_P(PrivacyRequestsWithPluginsTest, AReceiptTheProviderCannotTakeNowIsDeliveredLater) {
   const auto outbox = dir_.path() / "plugins" / "email_outbox" / "outbox";
   const auto erasure = requests_->submit(request("erasure")).request;
+  mail_->deliver_due();
   // The provider is down: its folder is not a folder (root ignores permissions, so not chmod).
   std::filesystem::rename(outbox, dir_.path() / "outbox.away");
   testing::write_file(outbox, "not a folder");
   drain();
-  EXPECT_EQ(status_of(erasure.id), "in_progress");
-  const auto waiting = requests_->find(erasure.id, true);
-  EXPECT_NE(waiting->tasks.back().last_error.value_or("").find("the receipt could not be mailed yet"), std::string::npos);
+  EXPECT_EQ(status_of(erasure.id), "completed");
+  EXPECT_EQ(mail_->deliver_due(), 1);  // tried once, failed for now
+  const auto waiting = mail_->outbox.list(jobs::JobState::ready, 10);
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0].label, "account: Your personal data has been erased");
+  EXPECT_EQ(waiting[0].attempts, 1);
+  EXPECT_EQ(waiting[0].last_error.find("pat@example.org"), std::string::npos) << waiting[0].last_error;
   std::filesystem::remove(outbox);
   std::filesystem::rename(dir_.path() / "outbox.away", outbox);
-  now_ = waiting->tasks.back().next_attempt_at;
-  drain();
-  EXPECT_EQ(status_of(erasure.id), "completed");
+  EXPECT_EQ(mail_->deliver_due(), 0);  // not before its retry time
+  now_ = waiting[0].run_at_ms / 1000 + 1;
   ASSERT_EQ(mail_to("pat@example.org").size(), 1u);
   EXPECT_EQ(mail_to("pat@example.org").back().subject, "Your personal data has been erased");
+  EXPECT_TRUE(mail_->outbox.list(jobs::JobState::ready, 10).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PrivacyRequestsWithPluginsTest,

@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <regex>
 
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "support/http_client.hpp"
 #include "support/process.hpp"
 
 namespace framehouse::testing {
@@ -47,6 +52,23 @@ std::string token_in(const std::string& text) {
   std::smatch match;
   if (std::regex_search(text, match, std::regex("token=([A-Za-z0-9_-]+)"))) return match[1];
   return "";
+}
+
+void wait_for_queues(std::uint16_t port) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto metrics = http_request(port, "GET", "/metrics", "", {});
+    bool busy = metrics.status != 200;
+    std::istringstream lines(metrics.body);
+    for (std::string line; std::getline(lines, line);) {
+      const bool queue_state = line.rfind("framehouse_jobs_due{", 0) == 0 || line.rfind("framehouse_jobs_running{", 0) == 0;
+      const bool mail_queue = line.find("queue=\"mail\"") != std::string::npos || line.find("queue=\"announcements\"") != std::string::npos;
+      if (!queue_state || !mail_queue) continue;
+      busy = busy || line.substr(line.rfind(' ') + 1) != "0";
+    }
+    if (!busy) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace framehouse::testing

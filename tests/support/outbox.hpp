@@ -1,6 +1,7 @@
 // Test support: read mail from the email_outbox plugin's folder, as a user reads their inbox.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -20,5 +21,9 @@ std::vector<OutboxMessage> outbox_messages(const std::filesystem::path& folder);
 std::vector<OutboxMessage> messages_to(const std::filesystem::path& folder, const std::string& address);
 // The value of the first "token=" in the text, or "".
 std::string token_in(const std::string& text);
+
+// Waits (up to 10 s) until the server on `port` has no mail or announcement due or running —
+// every message a request queued has reached the email plugin — as its /metrics say.
+void wait_for_queues(std::uint16_t port);
 
 }  // namespace framehouse::testing

@@ -1,0 +1,92 @@
+#include "db/change_feed.hpp"
+
+#include <poll.h>
+
+#include <chrono>
+#include <vector>
+
+#include <libpq-fe.h>
+
+#include "observability/log.hpp"
+
+namespace framehouse::db {
+
+using observability::Log;
+
+ChangeFeed::ChangeFeed(std::string postgres_connect) : postgres_connect_(std::move(postgres_connect)) {}
+
+ChangeFeed::~ChangeFeed() { stop(); }
+
+ChangeFeed::Subscription ChangeFeed::subscribe(std::string topic, std::function<void()> on_change) {
+  std::lock_guard lock(mutex_);
+  const Subscription id = next_++;
+  subscribers_.emplace(std::move(topic), std::make_pair(id, std::move(on_change)));
+  return id;
+}
+
+void ChangeFeed::unsubscribe(Subscription subscription) {
+  std::lock_guard lock(mutex_);
+  for (auto it = subscribers_.begin(); it != subscribers_.end(); ++it) {
+    if (it->second.first == subscription) {
+      subscribers_.erase(it);
+      return;
+    }
+  }
+}
+
+void ChangeFeed::publish(const std::string& topic) {
+  std::lock_guard lock(mutex_);  // held while waking: unsubscribe() cannot free a callback in use
+  const auto [first, last] = subscribers_.equal_range(topic);
+  for (auto it = first; it != last; ++it) it->second.second();
+}
+
+void ChangeFeed::publish_all() {
+  std::lock_guard lock(mutex_);
+  for (auto& [topic, subscriber] : subscribers_) subscriber.second();
+}
+
+void ChangeFeed::listen() {
+  if (postgres_connect_.empty() || listener_.joinable()) return;
+  stopping_ = false;
+  listener_ = std::thread([this] { listen_loop(); });
+}
+
+void ChangeFeed::stop() {
+  stopping_ = true;
+  if (listener_.joinable()) listener_.join();
+}
+
+void ChangeFeed::listen_loop() {
+  using namespace std::chrono_literals;
+  auto backoff = 100ms;
+  while (!stopping_) {
+    PGconn* connection = PQconnectdb(postgres_connect_.c_str());
+    PGresult* listening = PQstatus(connection) == CONNECTION_OK
+                              ? PQexec(connection, (std::string("LISTEN ") + kChannel).c_str())
+                              : nullptr;
+    const bool ready = listening && PQresultStatus(listening) == PGRES_COMMAND_OK;
+    if (listening) PQclear(listening);
+    if (!ready) {
+      // libpq's message can quote the connection string: only say that it failed.
+      Log::warn("database", "change notifications unavailable; listeners poll until the connection is back");
+      PQfinish(connection);
+      for (auto waited = 0ms; waited < backoff && !stopping_; waited += 50ms) std::this_thread::sleep_for(50ms);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      continue;
+    }
+    backoff = 100ms;
+    publish_all();  // whatever changed while nobody listened
+    while (!stopping_) {
+      pollfd descriptor{PQsocket(connection), POLLIN, 0};
+      if (poll(&descriptor, 1, 200) < 0) break;
+      if (PQconsumeInput(connection) == 0) break;  // the connection is gone: reconnect
+      while (PGnotify* notice = PQnotifies(connection)) {
+        publish(notice->extra);
+        PQfreemem(notice);
+      }
+    }
+    PQfinish(connection);
+  }
+}
+
+}  // namespace framehouse::db
