@@ -1,6 +1,8 @@
 #include "db/change_feed.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <vector>
@@ -15,7 +17,12 @@ using observability::Log;
 
 ChangeFeed::ChangeFeed(std::string postgres_connect) : postgres_connect_(std::move(postgres_connect)) {}
 
-ChangeFeed::~ChangeFeed() { stop(); }
+ChangeFeed::~ChangeFeed() {
+  stop();
+  for (int& end : wake_pipe_) {
+    if (end >= 0) ::close(end);
+  }
+}
 
 ChangeFeed::Subscription ChangeFeed::subscribe(std::string topic, std::function<void()> on_change) {
   std::lock_guard lock(mutex_);
@@ -40,20 +47,46 @@ void ChangeFeed::publish(const std::string& topic) {
   for (auto it = first; it != last; ++it) it->second.second();
 }
 
+void ChangeFeed::announce(const std::string& topic) {
+  publish(topic);
+  if (postgres_connect_.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (!listener_.joinable()) return;
+    outgoing_.insert(topic);
+  }
+  const char byte = 1;
+  (void)!::write(wake_pipe_[1], &byte, 1);  // a full pipe means a wake-up is pending anyway
+}
+
 void ChangeFeed::publish_all() {
   std::lock_guard lock(mutex_);
   for (auto& [topic, subscriber] : subscribers_) subscriber.second();
 }
 
 void ChangeFeed::listen() {
-  if (postgres_connect_.empty() || listener_.joinable()) return;
+  if (postgres_connect_.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (listener_.joinable()) return;
+  }
+  if (wake_pipe_[0] < 0 && ::pipe2(wake_pipe_, O_NONBLOCK | O_CLOEXEC) != 0) {
+    Log::warn("database", "change notifications unavailable; listeners poll");
+    return;
+  }
   stopping_ = false;
+  std::lock_guard lock(mutex_);
   listener_ = std::thread([this] { listen_loop(); });
 }
 
 void ChangeFeed::stop() {
   stopping_ = true;
-  if (listener_.joinable()) listener_.join();
+  std::thread listener;
+  {
+    std::lock_guard lock(mutex_);
+    listener.swap(listener_);
+  }
+  if (listener.joinable()) listener.join();
 }
 
 void ChangeFeed::listen_loop() {
@@ -76,9 +109,28 @@ void ChangeFeed::listen_loop() {
     }
     backoff = 100ms;
     publish_all();  // whatever changed while nobody listened
-    while (!stopping_) {
-      pollfd descriptor{PQsocket(connection), POLLIN, 0};
-      if (poll(&descriptor, 1, 200) < 0) break;
+    bool connected = true;
+    while (!stopping_ && connected) {
+      pollfd descriptors[2] = {{PQsocket(connection), POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
+      if (poll(descriptors, 2, 200) < 0) break;
+      if (descriptors[1].revents & POLLIN) {
+        char drained[64];
+        while (::read(wake_pipe_[0], drained, sizeof drained) > 0) {
+        }
+      }
+      std::set<std::string> topics;
+      {
+        std::lock_guard lock(mutex_);
+        topics.swap(outgoing_);
+      }
+      for (const auto& topic : topics) {
+        char* literal = PQescapeLiteral(connection, topic.c_str(), topic.size());
+        if (literal == nullptr) continue;
+        PGresult* sent = PQexec(connection, (std::string("NOTIFY ") + kChannel + ", " + literal).c_str());
+        PQfreemem(literal);
+        connected = sent != nullptr && PQresultStatus(sent) == PGRES_COMMAND_OK;
+        if (sent) PQclear(sent);
+      }
       if (PQconsumeInput(connection) == 0) break;  // the connection is gone: reconnect
       while (PGnotify* notice = PQnotifies(connection)) {
         publish(notice->extra);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -34,6 +35,10 @@ class ChangeFeed {
   // Wakes this process's subscribers of `topic` (other processes hear of it through NOTIFY,
   // sent by the transaction that made the change: see WriteTransaction::notify).
   void publish(const std::string& topic);
+  // For a change already committed outside a transaction (an autocommitted UPDATE): wakes this
+  // process's subscribers at once and, on PostgreSQL, every other process's through the
+  // listening connection (no pooled connection is taken).
+  void announce(const std::string& topic);
 
   // On PostgreSQL: a connection of its own LISTENs on kChannel until stop(). Nothing on SQLite.
   void listen();
@@ -48,6 +53,8 @@ class ChangeFeed {
   std::multimap<std::string, std::pair<Subscription, std::function<void()>>> subscribers_;
   Subscription next_ = 1;
   std::atomic<bool> stopping_{false};
+  std::set<std::string> outgoing_;  // topics to NOTIFY, under mutex_
+  int wake_pipe_[2] = {-1, -1};     // wakes the listener to send them
   std::thread listener_;
 };
 

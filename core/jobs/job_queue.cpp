@@ -1,6 +1,7 @@
 #include "jobs/job_queue.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -130,6 +131,21 @@ std::chrono::milliseconds JobQueue::backoff(int attempt) const {
 }
 
 void JobQueue::settle(const Job& job, const JobResult& result) {
+  const bool last_run = result.kind == JobResult::Kind::done || result.kind == JobResult::Kind::dead ||
+                        (result.kind == JobResult::Kind::retry && job.attempt >= options_.max_attempts);
+  if (result.flush_log && last_run) {
+    {
+      soci::session sql(database_.pool());
+      sql << "UPDATE jobs SET payload = NULL WHERE id = :id AND lease_owner = :w", soci::use(job.id), soci::use(job.worker);
+    }
+    bool flushed = false;
+    for (int attempt = 0; attempt < 3 && !flushed; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+      flushed = database_.flush_deleted_rows().complete;
+    }
+    // The next erasure's flush, or the engine's own checkpoint, overwrites it later.
+    if (!flushed) Log::warn("jobs", "the database log still holds a settled job's payload", {{"queue", options_.name}, {"job", job.id}});
+  }
   soci::session sql(database_.pool());
   db::WriteTransaction transaction(sql, database_);
   const long long now = now_ms_();

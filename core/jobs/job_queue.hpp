@@ -59,6 +59,10 @@ struct JobResult {
   // For done: what the job reports (JSON, kept with its record); for retry and dead: why.
   // Never personal data.
   std::string reason;
+  // The payload held data of a person who was erased (their receipt): once it is cleared, the
+  // database's log is flushed too, before the job counts as settled — as the erasure itself
+  // was, so that no copy of it stays readable in the database's files.
+  bool flush_log = false;
   static JobResult finished(std::string report = {}) { return {Kind::done, std::move(report)}; }
   static JobResult retry_later(std::string why) { return {Kind::retry, std::move(why)}; }
   static JobResult failed_for_good(std::string why) { return {Kind::dead, std::move(why)}; }

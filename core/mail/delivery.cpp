@@ -57,6 +57,7 @@ jobs::JobResult Delivery::deliver(const jobs::Job& job) {
   email.subject_user_id = job.subject_id;
   email.rfc5322 = std::string(payload.at("rfc5322").as_string());
   const std::string recipient = email.recipients.empty() ? "" : email.recipients.front();
+  const bool to_erased_person = payload.contains("to_erased_person") && payload.at("to_erased_person").as_bool();
   auto sent = host_.call<sdk::EmailProvider>(provider_, "send", [email = std::move(email)](sdk::EmailProvider& provider) {
     return provider.send(email);
   });
@@ -64,11 +65,15 @@ jobs::JobResult Delivery::deliver(const jobs::Job& job) {
     observability::Log::info("mail", "message handed to the email plugin",
                              {{"category", std::string(payload.at("category").as_string())}, {"outbox_id", job.id},
                               {"provider_id", sent.value()}});
-    return jobs::JobResult::finished();
+    auto result = jobs::JobResult::finished();
+    result.flush_log = to_erased_person;
+    return result;
   }
   const std::string reason =
       std::string(sdk::to_string(sent.outcome().status())) + ": " + without_address(sent.outcome().message(), recipient);
-  return permanent(sent.outcome().status()) ? jobs::JobResult::failed_for_good(reason) : jobs::JobResult::retry_later(reason);
+  auto result = permanent(sent.outcome().status()) ? jobs::JobResult::failed_for_good(reason) : jobs::JobResult::retry_later(reason);
+  result.flush_log = to_erased_person;
+  return result;
 }
 
 }  // namespace framehouse::mail

@@ -108,7 +108,8 @@ sdk::Outcome Mailer::queue(db::WriteTransaction& transaction, const Message& mes
   const boost::json::object payload{{"envelope_from", envelope_from_},
                                     {"recipients", boost::json::array{boost::json::string(message.to)}},
                                     {"category", message.category},
-                                    {"rfc5322", build_rfc5322(message, from_, id + "@" + domain_)}};
+                                    {"rfc5322", build_rfc5322(message, from_, id + "@" + domain_)},
+                                    {"to_erased_person", message.to_erased_person}};
   outbox_.enqueue(transaction, boost::json::serialize(payload), message.user_id, message.category + ": " + message.subject, id);
   return {};
 }

@@ -33,6 +33,9 @@ struct Message {
   // Its outbox id (and so its Message-ID), for a caller that may queue the same message twice:
   // the second is dropped. Empty: a new one.
   std::string outbox_id;
+  // To a person whose data is erased (their receipt): once it is sent no copy of it may stay
+  // readable in the database's files (see JobResult::flush_log).
+  bool to_erased_person = false;
 };
 
 // Builds the RFC 5322 text: CRLF line ends, lines folded under 998 characters, Date generated,

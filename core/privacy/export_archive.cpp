@@ -43,6 +43,7 @@ const std::map<std::string, std::string>& dataset_descriptions() {
       {"customers", "what the payment processor keeps about you"},
       {"auto_renew", "whether your subscription renews automatically"},
       {"work_files", "temporary files of a video being rendered"},
+      {"queued_jobs", "work about you the service queued (mostly email to you): what it is for, its state, when"},
   };
   return descriptions;
 }

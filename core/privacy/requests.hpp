@@ -224,8 +224,8 @@ class PrivacyRequests {
     std::string reason;  // the Art. 17(3) ground's code
     bool placed = true;  // false: lifted
   };
-  std::optional<ClaimedTask> claim(const std::string& worker, std::vector<HoldNotice>& notices);
-  void mail_hold_notice(const HoldNotice& notice);
+  std::optional<ClaimedTask> claim(const std::string& worker);
+  void mail_hold_notice(db::WriteTransaction& transaction, const HoldNotice& notice);
   // The task's subject with every address the account is or was known by.
   sdk::Subject subject_of(const ClaimedTask& task);
   // What the core's tables may name the subject by (see residue_scan.hpp).

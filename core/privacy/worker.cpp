@@ -123,10 +123,10 @@ bool PrivacyRequests::account_frozen(const std::string& user_id) {
   return erasures > 0;
 }
 
-void PrivacyRequests::mail_hold_notice(const HoldNotice& notice) {
+void PrivacyRequests::mail_hold_notice(db::WriteTransaction& transaction, const HoldNotice& notice) {
   if (notice.email.empty()) return;
   if (notice.placed) {
-    mail_subject(notice.email, notice.user_id, "Your erasure request is on hold",
+    mail_subject(transaction, notice.email, notice.user_id, "Your erasure request is on hold",
                  fmt::format("Your erasure request {} is on hold: the law requires us to keep some of your data for now.\n\n"
                              "Ground (GDPR Art. 17(3)): {}\n\n"
                              "While the hold applies your account is frozen: no one can sign in, create keys or make videos, "
@@ -134,7 +134,7 @@ void PrivacyRequests::mail_hold_notice(const HoldNotice& notice) {
                              "the hold ends; the erasure then completes.\n",
                              notice.request_id, notice.reason));
   } else {
-    mail_subject(notice.email, notice.user_id, "The hold on your erasure request has ended",
+    mail_subject(transaction, notice.email, notice.user_id, "The hold on your erasure request has ended",
                  fmt::format("The legal hold on your erasure request {} has ended. The erasure continues now; you will "
                              "receive its signed receipt when it is complete.\n",
                              notice.request_id));
@@ -160,42 +160,48 @@ void PrivacyRequests::release_holds() {
   for (const auto& notice : waiting) {
     if (held(notice.user_id)) continue;
     // Whoever moves the tasks off hold (several workers and the lift itself may try at once)
-    // tells the requester, before the tasks may run: the erasure of the person's mail then
-    // takes this message too. Until then the tasks wait a lease's length, which is also how
-    // long they wait if this process dies in between.
-    const long long now = now_();
-    const long long after_the_notice = now + config_.lease_seconds;
-    if (changed_rows(database_,
-                     "UPDATE privacy_tasks SET status = 'pending', next_attempt_at = :t WHERE request_id = :r AND status = 'on_hold'",
-                     soci::use(after_the_notice), soci::use(notice.request_id)) == 0) {
-      continue;
+    // tells the requester, in the same transaction. The participants erase only once that
+    // message went out (see claim), so the erasure of the person's mail takes it too.
+    {
+      soci::session sql(database_.pool());
+      db::WriteTransaction transaction(sql, database_);
+      const long long now = now_();
+      soci::statement resume = (sql.prepare << "UPDATE privacy_tasks SET status = 'pending', next_attempt_at = :n"
+                                               " WHERE request_id = :r AND status = 'on_hold'",
+                                soci::use(now), soci::use(notice.request_id));
+      resume.execute(true);
+      if (resume.get_affected_rows() == 0) continue;
+      mail_hold_notice(transaction, notice);
+      transaction.commit();
     }
-    mail_hold_notice(notice);
-    changed_rows(database_,
-                 "UPDATE privacy_tasks SET next_attempt_at = :n WHERE request_id = :r AND status = 'pending' AND next_attempt_at = :t",
-                 soci::use(now), soci::use(notice.request_id), soci::use(after_the_notice));
     update_request_status(notice.request_id);
     Log::info("privacy", "legal hold ended; erasure resumes", {{"request_id", notice.request_id}});
   }
 }
 
-std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::claim(const std::string& worker, std::vector<HoldNotice>& notices) {
+std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::claim(const std::string& worker) {
   soci::session sql(database_.pool());
   for (int round = 0; round < 8; ++round) {
     const long long now = now_();
     ClaimedTask task;
     std::string details;
     soci::indicator subject_indicator = soci::i_null, email_indicator = soci::i_null, details_indicator = soci::i_null;
+    const long long now_ms = now * 1000;
     // Due tasks of open requests whose earlier stages are settled. A held task does not hold up
-    // the other participants, only the closing verification.
+    // the other participants, only the closing verification. A participant erases a person
+    // only once the mail queued for them went out (the notice that a hold ended, say): what
+    // the email provider keeps of it is then erased with the rest, not delivered after.
     sql << "SELECT t.request_id, t.participant, t.stage, t.attempts, r.type, r.subject_id, r.subject_email, r.subject_hash,"
            " r.details FROM privacy_tasks t JOIN privacy_requests r ON r.id = t.request_id"
            " WHERE r.status IN ('pending', 'in_progress', 'on_hold') AND r.not_before <= :n"
            " AND ((t.status = 'pending' AND t.next_attempt_at <= :n2) OR (t.status = 'running' AND t.lease_expires_at < :n3))"
            " AND NOT EXISTS (SELECT 1 FROM privacy_tasks e WHERE e.request_id = t.request_id AND e.stage < t.stage"
            " AND e.status NOT IN ('done', 'failed') AND NOT (e.status = 'on_hold' AND t.participant <> '@verify'))"
+           " AND NOT (r.type = 'erasure' AND t.participant NOT LIKE '@%' AND EXISTS (SELECT 1 FROM jobs j"
+           " WHERE j.queue = 'mail' AND j.subject_id = r.subject_id"
+           " AND (j.state = 'running' OR (j.state = 'ready' AND j.run_at_ms <= :n4))))"
            " ORDER BY r.due_at, t.request_id, t.stage LIMIT 1",
-        soci::use(now), soci::use(now), soci::use(now), soci::into(task.request_id), soci::into(task.participant),
+        soci::use(now), soci::use(now), soci::use(now), soci::use(now_ms), soci::into(task.request_id), soci::into(task.participant),
         soci::into(task.stage), soci::into(task.attempts), soci::into(task.type), soci::into(task.subject_id, subject_indicator),
         soci::into(task.subject_email, email_indicator), soci::into(task.subject_hash), soci::into(details, details_indicator);
     if (!sql.got_data()) return std::nullopt;
@@ -209,6 +215,7 @@ std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::claim(const std::st
       sql << "SELECT reason FROM legal_holds WHERE subject_id = :s AND lifted_at IS NULL ORDER BY placed_at LIMIT 1",
           soci::use(task.subject_id), soci::into(reason);
       const std::string status_reason = "legal hold: " + reason;
+      db::WriteTransaction transaction(sql, database_);
       sql << "UPDATE privacy_tasks SET status = 'on_hold', lease_owner = NULL WHERE request_id = :r AND participant = :p",
           soci::use(task.request_id), soci::use(task.participant);
       soci::statement hold = (sql.prepare << "UPDATE privacy_requests SET status = 'on_hold', status_reason = :why, updated_at = :n"
@@ -216,7 +223,10 @@ std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::claim(const std::st
                               soci::use(status_reason), soci::use(now), soci::use(task.request_id));
       hold.execute(true);
       // Told once, when the request first waits (its data stays as it is until then).
-      if (hold.get_affected_rows() == 1) notices.push_back({task.request_id, task.subject_email, task.subject_id, reason, true});
+      if (hold.get_affected_rows() == 1) {
+        mail_hold_notice(transaction, {task.request_id, task.subject_email, task.subject_id, reason, true});
+      }
+      transaction.commit();
       continue;
     }
 
@@ -238,10 +248,8 @@ std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::claim(const std::st
 }
 
 bool PrivacyRequests::run_one(const std::string& worker) {
-  std::vector<HoldNotice> notices;
-  auto task = claim(worker, notices);
-  for (const auto& notice : notices) mail_hold_notice(notice);
-  if (!task) return !notices.empty();
+  auto task = claim(worker);
+  if (!task) return false;
   // The lease is renewed while the task runs, so a long export is not taken over; a crashed
   // process stops renewing and another worker resumes after the lease runs out.
   std::mutex renew_mutex;
@@ -691,6 +699,7 @@ sdk::Outcome PrivacyRequests::mail_receipt(db::WriteTransaction& transaction, co
                         "account",
                         ""};
   message.attachments.push_back({"erasure-receipt.json", "application/json", receipt});
+  message.to_erased_person = true;
   return mailer_.queue(transaction, message);
 }
 

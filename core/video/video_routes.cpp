@@ -245,10 +245,11 @@ class VideoEvents final : public http::StreamSource {
 
   Chunk poll() override {
     const auto now = std::chrono::steady_clock::now();
-    // The database is read when this process changed a video since, or every few seconds for a
-    // change made on another node — not on every tick of every open stream.
+    // The database is read when a video changed since (a change notice, from this node or
+    // another), or every few seconds in case a notice was lost — not on every tick of every
+    // open stream.
     const std::uint64_t changes = videos_.changes();
-    if (changes == seen_changes_ && now - last_poll_ < kOtherNodesPoll) {
+    if (changes == seen_changes_ && now - last_poll_ < kFallbackPoll) {
       if (now - last_sent_ < kKeepAlive) return {};
       last_sent_ = now;
       return {": still " + last_status_ + "\n\n", false};
@@ -275,7 +276,7 @@ class VideoEvents final : public http::StreamSource {
   Videos& videos_;
   std::string owner_;
   std::string id_;
-  static constexpr auto kOtherNodesPoll = std::chrono::seconds(2);
+  static constexpr auto kFallbackPoll = std::chrono::seconds(5);
   static constexpr auto kKeepAlive = std::chrono::seconds(15);  // a comment, so that proxies keep the connection
   std::string last_status_;
   int last_progress_ = -1;

@@ -77,7 +77,7 @@ class Videos::JobSink final : public sdk::GenerationSink {
     soci::session sql(videos_.database_.pool());
     sql << "UPDATE videos SET progress = :p, lease_expires_at = :l WHERE id = :id RETURNING cancel_requested",
         soci::use(percent), soci::use(lease), soci::use(video_.id), soci::into(cancel);
-    ++videos_.changes_;
+    videos_.changed();
     if (cancel != 0) canceled_ = true;
   }
   bool cancel_requested() const override { return canceled_.load(); }
@@ -143,6 +143,7 @@ Videos::Videos(db::Database& database, plugins::PluginHost& host, std::shared_pt
       objects_(objects),
       config_(std::move(config)),
       now_(std::move(clock)) {
+  change_subscription_ = database_.changes().subscribe(kChangeTopic, [this] { ++changes_; });
   // Outputs pass through here on their way to storage; leftovers of a crash go now.
   std::error_code ec;
   fs::remove_all(fs::path(config_.data_dir) / "outputs", ec);
@@ -155,7 +156,10 @@ Videos::Videos(db::Database& database, plugins::PluginHost& host, std::shared_pt
   }
 }
 
-Videos::~Videos() { stop_workers(); }
+Videos::~Videos() {
+  stop_workers();
+  database_.changes().unsubscribe(change_subscription_);
+}
 
 std::string Videos::object_id(const std::string& video_id, const std::string& variant) {
   return video_id + (variant == "thumbnail" ? ".jpg" : ".mp4");
@@ -212,7 +216,7 @@ Video Videos::create(const std::string& owner, const VideoRequest& request) {
     if (!earlier) throw;
     return std::move(earlier->video);
   }
-  ++changes_;
+  changed();
   workers_.poke();
   return video;
 }
@@ -314,7 +318,7 @@ sdk::Outcome Videos::cancel(const std::string& owner, const std::string& id) {
          " completed_at = CASE WHEN status = 'queued' THEN :n ELSE completed_at END,"
          " cancel_requested = 1 WHERE id = :id",
       soci::use(now), soci::use(id);
-  ++changes_;
+  changed();
   // Best effort: the worker also sees cancel_requested at its next progress report.
   (void)host_.call<sdk::GenerationEngine>(engine_, "cancel", [id](sdk::GenerationEngine& engine) { return engine.cancel(id); });
   return {};
@@ -353,7 +357,7 @@ sdk::Outcome Videos::remove(const std::string& owner, const std::string& id) {
   (void)host_.call<sdk::GenerationEngine>(engine_, "purge", [id](sdk::GenerationEngine& engine) { return engine.purge(id); });
   soci::session sql(database_.pool());
   sql << "DELETE FROM videos WHERE owner_id = :o AND id = :id", soci::use(owner), soci::use(id);
-  ++changes_;
+  changed();
   return {};
 }
 
@@ -390,7 +394,7 @@ std::optional<Video> Videos::claim(const std::string& worker) {
          " ORDER BY created_at, id LIMIT 1" + database_.dialect().skip_locked() + ") RETURNING id",
       soci::use(worker), soci::use(lease), soci::use(now), soci::use(now), soci::into(id);
   if (!sql.got_data()) return std::nullopt;
-  ++changes_;
+  changed();
   VideoRow row;
   soci::details::prepare_temp_type statement = (sql.prepare << std::string(kColumns) + "WHERE id = :id", soci::use(id));
   row.bind(statement);
@@ -408,7 +412,7 @@ void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
     sql << "UPDATE videos SET status = 'completed', progress = 100, completed_at = :n, expires_at = :n2 + retention_seconds,"
            " lease_owner = NULL, lease_expires_at = NULL WHERE id = :id",
         soci::use(now), soci::use(now), soci::use(video.id);
-    ++changes_;
+    changed();
     return;
   }
   const bool canceled = outcome.status() == sdk::Status::conflict && outcome.message() == "canceled";
@@ -422,7 +426,7 @@ void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
            " expires_at = :n2 + retention_seconds, lease_owner = NULL, lease_expires_at = NULL WHERE id = :id",
         soci::use(code), soci::use(message), soci::use(now), soci::use(now), soci::use(video.id);
   }
-  ++changes_;
+  changed();
   // Whatever the engine stored before it failed is of no use to anyone; a failure here is
   // logged by the host and the objects go with the video's deletion or its owner's erasure.
   (void)remove_objects(video.owner, video.id);

@@ -88,10 +88,12 @@ class Videos {
  public:
   Videos(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> engine,
          storage::ObjectStore& objects, VideoConfig config, accounts::Clock clock = accounts::system_now);
-  // Goes up whenever this process changes a video (queued, claimed, progress, finished, canceled,
-  // deleted): a waiter such as an event stream reads the database only when it moved, or now
-  // and then for changes made by another node.
+  // Goes up whenever a video changes (queued, claimed, progress, finished, canceled, deleted)
+  // here or, on PostgreSQL, on another node (a change notice): a waiter such as an event stream
+  // reads the database only when it moved, and now and then in case a notice was lost.
   std::uint64_t changes() const { return changes_.load(); }
+  // The topic of those notices.
+  static constexpr const char* kChangeTopic = "videos";
   ~Videos();  // stops the workers
 
   // What the engine can do: models, sizes, longest video.
@@ -148,8 +150,12 @@ class Videos {
   accounts::Clock now_;
   sdk::EngineCapabilities capabilities_;
 
+  // After a committed change: every node's waiters look again.
+  void changed() { database_.changes().announce(kChangeTopic); }
+
   workers::WorkerPool workers_{"video", std::chrono::milliseconds(500)};
   std::atomic<std::uint64_t> changes_{0};
+  db::ChangeFeed::Subscription change_subscription_ = 0;
 };
 
 // The videos table as a privacy participant: prompts and job records. The rendered files are

@@ -335,6 +335,8 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"GET", "/v1/admin/audit?limit=5", "/v1/admin/audit", "", 401, 403, 403, 200},
       {"POST", "/v1/privacy/opt-outs", "/v1/privacy/opt-outs", R"({"category":"marketing"})", 401, 200, 200, 200},
       {"POST", "/v1/admin/announcements", "/v1/admin/announcements", R"({"category":"marketing"})", 401, 403, 403, 422},
+      {"GET", "/v1/admin/announcements/job_none", "/v1/admin/announcements/{id}", "", 401, 403, 403, 404},
+      {"GET", "/v1/admin/outbox?state=dead", "/v1/admin/outbox", "", 401, 403, 403, 200},
       {"GET", "/v1/unsubscribe/unsub_forged", "/v1/unsubscribe/{token}", "", 404, 404, 404, 404},
       {"POST", "/v1/unsubscribe/unsub_forged", "/v1/unsubscribe/{token}", "", 404, 404, 404, 404},
       {"GET", "/v1/privacy/policy", "/v1/privacy/policy", "", 200, 200, 200, 200},
