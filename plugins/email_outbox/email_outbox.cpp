@@ -71,6 +71,29 @@ std::string random_id() {
   return hex;
 }
 
+// The value of the first header field called `name` (lower case), unfolded lines aside; "" if
+// there is none.
+std::string header_value(std::string_view message, std::string_view name) {
+  const auto end_of_headers = message.find("\r\n\r\n");
+  std::size_t line_start = 0;
+  while (line_start < end_of_headers) {
+    const auto line_end = message.find("\r\n", line_start);
+    const std::string_view line = message.substr(line_start, line_end - line_start);
+    const auto colon = line.find(':');
+    if (colon == name.size()) {
+      bool same = true;
+      for (std::size_t i = 0; i < colon && same; ++i) same = std::tolower(static_cast<unsigned char>(line[i])) == name[i];
+      if (same) {
+        std::string_view value = line.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+        return std::string(value);
+      }
+    }
+    line_start = line_end + 2;
+  }
+  return "";
+}
+
 // RFC 5322: header fields, an empty line, a body; CRLF everywhere; lines of at most 998
 // characters; a From and a Date field.
 Outcome check_rfc5322(std::string_view message) {
@@ -173,7 +196,12 @@ class Outbox final : public framehouse::sdk::Plugin,
         }
       }
     }
-    const std::string id = random_id();
+    // The same Message-ID is the same message: the host sends one again when it could not
+    // record that the first try went through (a crash in between), and it is written once.
+    const auto message_id = header_value(message.rfc5322, "message-id");
+    const std::string id = message_id.empty() ? random_id() : keyed_hex(message_id, install_key_).substr(0, 32);
+    std::error_code exists_error;
+    if (!message_id.empty() && fs::exists(directory_ / (id + ".eml"), exists_error)) return id;
     json::array recipients;
     for (const auto& recipient : message.recipients) recipients.emplace_back(normalise(recipient));
     const json::object index{{"id", id},

@@ -10,12 +10,15 @@
 namespace framehouse {
 namespace {
 
-std::string message_to(const std::string& to, const std::string& subject) {
+// Each message has a Message-ID of its own unless `message_id` names one.
+std::string message_to(const std::string& to, const std::string& subject, std::string message_id = "") {
+  static int sent = 0;
+  if (message_id.empty()) message_id = subject + "." + std::to_string(++sent);
   return "From: Framehouse <noreply@example.org>\r\n"
          "To: " + to + "\r\n"
          "Subject: " + subject + "\r\n"
          "Date: Sun, 29 Nov 2026 10:00:00 +0000\r\n"
-         "Message-ID: <" + subject + "@example.org>\r\n"
+         "Message-ID: <" + message_id + "@example.org>\r\n"
          "MIME-Version: 1.0\r\n"
          "Content-Type: text/plain; charset=utf-8\r\n"
          "\r\n"
@@ -53,12 +56,25 @@ class EmailOutboxTest : public ::testing::Test {
 };
 
 TEST_F(EmailOutboxTest, WritesTheMessageAsAnEmlFileVerbatim) {
-  auto sent = send("alice@example.org", "account", "u-alice");
+  const std::string message = message_to("alice@example.org", "hello");
+  auto sent = email->send({"noreply@example.org", {"alice@example.org"}, "account", "u-alice", message});
   ASSERT_TRUE(sent.ok()) << sent.outcome().message();
   const auto files = eml_files();
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(files[0].stem(), sent.value());
-  EXPECT_EQ(testing::read_file(files[0]), message_to("alice@example.org", "hello"));
+  EXPECT_EQ(testing::read_file(files[0]), message);
+}
+
+TEST_F(EmailOutboxTest, AMessageSentAgainWithItsMessageIdIsWrittenOnce) {
+  // What the host does after a crash between the provider's answer and its record of it.
+  const std::string message = message_to("alice@example.org", "hello", "job_1234");
+  const auto first = email->send({"noreply@example.org", {"alice@example.org"}, "account", "u-alice", message});
+  const auto again = email->send({"noreply@example.org", {"alice@example.org"}, "account", "u-alice", message});
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(first.value(), again.value());
+  EXPECT_EQ(eml_files().size(), 1u);
+  ASSERT_TRUE(send("alice@example.org", "account", "u-alice"));  // another Message-ID: another message
+  EXPECT_EQ(eml_files().size(), 2u);
 }
 
 TEST_F(EmailOutboxTest, RejectsMessagesThatAreNotRfc5322) {
