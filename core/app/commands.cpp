@@ -225,7 +225,7 @@ int serve(const std::filesystem::path& config_file) {
   storage::ObjectStore objects(host, host.find(config.storage_plugin), data_keys);
   video::Uploads uploads(*database, objects, config.uploads);
   video::Videos videos(*database, host, config.generation_plugin.empty() ? nullptr : host.find(config.generation_plugin),
-                       objects, config.video);
+                       objects, metrics, config.video);
   billing::Billing billing(*database, host, config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin),
                            config.billing);
 

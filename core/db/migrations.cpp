@@ -353,6 +353,19 @@ const std::vector<Migration>& server_migrations() {
              "CREATE INDEX jobs_subject ON jobs (subject_id)",
          };
        }},
+      {13, "video jobs in the job queue",
+       [](const Dialect&) -> std::vector<std::string> {
+         // A video's job is a row of the job queue now (same id), which holds its lease; the
+         // videos waiting or running when the server was upgraded are queued there.
+         return {
+             "INSERT INTO jobs (id, queue, state, subject_id, label, payload, attempts, run_at_ms, created_at_ms)"
+             " SELECT id, 'video', 'ready', owner_id, 'video: generation', '{\"video_id\":\"' || id || '\"}', 0,"
+             " created_at * 1000, created_at * 1000 FROM videos WHERE status IN ('queued', 'in_progress')",
+             "UPDATE videos SET status = 'queued' WHERE status = 'in_progress'",
+             "ALTER TABLE videos DROP COLUMN lease_owner",
+             "ALTER TABLE videos DROP COLUMN lease_expires_at",
+         };
+       }},
   };
   return migrations;
 }

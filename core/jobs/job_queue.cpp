@@ -190,7 +190,7 @@ void JobQueue::settle(const Job& job, const JobResult& result) {
   }
   transaction.commit();
   if (!settled) {
-    Log::warn("jobs", "a job's result came after its lease was taken over; the new owner's result stands",
+    Log::warn("jobs", "a job's result came after it was taken over or erased; it is dropped",
               {{"queue", options_.name}, {"job", job.id}, {"worker", job.worker}});
     return;
   }

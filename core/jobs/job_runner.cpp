@@ -15,7 +15,7 @@ void JobRunner::start(int workers) {
   keeper_stopping_ = false;
   subscription_ = database_.changes().subscribe(queue_.options().name, [this] { pool_.poke(); });
   keeper_ = std::thread([this] { keep_leases(); });
-  pool_.start(workers, queue_.options().name + "_", [this](const std::string& worker) { return step(worker); });
+  pool_.start(workers, queue_.options().name + "_", [this](const std::string& worker) { return run_one(worker); });
 }
 
 void JobRunner::stop() {
@@ -31,7 +31,7 @@ void JobRunner::stop() {
   keeper_.join();
 }
 
-bool JobRunner::step(const std::string& worker) {
+bool JobRunner::run_one(const std::string& worker) {
   if (stopping_.stop_requested()) return false;
   auto job = queue_.claim(worker);
   if (!job) return false;

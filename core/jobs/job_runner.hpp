@@ -33,9 +33,11 @@ class JobRunner {
   void start(int workers);
   // Asks running handlers to stop, waits for them, then stops renewing leases.
   void stop();
+  // Claims one due job, runs it on the calling thread and settles it (what each worker does
+  // over and over); false when none was due.
+  bool run_one(const std::string& worker);
 
  private:
-  bool step(const std::string& worker);
   void keep_leases();
 
   JobQueue& queue_;

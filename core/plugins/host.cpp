@@ -194,7 +194,7 @@ std::optional<std::string> PluginHost::start_all() {
     LoadedPlugin::Services& services = *plugin.services_;
     auto start = [&]() { return instance.start(services); };
     sdk::Outcome outcome = detail::run_catching<sdk::Outcome>(plugin.name(), "start", start);
-    record(plugin, "start", outcome, started);
+    record(plugin, "start", outcome, started, nullptr);
     if (outcome.ok()) {
       plugin.started_ = true;
       Log::info("plugins", "plugin started",
@@ -252,11 +252,12 @@ bool PluginHost::all_started() const {
   return true;
 }
 
-void PluginHost::record(const LoadedPlugin& plugin, std::string_view method,
-                        const sdk::Outcome& outcome, std::chrono::steady_clock::time_point started) {
+void PluginHost::record(const LoadedPlugin& plugin, std::string_view method, const sdk::Outcome& outcome,
+                        std::chrono::steady_clock::time_point started, ExpectedFailure expected) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  metrics_.record_plugin_call(plugin.name(), method, outcome.ok(), seconds);
-  if (!outcome.ok()) {
+  const bool normal = outcome.ok() || (expected != nullptr && expected(outcome));
+  metrics_.record_plugin_call(plugin.name(), method, normal, seconds);
+  if (!normal) {
     Log::warn("plugins", "plugin call failed",
               {{"plugin", plugin.name()}, {"method", std::string(method)},
                {"status", sdk::to_string(outcome.status())}, {"reason", outcome.message()}});

@@ -113,9 +113,13 @@ class PluginHost {
   // `fn` takes the plugin's Interface& and returns an sdk::Outcome or sdk::Result<T>; it may
   // outlive this call (a timed-out one runs on): it must own (copy or share) what it uses.
   // `timeout` overrides the plugin's call_timeout_ms for long calls (a generation run).
+  // `expected` names failures that are a normal outcome (a generation run the user canceled):
+  // counted and logged as successes are, without a warning.
+  using ExpectedFailure = bool (*)(const sdk::Outcome&);
   template <class Interface, class Fn>
   auto call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_view method, Fn fn,
-            std::optional<std::chrono::milliseconds> timeout = std::nullopt) -> std::invoke_result_t<Fn, Interface&>;
+            std::optional<std::chrono::milliseconds> timeout = std::nullopt, ExpectedFailure expected = nullptr)
+      -> std::invoke_result_t<Fn, Interface&>;
 
  private:
   template <class R>
@@ -123,7 +127,7 @@ class PluginHost {
     return R(sdk::Outcome::failure(status, std::move(message)));
   }
   void record(const LoadedPlugin& plugin, std::string_view method, const sdk::Outcome& outcome,
-              std::chrono::steady_clock::time_point started);
+              std::chrono::steady_clock::time_point started, ExpectedFailure expected);
 
   observability::Metrics& metrics_;
   std::filesystem::path data_directory_;
@@ -158,12 +162,13 @@ R run_catching(const std::string& plugin, std::string_view method, Fn& fn) {
 
 template <class Interface, class Fn>
 auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_view method, Fn fn,
-                      std::optional<std::chrono::milliseconds> timeout_override) -> std::invoke_result_t<Fn, Interface&> {
+                      std::optional<std::chrono::milliseconds> timeout_override, ExpectedFailure expected)
+    -> std::invoke_result_t<Fn, Interface&> {
   using R = std::invoke_result_t<Fn, Interface&>;
   const auto started = std::chrono::steady_clock::now();
   // Every answer, the plugin's own included, is counted by plugin and method.
   const auto answer = [&](R result) {
-    record(*plugin, method, detail::outcome_of(result), started);
+    record(*plugin, method, detail::outcome_of(result), started, expected);
     return result;
   };
   Interface* implementation = plugin->started() ? plugin->find<Interface>() : nullptr;

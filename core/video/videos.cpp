@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <soci/soci.h>
 
@@ -16,6 +17,7 @@ namespace framehouse::video {
 namespace {
 
 namespace fs = std::filesystem;
+namespace json = boost::json;
 using observability::Log;
 
 constexpr const char* kColumns =
@@ -63,24 +65,27 @@ struct VideoRow {
 }  // namespace
 
 // What a running job hands the engine: progress into the database (throttled), cancel from
-// the database, the input image from storage, outputs through a local file into storage.
+// the database or from the server shutting down, the input image from storage, outputs through
+// a local file into storage.
 class Videos::JobSink final : public sdk::GenerationSink {
  public:
-  JobSink(Videos& videos, Video video) : videos_(videos), video_(std::move(video)) {}
+  JobSink(Videos& videos, Video video, std::stop_token stopping)
+      : videos_(videos), video_(std::move(video)), stopping_(std::move(stopping)) {}
 
   void progress(int percent) override {
     const auto now = std::chrono::steady_clock::now();
     if (percent < 100 && now - last_persisted_ < std::chrono::milliseconds(250)) return;
     last_persisted_ = now;
-    const long long lease = videos_.now_() + videos_.config_.lease_seconds;
     int cancel = 0;
     soci::session sql(videos_.database_.pool());
-    sql << "UPDATE videos SET progress = :p, lease_expires_at = :l WHERE id = :id RETURNING cancel_requested",
-        soci::use(percent), soci::use(lease), soci::use(video_.id), soci::into(cancel);
+    sql << "UPDATE videos SET progress = :p WHERE id = :id RETURNING cancel_requested", soci::use(percent),
+        soci::use(video_.id), soci::into(cancel);
     videos_.changed();
     if (cancel != 0) canceled_ = true;
   }
-  bool cancel_requested() const override { return canceled_.load(); }
+  bool cancel_requested() const override { return canceled_.load() || stopping_.stop_requested(); }
+  // The user canceled (not the server stopping).
+  bool canceled_by_user() const { return canceled_.load(); }
 
   sdk::Result<std::unique_ptr<sdk::ByteSource>> open_input_image() override {
     if (!video_.input_image_id) return sdk::Outcome::failure(sdk::Status::not_found, "the job has no input image");
@@ -131,18 +136,22 @@ class Videos::JobSink final : public sdk::GenerationSink {
 
   Videos& videos_;
   Video video_;
+  std::stop_token stopping_;
   std::atomic<bool> canceled_{false};
   std::chrono::steady_clock::time_point last_persisted_{};
 };
 
 Videos::Videos(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> engine,
-               storage::ObjectStore& objects, VideoConfig config, accounts::Clock clock)
+               storage::ObjectStore& objects, observability::Metrics& metrics, VideoConfig config, accounts::Clock clock)
     : database_(database),
       host_(host),
       engine_(std::move(engine)),
       objects_(objects),
       config_(std::move(config)),
-      now_(std::move(clock)) {
+      now_(std::move(clock)),
+      queue_(database, metrics, {kVideoQueue, std::chrono::seconds(config_.lease_seconds), config_.max_attempts}),
+      workers_(queue_, database, [this](const jobs::Job& job, std::stop_token stopping) { return run_job(job, stopping); },
+               std::chrono::seconds(5)) {
   change_subscription_ = database_.changes().subscribe(kChangeTopic, [this] { ++changes_; });
   // Outputs pass through here on their way to storage; leftovers of a crash go now.
   std::error_code ec;
@@ -201,6 +210,7 @@ Video Videos::create(const std::string& owner, const VideoRequest& request) {
   soci::indicator key_indicator = request.idempotency_key ? soci::i_ok : soci::i_null;
   try {
     soci::session sql(database_.pool());
+    db::WriteTransaction transaction(sql, database_);
     sql << "INSERT INTO videos (id, owner_id, status, model, prompt, width, height, seconds, fps, seed, input_image_id,"
            " remixed_from, progress, cancel_requested, attempts, created_at, retention_seconds, watermark,"
            " idempotency_key, request_fingerprint)"
@@ -209,6 +219,8 @@ Video Videos::create(const std::string& owner, const VideoRequest& request) {
         soci::use(video.height), soci::use(video.seconds), soci::use(config_.fps), soci::use(seed),
         soci::use(input, input_indicator), soci::use(remixed, remixed_indicator), soci::use(created), soci::use(retention),
         soci::use(watermark), soci::use(key, key_indicator), soci::use(request.request_fingerprint, key_indicator);
+    queue_.enqueue(transaction, json::serialize(json::object{{"video_id", video.id}}), owner, "video: generation", video.id);
+    transaction.commit();
   } catch (const soci::soci_error&) {
     // A concurrent request with the same key won the unique index.
     if (!request.idempotency_key) throw;
@@ -217,7 +229,6 @@ Video Videos::create(const std::string& owner, const VideoRequest& request) {
     return std::move(earlier->video);
   }
   changed();
-  workers_.poke();
   return video;
 }
 
@@ -309,15 +320,22 @@ sdk::Outcome Videos::cancel(const std::string& owner, const std::string& id) {
   if (video->status != "queued" && video->status != "in_progress") {
     return sdk::Outcome::failure(sdk::Status::conflict, "the video is already " + video->status);
   }
-  soci::session sql(database_.pool());
-  const long long now = now_();
-  // A queued job ends here; a running one is told, and its worker ends it.
-  sql << "UPDATE videos SET status = CASE WHEN status = 'queued' THEN 'failed' ELSE status END,"
-         " error_code = CASE WHEN status = 'queued' THEN 'canceled' ELSE error_code END,"
-         " error_message = CASE WHEN status = 'queued' THEN 'The job was canceled.' ELSE error_message END,"
-         " completed_at = CASE WHEN status = 'queued' THEN :n ELSE completed_at END,"
-         " cancel_requested = 1 WHERE id = :id",
-      soci::use(now), soci::use(id);
+  {
+    soci::session sql(database_.pool());
+    db::WriteTransaction transaction(sql, database_);
+    const long long now = now_();
+    // A queued job ends here (its queue entry with it); a running one is told, and its worker
+    // ends it.
+    sql << "UPDATE videos SET status = CASE WHEN status = 'queued' THEN 'failed' ELSE status END,"
+           " error_code = CASE WHEN status = 'queued' THEN 'canceled' ELSE error_code END,"
+           " error_message = CASE WHEN status = 'queued' THEN 'The job was canceled.' ELSE error_message END,"
+           " completed_at = CASE WHEN status = 'queued' THEN :n ELSE completed_at END,"
+           " cancel_requested = 1 WHERE id = :id",
+        soci::use(now), soci::use(id);
+    const std::string queue = kVideoQueue;
+    sql << "DELETE FROM jobs WHERE id = :id AND queue = :q AND state = 'ready'", soci::use(id), soci::use(queue);
+    transaction.commit();
+  }
   changed();
   // Best effort: the worker also sees cancel_requested at its next progress report.
   (void)host_.call<sdk::GenerationEngine>(engine_, "cancel", [id](sdk::GenerationEngine& engine) { return engine.cancel(id); });
@@ -382,35 +400,13 @@ sdk::Result<std::string> Videos::content(const std::string& owner, const std::st
   return std::move(sink->bytes);
 }
 
-std::optional<Video> Videos::claim(const std::string& worker) {
-  soci::session sql(database_.pool());
-  const long long now = now_();
-  const long long lease = now + config_.lease_seconds;
-  std::string id;
-  // The oldest queued job, or one whose worker stopped renewing its lease (crashed).
-  sql << "UPDATE videos SET status = 'in_progress', lease_owner = :w, lease_expires_at = :l, attempts = attempts + 1,"
-         " started_at = COALESCE(started_at, :n) WHERE id = (SELECT id FROM videos WHERE cancel_requested = 0 AND"
-         " (status = 'queued' OR (status = 'in_progress' AND lease_expires_at < :n2))"
-         " ORDER BY created_at, id LIMIT 1" + database_.dialect().skip_locked() + ") RETURNING id",
-      soci::use(worker), soci::use(lease), soci::use(now), soci::use(now), soci::into(id);
-  if (!sql.got_data()) return std::nullopt;
-  changed();
-  VideoRow row;
-  soci::details::prepare_temp_type statement = (sql.prepare << std::string(kColumns) + "WHERE id = :id", soci::use(id));
-  row.bind(statement);
-  soci::statement st(statement);
-  st.execute();
-  if (!st.fetch()) return std::nullopt;
-  return row.get();
-}
-
 void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
   const long long now = now_();
   if (outcome) {
     soci::session sql(database_.pool());
     // Kept for the retention of the plan the video was made under.
-    sql << "UPDATE videos SET status = 'completed', progress = 100, completed_at = :n, expires_at = :n2 + retention_seconds,"
-           " lease_owner = NULL, lease_expires_at = NULL WHERE id = :id",
+    sql << "UPDATE videos SET status = 'completed', progress = 100, completed_at = :n, expires_at = :n2 + retention_seconds"
+           " WHERE id = :id",
         soci::use(now), soci::use(now), soci::use(video.id);
     changed();
     return;
@@ -423,7 +419,7 @@ void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
     soci::session sql(database_.pool());
     // A failed job's record (its prompt is personal data) expires like a finished video.
     sql << "UPDATE videos SET status = 'failed', error_code = :c, error_message = :m, completed_at = :n,"
-           " expires_at = :n2 + retention_seconds, lease_owner = NULL, lease_expires_at = NULL WHERE id = :id",
+           " expires_at = :n2 + retention_seconds WHERE id = :id",
         soci::use(code), soci::use(message), soci::use(now), soci::use(now), soci::use(video.id);
   }
   changed();
@@ -432,11 +428,26 @@ void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
   (void)remove_objects(video.owner, video.id);
 }
 
-bool Videos::run_one(const std::string& worker) {
-  auto video = claim(worker);
-  if (!video) return false;
-  Log::info("video", "job started", {{"video", video->id}, {"worker", worker}});
-  auto sink = std::make_shared<JobSink>(*this, *video);
+jobs::JobResult Videos::run_job(const jobs::Job& job, std::stop_token stopping) {
+  const std::string id(json::parse(job.payload).at("video_id").as_string());
+  auto video = find(job.subject_id, id);
+  // Deleted, or canceled while it waited: nothing to run.
+  if (!video || (video->status != "queued" && video->status != "in_progress")) return jobs::JobResult::finished();
+  if (job.attempt > config_.max_attempts) {
+    // Its run took the worker's process down each time: it is not tried again.
+    finish(*video, sdk::Outcome::failure(sdk::Status::internal,
+                                         "the job stopped its worker " + std::to_string(job.attempt - 1) + " times"));
+    return jobs::JobResult::finished();
+  }
+  {
+    soci::session sql(database_.pool());
+    const long long now = now_();
+    sql << "UPDATE videos SET status = 'in_progress', attempts = :a, started_at = COALESCE(started_at, :n) WHERE id = :id",
+        soci::use(job.attempt), soci::use(now), soci::use(video->id);
+  }
+  changed();
+  Log::info("video", "job started", {{"video", video->id}, {"worker", job.worker}, {"attempt", std::to_string(job.attempt)}});
+  auto sink = std::make_shared<JobSink>(*this, *video, stopping);
   sdk::GenerationRequest request;
   request.job_id = video->id;
   request.owner = video->owner;
@@ -449,16 +460,31 @@ bool Videos::run_one(const std::string& worker) {
   request.seed = video->seed;
   request.has_input_image = video->input_image_id.has_value();
   request.watermark = video->watermark;
+  // The engine's answer to a cancel is a normal outcome, not a plugin failure.
+  const auto canceled = [](const sdk::Outcome& outcome) {
+    return outcome.status() == sdk::Status::conflict && outcome.message() == "canceled";
+  };
   const sdk::Outcome outcome = host_.call<sdk::GenerationEngine>(
       engine_, "run", [sink, request](sdk::GenerationEngine& engine) { return engine.run(request, *sink); },
-      std::chrono::seconds(config_.max_run_seconds));
+      std::chrono::seconds(config_.max_run_seconds), +canceled);
+  if (!outcome && stopping.stop_requested() && !sink->canceled_by_user()) {
+    // Stopped for the shutdown, not by the user: back in the queue, for another node at once.
+    soci::session sql(database_.pool());
+    sql << "UPDATE videos SET status = 'queued', progress = 0 WHERE id = :id AND status = 'in_progress'", soci::use(video->id);
+    changed();
+    (void)remove_objects(video->owner, video->id);
+    Log::info("video", "job given back at shutdown", {{"video", video->id}});
+    return jobs::JobResult::released();
+  }
   finish(*video, outcome);
-  Log::info("video", "job ended", {{"video", video->id}, {"status", outcome ? "completed" : "failed"}});
-  return true;
+  Log::info("video", "job ended", {{"video", video->id}, {"status", outcome ? "completed" : canceled(outcome) ? "canceled" : "failed"}});
+  return jobs::JobResult::finished();
 }
 
+bool Videos::run_one(const std::string& worker) { return workers_.run_one(worker); }
+
 void Videos::start_workers() {
-  if (engine_) workers_.start(config_.workers, "worker_", [this](const std::string& worker) { return run_one(worker); });
+  if (engine_) workers_.start(config_.workers);
 }
 
 void Videos::stop_workers() { workers_.stop(); }

@@ -1,8 +1,9 @@
-// Videos and their generation jobs: a queue in the database that survives restarts (a job
-// whose worker died is picked up again when its lease runs out) and that several processes
-// can share on PostgreSQL without running a job twice; a pool of workers that run jobs
-// through the generation engine and store the outputs through the storage plugin; cancel,
-// delete, download with byte ranges, and retention of the outputs.
+// Videos and their generation jobs: each video is queued in the core's job queue (queue
+// "video", the job's id is the video's), which survives restarts (a job whose worker died is
+// taken over when its lease runs out, and that is logged), lets several processes share it on
+// PostgreSQL without running a job twice, and gives a running job's lease back at shutdown;
+// workers run jobs through the generation engine and store the outputs through the storage
+// plugin; cancel, delete, download with byte ranges, and retention of the outputs.
 #pragma once
 
 #include <atomic>
@@ -17,10 +18,10 @@
 #include "db/database.hpp"
 #include "framehouse/sdk/generation.hpp"
 #include "framehouse/sdk/storage.hpp"
+#include "jobs/job_runner.hpp"
 #include "plugins/host.hpp"
 #include "storage/object_store.hpp"
 #include "privacy/table_participant.hpp"
-#include "workers/worker_pool.hpp"
 
 namespace framehouse::video {
 
@@ -28,6 +29,8 @@ struct VideoConfig {
   int workers = 1;
   int fps = 24;
   std::int64_t lease_seconds = 30;                 // a silent worker loses its job after this
+  // A job whose run stopped its worker this often (the process died each time) fails.
+  int max_attempts = 3;
   std::int64_t max_run_seconds = 600;              // one engine run, at most
   std::string data_dir;                            // for outputs on their way to storage
   // Model names that clients of other video services send by default (an OpenAI client sends
@@ -87,13 +90,16 @@ struct VideoPage {
 class Videos {
  public:
   Videos(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> engine,
-         storage::ObjectStore& objects, VideoConfig config, accounts::Clock clock = accounts::system_now);
+         storage::ObjectStore& objects, observability::Metrics& metrics, VideoConfig config,
+         accounts::Clock clock = accounts::system_now);
   // Goes up whenever a video changes (queued, claimed, progress, finished, canceled, deleted)
   // here or, on PostgreSQL, on another node (a change notice): a waiter such as an event stream
   // reads the database only when it moved, and now and then in case a notice was lost.
   std::uint64_t changes() const { return changes_.load(); }
   // The topic of those notices.
   static constexpr const char* kChangeTopic = "videos";
+  // The job queue of generation runs.
+  static constexpr const char* kVideoQueue = "video";
   ~Videos();  // stops the workers
 
   // What the engine can do: models, sizes, longest video.
@@ -128,8 +134,9 @@ class Videos {
                                    const sdk::ByteRange& range);
 
   void start_workers();
+  // A running job's engine is told to stop; the job goes back to the queue for another node.
   void stop_workers();
-  // Claims and runs one job; false when the queue is empty.
+  // Claims and runs one job on the calling thread; false when none is due.
   bool run_one(const std::string& worker);
   // Deletes videos past their expiry with their stored files. Returns how many.
   std::int64_t purge_expired();
@@ -138,7 +145,7 @@ class Videos {
 
  private:
   class JobSink;
-  std::optional<Video> claim(const std::string& worker);
+  jobs::JobResult run_job(const jobs::Job& job, std::stop_token stopping);
   void finish(const Video& video, const sdk::Outcome& outcome);
   sdk::Outcome remove_objects(const std::string& owner, const std::string& id);
 
@@ -153,7 +160,8 @@ class Videos {
   // After a committed change: every node's waiters look again.
   void changed() { database_.changes().announce(kChangeTopic); }
 
-  workers::WorkerPool workers_{"video", std::chrono::milliseconds(500)};
+  jobs::JobQueue queue_;
+  jobs::JobRunner workers_;
   std::atomic<std::uint64_t> changes_{0};
   db::ChangeFeed::Subscription change_subscription_ = 0;
 };

@@ -98,7 +98,7 @@ struct Bench {
     accounts = std::make_unique<accounts::Accounts>(database, mail->mailer, config);
     keys = std::make_unique<storage::DataKeys>(database, storage::MasterKey{9});
     objects = std::make_unique<storage::ObjectStore>(host, host.find("storage_fs"), *keys);
-    videos = std::make_unique<video::Videos>(database, host, nullptr, *objects, video::VideoConfig{.data_dir = dir.path().string()});
+    videos = std::make_unique<video::Videos>(database, host, nullptr, *objects, metrics, video::VideoConfig{.data_dir = dir.path().string()});
     account_records = std::make_unique<accounts::AccountsParticipant>(database);
     request_records = std::make_unique<privacy::RequestsParticipant>(database, *objects);
     core = std::make_unique<privacy::CoreParticipant>(

@@ -31,7 +31,7 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
     user_ = accounts_->create_user("Pat", "pat@example.org", "a long pass phrase", "user");
     keys_ = std::make_unique<storage::DataKeys>(*database_, storage::MasterKey{3});
     objects_ = std::make_unique<storage::ObjectStore>(host_, nullptr, *keys_);
-    videos_ = std::make_unique<video::Videos>(*database_, host_, nullptr, *objects_,
+    videos_ = std::make_unique<video::Videos>(*database_, host_, nullptr, *objects_, metrics_,
                                               video::VideoConfig{.data_dir = dir_.path().string()});
     accounts_records_ = std::make_unique<accounts::AccountsParticipant>(*database_);
     request_records_ = std::make_unique<RequestsParticipant>(*database_, *objects_);
