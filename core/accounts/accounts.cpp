@@ -48,7 +48,10 @@ Accounts::Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig 
                            return crypto::hash_password(crypto::random_id("", 16), cost);
                          }).share();
   address_key_secret_ = db::server_secret(database_, kAddressKeySecret);
+  change_subscription_ = database_.changes().subscribe(kChangeTopic, [this] { forget_recent(); });
 }
+
+Accounts::~Accounts() { database_.changes().unsubscribe(change_subscription_); }
 
 std::string Accounts::link(const std::string& path, const std::string& token) const {
   return config_.public_url + path + "?token=" + token;
@@ -196,7 +199,7 @@ std::vector<std::string> Accounts::addresses(const std::string& user_id) {
 bool Accounts::confirm_email(const std::string& token) {
   std::string user_id, purpose, new_email, old_email;
   if (!consume_email_token(token, user_id, purpose, new_email, old_email)) return false;
-  forget_credentials();  // a context says whether the address is verified
+  account_changed();  // a context says whether the address is verified
   // The database session is released by now: what follows takes sessions of its own.
   record_event(user_id, "email_verified");
   if (purpose == "change_email" && profile_changed_) profile_changed_(user_id, "email", old_email, new_email);
@@ -354,9 +357,12 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
   return result;
 }
 
-void Accounts::forget_credentials() {
+void Accounts::account_changed() { database_.changes().announce(kChangeTopic); }
+
+void Accounts::forget_recent() {
   std::lock_guard lock(recent_mutex_);
   recent_credentials_.clear();
+  recent_users_.clear();
 }
 
 std::optional<AuthContext> Accounts::authenticate(const std::string& bearer_token) {
@@ -392,8 +398,8 @@ std::optional<AuthContext> Accounts::authenticate(const std::string& bearer_toke
   }
   {
     std::lock_guard lock(recent_mutex_);
-    if (recent_credentials_.size() >= kMaxRecentCredentials) recent_credentials_.clear();
-    recent_credentials_[hash] = RecentCredential{context, steady_now + kCredentialFreshness,
+    if (recent_credentials_.size() >= kMaxRecent) recent_credentials_.clear();
+    recent_credentials_[hash] = RecentCredential{context, steady_now + kFreshness,
                                                  expires_indicator == soci::i_ok ? static_cast<std::int64_t>(expires_at) : 0};
   }
   return context;
@@ -428,7 +434,7 @@ bool Accounts::revoke(const std::string& user_id, const std::string& credential_
       (sql.prepare << "DELETE FROM credentials WHERE id = :id AND user_id = :u AND kind = :k", soci::use(credential_id),
        soci::use(user_id), soci::use(kind));
   statement.execute(true);
-  forget_credentials();
+  account_changed();
   return statement.get_affected_rows() > 0;
 }
 
@@ -439,7 +445,7 @@ int Accounts::revoke_sessions(const std::string& user_id, const std::string& kee
       (sql.prepare << "DELETE FROM credentials WHERE user_id = :u AND kind = :k AND id <> :keep", soci::use(user_id),
        soci::use(kind), soci::use(keep));
   statement.execute(true);
-  forget_credentials();
+  account_changed();
   return static_cast<int>(statement.get_affected_rows());
 }
 
@@ -508,7 +514,7 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
          "If this was not you, reset it again at once and contact your administrator.\n");
     transaction.commit();
   }
-  forget_credentials();
+  account_changed();
   return {};
 }
 
@@ -555,6 +561,16 @@ std::optional<User> Accounts::find_by_email(const std::string& email) {
 }
 
 std::optional<User> Accounts::find(const std::string& user_id) {
+  const auto steady_now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(recent_mutex_);
+    if (const auto found = recent_users_.find(user_id); found != recent_users_.end()) {
+      const auto& recent = found->second;
+      // A pending address change lapses by the clock, not by a change notice.
+      if (recent.fresh_until > steady_now && !recent.user.pending_email) return recent.user;
+      recent_users_.erase(found);
+    }
+  }
   soci::session sql(database_.pool());
   User user;
   long long created = 0, verified_at = 0, pending_expires = 0;
@@ -572,6 +588,9 @@ std::optional<User> Accounts::find(const std::string& user_id) {
   if (pending_indicator == soci::i_ok && expires_indicator == soci::i_ok && pending_expires > now_()) {
     user.pending_email = pending;
   }
+  std::lock_guard lock(recent_mutex_);
+  if (recent_users_.size() >= kMaxRecent) recent_users_.clear();
+  recent_users_[user_id] = RecentUser{user, steady_now + kFreshness};
   return user;
 }
 
@@ -596,6 +615,7 @@ FieldErrors Accounts::update_profile(const AuthContext& who, const std::optional
       sql << "UPDATE users SET name = :n, updated_at = :t WHERE id = :id", soci::use(*name), soci::use(now),
           soci::use(who.user_id);
     }
+    account_changed();
     record_event(who.user_id, "profile_updated");
     if (profile_changed_) profile_changed_(who.user_id, "name", user->name, *name);
   }
@@ -622,6 +642,7 @@ FieldErrors Accounts::update_profile(const AuthContext& who, const std::optional
          "The change takes effect only once the new address is confirmed. If this was not you,\n"
          "change your password at once.\n");
     transaction.commit();
+    account_changed();  // the pending address shows
   }
   return {};
 }
@@ -736,7 +757,7 @@ bool Accounts::set_role(const std::string& user_id, const std::string& role) {
   soci::statement update = (sql.prepare << "UPDATE users SET role = :r, updated_at = :t WHERE id = :id", soci::use(role),
                             soci::use(now), soci::use(user_id));
   update.execute(true);
-  forget_credentials();
+  account_changed();
   return update.get_affected_rows() > 0;
 }
 

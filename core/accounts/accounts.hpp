@@ -119,6 +119,12 @@ void remember_previous_email(soci::session& sql, const std::string& user_id, con
 class Accounts {
  public:
   Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig config, Clock clock = system_now);
+  ~Accounts();
+  Accounts(const Accounts&) = delete;
+  Accounts& operator=(const Accounts&) = delete;
+  // The change notice every node's Accounts forget what they recently read on: a revocation,
+  // a role, a verification, a profile change (db::ChangeFeed).
+  static constexpr const char* kChangeTopic = "accounts";
   // Password hashing (argon2id) runs on `cpu` (borrowed) from now on, so that however many
   // sign-ins come at once they take only its threads, never an I/O thread or every core.
   void hash_passwords_on(workers::TaskProcessor& cpu) { cpu_ = &cpu; }
@@ -257,19 +263,28 @@ class Accounts {
   FrozenCheck frozen_check_;
   workers::TaskProcessor* cpu_ = nullptr;
 
-  // Credentials checked in the last second, by token hash: the hot authenticated path reads no
-  // database for them. A revocation, role or verification change here forgets them all at
-  // once; one made on another node takes effect here within kCredentialFreshness.
-  static constexpr auto kCredentialFreshness = std::chrono::seconds(1);
-  static constexpr std::size_t kMaxRecentCredentials = 10'000;
+  // Credentials (by token hash) and accounts (by id) read in the last second: the hot
+  // authenticated path reads no database for them. A change to either, on any node, makes every
+  // node forget them all (a change notice, account_changed()); should a notice be lost, what
+  // was read stays in use for kFreshness at most.
+  static constexpr auto kFreshness = std::chrono::seconds(1);
+  static constexpr std::size_t kMaxRecent = 10'000;
   struct RecentCredential {
     AuthContext context;
     std::chrono::steady_clock::time_point fresh_until;
     std::int64_t expires_at = 0;  // the credential's own expiry (Unix seconds), 0 for none
   };
-  void forget_credentials();
+  struct RecentUser {
+    User user;
+    std::chrono::steady_clock::time_point fresh_until;
+  };
+  // After a committed change to an account or a credential.
+  void account_changed();
+  void forget_recent();
   std::mutex recent_mutex_;
   std::unordered_map<std::string, RecentCredential> recent_credentials_;
+  std::unordered_map<std::string, RecentUser> recent_users_;
+  db::ChangeFeed::Subscription change_subscription_ = 0;
   PendingPolicy pending_policy_;
   audit::AuditLog* audit_log_ = nullptr;
   Clock now_;

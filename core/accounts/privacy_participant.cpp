@@ -130,6 +130,7 @@ sdk::Result<sdk::ErasureReport> AccountsParticipant::erase_subject(const sdk::Su
       report.records_removed += db::delete_rows(sql, "rate_limits", "throttle_key", key);
     }
   }
+  transaction.notify(Accounts::kChangeTopic);  // no node keeps using what it read of them
   transaction.commit();
   report.detail = std::to_string(report.records_removed) + " account records deleted";
   return report;
@@ -149,6 +150,7 @@ sdk::Outcome AccountsParticipant::rectify(const sdk::Subject& subject, const sdk
   const std::string column = change.field;  // one of two fixed names, never input
   sql << "UPDATE users SET " + column + " = :v, updated_at = :t WHERE id = :id", soci::use(change.new_value), soci::use(now),
       soci::use(subject.user_id);
+  transaction.notify(Accounts::kChangeTopic);
   transaction.commit();
   return {};
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # HTTP benchmark, run by hand (not a test), all in one run on one machine:
 #   - GET /healthz on framehouse against a bare Beast hello-world built with the same flags;
-#   - authenticated GET /v1/me (bearer session token, SQLite) against /healthz;
+#   - authenticated GET /v1/me (bearer session token, SQLite) against /healthz and the baseline;
 #   - sign-in cost (POST /v1/sessions) with the default argon2id parameters;
+#   - /healthz while four clients sign in without pause, against /healthz alone;
+#   - sign-up latency and /healthz with an email plugin whose send() takes 30 s;
 #   - idle RSS and start-up time with every default plugin loaded.
 #
 #   tests/bench/run.sh [BUILD_DIR]        (needs wrk: apt-get install wrk)
@@ -112,6 +114,33 @@ wait $signers
 signin_rps="$(awk '/Requests\/sec/ {print $2}' "$work/signin.out")"
 signin_p99="$(awk '$1 == "99%" {print $2}' "$work/signin.out")"
 
+# Sign-up latency and /healthz with an email plugin whose send() takes 30 s (mail waits in the
+# outbox; its delivery workers are the only ones held), against the shipped email_outbox.
+sed -e 's/127.0.0.1:18080/127.0.0.1:18082/' -e "s|$work/var|$work/slow|g" "$work/framehouse.toml" > "$work/slow.toml"
+cat >> "$work/slow.toml" <<TOML
+[plugins.slow_email]
+path = "$build/tests/fixtures/slow_email.so"
+delay_ms = 30000
+call_timeout_ms = 60000
+[email]
+plugin = "slow_email"
+TOML
+"$build/framehouse" serve --config "$work/slow.toml" > "$work/slow.out" 2> "$work/slow.err" &
+wait_for_line "$work/slow.out" listening
+signup_median() {  # port tag -> median ms of 9 sign-ups
+  local times=()
+  for i in 1 2 3 4 5 6 7 8 9; do
+    t=$(curl -s -o /dev/null -w '%{time_total}' -H 'Content-Type: application/json' \
+      -d "{\"name\":\"B\",\"email\":\"$2$i@example.org\",\"password\":\"bench pass phrase 1\",\"date_of_birth\":\"1990-01-01\"}" \
+      "http://127.0.0.1:$1/v1/accounts")
+    times+=($(awk -v t="$t" 'BEGIN {printf "%d", t * 1000}'))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | sed -n 5p
+}
+signup_fast=$(signup_median 18080 fast)
+signup_slow=$(signup_median 18082 slow)
+read -r slow_healthz_rps slow_healthz_p99 < <(load http://127.0.0.1:18082/healthz)
+
 echo "benchmark: GET /healthz, wrk -t2 -c$connections -d$duration, both servers 2 threads, same machine and run"
 printf '%-22s %12s %10s\n' "server" "requests/s" "p99"
 printf '%-22s %12s %10s\n' "beast hello-world" "$hello_rps" "$hello_p99"
@@ -122,6 +151,7 @@ echo "authenticated GET /v1/me (SQLite, session token) against GET /healthz, sam
 printf '%-22s %12s %10s\n' "GET /healthz" "$fh2_rps" "$fh2_p99"
 printf '%-22s %12s %10s\n' "GET /v1/me" "$me_rps" "$me_p99"
 awk -v a="$me_rps" -v b="$fh2_rps" 'BEGIN {printf "/v1/me / healthz throughput: %.2f\n", a / b}'
+awk -v a="$me_rps" -v b="$hello_rps" 'BEGIN {printf "/v1/me / beast hello-world throughput: %.2f\n", a / b}'
 echo "sign-in (POST /v1/sessions, argon2id t=2 m=64 MiB p=1), median of 5: ${signin_median} ms"
 echo
 echo "GET /healthz while 4 clients sign in continuously, against /healthz alone (same server, same run)"
@@ -129,5 +159,10 @@ printf '%-22s %12s %10s\n' "GET /healthz alone" "$fh2_rps" "$fh2_p99"
 printf '%-22s %12s %10s\n' "GET /healthz + sign-ins" "$busy_rps" "$busy_p99"
 printf '%-22s %12s %10s\n' "POST /v1/sessions" "$signin_rps" "$signin_p99"
 awk -v a="$busy_rps" -v b="$fh2_rps" 'BEGIN {printf "healthz during sign-ins / alone: %.2f\n", a / b}'
+echo
+echo "an email plugin taking 30 s per send(), against email_outbox (same run)"
+echo "sign-up (POST /v1/accounts), median of 9: ${signup_fast} ms with email_outbox, ${signup_slow} ms with the 30 s plugin"
+printf '%-22s %12s %10s\n' "GET /healthz (30 s mail)" "$slow_healthz_rps" "$slow_healthz_p99"
+awk -v a="$slow_healthz_rps" -v b="$fh2_rps" 'BEGIN {printf "healthz with the 30 s plugin / with email_outbox: %.2f\n", a / b}'
 echo "framehouse start-up (exec to listening, median of 5): ${startup_ms} ms"
 echo "framehouse idle RSS with default plugins: $((idle_rss_kb / 1024)) MiB (${idle_rss_kb} kB); peak RSS under load: $((peak_rss_kb / 1024)) MiB"
