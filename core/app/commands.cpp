@@ -181,8 +181,9 @@ int serve(const std::filesystem::path& config_file) {
                     [&handlers] { return static_cast<double>(handlers.queued()); });
   metrics.add_gauge("framehouse_handler_threads_busy", "Handler threads running a request.",
                     [&handlers] { return static_cast<double>(handlers.busy()); });
-  metrics.add_gauge("framehouse_handler_rejected", "Requests answered 503 because every handler thread was busy and the queue full (since start).",
-                    [&handlers] { return static_cast<double>(handlers.rejected()); });
+  metrics.add_counter("framehouse_handler_rejected_total",
+                      "Requests answered 503 because every handler thread was busy and the queue full.",
+                      [&handlers] { return static_cast<double>(handlers.rejected()); });
   http::Router router;
   router.set_metrics(&metrics);
   http::Server server(config.server, router, &handlers);

@@ -121,6 +121,7 @@ TableSpec make_core_schema() {
       integer_field("fps", 24, 1, 60, "frames per second of generated videos"),
       integer_field("max_run_seconds", 600, 10, 86400, "one generation may run this long before it is failed"),
       integer_field("lease_seconds", 30, 2, 3600, "a job whose worker stops reporting returns to the queue after this"),
+      integer_field("max_attempts", 3, 1, 100, "a job whose run took its worker's process down this often fails"),
       string_array_field("accepted_models", {"sora-2", "sora-2-pro"},
                          "model names clients of other video services send; they run on the engine's first model"),
   };

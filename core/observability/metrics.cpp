@@ -86,7 +86,7 @@ std::string Metrics::render() const {
     } catch (const std::exception&) {
       continue;  // e.g. the database is down: /readyz says so; the gauge is left out
     }
-    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, gauge.help, name, name, value);
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, gauge.help, name, gauge.type, name, value);
   }
   for (const auto& [name, gauge] : labeled_gauges) {
     std::string series;
@@ -193,6 +193,11 @@ void Metrics::observe(const std::string& name, const std::string& help, const st
 void Metrics::add_gauge(const std::string& name, const std::string& help, std::function<double()> read) {
   std::lock_guard lock(mutex_);
   gauges_[name] = Gauge{help, std::move(read)};
+}
+
+void Metrics::add_counter(const std::string& name, const std::string& help, std::function<double()> read) {
+  std::lock_guard lock(mutex_);
+  gauges_[name] = Gauge{help, std::move(read), "counter"};
 }
 
 void Metrics::add_gauge(const std::string& name, const std::string& help, const std::string& label, const std::string& value,

@@ -61,6 +61,8 @@ class Metrics {
                double seconds);
   // A gauge read when /metrics is scraped (e.g. overdue requests, from the database).
   void add_gauge(const std::string& name, const std::string& help, std::function<double()> read);
+  // A counter kept elsewhere (a pool's rejections since start), read when /metrics is scraped.
+  void add_counter(const std::string& name, const std::string& help, std::function<double()> read);
   // One series of a gauge with one label, e.g. ("framehouse_plugin_calls_in_flight", "plugin",
   // "storage_fs"). `help` and `label` are set by the first call for a name.
   void add_gauge(const std::string& name, const std::string& help, const std::string& label, const std::string& value,
@@ -87,6 +89,7 @@ class Metrics {
   struct Gauge {
     std::string help;
     std::function<double()> read;
+    const char* type = "gauge";  // or "counter"
   };
   std::map<std::string, Gauge> gauges_;
   struct LabeledGauge {

@@ -10,19 +10,23 @@
 namespace framehouse {
 namespace {
 
+// The configuration of one node of a deployment: the database and the object root are shared,
+// as is the master key (or one node could not open what another stored).
+std::string node_config(const std::filesystem::path& dir, const std::string& database_url, const std::filesystem::path& objects,
+                        const std::string& video_section) {
+  std::string config = testing::server_config(dir, "", database_url);
+  const std::string storage = "[plugins.storage_fs]\nfsync = false\n";
+  config.replace(config.find(storage), storage.size(), storage + "root = \"" + objects.string() + "\"\n");
+  return config + "[video]\n" + video_section + "[privacy]\nmaster_key = \"" + std::string(64, 'a') + "\"\n";
+}
+
 TEST(SharedQueue, TwoProcessesDrainFiftyJobsEachRunOnce) {
   testing::TestDatabase database(db::Backend::postgresql);
   if (database.skipped()) GTEST_SKIP() << "no PostgreSQL server (run tests/run-all.sh)";
   ASSERT_TRUE(database.available());
   testing::TempDir shared;
-  // Both processes store into one object root, as they would share an object store.
   const auto config_for = [&](const std::filesystem::path& dir) {
-    std::string config = testing::server_config(dir, "", database.options().url);
-    const std::string storage = "[plugins.storage_fs]\nfsync = false\n";
-    config.replace(config.find(storage), storage.size(),
-                   storage + "root = \"" + (shared.path() / "objects").string() + "\"\n");
-    // Nodes of one deployment share the master key, or one could not open what another stored.
-    return config + "[video]\nworkers = 2\n[privacy]\nmaster_key = \"" + std::string(64, 'a') + "\"\n";
+    return node_config(dir, database.options().url, shared.path() / "objects", "workers = 2\n");
   };
   testing::TempDir dir_a, dir_b;
   testing::RunningServer a(config_for(dir_a.path()));
@@ -90,11 +94,7 @@ TEST(SharedQueue, AJobIsGivenBackAtShutdownAndTakenOverFromAKilledNode) {
   ASSERT_TRUE(database.available());
   testing::TempDir shared, dir_a, dir_b;
   const auto config_for = [&](const std::filesystem::path& dir) {
-    std::string config = testing::server_config(dir, "", database.options().url);
-    const std::string storage = "[plugins.storage_fs]\nfsync = false\n";
-    config.replace(config.find(storage), storage.size(),
-                   storage + "root = \"" + (shared.path() / "objects").string() + "\"\n");
-    return config + "[video]\nlease_seconds = 2\n[privacy]\nmaster_key = \"" + std::string(64, 'a') + "\"\n";
+    return node_config(dir, database.options().url, shared.path() / "objects", "lease_seconds = 2\n");
   };
   auto a = std::make_unique<testing::RunningServer>(config_for(dir_a.path()));
   ASSERT_NE(a->port, 0) << a->process->stderr_text();
