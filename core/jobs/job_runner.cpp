@@ -1,5 +1,9 @@
 #include "jobs/job_runner.hpp"
 
+#include <typeinfo>
+
+#include <boost/core/demangle.hpp>
+
 #include "observability/log.hpp"
 
 namespace framehouse::jobs {
@@ -43,7 +47,9 @@ bool JobRunner::run_one(const std::string& worker) {
   try {
     result = handler_(*job, stopping_.get_token());
   } catch (const std::exception& error) {
-    observability::Log::error("jobs", "a job's handler threw", {{"queue", queue_.options().name}, {"job", job->id}, {"error", error.what()}});
+    // Not its text: a database error can quote the values bound to a statement.
+    observability::Log::error("jobs", "a job's handler threw",
+                              {{"queue", queue_.options().name}, {"job", job->id}, {"error_type", boost::core::demangle(typeid(error).name())}});
     result = JobResult::retry_later("internal error");
   }
   {
