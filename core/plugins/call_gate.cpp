@@ -2,15 +2,18 @@
 
 namespace framehouse::plugins {
 
-bool CallGate::acquire(Deadline deadline) {
+CallGate::Admission CallGate::acquire(Deadline deadline) {
   std::unique_lock lock(mutex_);
+  if (closed_) return Admission::closed;
+  if (in_flight_ >= concurrency_ && waiting_ >= concurrency_) return Admission::busy;
   ++waiting_;
   const auto free = [this] { return closed_ || in_flight_ < concurrency_; };
   const bool got = deadline ? changed_.wait_until(lock, *deadline, free) : (changed_.wait(lock, free), true);
   --waiting_;
-  if (!got || closed_) return false;
+  if (closed_) return Admission::closed;
+  if (!got) return Admission::timed_out;
   ++in_flight_;
-  return true;
+  return Admission::granted;
 }
 
 void CallGate::release() {

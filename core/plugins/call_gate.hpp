@@ -1,7 +1,9 @@
 // The slots of one plugin's calls: at most `concurrency` calls run at once, each on one of the
 // plugin's own threads. A call that cannot get a slot by its deadline fails as a timeout; a
 // call abandoned at its deadline keeps its slot until the plugin returns, so a hung plugin
-// holds at most `concurrency` threads and never makes the host start more.
+// holds at most `concurrency` threads and never makes the host start more. At most as many
+// calls wait for a slot as there are slots; further ones are refused at once (busy), so that
+// the callers of a hung plugin — each a handler thread — are bounded too: 2 × concurrency.
 #pragma once
 
 #include <chrono>
@@ -17,9 +19,10 @@ class CallGate {
 
   explicit CallGate(int concurrency) : concurrency_(concurrency < 1 ? 1 : concurrency) {}
 
-  // A slot, waiting for one until the deadline; false when none came free or the gate is
-  // closed (the plugin is stopping).
-  bool acquire(Deadline deadline);
+  enum class Admission { granted, timed_out, busy, closed };
+  // A slot, waiting for one until the deadline unless `concurrency` calls wait already (busy);
+  // closed: the plugin is stopping.
+  Admission acquire(Deadline deadline);
   void release();
   // No new call gets a slot from now on.
   void close();

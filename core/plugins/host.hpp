@@ -185,10 +185,21 @@ auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_v
                    "plugin", plugin->name());
     return answer(failure<R>(sdk::Status::timeout, std::move(what)));
   };
-  if (!plugin->gate_->acquire(deadline)) {
-    if (!plugin->started()) return answer(failure<R>(sdk::Status::unavailable, fmt::format("plugin {} is stopping", plugin->name())));
-    return timed_out(fmt::format("plugin {}: all {} of its calls were busy for {} ms (each call waits that long)",
-                                 plugin->name(), plugin->gate_->concurrency(), timeout.count()));
+  switch (plugin->gate_->acquire(deadline)) {
+    case CallGate::Admission::granted:
+      break;
+    case CallGate::Admission::closed:
+      return answer(failure<R>(sdk::Status::unavailable, fmt::format("plugin {} is stopping", plugin->name())));
+    case CallGate::Admission::busy:
+      metrics_.count("framehouse_plugin_calls_refused_total",
+                     "Plugin calls refused at once because every slot was taken and as many calls waited.", "plugin",
+                     plugin->name());
+      return answer(failure<R>(sdk::Status::unavailable,
+                               fmt::format("plugin {} is busy: all {} of its calls are running and as many wait", plugin->name(),
+                                           plugin->gate_->concurrency())));
+    case CallGate::Admission::timed_out:
+      return timed_out(fmt::format("plugin {}: all {} of its calls were busy for {} ms (each call waits that long)",
+                                   plugin->name(), plugin->gate_->concurrency(), timeout.count()));
   }
 
   struct Shared {

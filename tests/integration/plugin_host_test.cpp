@@ -1,4 +1,6 @@
 // The plugin host against one fixture plugin per failure mode.
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -158,6 +160,34 @@ TEST_F(PluginHostTest, AHungPluginHoldsAtMostItsConcurrencyInThreads) {
   const auto waited = stat();
   EXPECT_NE(waited.outcome().message().find("calls were busy"), std::string::npos) << waited.outcome().message();
   EXPECT_NE(metrics.render().find("framehouse_plugin_call_timeouts_total{plugin=\"hangs_in_call\"} 21"), std::string::npos);
+  host.stop_all(std::chrono::seconds(5));
+}
+
+// Its callers are bounded too: with every slot taken and as many calls waiting, a further call
+// is refused at once instead of holding its caller's thread until its timeout.
+TEST_F(PluginHostTest, AHungPluginsFurtherCallersAreRefusedAtOnce) {
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("hangs_in_call"), "hang_ms = 3000", std::chrono::milliseconds(400)));
+  ASSERT_FALSE(host.start_all());
+  auto plugin = host.find("hangs_in_call");
+  const auto stat = [&] {
+    return host.call<sdk::StorageBackend>(plugin, "stat", [](sdk::StorageBackend& storage) { return storage.stat({"u", "o"}); });
+  };
+  const int slots = plugin->calls().concurrency();
+  const auto in_parallel = [&] {
+    std::vector<std::thread> callers;
+    for (int i = 0; i < slots; ++i) callers.emplace_back([&] { EXPECT_EQ(stat().outcome().status(), sdk::Status::timeout); });
+    return callers;
+  };
+  for (auto& caller : in_parallel()) caller.join();  // every slot now held by a hung call
+  auto waiting = in_parallel();                      // as many wait for a slot
+  while (plugin->calls().waiting() < slots) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto started = std::chrono::steady_clock::now();
+  const auto refused = stat();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(100));
+  EXPECT_EQ(refused.outcome().status(), sdk::Status::unavailable);
+  EXPECT_NE(refused.outcome().message().find("is busy"), std::string::npos) << refused.outcome().message();
+  EXPECT_NE(metrics.render().find("framehouse_plugin_calls_refused_total{plugin=\"hangs_in_call\"} 1"), std::string::npos);
+  for (auto& caller : waiting) caller.join();
   host.stop_all(std::chrono::seconds(5));
 }
 
