@@ -278,9 +278,11 @@ int serve(const std::filesystem::path& config_file) {
   videos.start_workers();
   privacy.start_workers();
   std::optional<PeriodicTask> housekeeping;
-  housekeeping.emplace("housekeeping", std::chrono::hours(1), [&accounts, &videos, &billing, &privacy, &policy, &delivery] {
+  housekeeping.emplace("housekeeping", std::chrono::hours(1), [&accounts, &videos, &billing, &privacy, &policy, &outbox, &announcement_queue,
+                                                               keep = config.keep_job_records] {
     const auto changed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due() + privacy.purge_expired_exports() +
-                         privacy.purge_unconfirmed_intakes() + delivery.purge_settled() + (policy ? policy->send_notices() : 0);
+                         privacy.purge_unconfirmed_intakes() + outbox.purge_settled(keep) + announcement_queue.purge_settled(keep) +
+                         videos.queue().purge_settled(keep) + (policy ? policy->send_notices() : 0);
     if (changed > 0) Log::info("maintenance", "expired records deleted or renewed", {{"count", std::to_string(changed)}});
   });
 

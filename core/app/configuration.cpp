@@ -210,7 +210,7 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   config.outbox.first_retry = std::chrono::milliseconds(*settings.integer("email.first_retry_ms"));
   config.outbox.longest_retry = std::chrono::seconds(*settings.integer("email.longest_retry_seconds"));
   config.delivery.workers = static_cast<int>(*settings.integer("email.delivery_workers"));
-  config.delivery.keep_settled = std::chrono::hours(24 * *settings.integer("email.keep_sent_days"));
+  config.keep_job_records = std::chrono::hours(24 * *settings.integer("email.keep_sent_days"));
   auto& accounts = config.accounts;
   const auto number = [&settings](const std::string& key) { return *settings.integer(key); };
   accounts.minimum_age = static_cast<int>(number("accounts.minimum_age"));

@@ -48,6 +48,9 @@ struct AppConfig {
   std::string email_from;
   jobs::QueueOptions outbox{mail::kOutboxQueue};
   mail::DeliveryConfig delivery;
+  // How long the record of a settled job stays (a sent or failed message, an announcement, a
+  // finished video's job); never its payload.
+  std::chrono::seconds keep_job_records{std::chrono::hours(24 * 7)};
   accounts::AccountsConfig accounts;
   video::UploadsConfig uploads;
   video::VideoConfig video;

@@ -186,7 +186,8 @@ TableSpec make_core_schema() {
       integer_field("max_attempts", 12, 1, 100, "tries of one message before it is recorded as failed for good"),
       integer_field("first_retry_ms", 2000, 10, 3'600'000, "wait before the second try; doubled for each further one"),
       integer_field("longest_retry_seconds", 1800, 1, 86400, "the longest wait between two tries"),
-      integer_field("keep_sent_days", 7, 1, 365, "how long the record of a sent or failed message stays (never its content)"),
+      integer_field("keep_sent_days", 7, 1, 365,
+                    "how long the record of a settled job stays: a sent or failed message, an announcement, a video's job (never its content)"),
   };
 
   TableSpec root;

@@ -34,8 +34,7 @@ bool permanent(sdk::Status status) {
 
 Delivery::Delivery(db::Database& database, jobs::JobQueue& outbox, plugins::PluginHost& host,
                    std::shared_ptr<plugins::LoadedPlugin> provider, DeliveryConfig config)
-    : outbox_(outbox),
-      host_(host),
+    : host_(host),
       provider_(std::move(provider)),
       config_(config),
       runner_(outbox, database, [this](const jobs::Job& job, std::stop_token) { return deliver(job); }) {}
@@ -45,8 +44,6 @@ void Delivery::start() {
 }
 
 void Delivery::stop() { runner_.stop(); }
-
-std::int64_t Delivery::purge_settled() { return outbox_.purge_settled(config_.keep_settled); }
 
 jobs::JobResult Delivery::deliver(const jobs::Job& job) {
   const auto payload = boost::json::parse(job.payload).as_object();

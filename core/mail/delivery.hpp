@@ -13,7 +13,6 @@ namespace framehouse::mail {
 
 struct DeliveryConfig {
   int workers = 2;
-  std::chrono::seconds keep_settled{std::chrono::hours(24 * 7)};  // how long sent and dead records stay
 };
 
 class Delivery {
@@ -24,13 +23,10 @@ class Delivery {
 
   void start();
   void stop();
-  // Housekeeping: sent and dead records older than `keep_settled` go.
-  std::int64_t purge_settled();
   // One queued message handed to the provider; what the outbox records of it.
   jobs::JobResult deliver(const jobs::Job& job);
 
  private:
-  jobs::JobQueue& outbox_;
   plugins::PluginHost& host_;
   std::shared_ptr<plugins::LoadedPlugin> provider_;
   DeliveryConfig config_;

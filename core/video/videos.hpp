@@ -140,6 +140,8 @@ class Videos {
   bool run_one(const std::string& worker);
   // Deletes videos past their expiry with their stored files. Returns how many.
   std::int64_t purge_expired();
+  // The queue of their generation jobs (for housekeeping of its settled records).
+  jobs::JobQueue& queue() { return queue_; }
 
   static std::string object_id(const std::string& video_id, const std::string& variant);
 

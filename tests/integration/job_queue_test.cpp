@@ -100,6 +100,18 @@ TEST_P(JobQueueTest, FailuresAreRetriedWithDoublingBackoffThenDeadLettered) {
   EXPECT_FALSE(queue_->claim("w1"));
 }
 
+TEST_P(JobQueueTest, SettledRecordsGoAfterTheirRetentionAndWaitingJobsStay) {
+  const auto done = enqueue("{}");
+  queue_->settle(*queue_->claim("w1"), JobResult::finished());
+  const auto waiting = enqueue("{}");
+  now_ms_ += 3'600'000;
+  EXPECT_EQ(queue_->purge_settled(std::chrono::hours(2)), 0);
+  now_ms_ += 3'600'001;
+  EXPECT_EQ(queue_->purge_settled(std::chrono::hours(2)), 1);
+  EXPECT_FALSE(queue_->find(done));
+  EXPECT_TRUE(queue_->find(waiting));
+}
+
 TEST_P(JobQueueTest, APermanentFailureIsDeadAtOnceAndAReleasedJobKeepsItsAttempts) {
   const auto refused = enqueue("{}");
   queue_->settle(*queue_->claim("w1"), JobResult::failed_for_good("conflict: suppressed"));
