@@ -87,16 +87,17 @@ std::optional<Job> JobQueue::claim(const std::string& worker) {
   const long long now = now_ms_();
   Job job;
   std::string state, previous_owner;
-  soci::indicator subject_indicator = soci::i_null, owner_indicator = soci::i_null;
+  soci::indicator subject_indicator = soci::i_null, owner_indicator = soci::i_null, payload_indicator = soci::i_null;
   // Due jobs, or jobs whose worker stopped renewing its lease (it crashed or hangs).
   sql << "SELECT id, state, subject_id, payload, attempts, run_at_ms, lease_owner FROM jobs WHERE queue = :q AND"
          " ((state = 'ready' AND run_at_ms <= :n) OR (state = 'running' AND lease_expires_at_ms < :n2))"
          " ORDER BY run_at_ms, id LIMIT 1" + database_.dialect().skip_locked(),
       soci::use(options_.name), soci::use(now), soci::use(now), soci::into(job.id), soci::into(state),
-      soci::into(job.subject_id, subject_indicator), soci::into(job.payload), soci::into(job.attempt),
+      soci::into(job.subject_id, subject_indicator), soci::into(job.payload, payload_indicator), soci::into(job.attempt),
       soci::into(job.run_at_ms), soci::into(previous_owner, owner_indicator);
   if (!sql.got_data()) return std::nullopt;
   if (subject_indicator != soci::i_ok) job.subject_id.clear();
+  if (payload_indicator != soci::i_ok) job.payload.clear();
   ++job.attempt;
   job.worker = worker;
   const long long lease = now + std::chrono::milliseconds(options_.lease).count();

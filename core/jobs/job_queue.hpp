@@ -41,8 +41,8 @@ struct QueueOptions {
 struct Job {
   std::string id;
   std::string subject_id;  // whom the work is about ("" for no one)
-  std::string payload;
-  int attempt = 0;  // 1 for the first run
+  std::string payload;  // "" once cleared: the job ran, and its process died before recording it
+  int attempt = 0;      // 1 for the first run
   std::int64_t run_at_ms = 0;
   std::string worker;  // the lease owner
 };

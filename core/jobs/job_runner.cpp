@@ -39,6 +39,12 @@ bool JobRunner::run_one(const std::string& worker) {
   if (stopping_.stop_requested()) return false;
   auto job = queue_.claim(worker);
   if (!job) return false;
+  if (job->payload.empty()) {
+    // Its payload was cleared as it finished (JobResult::flush_log) and then its process died:
+    // it ran; only the record is missing.
+    queue_.settle(*job, JobResult::finished());
+    return true;
+  }
   {
     std::lock_guard lock(mutex_);
     running_[worker] = *job;

@@ -215,6 +215,27 @@ TEST_P(JobQueueTest, TheRunnerIsWokenByACommitAndGivesLeasesBackAtShutdown) {
   EXPECT_TRUE(queue.claim("another-node"));  // at once, not after the lease
 }
 
+// A process that cleared a finished job's payload (the receipt of an erased person) and died
+// before recording the result: the job is not run again, only recorded.
+TEST_P(JobQueueTest, AJobWhosePayloadWasClearedIsRecordedNotRunAgain) {
+  const auto id = enqueue("{}");
+  ASSERT_TRUE(queue_->claim("died"));
+  {
+    soci::session sql(database_->pool());
+    sql << "UPDATE jobs SET payload = NULL, lease_expires_at_ms = 0 WHERE id = :id", soci::use(id);
+  }
+  int runs = 0;
+  JobRunner runner(*queue_, *database_, [&](const Job&, std::stop_token) {
+    ++runs;
+    return JobResult::finished();
+  });
+  ::testing::internal::CaptureStderr();
+  EXPECT_TRUE(runner.run_one("w2"));
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(queue_->find(id)->state, JobState::done);
+}
+
 TEST_P(JobQueueTest, ErasureTakesAPersonsJobsAndQueuedMessagesToTheirAddress) {
   enqueue("{\"to\":\"pat@example.org\"}", "usr_pat");
   enqueue("{\"rfc5322\":\"To: Pat@Example.org\"}");  // filed under no one
