@@ -154,7 +154,7 @@ Submission PrivacyRequests::submit(const NewRequest& request) {
   Log::info("privacy", "request received", {{"request_id", id}, {"type", request.type}, {"source", request.source}});
   audit_.record(request.actor, "privacy.request_received", id,
                 json::serialize(json::object{{"type", request.type}, {"source", request.source}}));
-  workers_.poke();
+  tasks_changed();
   return {*find(id), false};
 }
 
@@ -245,7 +245,7 @@ sdk::Result<IntakeVerification> PrivacyRequests::verify_intake(const std::string
     transaction.commit();
   }
   audit_.record("email-intake", "privacy.request_verified", request_id, json::serialize(json::object{{"type", type}}));
-  workers_.poke();
+  tasks_changed();
   return IntakeVerification{request_id, false};
 }
 
@@ -374,7 +374,7 @@ sdk::Outcome PrivacyRequests::retry(const std::string& id, const std::string& ac
     transaction.commit();
   }
   audit_.record(actor, "privacy.request_retried", id);
-  workers_.poke();
+  tasks_changed();
   return {};
 }
 
@@ -403,7 +403,7 @@ bool PrivacyRequests::lift_hold(const std::string& id, const std::string& actor)
   Log::info("privacy", "legal hold lifted", {{"hold_id", id}});
   audit_.record(actor, "privacy.hold_lifted", id);
   release_holds();
-  workers_.poke();
+  tasks_changed();
   return true;
 }
 

@@ -273,7 +273,11 @@ class PrivacyRequests {
 
   // Expired legal holds are looked for once a second across the workers, not before every task.
   std::atomic<std::int64_t> holds_checked_ms_{0};
+  // After tasks were added or made due again (a submit, a retry, a lifted hold).
+  void tasks_changed();
+  static constexpr const char* kChangeTopic = "privacy_tasks";
   workers::WorkerPool workers_{"privacy", std::chrono::seconds(1)};
+  db::ChangeFeed::Subscription tasks_subscription_ = 0;
 };
 
 // The core's privacy records as part of the core participant: a person's earlier requests (and

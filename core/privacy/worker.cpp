@@ -82,7 +82,12 @@ sdk::Subject PrivacyRequests::subject_of(const ClaimedTask& task) {
   return subject;
 }
 
+void PrivacyRequests::tasks_changed() { database_.changes().announce(kChangeTopic); }
+
 void PrivacyRequests::start_workers() {
+  // New tasks here or on another node wake the workers at once; they also look every second
+  // for retries that came due.
+  tasks_subscription_ = database_.changes().subscribe(kChangeTopic, [this] { workers_.poke(); });
   workers_.start(config_.workers, "privacy_", [this](const std::string& worker) {
     const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -92,7 +97,10 @@ void PrivacyRequests::start_workers() {
   });
 }
 
-void PrivacyRequests::stop_workers() { workers_.stop(); }
+void PrivacyRequests::stop_workers() {
+  database_.changes().unsubscribe(tasks_subscription_);
+  workers_.stop();
+}
 
 bool PrivacyRequests::held(const std::string& subject_id) {
   if (subject_id.empty()) return false;
