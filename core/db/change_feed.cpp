@@ -92,6 +92,7 @@ void ChangeFeed::stop() {
 void ChangeFeed::listen_loop() {
   using namespace std::chrono_literals;
   auto backoff = 100ms;
+  bool warned = false;  // once per outage
   while (!stopping_) {
     PGconn* connection = PQconnectdb(postgres_connect_.c_str());
     PGresult* listening = PQstatus(connection) == CONNECTION_OK
@@ -101,13 +102,16 @@ void ChangeFeed::listen_loop() {
     if (listening) PQclear(listening);
     if (!ready) {
       // libpq's message can quote the connection string: only say that it failed.
-      Log::warn("database", "change notifications unavailable; listeners poll until the connection is back");
+      if (!warned) Log::warn("database", "change notifications unavailable; listeners poll until the connection is back");
+      warned = true;
       PQfinish(connection);
       for (auto waited = 0ms; waited < backoff && !stopping_; waited += 50ms) std::this_thread::sleep_for(50ms);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       continue;
     }
     backoff = 100ms;
+    if (warned) Log::info("database", "change notifications are back");
+    warned = false;
     publish_all();  // whatever changed while nobody listened
     bool connected = true;
     while (!stopping_ && connected) {
