@@ -8,7 +8,7 @@ namespace {
 constexpr Permission kEvery[] = {Permission::view_users,       Permission::manage_roles,   Permission::grant_plans,
                                  Permission::privacy_requests, Permission::legal_holds,    Permission::disclosures,
                                  Permission::read_audit_log,   Permission::analytics,      Permission::announcements,
-                                 Permission::training_export};
+                                 Permission::view_outbox,      Permission::training_export};
 
 TEST(Roles, AdminMayDoEverythingAndUsersNothing) {
   for (const Permission permission : kEvery) {
@@ -31,6 +31,14 @@ TEST(Roles, OnlyAdminsGiveRolesOrTakeTrainingData) {
 TEST(Roles, AnAnalystSeesAggregatesAndNoOne) {
   for (const Permission permission : kEvery) {
     EXPECT_EQ(role_allows("analyst", permission), permission == Permission::analytics) << permission_name(permission);
+  }
+}
+
+TEST(Roles, CommunicationsSendsAnnouncementsAndSeesTheOutboxOnly) {
+  for (const Permission permission : kEvery) {
+    EXPECT_EQ(role_allows("communications", permission),
+              permission == Permission::announcements || permission == Permission::view_outbox)
+        << permission_name(permission);
   }
 }
 
