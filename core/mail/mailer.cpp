@@ -114,16 +114,12 @@ sdk::Outcome Mailer::queue(db::WriteTransaction& transaction, const Message& mes
   return {};
 }
 
-sdk::Outcome Mailer::send(soci::session& sql, const Message& message) {
+sdk::Outcome Mailer::send(const Message& message) {
+  soci::session sql(database_.pool());
   db::WriteTransaction transaction(sql, database_);
   auto queued = queue(transaction, message);
   if (queued) transaction.commit();
   return queued;
-}
-
-sdk::Outcome Mailer::send(const Message& message) {
-  soci::session sql(database_.pool());
-  return send(sql, message);
 }
 
 }  // namespace framehouse::mail

@@ -55,9 +55,7 @@ class Mailer {
   // crash between the provider's answer and our record of it is recognisable as the same one.
   // Fails (Status::invalid_argument) only for a header with a line break.
   sdk::Outcome queue(db::WriteTransaction& transaction, const Message& message);
-  // The same in a transaction of its own, on `sql` (a session the caller holds, outside a
-  // transaction) or on a pooled one.
-  sdk::Outcome send(soci::session& sql, const Message& message);
+  // The same in a transaction of its own, on a pooled session (the caller holds none).
   sdk::Outcome send(const Message& message);
 
  private:
