@@ -193,7 +193,7 @@ std::optional<std::string> PluginHost::start_all() {
     sdk::Plugin& instance = *plugin.instance_;
     LoadedPlugin::Services& services = *plugin.services_;
     auto start = [&]() { return instance.start(services); };
-    sdk::Outcome outcome = detail::run_catching<sdk::Outcome>(plugin.name(), "start", start);
+    sdk::Outcome outcome = detail::run_catching<sdk::Outcome>(plugin.name(), "start", start, detail::ExceptionText::shown);
     record(plugin, "start", outcome, started, nullptr);
     if (outcome.ok()) {
       plugin.started_ = true;

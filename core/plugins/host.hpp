@@ -18,6 +18,9 @@
 #include <type_traits>
 #include <vector>
 
+#include <typeinfo>
+
+#include <boost/core/demangle.hpp>
 #include <fmt/format.h>
 
 #include "config/schema.hpp"
@@ -146,13 +149,26 @@ const sdk::Outcome& outcome_of(const R& result) {
   }
 }
 
+// Whether an exception's text may go into the outcome: only for start(), which handles no one's
+// data and whose text is the admin's clue (a wrong setting, an unreachable server).
+enum class ExceptionText { hidden, shown };
+
 template <class R, class Fn>
-R run_catching(const std::string& plugin, std::string_view method, Fn& fn) {
+R run_catching(const std::string& plugin, std::string_view method, Fn& fn, ExceptionText text = ExceptionText::hidden) {
   try {
     return fn();
   } catch (const std::exception& error) {
-    return R(sdk::Outcome::failure(
-        sdk::Status::internal, fmt::format("plugin {} threw from {}: {}", plugin, method, error.what())));
+    const std::string type = boost::core::demangle(typeid(error).name());
+    if (text == ExceptionText::shown) {
+      return R(sdk::Outcome::failure(sdk::Status::internal,
+                                     fmt::format("plugin {} threw {} from {}: {}", plugin, type, method, error.what())));
+    }
+    // The outcome, logged and kept (a task's last error), names the exception's type only: its
+    // text may quote what the plugin was handling, personal data included. The text goes to
+    // the debug log, for a developer reproducing the failure.
+    observability::Log::debug("plugins", "plugin exception text", {{"plugin", plugin}, {"method", std::string(method)},
+                                                                    {"type", type}, {"text", error.what()}});
+    return R(sdk::Outcome::failure(sdk::Status::internal, fmt::format("plugin {} threw {} from {}", plugin, type, method)));
   } catch (...) {
     return R(sdk::Outcome::failure(
         sdk::Status::internal, fmt::format("plugin {} threw a non-standard exception from {}", plugin, method)));

@@ -4,7 +4,9 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <typeinfo>
 
+#include <boost/core/demangle.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -288,7 +290,9 @@ bool PrivacyRequests::run_one(const std::string& worker) {
              : task->type == "opt_out" || task->type == "opt_in"   ? run_preference(*task)
                                                                    : run_rectify(*task);
   } catch (const std::exception& error) {
-    result = sdk::Outcome::failure(sdk::Status::internal, error.what());
+    // Its type, not its text: a database error can quote the values bound to a statement, and
+    // the reason is kept on the task and shown to staff.
+    result = sdk::Outcome::failure(sdk::Status::internal, "internal error (" + boost::core::demangle(typeid(error).name()) + ")");
   }
   {
     std::lock_guard lock(renew_mutex);

@@ -106,7 +106,8 @@ TEST_F(PluginHostTest, ThrowInCallBecomesFailedOutcome) {
     return storage.put({"user1", "object1"}, data);
   });
   EXPECT_EQ(outcome.status(), sdk::Status::internal);
-  EXPECT_EQ(outcome.message(), "plugin throws_in_call threw from put: fixture failure in put");
+  // Its type, never its text (which may quote personal data).
+  EXPECT_EQ(outcome.message(), "plugin throws_in_call threw std::runtime_error from put");
   // The plugin keeps serving other calls.
   auto stat = host.call<sdk::StorageBackend>(plugin, "stat", [](sdk::StorageBackend& storage) {
     return storage.stat({"user1", "object1"});
