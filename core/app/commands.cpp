@@ -491,9 +491,13 @@ int inspect_plugin(const std::filesystem::path& plugin_file) {
     }
   }
   const auto compatibility = plugins::check_compatibility(m);
-  std::cout << "verdict:       " << (compatibility.compatible() ? "compatible" : compatibility.describe(plugin_file))
+  const auto refusal = plugins::manifest_refusal(m);
+  std::cout << "verdict:       "
+            << (!compatibility.compatible() ? compatibility.describe(plugin_file)
+                : refusal                  ? "refused: " + *refusal
+                                           : std::string("compatible"))
             << "\n";
-  return compatibility.compatible() ? 0 : 1;
+  return compatibility.compatible() && !refusal ? 0 : 1;
 }
 
 }  // namespace framehouse::app

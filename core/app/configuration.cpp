@@ -99,6 +99,10 @@ void load_plugins(const std::filesystem::path& file, const toml::table& root, co
       validator.add_error(where, prefix + ".path", compatibility.describe(file));
       continue;
     }
+    if (const auto refusal = plugins::manifest_refusal(parsed)) {
+      validator.add_error(where, prefix + ".path", fmt::format("plugin {} ({}): {}", name, file.string(), *refusal));
+      continue;
+    }
 
     config::TableSpec plugin_spec = parsed.config_schema;
     for (const auto& field : host_only.fields) {

@@ -77,6 +77,15 @@ Compatibility check_compatibility(const PluginManifest& manifest) {
   return result;
 }
 
+std::optional<std::string> manifest_refusal(const PluginManifest& manifest) {
+  if (manifest.personal_data.empty() || manifest.implements_interface("privacy")) return std::nullopt;
+  std::string categories;
+  for (const auto& category : manifest.personal_data) categories += (categories.empty() ? "" : ", ") + category;
+  return fmt::format("declares personal data ({}) but does not implement the privacy participant interface, so its data "
+                     "could not be exported or erased",
+                     categories);
+}
+
 std::string Compatibility::describe(const std::filesystem::path& file) const {
   if (compatible()) return fmt::format("{}: compatible with this server", file.string());
   std::string message = fmt::format("{}: incompatible with this server:", file.string());

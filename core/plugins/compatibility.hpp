@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,5 +32,9 @@ const std::map<std::string, std::string>& host_signature();
 const std::vector<std::string>& known_interfaces();
 
 Compatibility check_compatibility(const PluginManifest& manifest);
+
+// What refuses a compatible plugin by its manifest alone, whichever command reads it (serve,
+// check-config, plugin inspect): personal data it could not export or erase.
+std::optional<std::string> manifest_refusal(const PluginManifest& manifest);
 
 }  // namespace framehouse::plugins

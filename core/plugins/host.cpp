@@ -8,6 +8,8 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#include "plugins/compatibility.hpp"
+
 namespace framehouse::plugins {
 namespace {
 
@@ -133,13 +135,7 @@ std::optional<std::string> PluginHost::load(PluginDeclaration declaration, Plugi
     return fmt::format("{}: {}", where, reason);
   };
 
-  if (!manifest.personal_data.empty() && !manifest.implements_interface("privacy")) {
-    std::string categories;
-    for (const auto& category : manifest.personal_data) categories += (categories.empty() ? "" : ", ") + category;
-    return refuse(fmt::format("declares personal data ({}) but does not implement the privacy "
-                              "participant interface, so its data could not be exported or erased",
-                              categories));
-  }
+  if (auto refusal = manifest_refusal(manifest)) return refuse(std::move(*refusal));
 
   boost::dll::shared_library library;
   boost::dll::fs::error_code ec;

@@ -227,6 +227,21 @@ TEST(ServerStartup, PluginInspectPrintsManifestAndVerdict) {
   const auto bad = run_command({FRAMEHOUSE_BINARY, "plugin", "inspect", FRAMEHOUSE_FIXTURE_DIR "/wrong_major.so"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.out.find("storage interface: expected 1.x with x <= 0, found 2.0"), std::string::npos) << bad.out;
+
+  // What serve would refuse, inspect and check-config refuse too.
+  const auto no_privacy = run_command({FRAMEHOUSE_BINARY, "plugin", "inspect", FRAMEHOUSE_FIXTURE_DIR "/no_privacy.so"});
+  EXPECT_EQ(no_privacy.exit_code, 1);
+  EXPECT_NE(no_privacy.out.find("verdict:       refused: declares personal data (user_content) but does not implement the privacy"),
+            std::string::npos)
+      << no_privacy.out;
+  testing::TempDir dir;
+  testing::write_file(dir.path() / "framehouse.toml",
+                      "[plugins]\ndirectory = \"" FRAMEHOUSE_PLUGIN_DIR "\"\n[plugins.storage_fs]\n[plugins.email_outbox]\n"
+                      "[plugins.no_privacy]\npath = \"" FRAMEHOUSE_FIXTURE_DIR "/no_privacy.so\"\n");
+  const auto checked = run_command({FRAMEHOUSE_BINARY, "check-config", (dir.path() / "framehouse.toml").string()});
+  EXPECT_EQ(checked.exit_code, 2);
+  EXPECT_NE(checked.err.find("framehouse.toml:6:8: plugins.no_privacy.path: plugin no_privacy"), std::string::npos) << checked.err;
+  EXPECT_NE(checked.err.find("does not implement the privacy participant interface"), std::string::npos) << checked.err;
 }
 
 TEST(ServerStartup, UnreadableSecretFileIsAConfigError) {
