@@ -137,6 +137,13 @@ void check_role(const toml::table& root, const AppConfig& config, std::string_vi
     }
     return;
   }
+  if (const auto* declared = root["plugins"][plugin].as_table()) {
+    // Declared and enabled but refused: its own error says why (one cause, one message).
+    if ((*declared)["enabled"].value_or(true)) return;
+    validator.add_error(position_of(root, key), std::string(key),
+                        fmt::format("plugin '{}' is declared with enabled = false", plugin));
+    return;
+  }
   validator.add_error(position_of(root, key), std::string(key),
                       fmt::format("no enabled plugin named '{}' (declare it as [plugins.{}])", plugin, plugin));
 }

@@ -237,11 +237,13 @@ TEST(ServerStartup, PluginInspectPrintsManifestAndVerdict) {
   testing::TempDir dir;
   testing::write_file(dir.path() / "framehouse.toml",
                       "[plugins]\ndirectory = \"" FRAMEHOUSE_PLUGIN_DIR "\"\n[plugins.storage_fs]\n[plugins.email_outbox]\n"
-                      "[plugins.no_privacy]\npath = \"" FRAMEHOUSE_FIXTURE_DIR "/no_privacy.so\"\n");
+                      "[plugins.no_privacy]\npath = \"" FRAMEHOUSE_FIXTURE_DIR "/no_privacy.so\"\n"
+                      "[storage]\nplugin = \"no_privacy\"\n");
   const auto checked = run_command({FRAMEHOUSE_BINARY, "check-config", (dir.path() / "framehouse.toml").string()});
   EXPECT_EQ(checked.exit_code, 2);
   EXPECT_NE(checked.err.find("framehouse.toml:6:8: plugins.no_privacy.path: plugin no_privacy"), std::string::npos) << checked.err;
   EXPECT_NE(checked.err.find("does not implement the privacy participant interface"), std::string::npos) << checked.err;
+  EXPECT_NE(checked.err.find(": 1 configuration error"), std::string::npos) << checked.err;  // not "no enabled plugin"
 }
 
 TEST(ServerStartup, UnreadableSecretFileIsAConfigError) {
