@@ -92,8 +92,8 @@ std::string Compatibility::describe(const std::filesystem::path& file) const {
   for (const auto& mismatch : mismatches) {
     message += fmt::format(" {}: expected {}, found {};", mismatch.field, mismatch.expected, mismatch.found);
   }
-  message += fmt::format(" rebuild the plugin against Framehouse SDK {} with the server's toolchain",
-                         host_signature().at("sdk"));
+  message += fmt::format(" rebuild the plugin against Framehouse SDK {} (find_package(FramehouseSDK {})) with the server's toolchain",
+                         host_signature().at("sdk"), host_signature().at("sdk"));
   return message;
 }
 
