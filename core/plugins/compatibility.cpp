@@ -1,10 +1,12 @@
 #include "plugins/compatibility.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
 
 #include "framehouse/sdk/build_signature.hpp"
+#include "framehouse/sdk/personal_data.hpp"
 
 namespace framehouse::plugins {
 namespace {
@@ -78,6 +80,15 @@ Compatibility check_compatibility(const PluginManifest& manifest) {
 }
 
 std::optional<std::string> manifest_refusal(const PluginManifest& manifest) {
+  for (const auto& category : manifest.personal_data) {
+    if (std::find(std::begin(sdk::kPersonalDataCategories), std::end(sdk::kPersonalDataCategories), category) !=
+        std::end(sdk::kPersonalDataCategories)) {
+      continue;
+    }
+    std::string known;
+    for (const auto name : sdk::kPersonalDataCategories) known += (known.empty() ? "" : ", ") + std::string(name);
+    return fmt::format("declares the personal data category '{}', which is not one of: {}", category, known);
+  }
   if (manifest.personal_data.empty() || manifest.implements_interface("privacy")) return std::nullopt;
   std::string categories;
   for (const auto& category : manifest.personal_data) categories += (categories.empty() ? "" : ", ") + category;

@@ -34,7 +34,8 @@ const std::vector<std::string>& known_interfaces();
 Compatibility check_compatibility(const PluginManifest& manifest);
 
 // What refuses a compatible plugin by its manifest alone, whichever command reads it (serve,
-// check-config, plugin inspect): personal data it could not export or erase.
+// check-config, plugin inspect): a personal-data category outside the SDK's vocabulary
+// (framehouse/sdk/personal_data.hpp), or personal data it could not export or erase.
 std::optional<std::string> manifest_refusal(const PluginManifest& manifest);
 
 }  // namespace framehouse::plugins

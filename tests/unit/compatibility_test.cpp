@@ -14,6 +14,21 @@ PluginManifest manifest_like_host(std::vector<std::string> implements) {
   return manifest;
 }
 
+TEST(Compatibility, PersonalDataMustBeKnownCategoriesAndErasable) {
+  auto manifest = manifest_like_host({"storage", "privacy"});
+  manifest.personal_data = {"user_content", "email_address"};
+  EXPECT_FALSE(manifest_refusal(manifest));
+  manifest.personal_data = {"user_content", "emial_address"};  // a typo would disable rectification
+  const auto typo = manifest_refusal(manifest);
+  ASSERT_TRUE(typo);
+  EXPECT_NE(typo->find("'emial_address', which is not one of: account, email_address, name"), std::string::npos) << *typo;
+  manifest.personal_data = {"user_content"};
+  manifest.implements = {"storage"};
+  const auto unerasable = manifest_refusal(manifest);
+  ASSERT_TRUE(unerasable);
+  EXPECT_NE(unerasable->find("does not implement the privacy participant interface"), std::string::npos);
+}
+
 TEST(Compatibility, ParsesSignature) {
   const auto fields = parse_signature("compiler=gcc-12;boost=108100;storage=1.0");
   EXPECT_EQ(fields.at("compiler"), "gcc-12");
