@@ -478,7 +478,7 @@ int inspect_plugin(const std::filesystem::path& plugin_file) {
                              m.processor->purpose, join(m.processor->receives));
   }
   std::cout << "build:        ";
-  for (const char* field : {"compiler", "cxx_abi", "boost", "build", "sdk"}) {
+  for (const char* field : {"compiler", "cxx_abi", "stdlib_debug", "sdk"}) {
     const auto it = m.build.find(field);
     std::cout << fmt::format(" {}={}", field, it == m.build.end() ? "(missing)" : it->second);
   }

@@ -62,7 +62,7 @@ const std::vector<std::string>& known_interfaces() {
 
 Compatibility check_compatibility(const PluginManifest& manifest) {
   Compatibility result;
-  for (const char* field : {"compiler", "cxx_abi", "boost", "build"}) {
+  for (const char* field : kSignatureFields) {
     const std::string expected = host_signature().at(field);
     const std::string found = value_or_missing(manifest.build, field);
     if (expected != found) result.mismatches.push_back({field, expected, found});

@@ -1,5 +1,5 @@
-// Whether a plugin file fits this server: same build signature (compiler, C++ ABI, Boost,
-// build type) and, for the SDK and every interface the plugin implements, the same major and
+// Whether a plugin file fits this server: same build signature (compiler, C++ library ABI and
+// debug mode) and, for the SDK and every interface the plugin implements, the same major and
 // a minor no newer than the host's. Every mismatch is reported, with expected and found.
 #pragma once
 
@@ -25,6 +25,10 @@ struct Compatibility {
   // One message naming the file and every mismatch, with the fix.
   std::string describe(const std::filesystem::path& file) const;
 };
+
+// The fields of the build signature a plugin must share with the host (build_signature.hpp
+// says why each).
+inline constexpr const char* kSignatureFields[] = {"compiler", "cxx_abi", "stdlib_debug"};
 
 // The host's own signature, compiled from the same SDK headers plugins use.
 const std::map<std::string, std::string>& host_signature();

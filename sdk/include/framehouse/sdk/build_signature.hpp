@@ -1,11 +1,15 @@
 // Framehouse SDK — the build signature compiled into every plugin and into the host.
 //
-// Plugins exchange C++ objects (std::string, std::vector, virtual classes) with the host, so
-// both sides must agree on everything that shapes those objects. The host compares this
-// string field by field before it runs any plugin code and names every mismatch.
+// Plugins exchange C++ objects (std::string, std::vector, std::map, virtual classes,
+// exceptions) with the host, so both sides must agree on what shapes those objects — and only
+// that. The host compares these fields before it runs any plugin code and names every mismatch:
+//   compiler      the compiler family and major version: the tested pairing for vtables,
+//                 exception handling and inline library code.
+//   cxx_abi       libstdc++'s dual ABI: the layout of std::string and std::list.
+//   stdlib_debug  libstdc++'s debug mode (_GLIBCXX_DEBUG): the layout of every container.
+// No Boost type crosses the boundary, so the Boost version is not part of it; NDEBUG changes
+// no layout, so release and debug plugins mix.
 #pragma once
-
-#include <boost/version.hpp>
 
 #include "framehouse/sdk/version.hpp"
 
@@ -23,14 +27,13 @@
 #define FRAMEHOUSE_CXX_ABI "other"
 #endif
 
-#if defined(NDEBUG)
-#define FRAMEHOUSE_BUILD_KIND "release"
+#if defined(_GLIBCXX_DEBUG)
+#define FRAMEHOUSE_STDLIB_DEBUG "on"
 #else
-#define FRAMEHOUSE_BUILD_KIND "debug"
+#define FRAMEHOUSE_STDLIB_DEBUG "off"
 #endif
 
 #define FRAMEHOUSE_BUILD_SIGNATURE                      \
   "compiler=" FRAMEHOUSE_COMPILER_ID                    \
   ";cxx_abi=" FRAMEHOUSE_CXX_ABI                        \
-  ";boost=" FRAMEHOUSE_STRINGIFY(BOOST_VERSION)         \
-  ";build=" FRAMEHOUSE_BUILD_KIND ";" FRAMEHOUSE_INTERFACE_VERSIONS
+  ";stdlib_debug=" FRAMEHOUSE_STDLIB_DEBUG ";" FRAMEHOUSE_INTERFACE_VERSIONS
