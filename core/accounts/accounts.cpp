@@ -566,8 +566,7 @@ std::optional<User> Accounts::find(const std::string& user_id) {
     std::lock_guard lock(recent_mutex_);
     if (const auto found = recent_users_.find(user_id); found != recent_users_.end()) {
       const auto& recent = found->second;
-      // A pending address change lapses by the clock, not by a change notice.
-      if (recent.fresh_until > steady_now && !recent.user.pending_email) return recent.user;
+      if (recent.fresh_until > steady_now) return recent.user;
       recent_users_.erase(found);
     }
   }
@@ -588,6 +587,8 @@ std::optional<User> Accounts::find(const std::string& user_id) {
   if (pending_indicator == soci::i_ok && expires_indicator == soci::i_ok && pending_expires > now_()) {
     user.pending_email = pending;
   }
+  // A pending address change lapses by the clock, not by a change notice: not kept.
+  if (user.pending_email) return user;
   std::lock_guard lock(recent_mutex_);
   if (recent_users_.size() >= kMaxRecent) recent_users_.clear();
   recent_users_[user_id] = RecentUser{user, steady_now + kFreshness};

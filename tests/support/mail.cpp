@@ -6,14 +6,12 @@ TestMail::TestMail(db::Database& database, observability::Metrics& metrics, plug
                    std::shared_ptr<plugins::LoadedPlugin> provider, const std::string& from, jobs::MillisecondClock clock)
     : outbox(database, metrics, {mail::kOutboxQueue}, std::move(clock)),
       mailer(database, outbox, from),
-      delivery(database, outbox, host, std::move(provider), {}) {}
+      delivery(database, outbox, host, std::move(provider), {}),
+      runner(outbox, database, [this](const jobs::Job& job, std::stop_token) { return delivery.deliver(job); }) {}
 
 int TestMail::deliver_due() {
   int runs = 0;
-  while (auto job = outbox.claim("test-delivery")) {
-    outbox.settle(*job, delivery.deliver(*job));
-    ++runs;
-  }
+  while (runner.run_one("test-delivery")) ++runs;
   return runs;
 }
 

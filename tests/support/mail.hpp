@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "jobs/job_runner.hpp"
 #include "mail/delivery.hpp"
 #include "mail/mailer.hpp"
 
@@ -23,6 +24,8 @@ struct TestMail {
   jobs::JobQueue outbox;
   mail::Mailer mailer;
   mail::Delivery delivery;
+  // Never started: deliver_due() runs its step on the test's thread.
+  jobs::JobRunner runner;
 };
 
 }  // namespace framehouse::testing
