@@ -366,6 +366,17 @@ const std::vector<Migration>& server_migrations() {
              "ALTER TABLE videos DROP COLUMN lease_expires_at",
          };
        }},
+      {14, "privacy tasks in the job queue",
+       [](const Dialect&) -> std::vector<std::string> {
+         // A task that may run has a job (privacy_tasks.job_id), which holds its lease; tasks
+         // that were running are pending again and get their jobs when the server starts.
+         return {
+             "ALTER TABLE privacy_tasks ADD COLUMN job_id TEXT",
+             "UPDATE privacy_tasks SET status = 'pending' WHERE status = 'running'",
+             "ALTER TABLE privacy_tasks DROP COLUMN lease_owner",
+             "ALTER TABLE privacy_tasks DROP COLUMN lease_expires_at",
+         };
+       }},
   };
   return migrations;
 }

@@ -69,16 +69,22 @@ std::string JobQueue::new_id() { return crypto::random_id("job_", 16); }
 void JobQueue::count(const char* name, const char* help) { metrics_.count(name, help, "queue", options_.name); }
 
 std::string JobQueue::enqueue(db::WriteTransaction& transaction, const std::string& payload, const std::string& subject_id,
-                              const std::string& label, std::optional<std::string> id) {
+                              const std::string& label, std::optional<std::string> id, std::int64_t not_before_ms) {
   const std::string job_id = id.value_or(new_id());
   const long long now = now_ms_();
+  const long long due = std::max<long long>(now, not_before_ms);
   soci::indicator subject_indicator = subject_id.empty() ? soci::i_null : soci::i_ok;
   transaction.session() << "INSERT INTO jobs (id, queue, state, subject_id, label, payload, attempts, run_at_ms, created_at_ms)"
                            " VALUES (:id, :q, 'ready', :s, :l, :p, 0, :r, :c) ON CONFLICT (id) DO NOTHING",
       soci::use(job_id), soci::use(options_.name), soci::use(subject_id, subject_indicator), soci::use(label),
-      soci::use(payload), soci::use(now), soci::use(now);
+      soci::use(payload), soci::use(due), soci::use(now);
   transaction.notify(options_.name);
   return job_id;
+}
+
+void JobQueue::drop_waiting(db::WriteTransaction& transaction, const std::string& id) {
+  transaction.session() << "DELETE FROM jobs WHERE id = :id AND queue = :q AND state = 'ready'", soci::use(id),
+      soci::use(options_.name);
 }
 
 std::optional<Job> JobQueue::claim(const std::string& worker) {
@@ -176,6 +182,12 @@ void JobQueue::settle(const Job& job, const JobResult& result) {
       settled = owned("state = 'ready', attempts = :a", soci::use(attempts));
       break;
     }
+    case JobResult::Kind::deferred: {
+      const int attempts = job.attempt - 1;
+      const long long next = now + result.delay.count();
+      settled = owned("state = 'ready', attempts = :a, run_at_ms = :r", soci::use(attempts), soci::use(next));
+      break;
+    }
     case JobResult::Kind::retry:
       if (job.attempt < options_.max_attempts) {
         const long long next = now + backoff(job.attempt).count();
@@ -203,6 +215,9 @@ void JobQueue::settle(const Job& job, const JobResult& result) {
       break;
     case JobResult::Kind::released:
       count("framehouse_jobs_released_total", "Jobs given back unrun at shutdown, by queue.");
+      break;
+    case JobResult::Kind::deferred:
+      count("framehouse_jobs_deferred_total", "Runs of jobs put off because the work they wait for was not done yet, by queue.");
       break;
     case JobResult::Kind::retry:
       count("framehouse_jobs_retried_total", "Runs of jobs that failed for now and will be retried, by queue.");

@@ -54,6 +54,7 @@ struct JobResult {
     retry,      // failed for now (a provider down): run again after a backoff
     dead,       // failed for good (a permanent refusal): kept for an operator, never run again
     released,   // not run (shutting down): the lease goes back, the attempt does not count
+    deferred,   // not run yet (it waits for other work): again after `delay`, the attempt does not count
   };
   Kind kind = Kind::done;
   // For done: what the job reports (JSON, kept with its record); for retry and dead: why.
@@ -63,10 +64,16 @@ struct JobResult {
   // database's log is flushed too, before the job counts as settled — as the erasure itself
   // was, so that no copy of it stays readable in the database's files.
   bool flush_log = false;
+  std::chrono::milliseconds delay{0};  // for deferred
   static JobResult finished(std::string report = {}) { return {Kind::done, std::move(report)}; }
   static JobResult retry_later(std::string why) { return {Kind::retry, std::move(why)}; }
   static JobResult failed_for_good(std::string why) { return {Kind::dead, std::move(why)}; }
   static JobResult released() { return {Kind::released, {}}; }
+  static JobResult deferred(std::chrono::milliseconds delay) {
+    JobResult result{Kind::deferred, {}};
+    result.delay = delay;
+    return result;
+  }
 };
 
 // A job as an operator sees it (never the payload).
@@ -93,9 +100,12 @@ class JobQueue {
   // Adds a job in the caller's transaction; its workers are woken when that commits. `label`
   // says what it is for operators (template text, never personal data). Returns its id. With
   // `id` given (a caller that must know it beforehand, or that may enqueue the same work twice)
-  // a job of that id already there is left as it is.
+  // a job of that id already there is left as it is. It is due at once, or not before
+  // `not_before_ms` when that is later.
   std::string enqueue(db::WriteTransaction& transaction, const std::string& payload, const std::string& subject_id,
-                      const std::string& label, std::optional<std::string> id = std::nullopt);
+                      const std::string& label, std::optional<std::string> id = std::nullopt, std::int64_t not_before_ms = 0);
+  // Calls off a job that has not started, in the caller's transaction; a running one finishes.
+  void drop_waiting(db::WriteTransaction& transaction, const std::string& id);
   // A new job id, for enqueue().
   static std::string new_id();
 
@@ -110,12 +120,13 @@ class JobQueue {
 
   // Operators' view: one job of this queue, or the newest `limit` in `state`.
   std::optional<JobRecord> find(const std::string& id);
+  // How long a job that failed on `attempt` waits before the next one.
+  std::chrono::milliseconds backoff(int attempt) const;
   std::vector<JobRecord> list(JobState state, int limit);
   // Settled jobs older than `age` go; returns how many.
   std::int64_t purge_settled(std::chrono::seconds age);
 
  private:
-  std::chrono::milliseconds backoff(int attempt) const;
   void count(const char* name, const char* help);
 
   db::Database& database_;

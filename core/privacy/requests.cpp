@@ -41,7 +41,10 @@ PrivacyRequests::PrivacyRequests(db::Database& database, Participants& participa
       config_(std::move(config)),
       now_(std::move(clock)),
       subject_key_(db::server_secret(database, kSubjectKeyName)),
-      address_key_secret_(db::server_secret(database, accounts::kAddressKeySecret)) {
+      address_key_secret_(db::server_secret(database, accounts::kAddressKeySecret)),
+      // The queue keeps the request's time (seconds), so that a test's clock drives both.
+      queue_(database, metrics, queue_options(config_), [this] { return now_() * 1000; }),
+      runner_(queue_, database, [this](const jobs::Job& job, std::stop_token) { return run_job(job); }, std::chrono::seconds(1)) {
   metrics_.add_gauge("framehouse_privacy_requests_overdue", "Open privacy requests past their due date.",
                      [this] { return static_cast<double>(overdue_count()); });
 }
@@ -142,6 +145,7 @@ Submission PrivacyRequests::submit(const NewRequest& request) {
         db::WriteTransaction transaction(sql, database_);
         id = create(sql, request, "pending", not_before);
         plan_tasks(sql, id, request.type, request.rectification);
+        schedule(transaction, id);
         transaction.commit();
       } catch (const soci::soci_error&) {
         // The unique index on open requests: a concurrent submission won the race.
@@ -154,7 +158,6 @@ Submission PrivacyRequests::submit(const NewRequest& request) {
   Log::info("privacy", "request received", {{"request_id", id}, {"type", request.type}, {"source", request.source}});
   audit_.record(request.actor, "privacy.request_received", id,
                 json::serialize(json::object{{"type", request.type}, {"source", request.source}}));
-  tasks_changed();
   return {*find(id), false};
 }
 
@@ -242,10 +245,10 @@ sdk::Result<IntakeVerification> PrivacyRequests::verify_intake(const std::string
            " updated_at = :n WHERE id = :id",
         soci::use(subject_id, subject_indicator), soci::use(hash), soci::use(now), soci::use(request_id);
     plan_tasks(sql, request_id, type, std::nullopt);
+    schedule(transaction, request_id);
     transaction.commit();
   }
   audit_.record("email-intake", "privacy.request_verified", request_id, json::serialize(json::object{{"type", type}}));
-  tasks_changed();
   return IntakeVerification{request_id, false};
 }
 
@@ -313,15 +316,29 @@ std::vector<RequestView> PrivacyRequests::list(const RequestFilter& filter) {
 
 sdk::Outcome PrivacyRequests::cancel(const std::string& id, const std::string& reason, const std::string& actor) {
   const long long now = now_();
-  // An erasure under way is past the point of no return: its first step already ended access.
-  if (changed_rows(database_,
-                   "UPDATE privacy_requests SET status = 'canceled', status_reason = :r, completed_at = :n, updated_at = :n2"
-                   " WHERE id = :id AND (status IN ('unverified', 'pending')"
-                   " OR (type <> 'erasure' AND status IN ('in_progress', 'on_hold')))"
-                   " AND NOT (type = 'erasure' AND EXISTS (SELECT 1 FROM privacy_tasks t WHERE t.request_id = privacy_requests.id"
-                   " AND t.status IN ('running', 'done')))",
-                   soci::use(reason), soci::use(now), soci::use(now), soci::use(id)) == 0) {
-    return sdk::Outcome::failure(sdk::Status::conflict, "the request can no longer be canceled");
+  {
+    soci::session sql(database_.pool());
+    db::WriteTransaction transaction(sql, database_);
+    // An erasure under way is past the point of no return: its first step already ended access.
+    soci::statement canceled =
+        (sql.prepare << "UPDATE privacy_requests SET status = 'canceled', status_reason = :r, completed_at = :n, updated_at = :n2"
+                        " WHERE id = :id AND (status IN ('unverified', 'pending')"
+                        " OR (type <> 'erasure' AND status IN ('in_progress', 'on_hold')))"
+                        " AND NOT (type = 'erasure' AND EXISTS (SELECT 1 FROM privacy_tasks t WHERE t.request_id = privacy_requests.id"
+                        " AND t.status IN ('running', 'done')))",
+         soci::use(reason), soci::use(now), soci::use(now), soci::use(id));
+    canceled.execute(true);
+    if (canceled.get_affected_rows() == 0) return sdk::Outcome::failure(sdk::Status::conflict, "the request can no longer be canceled");
+    // Its waiting jobs go with it.
+    std::vector<std::string> waiting;
+    std::string job_id;
+    soci::statement jobs = (sql.prepare << "SELECT job_id FROM privacy_tasks WHERE request_id = :id AND job_id IS NOT NULL",
+                            soci::use(id), soci::into(job_id));
+    jobs.execute();
+    while (jobs.fetch()) waiting.push_back(job_id);
+    for (const auto& job : waiting) queue_.drop_waiting(transaction, job);
+    sql << "UPDATE privacy_tasks SET job_id = NULL WHERE request_id = :id", soci::use(id);
+    transaction.commit();
   }
   Log::info("privacy", "request canceled", {{"request_id", id}});
   audit_.record(actor, "privacy.request_canceled", id);
@@ -360,21 +377,21 @@ sdk::Outcome PrivacyRequests::retry(const std::string& id, const std::string& ac
   {
     soci::session sql(database_.pool());
     db::WriteTransaction transaction(sql, database_);
-    soci::statement statement = (sql.prepare << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n"
-                                                " WHERE request_id = :id AND status = 'failed'",
+    soci::statement statement = (sql.prepare << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n,"
+                                                " job_id = NULL WHERE request_id = :id AND status = 'failed'",
                                  soci::use(now), soci::use(id));
     statement.execute(true);
     if (statement.get_affected_rows() == 0) return sdk::Outcome::failure(sdk::Status::conflict, "no task of the request failed");
     // The closing step runs again over what the retried tasks produce.
-    sql << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n"
+    sql << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n, job_id = NULL"
            " WHERE request_id = :id AND participant IN ('@archive', '@verify', '@receipt')",
         soci::use(now), soci::use(id);
     sql << "UPDATE privacy_requests SET status = 'in_progress', completed_at = NULL, updated_at = :n WHERE id = :id",
         soci::use(now), soci::use(id);
+    schedule(transaction, id);
     transaction.commit();
   }
   audit_.record(actor, "privacy.request_retried", id);
-  tasks_changed();
   return {};
 }
 
@@ -403,7 +420,6 @@ bool PrivacyRequests::lift_hold(const std::string& id, const std::string& actor)
   Log::info("privacy", "legal hold lifted", {{"hold_id", id}});
   audit_.record(actor, "privacy.hold_lifted", id);
   release_holds();
-  tasks_changed();
   return true;
 }
 

@@ -1,7 +1,9 @@
 // Privacy requests — access, erasure, rectification — from intake to a verified, receipted
 // end. All state is in SQL: one row per request, one row per (request × participant) task
-// with its status, attempts, next attempt time, lease and outcome. Workers take tasks by
-// lease, so a crash at any point is resumed by a restarted server or by another node.
+// with its status, attempts, next attempt time and outcome. A task that may run (its earlier
+// stages settled) gets a job on the core's job queue (queue "privacy"), in the transaction
+// that made it ready; the queue's lease, retries and dead letter carry it, so a crash at any
+// point is resumed by a restarted server or by another node.
 //
 // Stages of each request type (tasks of a stage run once the earlier stages are settled):
 //   access:        1 every participant exports its part   2 "archive" joins, stores, mails the link
@@ -16,7 +18,6 @@
 //   rectification: 1 "core" applies the change           2 each plugin holding the field
 #pragma once
 
-#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -25,6 +26,7 @@
 
 #include "accounts/accounts.hpp"
 #include "db/database.hpp"
+#include "jobs/job_runner.hpp"
 #include "mail/mailer.hpp"
 #include "observability/metrics.hpp"
 #include "privacy/participants.hpp"
@@ -224,7 +226,17 @@ class PrivacyRequests {
     std::string reason;  // the Art. 17(3) ground's code
     bool placed = true;  // false: lifted
   };
-  std::optional<ClaimedTask> claim(const std::string& worker);
+  static jobs::QueueOptions queue_options(const PrivacyConfig& config);
+  // Gives every task of the request (or of every open request) that may run now a job.
+  void schedule(db::WriteTransaction& transaction, const std::optional<std::string>& request_id);
+  // The task a job runs, or nullopt when it has nothing to do (see load_task()).
+  std::optional<ClaimedTask> load_task(const jobs::Job& job);
+  jobs::JobResult run_job(const jobs::Job& job);
+  // An erasure's plugin step waits while mail to the person is still due.
+  bool mail_due_for(const ClaimedTask& task);
+  // Puts an erasure step of a held subject on hold (telling them the first time); false if
+  // no hold applies.
+  bool hold_task(const ClaimedTask& task);
   void mail_hold_notice(db::WriteTransaction& transaction, const HoldNotice& notice);
   // The task's subject with every address the account is or was known by.
   sdk::Subject subject_of(const ClaimedTask& task);
@@ -245,7 +257,7 @@ class PrivacyRequests {
   // `every_step_done`: false when a step failed (the receipt says which; a retry mails anew).
   sdk::Outcome mail_receipt(db::WriteTransaction& transaction, const std::string& email, const std::string& request_id, const std::string& receipt,
                             const std::string& token, bool every_step_done);
-  void settle(const ClaimedTask& task, const sdk::Result<std::string>& result);
+  jobs::JobResult settle(const ClaimedTask& task, const sdk::Result<std::string>& result);
   void update_request_status(const std::string& id);
   void fan_out_preference(const std::string& type, const std::string& user_id, const std::string& category);
   void release_holds();
@@ -271,13 +283,11 @@ class PrivacyRequests {
   std::string subject_key_;
   std::string address_key_secret_;
 
-  // Expired legal holds are looked for once a second across the workers, not before every task.
-  std::atomic<std::int64_t> holds_checked_ms_{0};
-  // After tasks were added or made due again (a submit, a retry, a lifted hold).
-  void tasks_changed();
-  static constexpr const char* kChangeTopic = "privacy_tasks";
-  workers::WorkerPool workers_{"privacy", std::chrono::seconds(1)};
-  db::ChangeFeed::Subscription tasks_subscription_ = 0;
+  static constexpr std::string_view kQueueName = "privacy";
+  jobs::JobQueue queue_;
+  jobs::JobRunner runner_;
+  // Looks for legal holds that expired.
+  workers::WorkerPool hold_watch_{"privacy", std::chrono::seconds(5)};
 };
 
 // The core's privacy records as part of the core participant: a person's earlier requests (and

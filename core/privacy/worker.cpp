@@ -49,12 +49,12 @@ struct PrivacyRequests::ClaimedTask {
   std::string participant;
   int stage = 0;
   int attempts = 0;  // including this one
+  std::string job_id;  // the job that runs it
   std::string type;
   std::string subject_id;
   std::string subject_email;
   std::string subject_hash;
   json::object details;
-  std::string worker;
 
   // Who the request is about, as every participant may know them.
   sdk::Subject subject() const {
@@ -84,24 +84,76 @@ sdk::Subject PrivacyRequests::subject_of(const ClaimedTask& task) {
   return subject;
 }
 
-void PrivacyRequests::tasks_changed() { database_.changes().announce(kChangeTopic); }
+jobs::QueueOptions PrivacyRequests::queue_options(const PrivacyConfig& config) {
+  return {std::string(kQueueName), std::chrono::seconds(config.lease_seconds), config.max_attempts,
+          std::chrono::seconds(config.retry_base_seconds), std::chrono::hours(6)};
+}
 
 void PrivacyRequests::start_workers() {
-  // New tasks here or on another node wake the workers at once; they also look every second
-  // for retries that came due.
-  tasks_subscription_ = database_.changes().subscribe(kChangeTopic, [this] { workers_.poke(); });
-  workers_.start(config_.workers, "privacy_", [this](const std::string& worker) {
-    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::steady_clock::now().time_since_epoch()).count();
-    std::int64_t checked = holds_checked_ms_.load();
-    if (now_ms - checked >= 1000 && holds_checked_ms_.compare_exchange_strong(checked, now_ms)) release_holds();
-    return run_one(worker);
+  // Tasks planned before they ran on the job queue (or by a node that died between planning
+  // and scheduling, which one transaction rules out today) get their jobs now.
+  {
+    soci::session sql(database_.pool());
+    db::WriteTransaction transaction(sql, database_);
+    schedule(transaction, std::nullopt);
+    transaction.commit();
+  }
+  runner_.start(config_.workers);
+  // Holds that expire end without anyone lifting them: looked for every few seconds.
+  hold_watch_.start(1, "privacy_holds_", [this](const std::string&) {
+    release_holds();
+    return false;
   });
 }
 
 void PrivacyRequests::stop_workers() {
-  database_.changes().unsubscribe(tasks_subscription_);
-  workers_.stop();
+  hold_watch_.stop();
+  runner_.stop();
+}
+
+bool PrivacyRequests::run_one(const std::string& worker) {
+  release_holds();
+  return runner_.run_one(worker);
+}
+
+void PrivacyRequests::schedule(db::WriteTransaction& transaction, const std::optional<std::string>& request_id) {
+  soci::session& sql = transaction.session();
+  // Pending tasks without a job, of open requests, whose earlier stages are settled. A held
+  // task does not hold up the other participants, only the closing verification.
+  struct Ready {
+    std::string request_id, participant, type;
+    long long not_before = 0;
+  };
+  std::vector<Ready> ready;
+  {
+    Ready row;
+    const int every_request = request_id ? 0 : 1;
+    const std::string only = request_id.value_or("");
+    soci::statement select =
+        (sql.prepare << "SELECT t.request_id, t.participant, r.type, r.not_before FROM privacy_tasks t"
+                        " JOIN privacy_requests r ON r.id = t.request_id"
+                        " WHERE (:every = 1 OR t.request_id = :r) AND r.status IN ('pending', 'in_progress', 'on_hold')"
+                        " AND t.status = 'pending' AND t.job_id IS NULL"
+                        " AND NOT EXISTS (SELECT 1 FROM privacy_tasks e WHERE e.request_id = t.request_id AND e.stage < t.stage"
+                        " AND e.status NOT IN ('done', 'failed') AND NOT (e.status = 'on_hold' AND t.participant <> '@verify'))",
+         soci::use(every_request), soci::use(only), soci::into(row.request_id), soci::into(row.participant), soci::into(row.type),
+         soci::into(row.not_before));
+    select.execute();
+    while (select.fetch()) ready.push_back(row);
+  }
+  for (const auto& task : ready) {
+    const std::string job_id = jobs::JobQueue::new_id();
+    soci::statement assign = (sql.prepare << "UPDATE privacy_tasks SET job_id = :j WHERE request_id = :r AND participant = :p"
+                                             " AND status = 'pending' AND job_id IS NULL",
+                              soci::use(job_id), soci::use(task.request_id), soci::use(task.participant));
+    assign.execute(true);
+    if (assign.get_affected_rows() != 1) continue;  // another node scheduled it first
+    // About no one: the payload names the request, and the job is not erased with the person
+    // whose erasure it carries out.
+    queue_.enqueue(transaction,
+                   json::serialize(json::object{{"request_id", task.request_id}, {"participant", task.participant}}), "",
+                   "privacy: " + task.type + " " + task.participant, job_id, task.not_before * 1000);
+  }
 }
 
 bool PrivacyRequests::held(const std::string& subject_id) {
@@ -176,12 +228,13 @@ void PrivacyRequests::release_holds() {
       soci::session sql(database_.pool());
       db::WriteTransaction transaction(sql, database_);
       const long long now = now_();
-      soci::statement resume = (sql.prepare << "UPDATE privacy_tasks SET status = 'pending', next_attempt_at = :n"
+      soci::statement resume = (sql.prepare << "UPDATE privacy_tasks SET status = 'pending', next_attempt_at = :n, job_id = NULL"
                                                " WHERE request_id = :r AND status = 'on_hold'",
                                 soci::use(now), soci::use(notice.request_id));
       resume.execute(true);
       if (resume.get_affected_rows() == 0) continue;
       mail_hold_notice(transaction, notice);
+      schedule(transaction, notice.request_id);
       transaction.commit();
     }
     update_request_status(notice.request_id);
@@ -189,96 +242,82 @@ void PrivacyRequests::release_holds() {
   }
 }
 
-std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::claim(const std::string& worker) {
+std::optional<PrivacyRequests::ClaimedTask> PrivacyRequests::load_task(const jobs::Job& job) {
+  const auto payload = parse_object(job.payload);
+  ClaimedTask task;
+  task.request_id = string_at(payload, "request_id");
+  task.participant = string_at(payload, "participant");
+  task.job_id = job.id;
+  task.attempts = job.attempt;
   soci::session sql(database_.pool());
-  for (int round = 0; round < 8; ++round) {
-    const long long now = now_();
-    ClaimedTask task;
-    std::string details;
-    soci::indicator subject_indicator = soci::i_null, email_indicator = soci::i_null, details_indicator = soci::i_null;
-    const long long now_ms = now * 1000;
-    // Due tasks of open requests whose earlier stages are settled. A held task does not hold up
-    // the other participants, only the closing verification. A participant erases a person
-    // only once the mail queued for them went out (the notice that a hold ended, say): what
-    // the email provider keeps of it is then erased with the rest, not delivered after.
-    sql << "SELECT t.request_id, t.participant, t.stage, t.attempts, r.type, r.subject_id, r.subject_email, r.subject_hash,"
-           " r.details FROM privacy_tasks t JOIN privacy_requests r ON r.id = t.request_id"
-           " WHERE r.status IN ('pending', 'in_progress', 'on_hold') AND r.not_before <= :n"
-           " AND ((t.status = 'pending' AND t.next_attempt_at <= :n2) OR (t.status = 'running' AND t.lease_expires_at < :n3))"
-           " AND NOT EXISTS (SELECT 1 FROM privacy_tasks e WHERE e.request_id = t.request_id AND e.stage < t.stage"
-           " AND e.status NOT IN ('done', 'failed') AND NOT (e.status = 'on_hold' AND t.participant <> '@verify'))"
-           " AND NOT (r.type = 'erasure' AND t.participant NOT LIKE '@%' AND EXISTS (SELECT 1 FROM jobs j"
-           " WHERE j.queue = 'mail' AND j.subject_id = r.subject_id"
-           " AND (j.state = 'running' OR (j.state = 'ready' AND j.run_at_ms <= :n4))))"
-           " ORDER BY r.due_at, t.request_id, t.stage LIMIT 1",
-        soci::use(now), soci::use(now), soci::use(now), soci::use(now_ms), soci::into(task.request_id), soci::into(task.participant),
-        soci::into(task.stage), soci::into(task.attempts), soci::into(task.type), soci::into(task.subject_id, subject_indicator),
-        soci::into(task.subject_email, email_indicator), soci::into(task.subject_hash), soci::into(details, details_indicator);
-    if (!sql.got_data()) return std::nullopt;
-    if (subject_indicator != soci::i_ok) task.subject_id.clear();
-    if (email_indicator != soci::i_ok) task.subject_email.clear();
-    task.details = parse_object(details_indicator == soci::i_ok ? details : "{}");
-    task.worker = worker;
-
-    if (task.type == "erasure" && task.participant != kStopStep && held(sql, task.subject_id)) {
-      std::string reason;
-      sql << "SELECT reason FROM legal_holds WHERE subject_id = :s AND lifted_at IS NULL ORDER BY placed_at LIMIT 1",
-          soci::use(task.subject_id), soci::into(reason);
-      const std::string status_reason = "legal hold: " + reason;
-      db::WriteTransaction transaction(sql, database_);
-      sql << "UPDATE privacy_tasks SET status = 'on_hold', lease_owner = NULL WHERE request_id = :r AND participant = :p",
-          soci::use(task.request_id), soci::use(task.participant);
-      soci::statement hold = (sql.prepare << "UPDATE privacy_requests SET status = 'on_hold', status_reason = :why, updated_at = :n"
-                                             " WHERE id = :r AND status <> 'on_hold'",
-                              soci::use(status_reason), soci::use(now), soci::use(task.request_id));
-      hold.execute(true);
-      // Told once, when the request first waits (its data stays as it is until then).
-      if (hold.get_affected_rows() == 1) {
-        mail_hold_notice(transaction, {task.request_id, task.subject_email, task.subject_id, reason, true});
-      }
-      transaction.commit();
-      continue;
-    }
-
-    const long long lease = now + config_.lease_seconds;
-    soci::statement take =
-        (sql.prepare << "UPDATE privacy_tasks SET status = 'running', lease_owner = :w, lease_expires_at = :l,"
-                        " attempts = attempts + 1 WHERE request_id = :r AND participant = :p"
-                        " AND ((status = 'pending' AND next_attempt_at <= :n) OR (status = 'running' AND lease_expires_at < :n2))",
-         soci::use(worker), soci::use(lease), soci::use(task.request_id), soci::use(task.participant), soci::use(now),
-         soci::use(now));
-    take.execute(true);
-    if (take.get_affected_rows() != 1) continue;  // another worker took it first
-    ++task.attempts;
-    sql << "UPDATE privacy_requests SET status = 'in_progress', updated_at = :n WHERE id = :r AND status = 'pending'",
-        soci::use(now), soci::use(task.request_id);
-    return task;
-  }
-  return std::nullopt;
+  std::string details;
+  soci::indicator subject_indicator = soci::i_null, email_indicator = soci::i_null, details_indicator = soci::i_null;
+  // Only the task's current job runs it: a retry by an operator, a lifted hold or an archive
+  // that found parts missing gave it a new one, and a canceled or ended request runs nothing.
+  sql << "SELECT t.stage, r.type, r.subject_id, r.subject_email, r.subject_hash, r.details FROM privacy_tasks t"
+         " JOIN privacy_requests r ON r.id = t.request_id WHERE t.request_id = :r AND t.participant = :p AND t.job_id = :j"
+         " AND t.status IN ('pending', 'running') AND r.status IN ('pending', 'in_progress', 'on_hold')",
+      soci::use(task.request_id), soci::use(task.participant), soci::use(job.id), soci::into(task.stage), soci::into(task.type),
+      soci::into(task.subject_id, subject_indicator), soci::into(task.subject_email, email_indicator),
+      soci::into(task.subject_hash), soci::into(details, details_indicator);
+  if (!sql.got_data()) return std::nullopt;
+  if (subject_indicator != soci::i_ok) task.subject_id.clear();
+  if (email_indicator != soci::i_ok) task.subject_email.clear();
+  task.details = parse_object(details_indicator == soci::i_ok ? details : "{}");
+  return task;
 }
 
-bool PrivacyRequests::run_one(const std::string& worker) {
-  auto task = claim(worker);
-  if (!task) return false;
-  // The lease is renewed while the task runs, so a long export is not taken over; a crashed
-  // process stops renewing and another worker resumes after the lease runs out.
-  std::mutex renew_mutex;
-  std::condition_variable renew_wake;
-  bool finished = false;
-  std::thread renewer([&] {
-    std::unique_lock lock(renew_mutex);
-    const auto period = std::chrono::seconds(std::max<std::int64_t>(1, config_.lease_seconds / 3));
-    while (!renew_wake.wait_for(lock, period, [&] { return finished; })) {
-      try {
-        soci::session sql(database_.pool());
-        const long long lease = now_() + config_.lease_seconds;
-        sql << "UPDATE privacy_tasks SET lease_expires_at = :l WHERE request_id = :r AND participant = :p AND lease_owner = :w",
-            soci::use(lease), soci::use(task->request_id), soci::use(task->participant), soci::use(worker);
-      } catch (const std::exception&) {
-        // The next renewal tries again; if all fail the lease lapses and the task is redone.
-      }
-    }
-  });
+bool PrivacyRequests::mail_due_for(const ClaimedTask& task) {
+  if (task.type != "erasure" || task.participant.starts_with('@') || task.subject_id.empty()) return false;
+  soci::session sql(database_.pool());
+  int due = 0;
+  const long long now_ms = now_() * 1000;
+  sql << "SELECT COUNT(*) FROM jobs WHERE queue = 'mail' AND subject_id = :s"
+         " AND (state = 'running' OR (state = 'ready' AND run_at_ms <= :n))",
+      soci::use(task.subject_id), soci::use(now_ms), soci::into(due);
+  return due > 0;
+}
+
+bool PrivacyRequests::hold_task(const ClaimedTask& task) {
+  if (task.type != "erasure" || task.participant == kStopStep || task.subject_id.empty()) return false;
+  soci::session sql(database_.pool());
+  if (!held(sql, task.subject_id)) return false;
+  std::string reason;
+  sql << "SELECT reason FROM legal_holds WHERE subject_id = :s AND lifted_at IS NULL ORDER BY placed_at LIMIT 1",
+      soci::use(task.subject_id), soci::into(reason);
+  const std::string status_reason = "legal hold: " + reason;
+  const long long now = now_();
+  db::WriteTransaction transaction(sql, database_);
+  sql << "UPDATE privacy_tasks SET status = 'on_hold', job_id = NULL WHERE request_id = :r AND participant = :p AND job_id = :j",
+      soci::use(task.request_id), soci::use(task.participant), soci::use(task.job_id);
+  soci::statement hold = (sql.prepare << "UPDATE privacy_requests SET status = 'on_hold', status_reason = :why, updated_at = :n"
+                                         " WHERE id = :r AND status <> 'on_hold'",
+                          soci::use(status_reason), soci::use(now), soci::use(task.request_id));
+  hold.execute(true);
+  // Told once, when the request first waits (its data stays as it is until then).
+  if (hold.get_affected_rows() == 1) {
+    mail_hold_notice(transaction, {task.request_id, task.subject_email, task.subject_id, reason, true});
+  }
+  transaction.commit();
+  return true;
+}
+
+jobs::JobResult PrivacyRequests::run_job(const jobs::Job& job) {
+  auto task = load_task(job);
+  if (!task) return jobs::JobResult::finished(R"({"ran":false,"why":"the task ended or has a newer job"})");
+  // A participant erases a person only once the mail queued for them went out (the notice that
+  // a hold ended, say): what the email provider keeps of it is then erased with the rest, not
+  // delivered after.
+  if (hold_task(*task)) return jobs::JobResult::finished(R"({"ran":false,"why":"legal hold"})");
+  if (mail_due_for(*task)) return jobs::JobResult::deferred(std::chrono::seconds(1));
+  {
+    const long long now = now_();
+    soci::session sql(database_.pool());
+    sql << "UPDATE privacy_tasks SET status = 'running', attempts = :a WHERE request_id = :r AND participant = :p AND job_id = :j",
+        soci::use(task->attempts), soci::use(task->request_id), soci::use(task->participant), soci::use(task->job_id);
+    sql << "UPDATE privacy_requests SET status = 'in_progress', updated_at = :n WHERE id = :r AND status = 'pending'",
+        soci::use(now), soci::use(task->request_id);
+  }
   sdk::Result<std::string> result = sdk::Outcome::failure(sdk::Status::internal, "not run");
   try {
     result = task->participant == kStopStep                        ? run_stop(*task)
@@ -294,52 +333,59 @@ bool PrivacyRequests::run_one(const std::string& worker) {
     // the reason is kept on the task and shown to staff.
     result = sdk::Outcome::failure(sdk::Status::internal, "internal error (" + boost::core::demangle(typeid(error).name()) + ")");
   }
-  {
-    std::lock_guard lock(renew_mutex);
-    finished = true;
-  }
-  renew_wake.notify_all();
-  renewer.join();
-  settle(*task, result);
-  return true;
+  return settle(*task, result);
 }
 
-void PrivacyRequests::settle(const ClaimedTask& task, const sdk::Result<std::string>& result) {
+jobs::JobResult PrivacyRequests::settle(const ClaimedTask& task, const sdk::Result<std::string>& result) {
   const long long now = now_();
-  if (result) {
-    const std::string& outcome = result.value();
-    changed_rows(database_,
-                 "UPDATE privacy_tasks SET status = 'done', outcome = :o, last_error = NULL, completed_at = :n, lease_owner = NULL"
-                 " WHERE request_id = :r AND participant = :p AND lease_owner = :w",
-                 soci::use(outcome), soci::use(now), soci::use(task.request_id), soci::use(task.participant),
-                 soci::use(task.worker));
-  } else {
-    const std::string error = result.outcome().message();
-    metrics_.count("framehouse_privacy_task_failures_total", "Failed attempts of privacy tasks, by participant.", "participant",
-                   task.participant);
-    const bool exhausted = task.attempts >= config_.max_attempts;
-    const long long next = now + config_.retry_base_seconds * (1LL << std::min(task.attempts - 1, 16));
-    const std::string status = exhausted ? "failed" : "pending";
-    changed_rows(database_,
-                 "UPDATE privacy_tasks SET status = :s, last_error = :e, next_attempt_at = :t, lease_owner = NULL"
-                 " WHERE request_id = :r AND participant = :p AND lease_owner = :w",
-                 soci::use(status), soci::use(error), soci::use(next), soci::use(task.request_id), soci::use(task.participant),
-                 soci::use(task.worker));
-    if (exhausted) {
-      // The alert: a participant that cannot do its part needs an operator.
-      metrics_.count("framehouse_privacy_participant_exhausted_total",
-                     "Privacy tasks that failed after every retry, by participant (alert on any).", "participant",
-                     task.participant);
-      audit_.record("system", "privacy.task_exhausted", task.request_id,
-                    json::serialize(json::object{{"participant", task.participant}}));
-      Log::error("privacy", "a privacy task failed after every retry",
-                 {{"request_id", task.request_id}, {"participant", task.participant}, {"error", error}});
-    } else {
-      Log::warn("privacy", "a privacy task failed; it will be retried",
-                {{"request_id", task.request_id}, {"participant", task.participant}, {"attempt", std::to_string(task.attempts)}});
-    }
+  const bool exhausted = !result && task.attempts >= config_.max_attempts;
+  bool recorded = false;
+  {
+    soci::session sql(database_.pool());
+    db::WriteTransaction transaction(sql, database_);
+    // Bound by reference: every value lives until the statement has run.
+    const std::string error = result ? std::string() : result.outcome().message();
+    const long long next = now + std::chrono::duration_cast<std::chrono::seconds>(queue_.backoff(task.attempts)).count();
+    const std::string status = result ? "done" : exhausted ? "failed" : "pending";
+    const int keep_job = !result && !exhausted ? 1 : 0;  // a retried task keeps its job: the queue runs it again
+    const std::string outcome = result ? result.value() : std::string();
+    soci::indicator outcome_indicator = result ? soci::i_ok : soci::i_null;
+    soci::indicator error_indicator = result ? soci::i_null : soci::i_ok;
+    soci::indicator completed_indicator = result ? soci::i_ok : soci::i_null;
+    soci::statement update =
+        (sql.prepare << "UPDATE privacy_tasks SET status = :s, outcome = COALESCE(:o, outcome), last_error = :e,"
+                        " completed_at = COALESCE(:c, completed_at), next_attempt_at = :t,"
+                        " job_id = CASE WHEN :keep = 1 THEN job_id ELSE NULL END"
+                        " WHERE request_id = :r AND participant = :p AND job_id = :j",
+         soci::use(status), soci::use(outcome, outcome_indicator), soci::use(error, error_indicator),
+         soci::use(now, completed_indicator), soci::use(next), soci::use(keep_job), soci::use(task.request_id),
+         soci::use(task.participant), soci::use(task.job_id));
+    update.execute(true);
+    recorded = update.get_affected_rows() == 1;
+    // What the settled task let start.
+    if (recorded && (result || exhausted)) schedule(transaction, task.request_id);
+    transaction.commit();
   }
+  // The step put the task back itself (an archive that found parts missing): nothing to record.
+  if (!recorded) return jobs::JobResult::finished(R"({"ran":true,"rescheduled":true})");
   update_request_status(task.request_id);
+  if (result) return jobs::JobResult::finished();
+  metrics_.count("framehouse_privacy_task_failures_total", "Failed attempts of privacy tasks, by participant.", "participant",
+                 task.participant);
+  // The job's own record gets no text of the participant's: the task keeps it, for staff.
+  const std::string job_reason = "the " + task.participant + " step failed (the request's task says why)";
+  if (!exhausted) {
+    Log::warn("privacy", "a privacy task failed; it will be retried",
+              {{"request_id", task.request_id}, {"participant", task.participant}, {"attempt", std::to_string(task.attempts)}});
+    return jobs::JobResult::retry_later(job_reason);
+  }
+  // The alert: a participant that cannot do its part needs an operator.
+  metrics_.count("framehouse_privacy_participant_exhausted_total",
+                 "Privacy tasks that failed after every retry, by participant (alert on any).", "participant", task.participant);
+  audit_.record("system", "privacy.task_exhausted", task.request_id, json::serialize(json::object{{"participant", task.participant}}));
+  Log::error("privacy", "a privacy task failed after every retry",
+             {{"request_id", task.request_id}, {"participant", task.participant}, {"error", result.outcome().message()}});
+  return jobs::JobResult::failed_for_good(job_reason);
 }
 
 void PrivacyRequests::update_request_status(const std::string& id) {
@@ -438,13 +484,19 @@ sdk::Result<std::string> PrivacyRequests::run_archive(const ClaimedTask& task) {
   }
   if (!missing.empty()) {
     // Parts are written on the node that exported them; one that took over (or lost its disk)
-    // exports them again.
+    // exports them again, and the archive waits for them.
     const long long now = now_();
+    soci::session sql(database_.pool());
+    db::WriteTransaction transaction(sql, database_);
     for (const auto& participant : missing) {
-      changed_rows(database_,
-                   "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n WHERE request_id = :r AND participant = :p",
-                   soci::use(now), soci::use(task.request_id), soci::use(participant));
+      sql << "UPDATE privacy_tasks SET status = 'pending', attempts = 0, next_attempt_at = :n, job_id = NULL"
+             " WHERE request_id = :r AND participant = :p",
+          soci::use(now), soci::use(task.request_id), soci::use(participant);
     }
+    sql << "UPDATE privacy_tasks SET status = 'pending', next_attempt_at = :n, job_id = NULL WHERE request_id = :r AND participant = :p",
+        soci::use(now), soci::use(task.request_id), soci::use(task.participant);
+    schedule(transaction, task.request_id);
+    transaction.commit();
     return sdk::Outcome::failure(sdk::Status::unavailable, "export parts missing on this node; exporting them again");
   }
   auto archive = open_archive(directory, participants_.all(), failed, task.request_id, config_.contact);

@@ -75,6 +75,42 @@ TEST_P(JobQueueTest, AJobExistsExactlyWhenItsTransactionCommitsAndItsWorkersAreW
   database_->changes().unsubscribe(subscription);
 }
 
+TEST_P(JobQueueTest, AJobCanWaitForALaterTimeAndBePutOffWithoutLosingAnAttempt) {
+  std::string id;
+  {
+    soci::session sql(database_->pool());
+    db::WriteTransaction transaction(sql, *database_);
+    id = queue_->enqueue(transaction, "{}", "", "test: later", std::nullopt, now_ms_.load() + 5000);
+    transaction.commit();
+  }
+  EXPECT_FALSE(queue_->claim("w1"));  // not before its time
+  now_ms_ += 5000;
+  auto job = queue_->claim("w1");
+  ASSERT_TRUE(job);
+  queue_->settle(*job, JobResult::deferred(2000ms));
+  EXPECT_FALSE(queue_->claim("w1"));
+  now_ms_ += 2000;
+  job = queue_->claim("w1");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->attempt, 1);  // putting it off did not count
+  queue_->settle(*job, JobResult::finished());
+
+  // Called off before it started: gone; once running, it finishes.
+  const auto waiting = enqueue("{}");
+  const auto running = enqueue("{}");
+  auto claimed = queue_->claim("w1");
+  ASSERT_TRUE(claimed);
+  {
+    soci::session sql(database_->pool());
+    db::WriteTransaction transaction(sql, *database_);
+    queue_->drop_waiting(transaction, waiting);
+    queue_->drop_waiting(transaction, running);
+    transaction.commit();
+  }
+  EXPECT_EQ(queue_->find(claimed->id == waiting ? running : waiting), std::nullopt);
+  EXPECT_TRUE(queue_->find(claimed->id));
+}
+
 TEST_P(JobQueueTest, FailuresAreRetriedWithDoublingBackoffThenDeadLettered) {
   const auto id = enqueue("{}");
   auto job = queue_->claim("w1");

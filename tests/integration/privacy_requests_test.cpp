@@ -6,9 +6,10 @@
 #include <soci/soci.h>
 
 #include "accounts/privacy_participant.hpp"
+#include "jobs/job_queue.hpp"
+#include "jobs/privacy_participant.hpp"
 #include "privacy/requests.hpp"
 #include "support/databases.hpp"
-#include "jobs/privacy_participant.hpp"
 #include "support/mail.hpp"
 #include "support/outbox.hpp"
 #include "support/plugins.hpp"
@@ -145,10 +146,35 @@ TEST_P(PrivacyRequestsTest, AStepThatKeepsFailingIsRetriedWithBackoffThenFailsTh
   const auto failed = *requests_->find(access.id, true);
   EXPECT_EQ(failed.status, "failed");
   EXPECT_EQ(failed.tasks.back().last_error, "no storage plugin is loaded");
+  // It ran as a job of the core's queue, which keeps it for operators once out of attempts
+  // (without the participant's text, which stays on the task).
+  observability::Metrics queue_metrics;
+  jobs::JobQueue privacy_jobs(*database_, queue_metrics, {"privacy"});
+  const auto dead = privacy_jobs.list(jobs::JobState::dead, 10);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].label, "privacy: access @archive");
+  EXPECT_EQ(dead[0].attempts, 5);
+  EXPECT_EQ(dead[0].last_error.find("storage"), std::string::npos);
+  EXPECT_NE(metrics_.render().find("framehouse_jobs_dead_total{queue=\"privacy\"} 1"), std::string::npos);
+
   EXPECT_EQ(requests_->cancel(access.id, "x", user_).status(), sdk::Status::conflict);
   ASSERT_TRUE(requests_->retry(access.id, "usr_admin"));
   EXPECT_EQ(requests_->find(access.id)->status, "in_progress");
   EXPECT_EQ(requests_->find(access.id, true)->tasks.back().attempts, 0);
+  EXPECT_EQ(privacy_jobs.list(jobs::JobState::ready, 10).size(), 1u);  // a fresh job, with every attempt again
+}
+
+TEST_P(PrivacyRequestsTest, ACanceledRequestLeavesNoJobBehind) {
+  const auto deletion = requests_->delete_account(user_).request;
+  observability::Metrics queue_metrics;
+  jobs::JobQueue privacy_jobs(*database_, queue_metrics, {"privacy"});
+  const auto waiting = privacy_jobs.list(jobs::JobState::ready, 10);
+  ASSERT_EQ(waiting.size(), 1u);  // the first step, due when the grace period ends
+  EXPECT_EQ(waiting[0].run_at_ms, deletion.not_before * 1000);
+  ASSERT_TRUE(requests_->cancel(deletion.id, "changed my mind", user_));
+  EXPECT_TRUE(privacy_jobs.list(jobs::JobState::ready, 10).empty());
+  now_ += 3601;
+  EXPECT_FALSE(requests_->run_one("test-worker"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PrivacyRequestsTest, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
