@@ -328,7 +328,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
                                            {"acknowledge", "POST /v1/privacy/policy/acknowledge"}};
     }
     return Response::json(200, body);
-  }));
+  }), http::Blocking::unless_in_memory);  // the hot authenticated read: credentials and user read lately
 
   router.add("PATCH", "/v1/me", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
     JsonFields fields(request, {"name", "email"});

@@ -19,6 +19,7 @@
 #include <soci/session.h>
 
 #include "db/change_feed.hpp"
+#include "workers/blocking.hpp"
 
 namespace framehouse::db {
 
@@ -82,7 +83,11 @@ class Database {
   explicit Database(const DatabaseOptions& options);
 
   const Dialect& dialect() const { return dialect_; }
-  soci::connection_pool& pool() { return *pool_; }
+  // Taking a session may wait for a free connection: never inside a workers::MemoryOnly scope.
+  soci::connection_pool& pool() {
+    workers::about_to_block();
+    return *pool_;
+  }
   // Notices of committed changes, in this process and (PostgreSQL) from every other one.
   ChangeFeed& changes() { return changes_; }
 

@@ -11,6 +11,7 @@
 
 #include "http/problem.hpp"
 #include "observability/log.hpp"
+#include "workers/blocking.hpp"
 
 namespace framehouse::http {
 namespace {
@@ -112,6 +113,39 @@ bool Router::runs_inline(const Route* route) {
 
 Response Router::dispatch(Request& request) const { return run(route_of(request), request); }
 
+bool Router::tried_in_memory(const Route* route) { return route != nullptr && route->blocking == Blocking::unless_in_memory; }
+
+Response Router::call_handler(const Route& route, Request& request) const {
+  try {
+    return route.handler(request);
+  } catch (const workers::WouldBlock&) {
+    throw;  // try_in_memory() hands the request on
+  } catch (...) {
+    // The exception's text is not logged: it may quote SQL parameters or input, i.e.
+    // personal data. Its type says which layer failed; the request id finds the request.
+    const std::type_info* type = abi::__cxa_current_exception_type();
+    observability::Log::error("http", "handler failed",
+                              {{"route", route.pattern},
+                               {"request_id", request.request_id},
+                               {"error_type", type != nullptr ? boost::core::demangle(type->name()) : "unknown"}});
+    return problem(problems::kInternal, "", request.request_id);
+  }
+}
+
+std::optional<Response> Router::try_in_memory(const Route* route, Request& request) const {
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<Response> response;
+  try {
+    workers::MemoryOnly memory_only;
+    response = call_handler(*route, request);
+  } catch (const workers::WouldBlock&) {
+    return std::nullopt;
+  }
+  response->set_header("X-Request-Id", request.request_id);
+  record(route, route->pattern, request, *response, started);
+  return response;
+}
+
 Response Router::run(const Route* chosen, Request& request) const {
   const auto started = std::chrono::steady_clock::now();
   std::string allowed;
@@ -133,21 +167,15 @@ Response Router::run(const Route* chosen, Request& request) const {
     response = problem(problems::kNotFound, "", request.request_id);
   } else {
     route_label = chosen->pattern;
-    try {
-      response = chosen->handler(request);
-    } catch (...) {
-      // The exception's text is not logged: it may quote SQL parameters or input, i.e.
-      // personal data. Its type says which layer failed; the request id finds the request.
-      const std::type_info* type = abi::__cxa_current_exception_type();
-      observability::Log::error("http", "handler failed",
-                                {{"route", route_label},
-                                 {"request_id", request.request_id},
-                                 {"error_type", type != nullptr ? boost::core::demangle(type->name()) : "unknown"}});
-      response = problem(problems::kInternal, "", request.request_id);
-    }
+    response = call_handler(*chosen, request);
   }
   response.set_header("X-Request-Id", request.request_id);
+  record(chosen, route_label, request, response, started);
+  return response;
+}
 
+void Router::record(const Route* chosen, const std::string& route_label, const Request& request, const Response& response,
+                    std::chrono::steady_clock::time_point started) const {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (chosen != nullptr && chosen->stats != nullptr && chosen->method == request.method) {
     chosen->stats->record(response.status, seconds);
@@ -160,7 +188,6 @@ Response Router::run(const Route* chosen, Request& request) const {
                               {"route", route_label}, {"status", std::to_string(response.status)},
                               {"ms", std::to_string(seconds * 1000)}});
   }
-  return response;
 }
 
 }  // namespace framehouse::http

@@ -183,14 +183,18 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     close();  // end of stream, timeout, reset, or a stop
   }
 
-  // Routes on the I/O thread; runs the handler there only if it never blocks, otherwise on the
-  // handler threads, and writes the answer back on this connection's strand.
+  // Routes on the I/O thread; runs the handler there if it never blocks (or, for a route tried
+  // from memory, if it does not need to this time), otherwise on the handler threads, and
+  // writes the answer back on this connection's strand.
   void handle() {
     auto& message = parser_->get();
     auto request = std::make_shared<Request>(to_request(message, remote_));
     const Reply reply{message.keep_alive(), message.version(), message.method() == bhttp::verb::head};
     const Router::Route* route = server_.router.route_of(*request);
     if (server_.handlers == nullptr || Router::runs_inline(route)) return finish(server_.router.run(route, *request), reply);
+    if (Router::tried_in_memory(route)) {
+      if (auto answered = server_.router.try_in_memory(route, *request)) return finish(std::move(*answered), reply);
+    }
     auto self = this->shared_from_this();
     const bool queued = server_.handlers->try_post([self, request, route, reply] {
       Response response = self->server_.router.run(route, *request);

@@ -180,6 +180,7 @@ template <class Interface, class Fn>
 auto PluginHost::call(const std::shared_ptr<LoadedPlugin>& plugin, std::string_view method, Fn fn,
                       std::optional<std::chrono::milliseconds> timeout_override, ExpectedFailure expected)
     -> std::invoke_result_t<Fn, Interface&> {
+  workers::about_to_block();  // a call waits for its answer
   using R = std::invoke_result_t<Fn, Interface&>;
   const auto started = std::chrono::steady_clock::now();
   // Every answer, the plugin's own included, is counted by plugin and method.

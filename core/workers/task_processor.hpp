@@ -17,6 +17,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "workers/blocking.hpp"
+
 namespace framehouse::workers {
 
 class TaskProcessor {
@@ -36,6 +38,7 @@ class TaskProcessor {
   // than this processor's threads. Waits for a place in the queue rather than refusing.
   template <class Fn>
   auto run(Fn fn) -> std::invoke_result_t<Fn> {
+    about_to_block();
     using R = std::invoke_result_t<Fn>;
     auto task = std::make_shared<std::packaged_task<R()>>(std::move(fn));
     auto result = task->get_future();

@@ -4,6 +4,7 @@
 
 #include "http/problem.hpp"
 #include "http/router.hpp"
+#include "workers/blocking.hpp"
 
 namespace framehouse::http {
 namespace {
@@ -93,6 +94,54 @@ TEST_F(RouterTest, CountsRequestsByRoutePattern) {
             std::string::npos)
       << text;
   EXPECT_EQ(text.find("/v1/videos/one"), std::string::npos);
+}
+
+TEST_F(RouterTest, ARouteTriedInMemoryIsAnsweredThereOrHandedOnWithNothingRecorded) {
+  bool cached = false;
+  int runs = 0;
+  router.add(
+      "GET", "/v1/me",
+      [&](Request&) {
+        ++runs;
+        if (!cached) workers::about_to_block();  // a database read
+        return Response::text(200, cached ? "from memory" : "from the database");
+      },
+      Blocking::unless_in_memory);
+  auto request = make("GET", "/v1/me");
+  const Router::Route* route = router.route_of(request);
+  ASSERT_TRUE(Router::tried_in_memory(route));
+  const std::string counted = "framehouse_http_requests_total{method=\"GET\",route=\"/v1/me\",status=\"200\"} ";
+  EXPECT_FALSE(router.try_in_memory(route, request));  // it would block: handed on
+  EXPECT_EQ(router.run(route, request).body, "from the database");  // on a handler thread, where it may
+  EXPECT_NE(metrics.render().find(counted + "1"), std::string::npos);  // counted once
+  cached = true;
+  const auto answered = router.try_in_memory(route, request);
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->body, "from memory");
+  EXPECT_EQ(answered->header("X-Request-Id"), request.request_id);
+  EXPECT_EQ(runs, 3);
+  EXPECT_NE(metrics.render().find(counted + "2"), std::string::npos);
+  // Outside the scope nothing is refused.
+  cached = false;
+  EXPECT_NO_THROW(workers::about_to_block());
+}
+
+TEST_F(RouterTest, WhatWouldBlockIsNotTakenForAFailureOfTheHandler) {
+  router.add(
+      "GET", "/v1/careful",
+      [](Request&) -> Response {
+        try {
+          workers::about_to_block();
+        } catch (const std::exception&) {
+          return Response::text(500, "swallowed");
+        }
+        return Response::text(200, "ran");
+      },
+      Blocking::unless_in_memory);
+  auto request = make("GET", "/v1/careful");
+  const Router::Route* route = router.route_of(request);
+  EXPECT_FALSE(router.try_in_memory(route, request));
+  EXPECT_EQ(router.run(route, request).body, "ran");
 }
 
 }  // namespace
