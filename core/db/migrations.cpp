@@ -377,6 +377,12 @@ const std::vector<Migration>& server_migrations() {
              "ALTER TABLE privacy_tasks DROP COLUMN lease_expires_at",
          };
        }},
+      {15, "what a generation engine remembers with a job",
+       [](const Dialect&) -> std::vector<std::string> {
+         // generation 1.1's GenerationSink::remember(): a remote job's handle, kept until the
+         // job ends, so that a rerun reattaches to it.
+         return {"ALTER TABLE videos ADD COLUMN engine_state TEXT"};
+       }},
   };
   return migrations;
 }

@@ -53,6 +53,7 @@ jobs::JobResult Delivery::deliver(const jobs::Job& job) {
   email.category = std::string(payload.at("category").as_string());
   email.subject_user_id = job.subject_id;
   email.rfc5322 = std::string(payload.at("rfc5322").as_string());
+  email.message_id = job.id;  // also its Message-ID
   const std::string recipient = email.recipients.empty() ? "" : email.recipients.front();
   const bool to_erased_person = payload.contains("to_erased_person") && payload.at("to_erased_person").as_bool();
   auto sent = host_.call<sdk::EmailProvider>(provider_, "send", [email = std::move(email)](sdk::EmailProvider& provider) {

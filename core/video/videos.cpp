@@ -62,6 +62,17 @@ struct VideoRow {
   }
 };
 
+// How an engine says a run ended because it was canceled: Status::canceled since generation
+// 1.1; before, Status::conflict with the message "canceled" (accepted only from such engines).
+bool canceled_since_1_1(const sdk::Outcome& outcome) { return outcome.status() == sdk::Status::canceled; }
+bool canceled_in_1_0(const sdk::Outcome& outcome) {
+  return outcome.status() == sdk::Status::conflict && outcome.message() == "canceled";
+}
+plugins::PluginHost::ExpectedFailure cancel_outcome_of(const plugins::LoadedPlugin* engine) {
+  const bool since_1_1 = engine != nullptr && engine->interface_minor(sdk::GenerationEngine::kInterfaceName) >= 1;
+  return since_1_1 ? &canceled_since_1_1 : &canceled_in_1_0;
+}
+
 }  // namespace
 
 // What a running job hands the engine: progress into the database (throttled), cancel from
@@ -86,6 +97,40 @@ class Videos::JobSink final : public sdk::GenerationSink {
   bool cancel_requested() const override { return canceled_.load() || stopping_.stop_requested(); }
   // The user canceled (not the server stopping).
   bool canceled_by_user() const { return canceled_.load(); }
+
+  sdk::Outcome remember(std::string_view key, std::string_view value) override {
+    const bool valid_key = !key.empty() && key.size() <= 64 && std::all_of(key.begin(), key.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    });
+    if (!valid_key) return sdk::Outcome::failure(sdk::Status::invalid_argument, "a key is 1-64 characters of [a-z0-9_.-]");
+    if (value.size() > 4096) return sdk::Outcome::failure(sdk::Status::invalid_argument, "a value is at most 4096 bytes");
+    std::lock_guard lock(remembered_mutex_);
+    if (!remembered_.contains(key) && remembered_.size() >= 16) {
+      return sdk::Outcome::failure(sdk::Status::invalid_argument, "at most 16 keys per job");
+    }
+    remembered_[key] = value;
+    const std::string text = json::serialize(remembered_);
+    soci::session sql(videos_.database_.pool());
+    sql << "UPDATE videos SET engine_state = :s WHERE id = :id", soci::use(text), soci::use(video_.id);
+    return {};
+  }
+  std::optional<std::string> recall(std::string_view key) const override {
+    std::lock_guard lock(remembered_mutex_);
+    const auto* value = remembered_.if_contains(key);
+    if (value == nullptr || !value->is_string()) return std::nullopt;
+    return std::string(value->as_string());
+  }
+  // What an earlier run of the job remembered.
+  void load_remembered() {
+    std::string text;
+    soci::indicator indicator = soci::i_null;
+    soci::session sql(videos_.database_.pool());
+    sql << "SELECT engine_state FROM videos WHERE id = :id", soci::use(video_.id), soci::into(text, indicator);
+    if (indicator != soci::i_ok) return;
+    boost::system::error_code ec;
+    auto parsed = json::parse(text, ec);
+    if (!ec && parsed.is_object()) remembered_ = std::move(parsed.as_object());
+  }
 
   sdk::Result<std::unique_ptr<sdk::ByteSource>> open_input_image() override {
     if (!video_.input_image_id) return sdk::Outcome::failure(sdk::Status::not_found, "the job has no input image");
@@ -138,6 +183,8 @@ class Videos::JobSink final : public sdk::GenerationSink {
   Video video_;
   std::stop_token stopping_;
   std::atomic<bool> canceled_{false};
+  mutable std::mutex remembered_mutex_;
+  json::object remembered_;
   std::chrono::steady_clock::time_point last_persisted_{};
 };
 
@@ -405,13 +452,13 @@ void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
   if (outcome) {
     soci::session sql(database_.pool());
     // Kept for the retention of the plan the video was made under.
-    sql << "UPDATE videos SET status = 'completed', progress = 100, completed_at = :n, expires_at = :n2 + retention_seconds"
-           " WHERE id = :id",
+    sql << "UPDATE videos SET status = 'completed', progress = 100, completed_at = :n, expires_at = :n2 + retention_seconds,"
+           " engine_state = NULL WHERE id = :id",
         soci::use(now), soci::use(now), soci::use(video.id);
     changed();
     return;
   }
-  const bool canceled = outcome.status() == sdk::Status::conflict && outcome.message() == "canceled";
+  const bool canceled = cancel_outcome_of(engine_.get())(outcome);
   const std::string code = canceled ? "canceled" : outcome.status() == sdk::Status::invalid_argument ? "invalid_request"
                                                                                                       : "generation_failed";
   const std::string message = canceled ? "The job was canceled." : outcome.message();
@@ -419,7 +466,7 @@ void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
     soci::session sql(database_.pool());
     // A failed job's record (its prompt is personal data) expires like a finished video.
     sql << "UPDATE videos SET status = 'failed', error_code = :c, error_message = :m, completed_at = :n,"
-           " expires_at = :n2 + retention_seconds WHERE id = :id",
+           " expires_at = :n2 + retention_seconds, engine_state = NULL WHERE id = :id",
         soci::use(code), soci::use(message), soci::use(now), soci::use(now), soci::use(video.id);
   }
   changed();
@@ -448,6 +495,7 @@ jobs::JobResult Videos::run_job(const jobs::Job& job, std::stop_token stopping) 
   changed();
   Log::info("video", "job started", {{"video", video->id}, {"worker", job.worker}, {"attempt", std::to_string(job.attempt)}});
   auto sink = std::make_shared<JobSink>(*this, *video, stopping);
+  sink->load_remembered();
   sdk::GenerationRequest request;
   request.job_id = video->id;
   request.owner = video->owner;
@@ -461,12 +509,10 @@ jobs::JobResult Videos::run_job(const jobs::Job& job, std::stop_token stopping) 
   request.has_input_image = video->input_image_id.has_value();
   request.watermark = video->watermark;
   // The engine's answer to a cancel is a normal outcome, not a plugin failure.
-  const auto canceled = [](const sdk::Outcome& outcome) {
-    return outcome.status() == sdk::Status::conflict && outcome.message() == "canceled";
-  };
+  const plugins::PluginHost::ExpectedFailure canceled = cancel_outcome_of(engine_.get());
   const sdk::Outcome outcome = host_.call<sdk::GenerationEngine>(
       engine_, "run", [sink, request](sdk::GenerationEngine& engine) { return engine.run(request, *sink); },
-      std::chrono::seconds(config_.max_run_seconds), +canceled);
+      std::chrono::seconds(config_.max_run_seconds), canceled);
   if (!outcome && stopping.stop_requested() && !sink->canceled_by_user()) {
     // Stopped for the shutdown, not by the user: back in the queue, for another node at once.
     soci::session sql(database_.pool());

@@ -209,7 +209,7 @@ class ProceduralEngine final : public Plugin, public GenerationEngine, public Pr
     std::vector<std::uint8_t> thumbnail;
     int reported = -1;
     for (int index = 0; index < frame_count; ++index) {
-      if (canceled(request, sink)) return Outcome::failure(Status::conflict, "canceled");
+      if (canceled(request, sink)) return Outcome::failure(Status::canceled, "canceled");
       if (source) {
         paint_pan_zoom(*source, frame, index, frame_count, seed);
       } else {
@@ -226,7 +226,7 @@ class ProceduralEngine final : public Plugin, public GenerationEngine, public Pr
       }
     }
     writer.finish();
-    if (canceled(request, sink)) return Outcome::failure(Status::conflict, "canceled");
+    if (canceled(request, sink)) return Outcome::failure(Status::canceled, "canceled");
 
     auto video = sink.open_output("video", "video/mp4");
     if (!video) return video.outcome();

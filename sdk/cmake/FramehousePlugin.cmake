@@ -19,6 +19,7 @@ function(framehouse_add_plugin name)
   configure_file("${CMAKE_CURRENT_FUNCTION_LIST_DIR}/plugin_manifest.cpp.in" "${generated}" @ONLY)
 
   add_library(${name} MODULE ${ARG_SOURCES} "${generated}")
+  set_target_properties(${name} PROPERTIES FRAMEHOUSE_MANIFEST "${manifest}")  # for framehouse_add_conformance_test()
   target_link_libraries(${name} PRIVATE Framehouse::sdk)
   target_link_options(${name} PRIVATE "LINKER:-z,defs")
   set_target_properties(${name} PROPERTIES

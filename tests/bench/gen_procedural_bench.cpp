@@ -8,37 +8,13 @@
 #include <vector>
 
 #include "framehouse/sdk/generation.hpp"
+#include "framehouse/testkit/sinks.hpp"
 #include "support/plugins.hpp"
 #include "support/process.hpp"
 
 using namespace framehouse;
 
 namespace {
-
-class DiscardingSink final : public sdk::GenerationSink {
- public:
-  class Output final : public sdk::OutputStream {
-   public:
-    explicit Output(std::size_t& bytes) : bytes_(bytes) {}
-    sdk::Outcome write(std::span<const std::byte> data) override {
-      bytes_ += data.size();
-      return {};
-    }
-    sdk::Outcome commit() override { return {}; }
-
-   private:
-    std::size_t& bytes_;
-  };
-  void progress(int) override {}
-  bool cancel_requested() const override { return false; }
-  sdk::Result<std::unique_ptr<sdk::ByteSource>> open_input_image() override {
-    return sdk::Outcome::failure(sdk::Status::not_found, "none");
-  }
-  sdk::Result<std::unique_ptr<sdk::OutputStream>> open_output(std::string_view, std::string_view) override {
-    return std::unique_ptr<sdk::OutputStream>(std::make_unique<Output>(bytes));
-  }
-  std::size_t bytes = 0;
-};
 
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -77,7 +53,7 @@ int main() {
   std::vector<double> ours, theirs;
   std::size_t our_bytes = 0;
   for (int run = 0; run < 3; ++run) {
-    DiscardingSink sink;
+    testkit::MemoryGenerationSink sink;
     const auto start = std::chrono::steady_clock::now();
     const auto outcome = engine->run(request, sink);
     ours.push_back(seconds_since(start));
@@ -85,7 +61,8 @@ int main() {
       std::fprintf(stderr, "gen_procedural failed: %s\n", outcome.message().c_str());
       return 1;
     }
-    our_bytes = sink.bytes;
+    our_bytes = 0;
+    for (const auto& [variant, bytes] : sink.outputs) our_bytes += bytes.size();
 
     const auto out = dir.path() / "ffmpeg.mp4";
     const auto ffmpeg_start = std::chrono::steady_clock::now();

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "framehouse/sdk/generation.hpp"
+#include "framehouse/testkit/sinks.hpp"
 #include "support/media.hpp"
 #include "support/plugins.hpp"
 #include "support/process.hpp"
@@ -15,45 +16,7 @@
 namespace framehouse {
 namespace {
 
-// Keeps outputs in memory; reads the input image from a file; cancels on request.
-class MemorySink final : public sdk::GenerationSink {
- public:
-  class Output final : public sdk::OutputStream {
-   public:
-    Output(MemorySink& sink, std::string variant) : sink_(sink), variant_(std::move(variant)) {}
-    sdk::Outcome write(std::span<const std::byte> data) override {
-      bytes_.append(reinterpret_cast<const char*>(data.data()), data.size());
-      return {};
-    }
-    sdk::Outcome commit() override {
-      sink_.outputs[variant_] = bytes_;
-      return {};
-    }
-
-   private:
-    MemorySink& sink_;
-    std::string variant_;
-    std::string bytes_;
-  };
-
-  void progress(int percent) override {
-    percents.push_back(percent);
-    if (cancel_at >= 0 && percent >= cancel_at) canceled = true;
-  }
-  bool cancel_requested() const override { return canceled.load(); }
-  sdk::Result<std::unique_ptr<sdk::ByteSource>> open_input_image() override {
-    return std::unique_ptr<sdk::ByteSource>(std::make_unique<sdk::BufferSource>(input_image));
-  }
-  sdk::Result<std::unique_ptr<sdk::OutputStream>> open_output(std::string_view variant, std::string_view) override {
-    return std::unique_ptr<sdk::OutputStream>(std::make_unique<Output>(*this, std::string(variant)));
-  }
-
-  std::string input_image;
-  std::map<std::string, std::string> outputs;
-  std::vector<int> percents;
-  int cancel_at = -1;
-  std::atomic<bool> canceled{false};
-};
+using MemorySink = testkit::MemoryGenerationSink;
 
 sdk::GenerationRequest request(std::string prompt, std::uint64_t seed = 7) {
   sdk::GenerationRequest r;

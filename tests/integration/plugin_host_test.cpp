@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "framehouse/testkit/sinks.hpp"
 #include "plugins/compatibility.hpp"
 #include "support/plugins.hpp"
 #include "support/process.hpp"
@@ -241,36 +242,6 @@ TEST_F(PluginHostTest, StopsInReverseOrderOfStart) {
 }
 
 // The payment, email and generation interfaces, driven through the host.
-class RecordingSink final : public sdk::GenerationSink {
- public:
-  class Output final : public sdk::OutputStream {
-   public:
-    explicit Output(RecordingSink& sink) : sink_(sink) {}
-    sdk::Outcome write(std::span<const std::byte> data) override {
-      pending_.append(reinterpret_cast<const char*>(data.data()), data.size());
-      return {};
-    }
-    sdk::Outcome commit() override {
-      sink_.committed = pending_;
-      return {};
-    }
-
-   private:
-    RecordingSink& sink_;
-    std::string pending_;
-  };
-  void progress(int percent) override { percents.push_back(percent); }
-  bool cancel_requested() const override { return false; }
-  sdk::Result<std::unique_ptr<sdk::ByteSource>> open_input_image() override {
-    return sdk::Outcome::failure(sdk::Status::not_found, "no input");
-  }
-  sdk::Result<std::unique_ptr<sdk::OutputStream>> open_output(std::string_view, std::string_view) override {
-    return std::unique_ptr<sdk::OutputStream>(std::make_unique<Output>(*this));
-  }
-  std::vector<int> percents;
-  std::string committed;
-};
-
 TEST_F(PluginHostTest, OtherInterfacesWorkThroughTheHost) {
   ASSERT_FALSE(load_plugin(host, fixture_plugin("other_kinds"), "webhook_secret = \"whsec\""));
   ASSERT_FALSE(host.start_all());
@@ -291,7 +262,7 @@ TEST_F(PluginHostTest, OtherInterfacesWorkThroughTheHost) {
   });
   EXPECT_TRUE(sent.ok());
 
-  auto sink = std::make_shared<RecordingSink>();
+  auto sink = std::make_shared<testkit::MemoryGenerationSink>();
   const sdk::Outcome generated = host.call<sdk::GenerationEngine>(plugin, "run", [sink](sdk::GenerationEngine& engine) {
     sdk::GenerationRequest request;
     request.job_id = "job1";
@@ -300,7 +271,7 @@ TEST_F(PluginHostTest, OtherInterfacesWorkThroughTheHost) {
   });
   EXPECT_TRUE(generated.ok()) << generated.message();
   EXPECT_EQ(sink->percents, (std::vector<int>{0, 25, 50, 75, 100}));
-  EXPECT_EQ(sink->committed, "video-of:a cat");
+  EXPECT_EQ(sink->outputs["video"], "video-of:a cat");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The SDK as a third party uses it: install it into a fresh prefix, build the example plugin
-# out of tree with find_package(FramehouseSDK), inspect it, and serve with it as the storage.
+# The SDK as a third party uses it: install it into a fresh prefix, build the installed example
+# plugin out of tree with find_package(FramehouseSDK 1.1), run its conformance test, inspect
+# it, and serve with it as the storage.
 #   sdk_package_test.sh SOURCE_DIR BUILD_DIR FRAMEHOUSE_BINARY
 set -euo pipefail
 source_dir="$1"; build_dir="$2"; framehouse="$3"
@@ -11,13 +12,17 @@ build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build_dir/CMakeCache.txt
 cmake --install "$build_dir" --prefix "$work/prefix" --component Unspecified > "$work/install.log"
 test -f "$work/prefix/include/framehouse/sdk/plugin.hpp"
 test -f "$work/prefix/lib/cmake/FramehouseSDK/FramehouseSDKConfig.cmake"
+test -f "$work/prefix/lib/cmake/FramehouseSDK/testkit/include/framehouse/testkit/fake_host.hpp"
 
-cp -r "$source_dir/sdk/examples/memory_storage" "$work/plugin-src"
+# The installed example is the starting point: it builds, passes its conformance test, loads.
+cp -r "$work/prefix/share/framehouse/examples/memory_storage" "$work/plugin-src"
 cmake -S "$work/plugin-src" -B "$work/plugin-build" -G Ninja \
   -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE="$build_type" > "$work/configure.log"
 cmake --build "$work/plugin-build" > "$work/build.log"
 plugin="$work/plugin-build/memory_storage.so"
 test -f "$plugin"
+ctest --test-dir "$work/plugin-build" --output-on-failure | tee "$work/conformance.log"
+grep -q "memory_storage_conformance .* Passed" "$work/conformance.log"
 
 # Hidden visibility: the only dynamic symbols the plugin defines are the SDK's three.
 exported="$(nm -D --defined-only "$plugin" | awk '{print $3}' | grep -v '^_' | sort | tr '\n' ' ')"

@@ -23,6 +23,12 @@ struct EmailMessage {
   // stored for them. Empty for messages that are about no one.
   std::string subject_user_id;
   std::string rfc5322;  // the complete message, CRLF line endings
+#if FRAMEHOUSE_SINCE(EMAIL, 1)
+  // email 1.1. The host's id of the message, also in its Message-ID header: the same on every
+  // retry of one message, so a provider that keeps delivery records (or takes an idempotency
+  // key) recognises a repeat after a crash between its answer and the host's record of it.
+  std::string message_id;
+#endif
 };
 
 class EmailProvider {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,14 +52,26 @@ class GenerationSink {
  public:
   // Whole-job percentage, 0..100. Cheap to call; the host throttles persistence.
   virtual void progress(int percent) = 0;
-  // True once the job was canceled: stop at the next frame and return
-  // Outcome::failure(Status::conflict, "canceled").
+  // True once the job was canceled (or the server is stopping): stop at the next frame and
+  // return Outcome::failure(Status::canceled, ...) (generation 1.0: Status::conflict with the
+  // message "canceled").
   virtual bool cancel_requested() const = 0;
   // The input image, when has_input_image is set.
   virtual Result<std::unique_ptr<ByteSource>> open_input_image() = 0;
   // variant: "video" (content_type video/mp4) or "thumbnail" (image/webp or image/jpeg).
   virtual Result<std::unique_ptr<OutputStream>> open_output(std::string_view variant,
                                                             std::string_view content_type) = 0;
+#if FRAMEHOUSE_SINCE(GENERATION, 1)
+  // generation 1.1. Keeps a small value with the job — a remote job's id, say — until the job
+  // ends, so that when the same job runs again (after a restart, or on another node) the
+  // engine finds it with recall() and reattaches to the remote job instead of starting a
+  // second one. Keys: 1-64 characters of [a-z0-9_.-], at most 16 per job; values: at most
+  // 4096 bytes. Never personal data (the prompt is the host's to keep). Durable when it
+  // returns success.
+  virtual Outcome remember(std::string_view key, std::string_view value) = 0;
+  // What an earlier run of this job remembered under `key`, or nothing.
+  virtual std::optional<std::string> recall(std::string_view key) const = 0;
+#endif
 
  protected:
   ~GenerationSink() = default;

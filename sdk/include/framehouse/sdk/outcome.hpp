@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include "framehouse/sdk/version.hpp"
+
 namespace framehouse::sdk {
 
 enum class Status {
@@ -19,6 +21,9 @@ enum class Status {
   timeout,            // the call did not finish in time
   unsupported,        // this plugin does not do that
   internal,           // a bug or an unexpected failure inside the plugin
+#if FRAMEHOUSE_SINCE(SDK, 1)
+  canceled,           // sdk 1.1: stopped because it was asked to (a user's cancel): an outcome, not a fault
+#endif
 };
 
 const char* to_string(Status status) noexcept;
@@ -80,6 +85,9 @@ inline const char* to_string(Status status) noexcept {
     case Status::timeout: return "timeout";
     case Status::unsupported: return "unsupported";
     case Status::internal: return "internal";
+#if FRAMEHOUSE_SINCE(SDK, 1)
+    case Status::canceled: return "canceled";
+#endif
   }
   return "internal";
 }

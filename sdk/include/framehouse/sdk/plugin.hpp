@@ -79,11 +79,13 @@ class HostServices {
   // A directory that belongs to this plugin alone (created by the host). Anything the plugin
   // keeps here about a person must be reachable through its privacy participant.
   virtual const std::filesystem::path& data_directory() = 0;
+#if FRAMEHOUSE_SINCE(SDK, 1)
   // sdk 1.1. A secret of 32 bytes, the same for this plugin and `purpose` on every start and
   // every node, derived from a secret the host keeps in its database — never in the plugin's
   // data directory. For keyed hashes that must not be checkable by whoever can read the
   // plugin's files (e.g. a suppression list of hashed addresses).
   virtual std::string secret_key(std::string_view purpose) = 0;
+#endif
 
  protected:
   ~HostServices() = default;

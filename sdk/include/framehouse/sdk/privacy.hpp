@@ -63,11 +63,13 @@ class PrivacyParticipant {
   virtual Outcome rectify(const Subject& subject, const Rectification& change) = 0;
   // category: "product_updates", "marketing", "training_use" or "sale_sharing".
   virtual Outcome apply_opt_out(const Subject& subject, std::string_view category) = 0;
+#if FRAMEHOUSE_SINCE(PRIVACY, 1)
   // privacy 1.1. The verified owner of the subject's address turned the category back on:
   // lift what apply_opt_out() recorded for it (an email provider takes the address off the
   // category's suppression). Idempotent. Suppressions for other reasons (hard bounces,
   // complaints, "never mail this address") stay.
   virtual Outcome lift_opt_out(const Subject& subject, std::string_view category) = 0;
+#endif
 
  protected:
   ~PrivacyParticipant() = default;

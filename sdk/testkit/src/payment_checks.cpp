@@ -1,0 +1,41 @@
+// The payment processor contract (sdk/payment.hpp), as far as it holds without the processor's
+// own service: idempotent customers and deletion, and refused unsigned webhooks.
+#include "conformance.hpp"
+#include "framehouse/sdk/payment.hpp"
+
+namespace framehouse::testkit::detail {
+namespace {
+
+#define FRAMEHOUSE_PAYMENT(variable, target) \
+  FRAMEHOUSE_START_PLUGIN(plugin_, target);  \
+  auto* variable = plugin_.find<sdk::PaymentProcessor>(); \
+  ASSERT_NE(variable, nullptr)
+
+}  // namespace
+
+void register_payment_checks(const ConformanceTarget& target) {
+  add_check("payment_conformance", "OneIdempotencyKeyMakesOneCustomerAndDeletionIsIdempotent", target,
+            [](const ConformanceTarget& target) {
+              FRAMEHOUSE_PAYMENT(payment, target);
+              const sdk::CustomerDetails customer{"usr_conformance", "payer@conformance.example", "Payer"};
+              const auto first = payment->create_customer(customer, "op_conformance_customer");
+              ASSERT_TRUE(first) << first.outcome().message();
+              const auto again = payment->create_customer(customer, "op_conformance_customer");
+              ASSERT_TRUE(again) << again.outcome().message();
+              EXPECT_EQ(first.value(), again.value());
+              EXPECT_TRUE(payment->delete_customer(first.value()));
+              EXPECT_TRUE(payment->delete_customer(first.value()));
+            });
+  add_check("payment_conformance", "AnUnsignedWebhookIsRefused", target, [](const ConformanceTarget& target) {
+    FRAMEHOUSE_PAYMENT(payment, target);
+    const auto parsed = payment->parse_webhook({{}, R"({"id":"evt_forged","type":"invoice.paid"})"},
+                                               std::chrono::system_clock::now());
+    ASSERT_FALSE(parsed);
+    // A processor that sends no webhooks says so; one that does refuses the missing signature.
+    EXPECT_TRUE(parsed.outcome().status() == sdk::Status::permission_denied ||
+                parsed.outcome().status() == sdk::Status::unsupported)
+        << sdk::to_string(parsed.outcome().status());
+  });
+}
+
+}  // namespace framehouse::testkit::detail
