@@ -227,11 +227,47 @@ TEST_P(VideosEndToEnd, AJobRunningWhenTheProcessDiedRunsAgainAfterARestart) {
   EXPECT_NE(second.process->stderr_text().find("\"msg\":\"job started\",\"video\":\"" + id), std::string::npos);
 }
 
-TEST_P(VideosEndToEnd, AFailingEngineFailsTheJobWithAReasonAndTheServerServesOn) {
-  std::string config = testing::server_config(dir.path(), "", database_->options().url);
+// The configuration with the fixture engine (other_kinds) instead of gen_procedural.
+std::string fixture_engine_config(const std::filesystem::path& dir, const std::string& database_url) {
+  std::string config = testing::server_config(dir, "", database_url);
   const std::string engine = "[generation]\nplugin = \"gen_procedural\"";
   config.replace(config.find(engine), engine.size(), "[generation]\nplugin = \"other_kinds\"");
-  config += "[plugins.other_kinds]\npath = \"" FRAMEHOUSE_FIXTURE_DIR "/other_kinds.so\"\nwebhook_secret = \"s\"\n";
+  return config + "[plugins.other_kinds]\npath = \"" FRAMEHOUSE_FIXTURE_DIR "/other_kinds.so\"\nwebhook_secret = \"s\"\n";
+}
+
+TEST_P(VideosEndToEnd, AnEngineReattachesToWhatItRememberedWhenTheJobRunsAgainAfterARestart) {
+  const std::string token = member("Alice", "alice@example.org");
+  const std::string config = fixture_engine_config(dir.path(), database_->options().url);
+  server.reset();
+  auto first = std::make_unique<testing::RunningServer>(config);
+  ASSERT_NE(first->port, 0) << first->process->stderr_text();
+  const auto created = json_of(testing::http_request(
+      first->port, "POST", "/v1/videos", R"({"prompt":"please resume","seconds":"1","size":"64x64"})", bearer(token)));
+  const std::string id(created.at("id").as_string());
+  for (int i = 0; i < 200; ++i) {
+    const auto video = json_of(testing::http_request(first->port, "GET", "/v1/videos/" + id, "", bearer(token)));
+    if (video.at("progress").as_int64() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  first->process->signal(SIGTERM);  // the job goes back to the queue; what the engine remembered stays
+  EXPECT_EQ(first->process->wait(std::chrono::seconds(10)), 0);
+  first.reset();
+
+  testing::RunningServer second(config);
+  ASSERT_NE(second.port, 0) << second.process->stderr_text();
+  boost::json::object video;
+  for (int i = 0; i < 200; ++i) {
+    video = json_of(testing::http_request(second.port, "GET", "/v1/videos/" + id, "", bearer(token)));
+    if (video.at("status") == "completed" || video.at("status") == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(video.at("status"), "completed") << boost::json::serialize(video);
+  EXPECT_EQ(testing::http_request(second.port, "GET", "/v1/videos/" + id + "/content", "", bearer(token)).body,
+            "video-of:resumed remote-" + id);
+}
+
+TEST_P(VideosEndToEnd, AFailingEngineFailsTheJobWithAReasonAndTheServerServesOn) {
+  const std::string config = fixture_engine_config(dir.path(), database_->options().url);
   server.reset();
   testing::RunningServer faulty(config);
   ASSERT_NE(faulty.port, 0) << faulty.process->stderr_text();

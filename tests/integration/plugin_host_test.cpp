@@ -7,6 +7,7 @@
 
 #include "framehouse/testkit/sinks.hpp"
 #include "plugins/compatibility.hpp"
+#include "privacy/participants.hpp"
 #include "support/plugins.hpp"
 #include "support/process.hpp"
 #include "support/streams.hpp"
@@ -69,6 +70,47 @@ TEST_F(PluginHostTest, NewerInterfaceMinorIsRefused) {
   const auto error = load_plugin(host, fixture_plugin("newer_minor"));
   ASSERT_TRUE(error);
   EXPECT_NE(error->find("storage interface: expected 1.x with x <= 0, found 1.9"), std::string::npos) << *error;
+}
+
+// The core's own participant, here holding nothing.
+class NothingHeld final : public sdk::PrivacyParticipant {
+ public:
+  sdk::Outcome export_subject(const sdk::Subject&, sdk::ExportSink&) override { return {}; }
+  sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject&) override { return sdk::ErasureReport{}; }
+  sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
+  sdk::Outcome apply_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
+  sdk::Outcome lift_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
+};
+
+TEST_F(PluginHostTest, APluginBuiltAgainstAnOlderMinorLoadsAndIsNeverCalledPastIt) {
+  ASSERT_FALSE(load_plugin(host, fixture_plugin("built_against_1_0")));
+  ASSERT_FALSE(host.start_all());
+  auto plugin = host.find("built_against_1_0");
+  EXPECT_EQ(plugin->interface_minor(sdk::PrivacyParticipant::kInterfaceName), 0);
+  EXPECT_EQ(plugin->interface_minor(sdk::EmailProvider::kInterfaceName), 0);
+
+  // What 1.0 had works, with the 1.1 host's message (its new field unseen by the plugin).
+  sdk::EmailMessage message;
+  message.recipients = {"reader@example.org"};
+  message.rfc5322 = "From: a@example.org\r\n\r\nHi\r\n";
+  message.message_id = "job_1";
+  const auto send = [&] {
+    return host.call<sdk::EmailProvider>(plugin, "send", [&](sdk::EmailProvider& email) { return email.send(message); });
+  };
+  EXPECT_TRUE(send());
+
+  // What 1.1 added is not called: lifting an opt-out says why instead of jumping past the end
+  // of the plugin's vtable.
+  NothingHeld core;
+  privacy::Participants participants(host, core, std::chrono::seconds(5));
+  const sdk::Subject subject{"usr_reader", {"reader@example.org"}, {}};
+  ASSERT_TRUE(participants.apply_opt_out("built_against_1_0", subject, "marketing"));
+  EXPECT_EQ(send().outcome().status(), sdk::Status::conflict);  // suppressed
+  const sdk::Outcome lifted = participants.lift_opt_out("built_against_1_0", subject, "marketing");
+  EXPECT_EQ(lifted.status(), sdk::Status::unsupported);
+  EXPECT_NE(lifted.message().find("built against privacy 1.0"), std::string::npos) << lifted.message();
+  EXPECT_TRUE(participants.lift_opt_out(std::string(privacy::kCoreParticipant), subject, "marketing"));
+  EXPECT_TRUE(host.find("built_against_1_0")->started());
 }
 
 TEST_F(PluginHostTest, WrongBuildSignatureNamesEveryField) {
