@@ -146,7 +146,7 @@ TEST_F(GenProceduralTest, CancelStopsBetweenFrames) {
     while (other.percents.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     ASSERT_TRUE(engine->cancel("job_1"));
   });
-  EXPECT_EQ(engine->run(long_job, other).status(), sdk::Status::conflict);
+  EXPECT_EQ(engine->run(long_job, other).status(), sdk::Status::canceled);
   canceler.join();
 }
 

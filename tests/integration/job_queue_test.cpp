@@ -309,22 +309,24 @@ TEST(ChangeFeed, ANoticeReachesAnotherProcessThroughPostgreSql) {
   ASSERT_TRUE(test_database.available());
   auto here = test_database.open_migrated();
   auto there = test_database.open_migrated();
+  // A topic of this test's own: other tests on the same server send notices too.
+  const std::string topic = "test_" + JobQueue::new_id();
   std::atomic<int> woken{0};
-  there->changes().subscribe("videos", [&] { ++woken; });
+  there->changes().subscribe(topic, [&] { ++woken; });
   there->changes().listen();
   here->changes().listen();
   // The listener connects on its own thread; a notice sent before it listens wakes it once too.
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (woken.load() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
   const int before = woken.load();
-  here->changes().announce("videos");
+  here->changes().announce(topic);
   while (woken.load() == before && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
   EXPECT_GT(woken.load(), before);
   int before_commit = 0;
   {
     soci::session sql(here->pool());
     db::WriteTransaction transaction(sql, *here);
-    transaction.notify("videos");
+    transaction.notify(topic);
     before_commit = woken.load();
     std::this_thread::sleep_for(100ms);
     EXPECT_EQ(woken.load(), before_commit);  // nothing before the commit
