@@ -197,7 +197,8 @@ class PrivacyRequests {
 
   void start_workers();
   void stop_workers();
-  // Runs one due task; false when none is due.
+  // Ends expired holds, then runs one due task on the calling thread (what each worker does);
+  // false when none is due.
   bool run_one(const std::string& worker);
   // Deletes exports past their link's expiry. Returns how many.
   std::int64_t purge_expired_exports();

@@ -1,7 +1,6 @@
-// The task side of PrivacyRequests: claiming tasks by lease, running each kind of step,
-// settling outcomes with retries and backoff, and closing requests.
-#include <condition_variable>
-#include <mutex>
+// The task side of PrivacyRequests: giving tasks that may run a job on the core's queue,
+// running each kind of step, settling outcomes (retries and backoff are the queue's), and
+// closing requests.
 #include <set>
 #include <thread>
 #include <typeinfo>

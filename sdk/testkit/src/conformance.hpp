@@ -25,9 +25,12 @@ void register_payment_checks(const ConformanceTarget& target);
 // dot-stuffing) to `address`, about the person `user_id`, with outbox id `id`.
 sdk::EmailMessage conformance_message(const std::string& address, const std::string& id, const std::string& user_id);
 
-// Starts the target's plugin and fails the current test (returning nullptr) when it cannot.
-#define FRAMEHOUSE_START_PLUGIN(variable, target)       \
-  ::framehouse::testkit::StartedPlugin variable(target); \
-  ASSERT_EQ(variable.error(), "")
+// Starts the target's plugin as `plugin_` and points `variable` at its `Interface`; fails the
+// current test when either cannot be had.
+#define FRAMEHOUSE_START_INTERFACE(variable, Interface, target)  \
+  ::framehouse::testkit::StartedPlugin plugin_(target);           \
+  ASSERT_EQ(plugin_.error(), "");                                 \
+  auto* variable = plugin_.find<Interface>();                     \
+  ASSERT_NE(variable, nullptr)
 
 }  // namespace framehouse::testkit::detail

@@ -9,11 +9,6 @@ sdk::EmailMessage message_to(const std::string& address, const std::string& id) 
   return conformance_message(address, id, "usr_conformance");
 }
 
-#define FRAMEHOUSE_EMAIL(variable, target)   \
-  FRAMEHOUSE_START_PLUGIN(plugin_, target);  \
-  auto* variable = plugin_.find<sdk::EmailProvider>(); \
-  ASSERT_NE(variable, nullptr)
-
 }  // namespace
 
 sdk::EmailMessage conformance_message(const std::string& address, const std::string& id, const std::string& user_id) {
@@ -34,13 +29,13 @@ sdk::EmailMessage conformance_message(const std::string& address, const std::str
 
 void register_email_checks(const ConformanceTarget& target) {
   add_check("email_conformance", "ASentMessageGetsTheProvidersId", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_EMAIL(email, target);
+    FRAMEHOUSE_START_INTERFACE(email, sdk::EmailProvider, target);
     const auto sent = email->send(message_to("reader@conformance.example", "job_conformance_1"));
     ASSERT_TRUE(sent) << sent.outcome().message();
     EXPECT_FALSE(sent.value().empty());
   });
   add_check("email_conformance", "ASuppressedAddressIsNotMailedAndSaysConflict", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_EMAIL(email, target);
+    FRAMEHOUSE_START_INTERFACE(email, sdk::EmailProvider, target);
     const std::string address = "suppressed@conformance.example";
     EXPECT_EQ(email->is_suppressed(address).value(), false);
     ASSERT_TRUE(email->suppress(address, "hard bounce"));
@@ -49,7 +44,7 @@ void register_email_checks(const ConformanceTarget& target) {
     EXPECT_EQ(email->send(message_to(address, "job_conformance_2")).outcome().status(), sdk::Status::conflict);
   });
   add_check("email_conformance", "NoLogLineNamesARecipient", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_EMAIL(email, target);
+    FRAMEHOUSE_START_INTERFACE(email, sdk::EmailProvider, target);
     const std::string address = "private.person@conformance.example";
     (void)email->send(message_to(address, "job_conformance_3"));
     (void)email->suppress(address, "complaint");

@@ -38,16 +38,11 @@ bool is_cancel(const sdk::Outcome& outcome, int generation_minor) {
   return outcome.status() == sdk::Status::conflict && outcome.message() == "canceled";
 }
 
-#define FRAMEHOUSE_ENGINE(variable, target)  \
-  FRAMEHOUSE_START_PLUGIN(plugin_, target);  \
-  auto* variable = plugin_.find<sdk::GenerationEngine>(); \
-  ASSERT_NE(variable, nullptr)
-
 }  // namespace
 
 void register_generation_checks(const ConformanceTarget& target) {
   add_check("generation_conformance", "DescribesItsModelsSizesAndLongestVideo", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_ENGINE(engine, target);
+    FRAMEHOUSE_START_INTERFACE(engine, sdk::GenerationEngine, target);
     const auto capabilities = engine->describe();
     EXPECT_FALSE(capabilities.models.empty());
     ASSERT_FALSE(capabilities.sizes.empty());
@@ -60,7 +55,7 @@ void register_generation_checks(const ConformanceTarget& target) {
     EXPECT_GT(capabilities.max_seconds, 0);
   });
   add_check("generation_conformance", "ARunCommitsAVideoAndReportsProgressInOrder", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_ENGINE(engine, target);
+    FRAMEHOUSE_START_INTERFACE(engine, sdk::GenerationEngine, target);
     MemoryGenerationSink sink;
     const sdk::Outcome ran = engine->run(smallest_job(*engine, "job_conformance_run"), sink);
     ASSERT_TRUE(ran) << sdk::to_string(ran.status()) << ": " << ran.message();
@@ -75,7 +70,7 @@ void register_generation_checks(const ConformanceTarget& target) {
     EXPECT_TRUE(engine->purge("job_conformance_run"));
   });
   add_check("generation_conformance", "ACanceledRunStopsWithinASecondAndCommitsNothing", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_ENGINE(engine, target);
+    FRAMEHOUSE_START_INTERFACE(engine, sdk::GenerationEngine, target);
     const auto file = PluginFile::open(target.plugin);
     ASSERT_TRUE(file);
     MemoryGenerationSink sink;
@@ -89,7 +84,7 @@ void register_generation_checks(const ConformanceTarget& target) {
     EXPECT_TRUE(engine->purge("job_conformance_cancel"));
   });
   add_check("generation_conformance", "CancelAndPurgeOfAnUnknownJobSucceed", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_ENGINE(engine, target);
+    FRAMEHOUSE_START_INTERFACE(engine, sdk::GenerationEngine, target);
     EXPECT_TRUE(engine->cancel("job_never_seen"));
     EXPECT_TRUE(engine->purge("job_never_seen"));
     EXPECT_TRUE(engine->purge("job_never_seen"));

@@ -4,19 +4,11 @@
 #include "framehouse/sdk/payment.hpp"
 
 namespace framehouse::testkit::detail {
-namespace {
-
-#define FRAMEHOUSE_PAYMENT(variable, target) \
-  FRAMEHOUSE_START_PLUGIN(plugin_, target);  \
-  auto* variable = plugin_.find<sdk::PaymentProcessor>(); \
-  ASSERT_NE(variable, nullptr)
-
-}  // namespace
 
 void register_payment_checks(const ConformanceTarget& target) {
   add_check("payment_conformance", "OneIdempotencyKeyMakesOneCustomerAndDeletionIsIdempotent", target,
             [](const ConformanceTarget& target) {
-              FRAMEHOUSE_PAYMENT(payment, target);
+              FRAMEHOUSE_START_INTERFACE(payment, sdk::PaymentProcessor, target);
               const sdk::CustomerDetails customer{"usr_conformance", "payer@conformance.example", "Payer"};
               const auto first = payment->create_customer(customer, "op_conformance_customer");
               ASSERT_TRUE(first) << first.outcome().message();
@@ -27,7 +19,7 @@ void register_payment_checks(const ConformanceTarget& target) {
               EXPECT_TRUE(payment->delete_customer(first.value()));
             });
   add_check("payment_conformance", "AnUnsignedWebhookIsRefused", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_PAYMENT(payment, target);
+    FRAMEHOUSE_START_INTERFACE(payment, sdk::PaymentProcessor, target);
     const auto parsed = payment->parse_webhook({{}, R"({"id":"evt_forged","type":"invoice.paid"})"},
                                                std::chrono::system_clock::now());
     ASSERT_FALSE(parsed);

@@ -25,23 +25,18 @@ void give_data(StartedPlugin& plugin) {
   }
 }
 
-#define FRAMEHOUSE_PARTICIPANT(variable, target) \
-  FRAMEHOUSE_START_PLUGIN(plugin_, target);      \
-  auto* variable = plugin_.find<sdk::PrivacyParticipant>(); \
-  ASSERT_NE(variable, nullptr)
-
 }  // namespace
 
 void register_privacy_checks(const ConformanceTarget& target) {
   add_check("privacy_conformance", "ASubjectItKnowsNothingOfExportsNothing", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_PARTICIPANT(privacy, target);
+    FRAMEHOUSE_START_INTERFACE(privacy, sdk::PrivacyParticipant, target);
     MemoryExportSink sink;
     ASSERT_TRUE(privacy->export_subject({"usr_nobody", {"nobody@conformance.example"}, {}}, sink));
     EXPECT_EQ(sink.items(), 0u);  // the host relies on this to verify an erasure
   });
   add_check("privacy_conformance", "AfterErasureNothingIsExportedAndAgainNothingIsRemoved", target,
             [](const ConformanceTarget& target) {
-              FRAMEHOUSE_PARTICIPANT(privacy, target);
+              FRAMEHOUSE_START_INTERFACE(privacy, sdk::PrivacyParticipant, target);
               ASSERT_NO_FATAL_FAILURE(give_data(plugin_));
               MemoryExportSink before;
               ASSERT_TRUE(privacy->export_subject(subject(), before));
@@ -56,7 +51,7 @@ void register_privacy_checks(const ConformanceTarget& target) {
               EXPECT_EQ(again->records_removed + again->files_removed, 0u);
             });
   add_check("privacy_conformance", "RectificationAndOptOutsSucceed", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_PARTICIPANT(privacy, target);
+    FRAMEHOUSE_START_INTERFACE(privacy, sdk::PrivacyParticipant, target);
     ASSERT_NO_FATAL_FAILURE(give_data(plugin_));
     const sdk::Outcome rectified =
         privacy->rectify(subject(), {"email", "subject@conformance.example", "renamed@conformance.example"});

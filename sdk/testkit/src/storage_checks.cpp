@@ -43,16 +43,11 @@ class Collect final : public sdk::ObjectVisitor {
   std::vector<std::string> ids;
 };
 
-#define FRAMEHOUSE_STORAGE(variable, target)    \
-  FRAMEHOUSE_START_PLUGIN(plugin_, target);     \
-  auto* variable = plugin_.find<sdk::StorageBackend>(); \
-  ASSERT_NE(variable, nullptr)
-
 }  // namespace
 
 void register_storage_checks(const ConformanceTarget& target) {
   add_check("storage_conformance", "WhatIsPutIsReadBackWithItsSize", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_STORAGE(storage, target);
+    FRAMEHOUSE_START_INTERFACE(storage, sdk::StorageBackend, target);
     const sdk::ObjectKey key{"usr_conformance", "object-1.bin"};
     ASSERT_TRUE(put_text(*storage, key, "hello, storage"));
     EXPECT_EQ(text_of(*storage, key), "hello, storage");
@@ -64,7 +59,7 @@ void register_storage_checks(const ConformanceTarget& target) {
   });
   add_check("storage_conformance", "APutReplacesTheWholeObjectAndAFailedPutLeavesTheOldOne", target,
             [](const ConformanceTarget& target) {
-              FRAMEHOUSE_STORAGE(storage, target);
+              FRAMEHOUSE_START_INTERFACE(storage, sdk::StorageBackend, target);
               const sdk::ObjectKey key{"usr_conformance", "replaced"};
               ASSERT_TRUE(put_text(*storage, key, "a long first version"));
               ASSERT_TRUE(put_text(*storage, key, "short"));
@@ -80,7 +75,7 @@ void register_storage_checks(const ConformanceTarget& target) {
               EXPECT_EQ(listed.ids, std::vector<std::string>{"replaced"});  // no partial object left behind
             });
   add_check("storage_conformance", "RangesReadTheirBytesAndARangePastTheEndIsRefused", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_STORAGE(storage, target);
+    FRAMEHOUSE_START_INTERFACE(storage, sdk::StorageBackend, target);
     const sdk::ObjectKey key{"usr_conformance", "ranged"};
     ASSERT_TRUE(put_text(*storage, key, "0123456789"));
     EXPECT_EQ(text_of(*storage, key, {2, 3}), "234");
@@ -89,7 +84,7 @@ void register_storage_checks(const ConformanceTarget& target) {
     EXPECT_EQ(text_of(*storage, key, {11, std::nullopt}), "<invalid_argument>");
   });
   add_check("storage_conformance", "NamesThatCouldEscapeAreRefused", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_STORAGE(storage, target);
+    FRAMEHOUSE_START_INTERFACE(storage, sdk::StorageBackend, target);
     for (const sdk::ObjectKey& key : {sdk::ObjectKey{"..", "x"}, sdk::ObjectKey{"usr_conformance", "../x"},
                                       sdk::ObjectKey{"usr_conformance", "a/b"}, sdk::ObjectKey{"usr_conformance", ".hidden"},
                                       sdk::ObjectKey{"", "x"}, sdk::ObjectKey{"usr_conformance", std::string(129, 'a')},
@@ -99,7 +94,7 @@ void register_storage_checks(const ConformanceTarget& target) {
     }
   });
   add_check("storage_conformance", "RemovingIsIdempotentAndAnOwnerGoesWhole", target, [](const ConformanceTarget& target) {
-    FRAMEHOUSE_STORAGE(storage, target);
+    FRAMEHOUSE_START_INTERFACE(storage, sdk::StorageBackend, target);
     EXPECT_TRUE(storage->remove({"usr_conformance", "never-there"}));
     ASSERT_TRUE(put_text(*storage, {"usr_a", "one"}, "1"));
     ASSERT_TRUE(put_text(*storage, {"usr_a", "two"}, "2"));
