@@ -1,5 +1,7 @@
 #include "accounts/privacy_participant.hpp"
 
+#include <algorithm>
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <soci/soci.h>
@@ -114,13 +116,41 @@ sdk::Outcome AccountsParticipant::export_subject(const sdk::Subject& subject, sd
   return {};
 }
 
+namespace {
+
+// The tables filed under the user's id, children before the users row.
+constexpr const char* kUserTables[] = {"usage_events",  "preference_history", "preferences",    "credentials",
+                                       "email_tokens",  "email_history",      "unsubscribe_tokens", "policy_notices",
+                                       "policy_acknowledgements"};
+
+}  // namespace
+
+std::vector<std::string> AccountsParticipant::tables() const {
+  std::vector<std::string> tables(std::begin(kUserTables), std::end(kUserTables));
+  tables.emplace_back("users");
+  tables.emplace_back("rate_limits");  // by account, and by keyed hashes of the addresses
+  return tables;
+}
+
+sdk::Outcome AccountsParticipant::stop_processing(const std::string& user_id, personal_data::ProcessingStopped& stopped) {
+  stopped.outcome["sessions_revoked"] = accounts_.revoke_sessions(user_id, "");
+  int keys = 0;
+  for (const auto& key : accounts_.credentials(user_id, "api_key")) keys += accounts_.revoke(user_id, key.id, "api_key") ? 1 : 0;
+  stopped.outcome["api_keys_revoked"] = keys;
+  for (const auto& address : accounts_.addresses(user_id)) {
+    if (std::find(stopped.addresses.begin(), stopped.addresses.end(), address) == stopped.addresses.end()) {
+      stopped.addresses.push_back(address);
+    }
+  }
+  return {};
+}
+
 sdk::Result<sdk::ErasureReport> AccountsParticipant::erase_subject(const sdk::Subject& subject) {
   soci::session sql(database_.pool());
   sdk::ErasureReport report;
   db::WriteTransaction transaction(sql, database_);
   // Children first, so that the count is right on SQLite and PostgreSQL alike.
-  for (const char* table : {"usage_events", "preference_history", "preferences", "credentials", "email_tokens",
-                            "email_history", "unsubscribe_tokens", "policy_notices", "policy_acknowledgements"}) {
+  for (const char* table : kUserTables) {
     report.records_removed += db::delete_rows(sql, table, "user_id", subject.user_id);
   }
   report.records_removed += db::delete_rows(sql, "users", "id", subject.user_id);

@@ -1,17 +1,26 @@
-// The accounts tables as a privacy participant: the same interface plugins implement, so the
+// The accounts tables as a store of personal data: the same interface plugins implement, so the
 // privacy module has one code path for the core's stores and every plugin's.
 #pragma once
 
 #include "accounts/accounts.hpp"
 #include "db/database.hpp"
-#include "framehouse/sdk/privacy.hpp"
+#include "personal_data/store.hpp"
 
 namespace framehouse::accounts {
 
-class AccountsParticipant final : public sdk::PrivacyParticipant {
+class AccountsParticipant final : public personal_data::CoreStore {
  public:
-  explicit AccountsParticipant(db::Database& database)
-      : database_(database), address_key_secret_(db::server_secret(database, kAddressKeySecret)) {}
+  AccountsParticipant(db::Database& database, Accounts& accounts)
+      : database_(database), accounts_(accounts), address_key_secret_(db::server_secret(database, kAddressKeySecret)) {}
+
+  std::string_view name() const override { return "accounts"; }
+  std::vector<std::string> categories() const override {
+    return {"account", "email_address", "name", "credentials", "preferences", "usage"};
+  }
+  std::vector<std::string> tables() const override;
+  // Every session and API key ends; the addresses the account had are what the person may be
+  // known by elsewhere.
+  sdk::Outcome stop_processing(const std::string& user_id, personal_data::ProcessingStopped& stopped) override;
 
   // Datasets: "account", "credentials" (no token hashes), "preferences",
   // "preference_history", "previous_email_addresses", "policy_notices",
@@ -29,6 +38,7 @@ class AccountsParticipant final : public sdk::PrivacyParticipant {
 
  private:
   db::Database& database_;
+  Accounts& accounts_;
   std::string address_key_secret_;
 };
 

@@ -14,16 +14,15 @@
 #include <soci/soci.h>
 #include <sodium.h>
 
-#include "app/configuration.hpp"
-#include "audit/audit_log.hpp"
-#include "app/routes.hpp"
-#include "app/periodic_task.hpp"
-#include "accounts/privacy_participant.hpp"
 #include "accounts/roles.hpp"
 #include "accounts/validation.hpp"
+#include "app/configuration.hpp"
+#include "app/core_stores.hpp"
+#include "app/periodic_task.hpp"
+#include "app/routes.hpp"
+#include "audit/audit_log.hpp"
 #include "billing/billing.hpp"
 #include "http/server.hpp"
-#include "jobs/privacy_participant.hpp"
 #include "mail/delivery.hpp"
 #include "mail/mailer.hpp"
 #include "plugins/compatibility.hpp"
@@ -230,20 +229,13 @@ int serve(const std::filesystem::path& config_file) {
   billing::Billing billing(*database, host, config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin),
                            config.billing);
 
-  accounts::AccountsParticipant accounts_records(*database);
-  video::UploadsParticipant upload_records(*database);
-  video::VideosParticipant video_records(*database);
-  billing::BillingParticipant billing_records(*database);
-  privacy::RequestsParticipant request_records(*database, objects);
   privacy::Disclosures disclosures(*database);
-  privacy::DisclosuresParticipant disclosure_records(*database);
-  jobs::JobsParticipant job_records(*database);
-  privacy::CoreParticipant core_records({&accounts_records, &upload_records, &video_records, &billing_records, &request_records,
-                                         &disclosure_records, &job_records});
+  CoreStores stores(*database, accounts, videos, objects);
+  privacy::CoreParticipant core_records(stores.all());
   privacy::Participants participants(host, core_records, config.privacy_participant_timeout);
   audit::AuditLog audit_log(*database);
   accounts.attach_audit_log(audit_log);
-  privacy::PrivacyRequests privacy(*database, participants, accounts, videos, objects, mailer, signer, metrics, audit_log,
+  privacy::PrivacyRequests privacy(*database, participants, accounts, objects, mailer, signer, metrics, audit_log,
                                    config.privacy);
   accounts.on_profile_change([&privacy](const std::string& user_id, const std::string& field, const std::string& old_value,
                                          const std::string& new_value) {

@@ -171,6 +171,15 @@ std::int64_t Billing::renew_due() {
   return static_cast<std::int64_t>(due.size());
 }
 
+sdk::Outcome BillingParticipant::stop_processing(const std::string& user_id, personal_data::ProcessingStopped& stopped) {
+  soci::session sql(database_.pool());
+  std::string customer;
+  soci::indicator indicator = soci::i_null;
+  sql << "SELECT customer_id FROM subscriptions WHERE user_id = :u", soci::use(user_id), soci::into(customer, indicator);
+  if (sql.got_data() && indicator == soci::i_ok) stopped.external_ids["payment_customer_id"] = customer;
+  return {};
+}
+
 sdk::Outcome BillingParticipant::export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) {
   soci::session sql(database_.pool());
   Row row;

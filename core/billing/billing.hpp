@@ -17,7 +17,7 @@
 #include "accounts/accounts.hpp"
 #include "db/database.hpp"
 #include "plugins/host.hpp"
-#include "privacy/table_participant.hpp"
+#include "personal_data/store.hpp"
 
 namespace framehouse::billing {
 
@@ -77,10 +77,14 @@ class Billing {
 };
 
 // The subscriptions table as a privacy participant.
-class BillingParticipant final : public privacy::TableParticipant {
+class BillingParticipant final : public personal_data::TableStore {
  public:
-  explicit BillingParticipant(db::Database& database) : TableParticipant(database, "subscriptions", "user_id", "subscription records") {}
+  explicit BillingParticipant(db::Database& database) : TableStore(database, "subscriptions", "user_id", "subscription records") {}
+  std::string_view name() const override { return "billing"; }
+  std::vector<std::string> categories() const override { return {"subscription", "payment_reference"}; }
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
+  // The processor's customer id, by which the payment plugin knows the person.
+  sdk::Outcome stop_processing(const std::string& user_id, personal_data::ProcessingStopped& stopped) override;
 };
 
 }  // namespace framehouse::billing

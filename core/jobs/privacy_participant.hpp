@@ -5,20 +5,20 @@
 #pragma once
 
 #include "db/database.hpp"
-#include "framehouse/sdk/privacy.hpp"
+#include "personal_data/store.hpp"
 
 namespace framehouse::jobs {
 
-class JobsParticipant final : public sdk::PrivacyParticipant {
+// A job keeps no copy of a profile field or of a choice: nothing to rectify or opt out of.
+class JobsParticipant final : public personal_data::RecordsStore {
  public:
   explicit JobsParticipant(db::Database& database) : database_(database) {}
 
+  std::string_view name() const override { return "jobs"; }
+  std::vector<std::string> categories() const override { return {"email_address", "message_content"}; }
+  std::vector<std::string> tables() const override { return {"jobs"}; }
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
   sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
-  // A job keeps no copy of a profile field or of a choice: nothing to rectify or opt out of.
-  sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
-  sdk::Outcome apply_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
-  sdk::Outcome lift_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
 
  private:
   db::Database& database_;

@@ -11,7 +11,7 @@
 
 #include "db/database.hpp"
 #include "framehouse/sdk/privacy.hpp"
-#include "privacy/table_participant.hpp"
+#include "personal_data/store.hpp"
 
 namespace framehouse::privacy {
 
@@ -39,9 +39,12 @@ class Disclosures {
   db::Database& database_;
 };
 
-class DisclosuresParticipant final : public RecordsParticipant {
+class DisclosuresParticipant final : public personal_data::RecordsStore {
  public:
   explicit DisclosuresParticipant(db::Database& database) : database_(database) {}
+  std::string_view name() const override { return "disclosures"; }
+  std::vector<std::string> categories() const override { return {"privacy_requests"}; }
+  std::vector<std::string> tables() const override { return {"disclosures"}; }
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
   sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
 

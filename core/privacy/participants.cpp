@@ -1,6 +1,9 @@
 #include "privacy/participants.hpp"
 
 #include <algorithm>
+#include <typeinfo>
+
+#include <boost/core/demangle.hpp>
 
 #include <boost/json/object.hpp>
 
@@ -18,6 +21,25 @@ boost::json::array processors_register(const std::vector<ParticipantInfo>& parti
                                {"purpose", participant.purpose}});
   }
   return out;
+}
+
+std::vector<std::string> CoreParticipant::categories() const {
+  std::vector<std::string> categories;
+  for (const auto* store : parts_) {
+    for (auto& category : store->categories()) {
+      if (std::find(categories.begin(), categories.end(), category) == categories.end()) categories.push_back(std::move(category));
+    }
+  }
+  return categories;
+}
+
+sdk::Outcome CoreParticipant::stop_processing(const std::string& user_id, personal_data::ProcessingStopped& stopped) {
+  for (auto* store : parts_) {
+    if (auto stopped_here = store->stop_processing(user_id, stopped); !stopped_here) {
+      return sdk::Outcome::failure(stopped_here.status(), std::string(store->name()) + ": " + stopped_here.message());
+    }
+  }
+  return {};
 }
 
 sdk::Outcome CoreParticipant::export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) {
@@ -60,7 +82,7 @@ sdk::Outcome CoreParticipant::lift_opt_out(const sdk::Subject& subject, std::str
   return {};
 }
 
-Participants::Participants(plugins::PluginHost& host, sdk::PrivacyParticipant& core, std::chrono::milliseconds timeout)
+Participants::Participants(plugins::PluginHost& host, CoreParticipant& core, std::chrono::milliseconds timeout)
     : host_(host), core_(core), timeout_(timeout) {
   for (const auto& plugin : host.plugins()) {
     const auto& manifest = plugin->manifest();
@@ -70,10 +92,7 @@ Participants::Participants(plugins::PluginHost& host, sdk::PrivacyParticipant& c
                                                                                            : "not stated by the plugin";
     infos_.push_back({plugin->name(), manifest.personal_data, manifest.processor ? manifest.processor->third_party : "", purpose});
   }
-  infos_.push_back({std::string(kCoreParticipant),
-                    {"account", "email_address", "name", "credentials", "preferences", "usage", "user_content", "subscription",
-                     "privacy_requests"},
-                    "",
+  infos_.push_back({std::string(kCoreParticipant), core.categories(), "",
                     "running the service: accounts, sign-in, video creation, subscriptions and privacy requests"});
 }
 
@@ -97,7 +116,9 @@ auto Participants::invoke(std::string_view name, std::string_view method, Fn fn)
     try {
       return fn(core_);
     } catch (const std::exception& error) {
-      return R(sdk::Outcome::failure(sdk::Status::internal, std::string("core ") + std::string(method) + ": " + error.what()));
+      // Its type, not its text (which may quote bound values).
+      return R(sdk::Outcome::failure(sdk::Status::internal, std::string("core ") + std::string(method) + ": " +
+                                                                boost::core::demangle(typeid(error).name())));
     }
   }
   const auto plugin = host_.find(name);
@@ -133,6 +154,15 @@ sdk::Outcome Participants::lift_opt_out(std::string_view name, const sdk::Subjec
   }
   return invoke(name, "lift_opt_out",
                 [subject, category](sdk::PrivacyParticipant& participant) { return participant.lift_opt_out(subject, category); });
+}
+
+sdk::Outcome Participants::stop_processing(const std::string& user_id, personal_data::ProcessingStopped& stopped) {
+  try {
+    return core_.stop_processing(user_id, stopped);
+  } catch (const std::exception& error) {
+    // Its type, not its text (which may quote bound values).
+    return sdk::Outcome::failure(sdk::Status::internal, "core stop_processing: " + boost::core::demangle(typeid(error).name()));
+  }
 }
 
 }  // namespace framehouse::privacy

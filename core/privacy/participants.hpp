@@ -1,6 +1,7 @@
 // Every place that holds personal data, behind one interface: the loaded plugins that declare
 // personal data (each a PrivacyParticipant, called through the host so that a throwing or hung
-// plugin is contained), and the core's own stores as one participant named "core".
+// plugin is contained), and the core's own stores — each registered beside its module as a
+// personal_data::CoreStore — as one participant named "core".
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <boost/json/array.hpp>
 
 #include "framehouse/sdk/privacy.hpp"
+#include "personal_data/store.hpp"
 #include "plugins/host.hpp"
 
 namespace framehouse::privacy {
@@ -29,11 +31,16 @@ struct ParticipantInfo {
 // access export.
 boost::json::array processors_register(const std::vector<ParticipantInfo>& participants);
 
-// The core's stores as one participant: exported in the order given, erased in reverse (so
-// the accounts, which the others refer to, go last).
+// The core's registered stores as one participant: exported in the order given, erased in
+// reverse (so the accounts, which the others refer to, go last).
 class CoreParticipant final : public sdk::PrivacyParticipant {
  public:
-  explicit CoreParticipant(std::vector<sdk::PrivacyParticipant*> parts) : parts_(std::move(parts)) {}
+  explicit CoreParticipant(std::vector<personal_data::CoreStore*> stores) : parts_(std::move(stores)) {}
+  // What the stores hold, each category once, in the order the stores declare them.
+  std::vector<std::string> categories() const;
+  const std::vector<personal_data::CoreStore*>& stores() const { return parts_; }
+  // Every store's first step of an erasure; the first failure ends it.
+  sdk::Outcome stop_processing(const std::string& user_id, personal_data::ProcessingStopped& stopped);
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
   sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
   sdk::Outcome rectify(const sdk::Subject& subject, const sdk::Rectification& change) override;
@@ -41,13 +48,13 @@ class CoreParticipant final : public sdk::PrivacyParticipant {
   sdk::Outcome lift_opt_out(const sdk::Subject& subject, std::string_view category) override;
 
  private:
-  std::vector<sdk::PrivacyParticipant*> parts_;
+  std::vector<personal_data::CoreStore*> parts_;
 };
 
 class Participants {
  public:
   // `timeout` bounds each plugin call (an export of gigabytes needs minutes).
-  Participants(plugins::PluginHost& host, sdk::PrivacyParticipant& core, std::chrono::milliseconds timeout);
+  Participants(plugins::PluginHost& host, CoreParticipant& core, std::chrono::milliseconds timeout);
 
   // Plugins in load order, then the core.
   const std::vector<ParticipantInfo>& all() const { return infos_; }
@@ -62,13 +69,15 @@ class Participants {
   sdk::Outcome apply_opt_out(std::string_view name, const sdk::Subject& subject, const std::string& category);
   // Status::unsupported for a participant built against privacy 1.0, which has no lift_opt_out().
   sdk::Outcome lift_opt_out(std::string_view name, const sdk::Subject& subject, const std::string& category);
+  // An erasure's first step, at the core's stores (plugins learn of the erasure when they erase).
+  sdk::Outcome stop_processing(const std::string& user_id, personal_data::ProcessingStopped& stopped);
 
  private:
   template <class Fn>
   auto invoke(std::string_view name, std::string_view method, Fn fn) -> std::invoke_result_t<Fn, sdk::PrivacyParticipant&>;
 
   plugins::PluginHost& host_;
-  sdk::PrivacyParticipant& core_;
+  CoreParticipant& core_;
   std::chrono::milliseconds timeout_;
   std::vector<ParticipantInfo> infos_;
 };

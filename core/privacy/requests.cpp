@@ -26,13 +26,12 @@ constexpr std::int64_t kCodeLifetime = 10 * 60;
 }  // namespace
 
 PrivacyRequests::PrivacyRequests(db::Database& database, Participants& participants, accounts::Accounts& accounts,
-                                 video::Videos& videos, storage::ObjectStore& objects, mail::Mailer& mailer,
+                                 storage::ObjectStore& objects, mail::Mailer& mailer,
                                  const ReceiptSigner& signer, observability::Metrics& metrics, audit::AuditLog& audit,
                                  PrivacyConfig config, accounts::Clock clock)
     : database_(database),
       participants_(participants),
       accounts_(accounts),
-      videos_(videos),
       objects_(objects),
       mailer_(mailer),
       signer_(signer),

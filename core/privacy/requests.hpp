@@ -7,7 +7,8 @@
 //
 // Stages of each request type (tasks of a stage run once the earlier stages are settled):
 //   access:        1 every participant exports its part   2 "archive" joins, stores, mails the link
-//   erasure:       0 "stop" ends processing: sessions revoked, jobs canceled, data key destroyed
+//   erasure:       0 "stop": every core store stops processing the person (sessions and keys
+//                    end, jobs cancel) and says what else they are known by; data key destroyed
 //                  1 every plugin erases                  2 "core" erases its rows, last
 //                  3 "verify" re-exports everything and scans the core's tables (both must
 //                    find nothing), and signs the receipt
@@ -31,9 +32,8 @@
 #include "observability/metrics.hpp"
 #include "privacy/participants.hpp"
 #include "privacy/receipt_signer.hpp"
-#include "privacy/table_participant.hpp"
+#include "personal_data/store.hpp"
 #include "storage/object_store.hpp"
-#include "video/videos.hpp"
 #include "workers/worker_pool.hpp"
 
 namespace framehouse::privacy {
@@ -145,7 +145,7 @@ inline constexpr const char* kSubjectKeyName = "privacy_subject_key";
 
 class PrivacyRequests {
  public:
-  PrivacyRequests(db::Database& database, Participants& participants, accounts::Accounts& accounts, video::Videos& videos,
+  PrivacyRequests(db::Database& database, Participants& participants, accounts::Accounts& accounts,
                   storage::ObjectStore& objects, mail::Mailer& mailer, const ReceiptSigner& signer,
                   observability::Metrics& metrics, audit::AuditLog& audit, PrivacyConfig config,
                   accounts::Clock clock = accounts::system_now);
@@ -273,7 +273,6 @@ class PrivacyRequests {
   db::Database& database_;
   Participants& participants_;
   accounts::Accounts& accounts_;
-  video::Videos& videos_;
   storage::ObjectStore& objects_;
   mail::Mailer& mailer_;
   const ReceiptSigner& signer_;
@@ -294,9 +293,12 @@ class PrivacyRequests {
 // The core's privacy records as part of the core participant: a person's earlier requests (and
 // their exports) are theirs to see; on erasure they go, except the erasure under way, which
 // ends anonymised.
-class RequestsParticipant final : public RecordsParticipant {
+class RequestsParticipant final : public personal_data::RecordsStore {
  public:
   RequestsParticipant(db::Database& database, storage::ObjectStore& objects) : database_(database), objects_(objects) {}
+  std::string_view name() const override { return "privacy_requests"; }
+  std::vector<std::string> categories() const override { return {"privacy_requests", "email_address"}; }
+  std::vector<std::string> tables() const override { return {"privacy_requests", "privacy_tasks", "legal_holds"}; }
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
   sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject& subject) override;
 

@@ -36,6 +36,20 @@ std::string string_at(const json::object& object, std::string_view key) {
   return value && value->is_string() ? std::string(value->as_string()) : std::string();
 }
 
+// What a task does: one of the request's own steps, or a participant's part of it.
+enum class Step { stop_processing, export_part, archive, erase, verify, receipt, preference, rectify };
+
+Step step_of(std::string_view participant, std::string_view request_type) {
+  if (participant == kStopStep) return Step::stop_processing;
+  if (participant == kArchiveStep) return Step::archive;
+  if (participant == kVerifyStep) return Step::verify;
+  if (participant == kReceiptStep) return Step::receipt;
+  if (request_type == "access") return Step::export_part;
+  if (request_type == "erasure") return Step::erase;
+  if (request_type == "opt_out" || request_type == "opt_in") return Step::preference;
+  return Step::rectify;
+}
+
 void add_address(sdk::Subject& subject, const std::string& address) {
   auto& addresses = subject.email_addresses;
   if (std::find(addresses.begin(), addresses.end(), address) == addresses.end()) addresses.push_back(address);
@@ -220,6 +234,9 @@ void PrivacyRequests::release_holds() {
   }
   for (const auto& notice : waiting) {
     if (held(notice.user_id)) continue;
+    // The data key the hold kept goes first (see run_stop()); a crash before the tasks resume
+    // leaves them on hold, and the next look destroys nothing twice.
+    objects_.keys().destroy(notice.user_id);
     // Whoever moves the tasks off hold (several workers and the lift itself may try at once)
     // tells the requester, in the same transaction. The participants erase only once that
     // message went out (see claim), so the erasure of the person's mail takes it too.
@@ -319,14 +336,16 @@ jobs::JobResult PrivacyRequests::run_job(const jobs::Job& job) {
   }
   sdk::Result<std::string> result = sdk::Outcome::failure(sdk::Status::internal, "not run");
   try {
-    result = task->participant == kStopStep                        ? run_stop(*task)
-             : task->participant == kVerifyStep                    ? run_verify(*task)
-             : task->participant == kReceiptStep                   ? run_receipt(*task)
-             : task->participant == kArchiveStep                   ? run_archive(*task)
-             : task->type == "access"                              ? run_access_part(*task)
-             : task->type == "erasure"                             ? run_erase(*task)
-             : task->type == "opt_out" || task->type == "opt_in"   ? run_preference(*task)
-                                                                   : run_rectify(*task);
+    switch (step_of(task->participant, task->type)) {
+      case Step::stop_processing: result = run_stop(*task); break;
+      case Step::export_part: result = run_access_part(*task); break;
+      case Step::archive: result = run_archive(*task); break;
+      case Step::erase: result = run_erase(*task); break;
+      case Step::verify: result = run_verify(*task); break;
+      case Step::receipt: result = run_receipt(*task); break;
+      case Step::preference: result = run_preference(*task); break;
+      case Step::rectify: result = run_rectify(*task); break;
+    }
   } catch (const std::exception& error) {
     // Its type, not its text: a database error can quote the values bound to a statement, and
     // the reason is kept on the task and shown to staff.
@@ -528,25 +547,16 @@ sdk::Result<std::string> PrivacyRequests::run_archive(const ClaimedTask& task) {
 }
 
 sdk::Result<std::string> PrivacyRequests::run_stop(const ClaimedTask& task) {
-  json::object outcome;
-  json::object details = task.details;
-  json::object snapshot{{"emails", json::array{}}, {"external_ids", json::object{}}};
+  // No new processing: every core store ends what runs for the person (sessions, keys, jobs)
+  // and says what else they are known by, kept until the erasure ends.
+  personal_data::ProcessingStopped stopped;
   if (!task.subject_id.empty()) {
-    // No new processing: every session and key ends, running jobs stop.
-    outcome["sessions_revoked"] = accounts_.revoke_sessions(task.subject_id, "");
-    int keys = 0;
-    for (const auto& key : accounts_.credentials(task.subject_id, "api_key")) keys += accounts_.revoke(task.subject_id, key.id, "api_key") ? 1 : 0;
-    outcome["api_keys_revoked"] = keys;
-    outcome["jobs_canceled"] = videos_.cancel_all(task.subject_id);
-    // What participants may know the person by (every address the account had), kept until
-    // the erasure ends.
-    for (const auto& address : accounts_.addresses(task.subject_id)) snapshot["emails"].as_array().emplace_back(address);
-    soci::session sql(database_.pool());
-    std::string customer;
-    soci::indicator indicator = soci::i_null;
-    sql << "SELECT customer_id FROM subscriptions WHERE user_id = :u", soci::use(task.subject_id), soci::into(customer, indicator);
-    if (sql.got_data() && indicator == soci::i_ok) snapshot["external_ids"].as_object()["payment_customer_id"] = customer;
+    if (auto ended = participants_.stop_processing(task.subject_id, stopped); !ended) return ended;
   }
+  json::object snapshot{{"emails", json::array{}}, {"external_ids", json::object{}}};
+  for (const auto& address : stopped.addresses) snapshot["emails"].as_array().emplace_back(address);
+  for (const auto& [kind, id] : stopped.external_ids) snapshot["external_ids"].as_object()[kind] = id;
+  json::object details = task.details;
   details["subject"] = snapshot;
   {
     const std::string text = json::serialize(details);
@@ -554,7 +564,9 @@ sdk::Result<std::string> PrivacyRequests::run_stop(const ClaimedTask& task) {
     sql << "UPDATE privacy_requests SET details = :d WHERE id = :id", soci::use(text), soci::use(task.request_id);
   }
   // Crypto-shredding first: from here every sealed copy, backups included, is unreadable. Under
-  // a legal hold the key stays until the hold ends (the held data must stay readable).
+  // a legal hold the key stays until the hold ends (the held data must stay readable); the
+  // end of the hold destroys it (release_holds()).
+  json::object outcome = std::move(stopped.outcome);
   const bool hold = held(task.subject_id);
   outcome["data_key_destroyed"] = hold ? false : objects_.keys().destroy(task.key_person());
   outcome["data_key_deferred_by_hold"] = hold;
@@ -615,8 +627,6 @@ std::vector<std::string> PrivacyRequests::identifiers_of(const sdk::Subject& sub
 }
 
 sdk::Result<std::string> PrivacyRequests::run_verify(const ClaimedTask& task) {
-  // A key kept by a hold that has ended goes now.
-  const bool key_destroyed_now = objects_.keys().destroy(task.key_person());
   const sdk::Subject subject = subject_of(task);
   json::array residue;
   for (const auto& participant : participants_.all()) {
@@ -659,8 +669,7 @@ sdk::Result<std::string> PrivacyRequests::run_verify(const ClaimedTask& task) {
                                                            {"completed_at", now},
                                                            {"steps", steps},
                                                            {"verified_empty", residue.empty()},
-                                                           {"residue", residue},
-                                                           {"data_key_destroyed_at_end", key_destroyed_now}});
+                                                           {"residue", residue}});
   const std::string receipt = json::serialize(json::object{
       {"payload", payload}, {"signature", signer_.sign(payload)}, {"algorithm", "Ed25519"}, {"key_id", signer_.key_id()}});
   changed_rows(database_, "UPDATE privacy_requests SET receipt = :r WHERE id = :id", soci::use(receipt), soci::use(task.request_id));

@@ -11,7 +11,7 @@
 #include "accounts/accounts.hpp"
 #include "db/database.hpp"
 #include "storage/object_store.hpp"
-#include "privacy/table_participant.hpp"
+#include "personal_data/store.hpp"
 
 namespace framehouse::video {
 
@@ -54,9 +54,11 @@ class Uploads {
 
 // The uploads index as a privacy participant. The images themselves are exported and erased
 // by the storage plugin's participant, which holds them under the same owner id.
-class UploadsParticipant final : public privacy::TableParticipant {
+class UploadsParticipant final : public personal_data::TableStore {
  public:
-  explicit UploadsParticipant(db::Database& database) : TableParticipant(database, "uploads", "owner_id", "image records") {}
+  explicit UploadsParticipant(db::Database& database) : TableStore(database, "uploads", "owner_id", "image records") {}
+  std::string_view name() const override { return "uploads"; }
+  std::vector<std::string> categories() const override { return {"user_content"}; }
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
 };
 

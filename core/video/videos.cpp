@@ -551,6 +551,11 @@ std::int64_t Videos::purge_expired() {
   return removed;
 }
 
+sdk::Outcome VideosParticipant::stop_processing(const std::string& user_id, personal_data::ProcessingStopped& stopped) {
+  stopped.outcome["jobs_canceled"] = videos_.cancel_all(user_id);
+  return {};
+}
+
 sdk::Outcome VideosParticipant::export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) {
   soci::session sql(database_.pool());
   VideoRow row;

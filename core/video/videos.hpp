@@ -21,7 +21,7 @@
 #include "jobs/job_runner.hpp"
 #include "plugins/host.hpp"
 #include "storage/object_store.hpp"
-#include "privacy/table_participant.hpp"
+#include "personal_data/store.hpp"
 
 namespace framehouse::video {
 
@@ -170,10 +170,18 @@ class Videos {
 
 // The videos table as a privacy participant: prompts and job records. The rendered files are
 // exported and erased by the storage plugin's participant (same owner id).
-class VideosParticipant final : public privacy::TableParticipant {
+// The video records (prompts, settings, outcomes); an erasure first stops the person's jobs.
+class VideosParticipant final : public personal_data::TableStore {
  public:
-  explicit VideosParticipant(db::Database& database) : TableParticipant(database, "videos", "owner_id", "video records") {}
+  VideosParticipant(db::Database& database, Videos& videos)
+      : TableStore(database, "videos", "owner_id", "video records"), videos_(videos) {}
+  std::string_view name() const override { return "videos"; }
+  std::vector<std::string> categories() const override { return {"user_content", "usage"}; }
   sdk::Outcome export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) override;
+  sdk::Outcome stop_processing(const std::string& user_id, personal_data::ProcessingStopped& stopped) override;
+
+ private:
+  Videos& videos_;
 };
 
 }  // namespace framehouse::video

@@ -17,14 +17,12 @@
 #include <fmt/format.h>
 #include <soci/soci.h>
 
-#include "accounts/privacy_participant.hpp"
-#include "billing/billing.hpp"
+#include "app/core_stores.hpp"
 #include "privacy/requests.hpp"
 #include "privacy/residue_scan.hpp"
 #include "support/mail.hpp"
 #include "support/plugins.hpp"
 #include "support/process.hpp"
-#include "video/uploads.hpp"
 
 namespace {
 
@@ -73,11 +71,7 @@ struct Bench {
   std::unique_ptr<storage::DataKeys> keys;
   std::unique_ptr<storage::ObjectStore> objects;
   std::unique_ptr<video::Videos> videos;
-  std::unique_ptr<accounts::AccountsParticipant> account_records;  // reads its secret: after the migration
-  video::UploadsParticipant upload_records{database};
-  video::VideosParticipant video_records{database};
-  billing::BillingParticipant billing_records{database};
-  std::unique_ptr<privacy::RequestsParticipant> request_records;
+  std::unique_ptr<app::CoreStores> stores;  // the accounts' reads its secret: after the migration
   std::unique_ptr<privacy::CoreParticipant> core;
   std::unique_ptr<privacy::Participants> participants;
   privacy::ReceiptSigner signer = privacy::ReceiptSigner::from_seed({});
@@ -99,14 +93,12 @@ struct Bench {
     keys = std::make_unique<storage::DataKeys>(database, storage::MasterKey{9});
     objects = std::make_unique<storage::ObjectStore>(host, host.find("storage_fs"), *keys);
     videos = std::make_unique<video::Videos>(database, host, nullptr, *objects, metrics, video::VideoConfig{.data_dir = dir.path().string()});
-    account_records = std::make_unique<accounts::AccountsParticipant>(database);
-    request_records = std::make_unique<privacy::RequestsParticipant>(database, *objects);
-    core = std::make_unique<privacy::CoreParticipant>(
-        std::vector<sdk::PrivacyParticipant*>{account_records.get(), &upload_records, &video_records, &billing_records, request_records.get()});
+    stores = std::make_unique<app::CoreStores>(database, *accounts, *videos, *objects);
+    core = std::make_unique<privacy::CoreParticipant>(stores->all());
     participants = std::make_unique<privacy::Participants>(host, *core, std::chrono::minutes(30));
     privacy::PrivacyConfig privacy_config;
     privacy_config.work_directory = dir.path() / "privacy";
-    requests = std::make_unique<privacy::PrivacyRequests>(database, *participants, *accounts, *videos, *objects, mail->mailer, signer,
+    requests = std::make_unique<privacy::PrivacyRequests>(database, *participants, *accounts, *objects, mail->mailer, signer,
                                                           metrics, audit_log, privacy_config);
   }
 

@@ -165,7 +165,7 @@ TEST_P(AccountsTest, MailOthersCauseIsCappedPerAddressPerHour) {
   // Only a keyed hash of the address is kept, and it goes with an erasure.
   EXPECT_EQ(count("SELECT COUNT(*) FROM rate_limits WHERE throttle_key LIKE '%alice%'"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM rate_limits WHERE throttle_key LIKE 'mail:%'"), 1);
-  AccountsParticipant participant(*database_);
+  AccountsParticipant participant(*database_, *accounts_);
   const std::string alice = accounts_->find_by_email("alice@example.org")->id;
   ASSERT_TRUE(participant.erase_subject({alice, {"alice@example.org"}, {}}).ok());
   EXPECT_EQ(count("SELECT COUNT(*) FROM rate_limits WHERE throttle_key LIKE 'mail:%'"), 0);
@@ -332,7 +332,7 @@ TEST_P(AccountsTest, PrivacyParticipantExportsEverythingAndErasesIt) {
   const std::string bob = registered("bob@example.org", "Bob");
   accounts_->create_api_key(alice, "ci");
   accounts_->set_preferences(alice, {{"marketing", true}}, "user");
-  AccountsParticipant participant(*database_);
+  AccountsParticipant participant(*database_, *accounts_);
   const sdk::Subject subject{alice, {"alice@example.org"}, {}};
 
   testing::RecordingExportSink exported;

@@ -30,7 +30,7 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   privacy::Participants participants(host, core, std::chrono::seconds(1));
   const auto signer = privacy::ReceiptSigner::from_seed({});
   audit::AuditLog audit_log(database);
-  privacy::PrivacyRequests privacy(database, participants, accounts, videos, objects, mailer, signer, metrics, audit_log, {});
+  privacy::PrivacyRequests privacy(database, participants, accounts, objects, mailer, signer, metrics, audit_log, {});
   jobs::JobQueue announcements(database, metrics, {privacy::kAnnouncementQueue});
   privacy::Communications communications(database, accounts, mailer, announcements, host, nullptr, "", "");
   privacy::Disclosures disclosures(database);

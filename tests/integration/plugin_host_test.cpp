@@ -72,16 +72,6 @@ TEST_F(PluginHostTest, NewerInterfaceMinorIsRefused) {
   EXPECT_NE(error->find("storage interface: expected 1.x with x <= 0, found 1.9"), std::string::npos) << *error;
 }
 
-// The core's own participant, here holding nothing.
-class NothingHeld final : public sdk::PrivacyParticipant {
- public:
-  sdk::Outcome export_subject(const sdk::Subject&, sdk::ExportSink&) override { return {}; }
-  sdk::Result<sdk::ErasureReport> erase_subject(const sdk::Subject&) override { return sdk::ErasureReport{}; }
-  sdk::Outcome rectify(const sdk::Subject&, const sdk::Rectification&) override { return {}; }
-  sdk::Outcome apply_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
-  sdk::Outcome lift_opt_out(const sdk::Subject&, std::string_view) override { return {}; }
-};
-
 TEST_F(PluginHostTest, APluginBuiltAgainstAnOlderMinorLoadsAndIsNeverCalledPastIt) {
   ASSERT_FALSE(load_plugin(host, fixture_plugin("built_against_1_0")));
   ASSERT_FALSE(host.start_all());
@@ -101,7 +91,7 @@ TEST_F(PluginHostTest, APluginBuiltAgainstAnOlderMinorLoadsAndIsNeverCalledPastI
 
   // What 1.1 added is not called: lifting an opt-out says why instead of jumping past the end
   // of the plugin's vtable.
-  NothingHeld core;
+  privacy::CoreParticipant core({});  // the core's stores are not what this is about
   privacy::Participants participants(host, core, std::chrono::seconds(5));
   const sdk::Subject subject{"usr_reader", {"reader@example.org"}, {}};
   ASSERT_TRUE(participants.apply_opt_out("built_against_1_0", subject, "marketing"));

@@ -32,19 +32,17 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
     user_ = accounts_->create_user("Pat", "pat@example.org", "a long pass phrase", "user");
     keys_ = std::make_unique<storage::DataKeys>(*database_, storage::MasterKey{3});
     objects_ = std::make_unique<storage::ObjectStore>(host_, nullptr, *keys_);
-    videos_ = std::make_unique<video::Videos>(*database_, host_, nullptr, *objects_, metrics_,
-                                              video::VideoConfig{.data_dir = dir_.path().string()});
-    accounts_records_ = std::make_unique<accounts::AccountsParticipant>(*database_);
+    accounts_records_ = std::make_unique<accounts::AccountsParticipant>(*database_, *accounts_);
     request_records_ = std::make_unique<RequestsParticipant>(*database_, *objects_);
     job_records_ = std::make_unique<jobs::JobsParticipant>(*database_);
     core_ = std::make_unique<CoreParticipant>(
-        std::vector<sdk::PrivacyParticipant*>{accounts_records_.get(), request_records_.get(), job_records_.get()});
+        std::vector<personal_data::CoreStore*>{accounts_records_.get(), request_records_.get(), job_records_.get()});
     participants_ = std::make_unique<Participants>(host_, *core_, std::chrono::seconds(5));
     PrivacyConfig config;
     config.deletion_grace_seconds = 3600;
     config.work_directory = dir_.path() / "privacy";
     audit_ = std::make_unique<audit::AuditLog>(*database_);
-    requests_ = std::make_unique<PrivacyRequests>(*database_, *participants_, *accounts_, *videos_, *objects_, mail_->mailer, signer_,
+    requests_ = std::make_unique<PrivacyRequests>(*database_, *participants_, *accounts_, *objects_, mail_->mailer, signer_,
                                                   metrics_, *audit_, config, clock_);
     accounts_->on_frozen_check([this](const std::string& user_id) { return requests_->account_frozen(user_id); });
   }
@@ -70,7 +68,6 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
   std::string user_;
   std::unique_ptr<storage::DataKeys> keys_;
   std::unique_ptr<storage::ObjectStore> objects_;
-  std::unique_ptr<video::Videos> videos_;
   std::unique_ptr<accounts::AccountsParticipant> accounts_records_;
   std::unique_ptr<RequestsParticipant> request_records_;
   std::unique_ptr<jobs::JobsParticipant> job_records_;

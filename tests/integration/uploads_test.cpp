@@ -123,7 +123,7 @@ TEST_P(UploadsTest, VideoRecordsAndPromptsAreExportedAndErased) {
   VideoRequest request{"procedural-1", "my private prompt", 512, 512, 1, 9, std::nullopt, std::nullopt};
   videos.create("usr_a", request);
   videos.create("usr_b", request);
-  VideosParticipant participant(*database_);
+  VideosParticipant participant(*database_, videos);
   const sdk::Subject alice{"usr_a", {}, {}};
   testing::RecordingExportSink exported;
   ASSERT_TRUE(participant.export_subject(alice, exported));

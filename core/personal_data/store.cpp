@@ -1,10 +1,10 @@
-#include "privacy/table_participant.hpp"
+#include "personal_data/store.hpp"
 
 #include <soci/soci.h>
 
-namespace framehouse::privacy {
+namespace framehouse::personal_data {
 
-sdk::Result<sdk::ErasureReport> TableParticipant::erase_subject(const sdk::Subject& subject) {
+sdk::Result<sdk::ErasureReport> TableStore::erase_subject(const sdk::Subject& subject) {
   soci::session sql(database_.pool());
   sdk::ErasureReport report;
   report.records_removed = db::delete_rows(sql, table_, owner_column_, subject.user_id);
@@ -12,4 +12,4 @@ sdk::Result<sdk::ErasureReport> TableParticipant::erase_subject(const sdk::Subje
   return report;
 }
 
-}  // namespace framehouse::privacy
+}  // namespace framehouse::personal_data
