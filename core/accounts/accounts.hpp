@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "audit/audit_log.hpp"
+#include "clock/clock.hpp"
 #include "crypto/crypto.hpp"
 #include "db/database.hpp"
 #include "mail/mailer.hpp"
@@ -48,10 +49,6 @@ struct AccountsConfig {
 inline constexpr const char* kAddressKeySecret = "address_key";
 std::string sign_in_throttle_key(const std::string& secret, const std::string& address);
 std::string mail_throttle_key(const std::string& secret, const std::string& address);
-
-// Unix seconds now; replaceable in tests.
-using Clock = std::function<std::int64_t()>;
-std::int64_t system_now();
 
 struct User {
   std::string id;
@@ -118,7 +115,7 @@ void remember_previous_email(soci::session& sql, const std::string& user_id, con
 
 class Accounts {
  public:
-  Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig config, Clock clock = system_now);
+  Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig config, UnixClock clock = unix_now);
   ~Accounts();
   Accounts(const Accounts&) = delete;
   Accounts& operator=(const Accounts&) = delete;
@@ -287,7 +284,7 @@ class Accounts {
   db::ChangeFeed::Subscription change_subscription_ = 0;
   PendingPolicy pending_policy_;
   audit::AuditLog* audit_log_ = nullptr;
-  Clock now_;
+  UnixClock now_;
   // Verified against when the account does not exist; computed off the start-up path.
   std::shared_future<std::string> dummy_password_hash_;
   std::string address_key_secret_;

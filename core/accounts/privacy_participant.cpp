@@ -170,7 +170,7 @@ sdk::Outcome AccountsParticipant::rectify(const sdk::Subject& subject, const sdk
   // Idempotent: a change made through the profile is already here and is written again as is.
   if (change.field != "name" && change.field != "email") return {};
   soci::session sql(database_.pool());
-  const long long now = system_now();
+  const long long now = unix_now();
   db::WriteTransaction transaction(sql, database_);
   if (change.field == "email") {
     std::string current;
@@ -192,7 +192,7 @@ sdk::Outcome AccountsParticipant::apply_opt_out(const sdk::Subject& subject, std
   }
   soci::session sql(database_.pool());
   const std::string name(category);
-  const long long now = system_now();
+  const long long now = unix_now();
   int exists = 0;
   sql << "SELECT COUNT(*) FROM users WHERE id = :u", soci::use(subject.user_id), soci::into(exists);
   if (exists == 0) return {};

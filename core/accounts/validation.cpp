@@ -111,4 +111,6 @@ std::string utc_date(std::int64_t unix_seconds) {
   return buffer;
 }
 
+std::string whole_hours(std::int64_t seconds) { return std::to_string(std::max<std::int64_t>(1, seconds / 3600)); }
+
 }  // namespace framehouse::accounts

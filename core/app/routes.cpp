@@ -10,7 +10,7 @@
 #include "privacy/disclosure_routes.hpp"
 #include "privacy/policy_routes.hpp"
 #include "privacy/routes.hpp"
-#include "privacy/training_export.hpp"
+#include "privacy/training_export_routes.hpp"
 #include "video/upload_routes.hpp"
 #include "video/video_routes.hpp"
 

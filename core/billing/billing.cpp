@@ -37,7 +37,7 @@ std::map<std::string, Plan> default_plans() {
 }
 
 Billing::Billing(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> processor,
-                 BillingConfig config, accounts::Clock clock)
+                 BillingConfig config, UnixClock clock)
     : database_(database), host_(host), processor_(std::move(processor)), config_(std::move(config)), now_(std::move(clock)) {}
 
 void Billing::settle(soci::session& sql, const std::string& user_id) {

@@ -14,10 +14,10 @@
 #include <optional>
 #include <string>
 
-#include "accounts/accounts.hpp"
+#include "clock/clock.hpp"
 #include "db/database.hpp"
-#include "plugins/host.hpp"
 #include "personal_data/store.hpp"
+#include "plugins/host.hpp"
 
 namespace framehouse::billing {
 
@@ -51,7 +51,7 @@ struct Subscription {
 class Billing {
  public:
   Billing(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> processor,
-          BillingConfig config, accounts::Clock clock = accounts::system_now);
+          BillingConfig config, UnixClock clock = unix_now);
 
   const BillingConfig& config() const { return config_; }
   // The subscription as of now (renewing or expiring it first if its period ended).
@@ -73,7 +73,7 @@ class Billing {
   plugins::PluginHost& host_;
   std::shared_ptr<plugins::LoadedPlugin> processor_;
   BillingConfig config_;
-  accounts::Clock now_;
+  UnixClock now_;
 };
 
 // The subscriptions table as a privacy participant.

@@ -82,7 +82,7 @@ std::vector<AnalyticsCell> Analytics::run(const AnalyticsQuery& query) {
   const auto floor_to_period = [&](long long t) { return t - ((t - offset) % period + period) % period; };
   const long long from = floor_to_period(query.from);
   const long long to = query.to <= from ? from : floor_to_period(query.to - 1) + period;
-  const long long now = accounts::system_now();
+  const long long now = unix_now();
   soci::session sql(database_.pool());
   soci::row row;
   soci::statement statement(sql);

@@ -38,7 +38,7 @@ void add_analytics_routes(http::Router& router, accounts::Accounts& accounts, An
                const std::string by = request.query_param("by").value_or("");
                if (!by.empty() && by != "plan") problems.push_back({"by", "must be plan (the one dimension offered)"});
                query.by_plan = by == "plan";
-               query.to = accounts::system_now() + 1;
+               query.to = unix_now() + 1;
                query.from = query.to - 90LL * 24 * 3600;
                for (const auto& [name, target] : {std::pair{"from", &query.from}, std::pair{"to", &query.to}}) {
                  if (const auto text = request.query_param(name)) {

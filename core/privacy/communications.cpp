@@ -56,7 +56,7 @@ bool Communications::may_mail(const accounts::User& user, const std::string& cat
 std::string Communications::unsubscribe_token(const std::string& user_id, const std::string& category) {
   const std::string token = "unsub_" + crypto::keyed_hash(token_key_, user_id + "\n" + category);
   const std::string hash = crypto::token_hash(token);
-  const long long now = accounts::system_now();
+  const long long now = unix_now();
   soci::session sql(database_.pool());
   sql << "INSERT INTO unsubscribe_tokens (token_hash, user_id, category, created_at) VALUES (:h, :u, :c, :t)"
          " ON CONFLICT (token_hash) DO NOTHING",

@@ -66,7 +66,7 @@ void add_disclosure_routes(http::Router& router, accounts::Accounts& accounts, D
                if (const auto* at = fields.object().if_contains("disclosed_at"); at && !at->is_int64()) {
                  fields.add_error("disclosed_at", "must be a Unix time in seconds");
                } else {
-                 disclosure.disclosed_at = at ? at->as_int64() : accounts::system_now();
+                 disclosure.disclosed_at = at ? at->as_int64() : unix_now();
                }
                if (restricted.value_or(false) && restriction_basis.value_or("").empty()) {
                  fields.add_error("restriction_basis", "is required when notice_restricted is true: the law that forbids telling the person");

@@ -34,7 +34,7 @@ std::vector<std::string> split(const std::string& text) {
 
 Disclosure Disclosures::record(Disclosure disclosure) {
   disclosure.id = crypto::time_ordered_id("disc_");
-  disclosure.recorded_at = accounts::system_now();
+  disclosure.recorded_at = unix_now();
   const std::string categories = join(disclosure.categories);
   const int restricted = disclosure.notice_restricted ? 1 : 0;
   soci::indicator basis_indicator = disclosure.restriction_basis.empty() ? soci::i_null : soci::i_ok;

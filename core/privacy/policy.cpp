@@ -32,7 +32,7 @@ Policy::Policy(db::Database& database, accounts::Accounts& accounts, mail::Maile
       contact_(std::move(contact)),
       public_url_(std::move(public_url)) {
   soci::session sql(database_.pool());
-  const long long now = accounts::system_now();
+  const long long now = unix_now();
   sql << "INSERT INTO policy_versions (version, last_updated, first_seen_at) VALUES (:v, :d, :t) ON CONFLICT (version) DO NOTHING",
       soci::use(document_.version), soci::use(document_.last_updated), soci::use(now);
   long long since = now;
@@ -50,7 +50,7 @@ bool Policy::update_pending(const accounts::User& user) {
 }
 
 void Policy::acknowledge(const std::string& user_id) {
-  const long long now = accounts::system_now();
+  const long long now = unix_now();
   {
     soci::session sql(database_.pool());
     sql << "INSERT INTO policy_acknowledgements (user_id, version, acknowledged_at) VALUES (:u, :v, :t)"
@@ -65,7 +65,7 @@ int Policy::send_notices() {
   accounts_.for_each_user([&](const accounts::User& user) {
     if (user.created_at >= effective_since_) return;
     soci::session sql(database_.pool());
-    const long long now = accounts::system_now();
+    const long long now = unix_now();
     db::WriteTransaction transaction(sql, database_);
     // The notice is recorded with its message: two servers starting together mail each person once.
     soci::statement claim = (sql.prepare << "INSERT INTO policy_notices (user_id, version, sent_at) VALUES (:u, :v, :t)"

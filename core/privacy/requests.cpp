@@ -28,7 +28,7 @@ constexpr std::int64_t kCodeLifetime = 10 * 60;
 PrivacyRequests::PrivacyRequests(db::Database& database, Participants& participants, accounts::Accounts& accounts,
                                  storage::ObjectStore& objects, mail::Mailer& mailer,
                                  const ReceiptSigner& signer, observability::Metrics& metrics, audit::AuditLog& audit,
-                                 PrivacyConfig config, accounts::Clock clock)
+                                 PrivacyConfig config, UnixClock clock)
     : database_(database),
       participants_(participants),
       accounts_(accounts),

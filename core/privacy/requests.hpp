@@ -148,7 +148,7 @@ class PrivacyRequests {
   PrivacyRequests(db::Database& database, Participants& participants, accounts::Accounts& accounts,
                   storage::ObjectStore& objects, mail::Mailer& mailer, const ReceiptSigner& signer,
                   observability::Metrics& metrics, audit::AuditLog& audit, PrivacyConfig config,
-                  accounts::Clock clock = accounts::system_now);
+                  UnixClock clock = unix_now);
   ~PrivacyRequests();  // stops the workers
 
   // A verified request (signed-in user, admin, underage report). An open request of the same
@@ -279,7 +279,7 @@ class PrivacyRequests {
   observability::Metrics& metrics_;
   audit::AuditLog& audit_;
   PrivacyConfig config_;
-  accounts::Clock now_;
+  UnixClock now_;
   std::string subject_key_;
   std::string address_key_secret_;
 

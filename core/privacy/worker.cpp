@@ -847,7 +847,7 @@ sdk::Result<sdk::ErasureReport> RequestsParticipant::erase_subject(const sdk::Su
   }
   if (!subject.user_id.empty()) {
     // Holds that ended have served their purpose; an active one keeps the erasure from reaching here.
-    const long long now = accounts::system_now();
+    const long long now = unix_now();
     soci::statement ended = (sql.prepare << "DELETE FROM legal_holds WHERE subject_id = :s AND (lifted_at IS NOT NULL"
                                             " OR (expires_at IS NOT NULL AND expires_at <= :n))",
                              soci::use(subject.user_id), soci::use(now));

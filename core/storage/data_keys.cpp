@@ -4,6 +4,7 @@
 
 #include <soci/soci.h>
 
+#include "clock/clock.hpp"
 #include "crypto/crypto.hpp"
 
 namespace framehouse::storage {

@@ -31,7 +31,7 @@ void for_each_upload(soci::session& sql, const std::string& owner, const std::st
 
 }  // namespace
 
-Uploads::Uploads(db::Database& database, storage::ObjectStore& objects, UploadsConfig config, accounts::Clock clock)
+Uploads::Uploads(db::Database& database, storage::ObjectStore& objects, UploadsConfig config, UnixClock clock)
     : database_(database), objects_(objects), config_(config), now_(std::move(clock)) {}
 
 sdk::Result<Upload> Uploads::add(const std::string& owner, std::string bytes) {

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "accounts/accounts.hpp"
+#include "clock/clock.hpp"
 #include "db/database.hpp"
-#include "storage/object_store.hpp"
 #include "personal_data/store.hpp"
+#include "storage/object_store.hpp"
 
 namespace framehouse::video {
 
@@ -33,7 +33,7 @@ struct Upload {
 class Uploads {
  public:
   Uploads(db::Database& database, storage::ObjectStore& objects, UploadsConfig config,
-          accounts::Clock clock = accounts::system_now);
+          UnixClock clock = unix_now);
 
   // Status::invalid_argument (with the reason) when the bytes are not an acceptable image;
   // Status::unavailable when storage failed. Nothing is kept on failure.
@@ -49,7 +49,7 @@ class Uploads {
   db::Database& database_;
   storage::ObjectStore& objects_;
   UploadsConfig config_;
-  accounts::Clock now_;
+  UnixClock now_;
 };
 
 // The uploads index as a privacy participant. The images themselves are exported and erased

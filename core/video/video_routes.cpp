@@ -177,7 +177,7 @@ std::optional<Response> plan_refusal(const Request& request, const billing::Plan
     return http::problem(kPlanLimit, "your plan (" + plan.name + ") allows " + std::to_string(plan.concurrent_jobs) +
                                          " video(s) in progress at once; wait for one to finish", request.request_id);
   }
-  const std::int64_t now = accounts::system_now();
+  const std::int64_t now = unix_now();
   if (videos.created_since(owner, now - 24 * 3600) >= plan.videos_per_day) {
     return http::retry_later(kPlanLimit,
                              "your plan (" + plan.name + ") allows " + std::to_string(plan.videos_per_day) + " videos in 24 hours",

@@ -189,7 +189,7 @@ class Videos::JobSink final : public sdk::GenerationSink {
 };
 
 Videos::Videos(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> engine,
-               storage::ObjectStore& objects, observability::Metrics& metrics, VideoConfig config, accounts::Clock clock)
+               storage::ObjectStore& objects, observability::Metrics& metrics, VideoConfig config, UnixClock clock)
     : database_(database),
       host_(host),
       engine_(std::move(engine)),

@@ -14,14 +14,14 @@
 #include <string>
 #include <vector>
 
-#include "accounts/accounts.hpp"
+#include "clock/clock.hpp"
 #include "db/database.hpp"
 #include "framehouse/sdk/generation.hpp"
 #include "framehouse/sdk/storage.hpp"
 #include "jobs/job_runner.hpp"
+#include "personal_data/store.hpp"
 #include "plugins/host.hpp"
 #include "storage/object_store.hpp"
-#include "personal_data/store.hpp"
 
 namespace framehouse::video {
 
@@ -91,7 +91,7 @@ class Videos {
  public:
   Videos(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> engine,
          storage::ObjectStore& objects, observability::Metrics& metrics, VideoConfig config,
-         accounts::Clock clock = accounts::system_now);
+         UnixClock clock = unix_now);
   // Goes up whenever a video changes (queued, claimed, progress, finished, canceled, deleted)
   // here or, on PostgreSQL, on another node (a change notice): a waiter such as an event stream
   // reads the database only when it moved, and now and then in case a notice was lost.
@@ -156,7 +156,7 @@ class Videos {
   std::shared_ptr<plugins::LoadedPlugin> engine_;
   storage::ObjectStore& objects_;
   VideoConfig config_;
-  accounts::Clock now_;
+  UnixClock now_;
   sdk::EngineCapabilities capabilities_;
 
   // After a committed change: every node's waiters look again.

@@ -108,12 +108,14 @@ TEST(ServerStartup, ConnectionsPastTheLimitAreAnswered503AndClosed) {
     // The held connections still work.
     EXPECT_EQ(first.request("GET", "/healthz").status, 200);
   }
-  // Once they are gone, new clients are served again.
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    if (http_request(limited.port, "GET", "/healthz").status == 200) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Once they are gone, new clients are served again. (Each closed connection counts until
+  // the server has read its end, so a request right after another may still find the limit.)
+  bool served = false;
+  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
+    served = http_request(limited.port, "GET", "/healthz").status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_EQ(http_request(limited.port, "GET", "/healthz").status, 200);
+  EXPECT_TRUE(served);
   EXPECT_NE(limited.process->stderr_text().find("connection limit reached"), std::string::npos);
 }
 

@@ -62,7 +62,7 @@ class PrivacyRequestsTest : public ::testing::TestWithParam<db::Backend> {
   plugins::PluginHost host_{metrics_, dir_.path()};
   std::unique_ptr<testing::TestMail> mail_;
   std::int64_t now_ = 1'800'000'000;
-  accounts::Clock clock_ = [this] { return now_; };
+  UnixClock clock_ = [this] { return now_; };
   ReceiptSigner signer_ = ReceiptSigner::from_seed({});
   std::unique_ptr<accounts::Accounts> accounts_;
   std::string user_;

@@ -1,4 +1,4 @@
-#include "privacy/training_export.hpp"
+#include "privacy/training_export_routes.hpp"
 
 #include <boost/json.hpp>
 #include <soci/soci.h>
