@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "app/commands.hpp"
+#include "app/plugin_templates.hpp"
 
 namespace {
 
@@ -21,6 +22,9 @@ commands:
   serve --config FILE        run the server (FILE defaults to $FRAMEHOUSE_CONFIG)
   check-config FILE          validate a configuration file and its plugins' sections, start nothing
   plugin inspect FILE        print a plugin's manifest and whether this server can load it
+  plugin new KIND NAME [--dir DIR]
+                             write a new plugin folder (KIND: storage or email) that builds,
+                             passes its conformance test and loads; DIR defaults to ./NAME
   admin create-user --config FILE --email EMAIL --name NAME [--role ROLE | --admin]
                              create a verified account (the first admin); the password is read
                              from the first line of standard input
@@ -111,8 +115,11 @@ int main(int argc, char** argv) {
     return framehouse::app::check_config(args[1]);
   }
   if (args[0] == "plugin") {
-    if (args.size() != 3 || args[1] != "inspect") return usage_error("use: plugin inspect FILE");
-    return framehouse::app::inspect_plugin(args[2]);
+    if (args.size() == 3 && args[1] == "inspect") return framehouse::app::inspect_plugin(args[2]);
+    if (args.size() >= 4 && args[1] == "new" && (args.size() == 4 || (args.size() == 6 && args[4] == "--dir"))) {
+      return framehouse::app::new_plugin(args[2], args[3], args.size() == 6 ? args[5] : args[3]);
+    }
+    return usage_error("use: plugin inspect FILE, or plugin new KIND NAME [--dir DIR]");
   }
   if (args[0] == "audit") {
     if (args.size() != 4 || args[1] != "verify" || args[2] != "--config") return usage_error("use: audit verify --config FILE");

@@ -49,6 +49,16 @@ void check_interface_version(const std::string& interface, const PluginManifest&
 
 }  // namespace
 
+// The host is what every minor is measured against: it is built against the newest of each
+// (a FRAMEHOUSE_*_VERSION_MINOR override is for plugins that target older hosts).
+static_assert(FRAMEHOUSE_SDK_VERSION_MINOR == FRAMEHOUSE_SDK_LATEST_MINOR &&
+                  FRAMEHOUSE_STORAGE_VERSION_MINOR == FRAMEHOUSE_STORAGE_LATEST_MINOR &&
+                  FRAMEHOUSE_PAYMENT_VERSION_MINOR == FRAMEHOUSE_PAYMENT_LATEST_MINOR &&
+                  FRAMEHOUSE_EMAIL_VERSION_MINOR == FRAMEHOUSE_EMAIL_LATEST_MINOR &&
+                  FRAMEHOUSE_GENERATION_VERSION_MINOR == FRAMEHOUSE_GENERATION_LATEST_MINOR &&
+                  FRAMEHOUSE_PRIVACY_VERSION_MINOR == FRAMEHOUSE_PRIVACY_LATEST_MINOR,
+              "the server is built against the newest minor of every interface");
+
 const std::map<std::string, std::string>& host_signature() {
   static const auto signature = parse_signature(FRAMEHOUSE_BUILD_SIGNATURE);
   return signature;

@@ -24,6 +24,13 @@ test -f "$plugin"
 ctest --test-dir "$work/plugin-build" --output-on-failure | tee "$work/conformance.log"
 grep -q "memory_storage_conformance .* Passed" "$work/conformance.log"
 
+# A new plugin from the template: it builds, passes its conformance test and is compatible.
+"$framehouse" plugin new email acme_mail --dir "$work/acme_mail"
+bash "$work/acme_mail/ci.sh" "$work/prefix" > "$work/acme_mail.log" 2>&1 || { cat "$work/acme_mail.log" >&2; exit 1; }
+grep -q "acme_mail_conformance .* Passed" "$work/acme_mail.log"
+grep -q "verdict:       compatible" "$work/acme_mail.log"
+grep -q "email_conformance" "$work/acme_mail/build/Testing/Temporary/LastTest.log"
+
 # Hidden visibility: the only dynamic symbols the plugin defines are the SDK's three.
 exported="$(nm -D --defined-only "$plugin" | awk '{print $3}' | grep -v '^_' | sort | tr '\n' ' ')"
 [ "$exported" = "framehouse_plugin_build framehouse_plugin_create framehouse_plugin_manifest " ] || {
