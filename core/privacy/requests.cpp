@@ -1,27 +1,25 @@
-#include "privacy/requests.hpp"
-
+// PrivacyRequests: requests from submission to their plan of tasks, their views, cancel,
+// extension and retry. Intake by email is in intake.cpp, legal holds in holds.cpp, running
+// tasks in worker.cpp and steps.cpp, what is left to download in downloads.cpp.
 #include <algorithm>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 #include <soci/soci.h>
-#include <sodium.h>
 
 #include "accounts/validation.hpp"
 #include "crypto/crypto.hpp"
 #include "observability/log.hpp"
 #include "privacy/policy.hpp"
 #include "privacy/request_rows.hpp"
+#include "privacy/requests.hpp"
+#include "privacy/task.hpp"
 
 namespace framehouse::privacy {
 namespace {
 
 namespace json = boost::json;
 using observability::Log;
-
-constexpr int kCodeTries = 3;
-constexpr std::int64_t kCodeLifetime = 10 * 60;
-
 
 }  // namespace
 
@@ -182,103 +180,6 @@ Submission PrivacyRequests::delete_account(const std::string& user_id) {
   return submit(NewRequest{"erasure", "account_deletion", user_id, user ? user->email : "", std::nullopt, "", user_id});
 }
 
-sdk::Result<std::string> PrivacyRequests::intake(const std::string& email, const std::string& type,
-                                                 const std::string& client_address) {
-  const auto normalised = accounts::normalise_email(email);
-  if (!normalised) return sdk::Outcome::failure(sdk::Status::invalid_argument, "is not a valid email address");
-  soci::session sql(database_.pool());
-  const long long hour_ago = now_() - 3600;
-  const std::string client_hash = subject_hash("client:" + client_address);
-  int by_address = 0, by_client = 0;
-  sql << "SELECT COUNT(*) FROM privacy_requests WHERE source = 'email' AND subject_email = :e AND created_at > :t",
-      soci::use(*normalised), soci::use(hour_ago), soci::into(by_address);
-  sql << "SELECT COUNT(*) FROM privacy_requests WHERE source = 'email' AND client_hash = :h AND created_at > :t",
-      soci::use(client_hash), soci::use(hour_ago), soci::into(by_client);
-  if (by_address >= config_.intake_per_address_per_hour || by_client >= config_.intake_per_client_per_hour) {
-    return sdk::Outcome::failure(sdk::Status::conflict, "too many requests; try again in an hour");
-  }
-  const std::string code = fmt::format("{:06d}", randombytes_uniform(1'000'000));
-  std::string id;
-  {
-    db::WriteTransaction transaction(sql, database_);
-    id = create(sql, NewRequest{type, "email", "", *normalised, std::nullopt, ""}, "unverified", now_());
-    const std::string code_hash = crypto::token_hash(id + ":" + code);
-    const long long expires = now_() + kCodeLifetime;
-    sql << "UPDATE privacy_requests SET code_hash = :c, code_expires_at = :e, client_hash = :h WHERE id = :id",
-        soci::use(code_hash), soci::use(expires), soci::use(client_hash), soci::use(id);
-    mail_subject(transaction, *normalised, "", "Your privacy request code",
-                 fmt::format("Someone (we hope you) asked for {} of the personal data this service holds about this address.\n\n"
-                             "Your confirmation code: {}\n\nIt works for 10 minutes and 3 tries. If you did not ask, ignore this "
-                             "message: nothing happens without the code.\n",
-                             type == "access" ? "a copy" : type == "erasure" ? "the erasure" : "a correction", code));
-    transaction.commit();
-  }
-  return id;
-}
-
-sdk::Result<IntakeVerification> PrivacyRequests::verify_intake(const std::string& request_id, const std::string& code) {
-  std::string email, type;
-  if (auto checked = check_intake_code(request_id, code, email, type); !checked) return checked;
-  // Verified: the subject is the account under that address, if there is one.
-  const auto user = accounts_.find_by_email(email);
-  const std::string subject_id = user ? user->id : "";
-  const std::string hash = subject_hash(subject_id.empty() ? email : subject_id);
-  const long long now = now_();
-  std::string duplicate;
-  {
-    soci::session sql(database_.pool());
-    if (type != "rectification") {
-      sql << "SELECT id FROM privacy_requests WHERE subject_hash = :h AND type = :t AND status IN ('pending', 'in_progress', 'on_hold')",
-          soci::use(hash), soci::use(type), soci::into(duplicate);
-    }
-    if (!duplicate.empty()) {
-      const std::string reason = "duplicate of " + duplicate;
-      sql << "UPDATE privacy_requests SET status = 'canceled', status_reason = :r, code_hash = NULL, completed_at = :n,"
-             " updated_at = :n2 WHERE id = :id",
-          soci::use(reason), soci::use(now), soci::use(now), soci::use(request_id);
-      return IntakeVerification{duplicate, true};
-    }
-    soci::indicator subject_indicator = subject_id.empty() ? soci::i_null : soci::i_ok;
-    db::WriteTransaction transaction(sql, database_);
-    sql << "UPDATE privacy_requests SET status = 'pending', subject_id = :s, subject_hash = :h, code_hash = NULL,"
-           " updated_at = :n WHERE id = :id",
-        soci::use(subject_id, subject_indicator), soci::use(hash), soci::use(now), soci::use(request_id);
-    plan_tasks(sql, request_id, type, std::nullopt);
-    schedule(transaction, request_id);
-    transaction.commit();
-  }
-  audit_.record("email-intake", "privacy.request_verified", request_id, json::serialize(json::object{{"type", type}}));
-  return IntakeVerification{request_id, false};
-}
-
-sdk::Outcome PrivacyRequests::check_intake_code(const std::string& request_id, const std::string& code, std::string& email,
-                                                std::string& type) {
-  soci::session sql(database_.pool());
-  std::string status, stored_hash;
-  long long expires = 0;
-  int attempts = 0;
-  soci::indicator hash_indicator = soci::i_null, expires_indicator = soci::i_null, email_indicator = soci::i_null;
-  sql << "SELECT status, code_hash, code_expires_at, code_attempts, subject_email, type FROM privacy_requests WHERE id = :id",
-      soci::use(request_id), soci::into(status), soci::into(stored_hash, hash_indicator), soci::into(expires, expires_indicator),
-      soci::into(attempts), soci::into(email, email_indicator), soci::into(type);
-  if (!sql.got_data() || status != "unverified" || hash_indicator != soci::i_ok || expires < now_()) {
-    return sdk::Outcome::failure(sdk::Status::not_found, "no request awaits this code (it may have expired)");
-  }
-  const std::string given = crypto::token_hash(request_id + ":" + code);
-  if (given.size() != stored_hash.size() || sodium_memcmp(given.data(), stored_hash.data(), given.size()) != 0) {
-    const long long now = now_();
-    sql << "UPDATE privacy_requests SET code_attempts = code_attempts + 1, updated_at = :n WHERE id = :id", soci::use(now),
-        soci::use(request_id);
-    if (attempts + 1 >= kCodeTries) {
-      sql << "UPDATE privacy_requests SET status = 'canceled', status_reason = 'the code was entered wrongly three times',"
-             " code_hash = NULL, completed_at = :n WHERE id = :id",
-          soci::use(now), soci::use(request_id);
-    }
-    return sdk::Outcome::failure(sdk::Status::invalid_argument, "the code is not correct");
-  }
-  return {};
-}
-
 std::optional<RequestView> PrivacyRequests::find(const std::string& id, bool with_tasks) {
   soci::session sql(database_.pool());
   auto found = select_requests(sql, "WHERE id = :id", {{{"id", id}}, {}});
@@ -394,90 +295,6 @@ sdk::Outcome PrivacyRequests::retry(const std::string& id, const std::string& ac
   return {};
 }
 
-LegalHold PrivacyRequests::place_hold(const std::string& subject_id, const std::string& reason, const std::string& reference,
-                                      std::optional<std::int64_t> expires_at, const std::string& placed_by) {
-  LegalHold hold{crypto::time_ordered_id("hold_"), subject_id, reason, reference, expires_at, placed_by, now_(), std::nullopt};
-  const long long placed = hold.placed_at;
-  const long long expires = expires_at.value_or(0);
-  soci::indicator expires_indicator = expires_at ? soci::i_ok : soci::i_null;
-  changed_rows(database_,
-               "INSERT INTO legal_holds (id, subject_id, reason, reference, expires_at, placed_by, placed_at)"
-               " VALUES (:id, :s, :r, :ref, :e, :b, :t)",
-               soci::use(hold.id), soci::use(subject_id), soci::use(reason), soci::use(reference),
-               soci::use(expires, expires_indicator), soci::use(placed_by), soci::use(placed));
-  Log::info("privacy", "legal hold placed", {{"hold_id", hold.id}, {"reason", reason}});
-  audit_.record(placed_by, "privacy.hold_placed", hold.id, json::serialize(json::object{{"subject", subject_id}, {"reason", reason}}));
-  return hold;
-}
-
-bool PrivacyRequests::lift_hold(const std::string& id, const std::string& actor) {
-  const long long now = now_();
-  if (changed_rows(database_, "UPDATE legal_holds SET lifted_at = :n WHERE id = :id AND lifted_at IS NULL", soci::use(now),
-                   soci::use(id)) == 0) {
-    return false;
-  }
-  Log::info("privacy", "legal hold lifted", {{"hold_id", id}});
-  audit_.record(actor, "privacy.hold_lifted", id);
-  release_holds();
-  return true;
-}
-
-std::vector<LegalHold> PrivacyRequests::holds(const std::string& subject_id) {
-  soci::session sql(database_.pool());
-  std::vector<LegalHold> out;
-  LegalHold hold;
-  long long placed = 0, expires = 0, lifted = 0;
-  soci::indicator expires_indicator = soci::i_null, lifted_indicator = soci::i_null;
-  const int all_subjects = subject_id.empty() ? 1 : 0;
-  soci::statement statement =
-      (sql.prepare << "SELECT id, subject_id, reason, reference, expires_at, placed_by, placed_at, lifted_at FROM legal_holds"
-                      " WHERE (:all_subjects = 1 OR subject_id = :s) ORDER BY placed_at, id",
-       soci::use(all_subjects), soci::use(subject_id), soci::into(hold.id), soci::into(hold.subject_id),
-       soci::into(hold.reason), soci::into(hold.reference), soci::into(expires, expires_indicator), soci::into(hold.placed_by),
-       soci::into(placed), soci::into(lifted, lifted_indicator));
-  statement.execute();
-  while (statement.fetch()) {
-    hold.placed_at = placed;
-    hold.expires_at = expires_indicator == soci::i_ok ? std::optional<std::int64_t>(expires) : std::nullopt;
-    hold.lifted_at = lifted_indicator == soci::i_ok ? std::optional<std::int64_t>(lifted) : std::nullopt;
-    out.push_back(hold);
-  }
-  return out;
-}
-
-sdk::Result<Download> PrivacyRequests::download(const std::string& id, const std::string& user_id, const std::string& token) {
-  std::string type, status, subject_id, object, token_hash, subject_hash_value;
-  long long expires = 0;
-  soci::indicator subject_indicator = soci::i_null, object_indicator = soci::i_null, token_indicator = soci::i_null,
-                  expires_indicator = soci::i_null;
-  bool found = false;
-  {
-    soci::session sql(database_.pool());
-    sql << "SELECT type, status, subject_id, export_object, download_token_hash, export_expires_at, subject_hash"
-           " FROM privacy_requests WHERE id = :id",
-        soci::use(id), soci::into(type), soci::into(status), soci::into(subject_id, subject_indicator),
-        soci::into(object, object_indicator), soci::into(token_hash, token_indicator), soci::into(expires, expires_indicator),
-        soci::into(subject_hash_value);
-    found = sql.got_data();
-  }
-  const sdk::Outcome missing = sdk::Outcome::failure(sdk::Status::not_found, "no such export");
-  if (!found || type != "access") return missing;
-  const bool by_subject = !user_id.empty() && subject_indicator == soci::i_ok && subject_id == user_id;
-  const std::string given = token.empty() ? "" : crypto::token_hash(token);
-  const bool by_token = !given.empty() && token_indicator == soci::i_ok && given.size() == token_hash.size() &&
-                        sodium_memcmp(given.data(), token_hash.data(), given.size()) == 0;
-  if (!by_subject && !by_token) return missing;
-  if (object_indicator != soci::i_ok || expires_indicator != soci::i_ok || expires < now_()) {
-    return sdk::Outcome::failure(sdk::Status::conflict, "the export is not ready, or its link has expired");
-  }
-  Download result{{std::string(kExportOwner), object}, subject_indicator == soci::i_ok ? subject_id : subject_hash_value, 0};
-  auto size = objects_.size(result.key);
-  if (!size) return size.outcome();
-  result.size = size.value();
-  audit_.record(by_subject ? user_id : "download-link", "privacy.export_downloaded", id);
-  return result;
-}
-
 std::int64_t PrivacyRequests::overdue_count() {
   soci::session sql(database_.pool());
   long long count = 0;
@@ -485,36 +302,6 @@ std::int64_t PrivacyRequests::overdue_count() {
   sql << "SELECT COUNT(*) FROM privacy_requests WHERE status IN ('pending', 'in_progress', 'on_hold') AND due_at < :n",
       soci::use(now), soci::into(count);
   return count;
-}
-
-std::int64_t PrivacyRequests::purge_unconfirmed_intakes() {
-  // A day after the code expired: long enough to answer "what happened to my request?".
-  const long long cutoff = now_() - 24 * 3600;
-  return changed_rows(database_,
-                      "DELETE FROM privacy_requests WHERE source = 'email' AND code_expires_at < :c AND (status = 'unverified'"
-                      " OR (status = 'canceled' AND NOT EXISTS (SELECT 1 FROM privacy_tasks t WHERE t.request_id = privacy_requests.id)))",
-                      soci::use(cutoff));
-}
-
-std::int64_t PrivacyRequests::purge_expired_exports() {
-  soci::session sql(database_.pool());
-  const long long now = now_();
-  std::vector<std::pair<std::string, std::string>> expired;
-  {
-    std::string id, object;
-    soci::statement statement = (sql.prepare << "SELECT id, export_object FROM privacy_requests"
-                                                " WHERE export_object IS NOT NULL AND export_expires_at < :n",
-                                 soci::use(now), soci::into(id), soci::into(object));
-    statement.execute();
-    while (statement.fetch()) expired.emplace_back(id, object);
-  }
-  std::int64_t removed = 0;
-  for (const auto& [id, object] : expired) {
-    if (!objects_.remove({std::string(kExportOwner), object})) continue;
-    sql << "UPDATE privacy_requests SET export_object = NULL, download_token_hash = NULL WHERE id = :id", soci::use(id);
-    ++removed;
-  }
-  return removed;
 }
 
 void PrivacyRequests::mail_subject(db::WriteTransaction& transaction, const std::string& email, const std::string& user_id,

@@ -85,7 +85,9 @@ class MemoryEmail : public Plugin, public EmailProvider, public PrivacyParticipa
   // The server decides who may be mailed in which category; a provider suppresses only what
   // must never be mailed again (bounces, complaints), so an opt-out changes nothing here.
   Outcome apply_opt_out(const Subject&, std::string_view) override { return {}; }
+#if FRAMEHOUSE_SINCE(PRIVACY, 1)  // built for a privacy 1.0 host, the plugin has no such method
   Outcome lift_opt_out(const Subject&, std::string_view) override { return {}; }
+#endif
 
  private:
   struct Kept {
