@@ -51,9 +51,12 @@ directory = "$build_dir/plugins"
 [plugins.memory_storage]
 path = "$plugin"
 max_objects = 10
-[plugins.email_outbox]
+[plugins.acme_mail]
+path = "$work/acme_mail/build/acme_mail.so"
 [storage]
 plugin = "memory_storage"
+[email]
+plugin = "acme_mail"
 TOML
 "$framehouse" serve --config "$work/framehouse.toml" > "$work/out" 2> "$work/err" &
 server=$!
@@ -63,6 +66,7 @@ url="$(sed -n 's/^framehouse listening on //p' "$work/out")"
 ready="$(curl -sS "$url/readyz")"
 echo "$ready"
 grep -q '"memory_storage":"started"' <<<"$ready"
+grep -q '"acme_mail":"started"' <<<"$ready"  # the plugin made from the template loads
 kill -TERM "$server"; wait "$server"
 grep -q 'memory storage ready' "$work/err"
-echo "out-of-tree plugin built, inspected and served"
+echo "out-of-tree plugins (the example, and one made from the template) built, tested, inspected and served"
