@@ -5,6 +5,7 @@
 // Plain C++ over the database and the mailer: no HTTP here (routes.cpp translates).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -60,6 +61,21 @@ struct User {
   std::optional<std::string> pending_email;  // an email change awaiting verification
 };
 
+// What an API key may do, chosen when it is made. A key is for programs that make videos (an
+// OpenAI-style client): it can never manage keys, sessions, credentials, the address, billing,
+// privacy requests or the account itself, and never acts as staff — a signed-in session can.
+enum class Scope { videos_read, videos_write, images_read, images_write, account_read };
+inline constexpr Scope kScopes[] = {Scope::videos_read, Scope::videos_write, Scope::images_read, Scope::images_write,
+                                    Scope::account_read};
+// A key made without a choice gets what a video client needs, and nothing about the account.
+inline constexpr Scope kDefaultKeyScopes[] = {Scope::videos_read, Scope::videos_write, Scope::images_read,
+                                              Scope::images_write};
+std::string_view to_string(Scope scope);  // "videos:read", ...
+std::optional<Scope> scope_from(std::string_view name);
+// "videos:read videos:write" ↔ scopes (as stored); unknown names are dropped.
+std::string scopes_text(const std::vector<Scope>& scopes);
+std::vector<Scope> scopes_from_text(std::string_view text);
+
 struct Credential {
   std::string id;
   std::string kind;   // "session" or "api_key"
@@ -67,6 +83,7 @@ struct Credential {
   std::int64_t created_at = 0;
   std::int64_t last_used_at = 0;
   std::optional<std::int64_t> expires_at;
+  std::vector<Scope> scopes;  // an API key's
 };
 
 struct AuthContext {
@@ -75,6 +92,12 @@ struct AuthContext {
   std::string credential_id;
   std::string kind;
   bool email_verified = false;
+  std::vector<Scope> scopes;  // an API key's; a session is not limited by scopes
+
+  bool is_session() const { return kind == "session"; }
+  bool allows(Scope scope) const {
+    return is_session() || std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+  }
 };
 
 struct FieldError {
@@ -146,7 +169,7 @@ class Accounts {
   bool revoke(const std::string& user_id, const std::string& credential_id, const std::string& kind);
   // Revokes the user's sessions except `keep` (empty: all). Returns how many.
   int revoke_sessions(const std::string& user_id, const std::string& keep);
-  NewApiKey create_api_key(const std::string& user_id, const std::string& label);
+  NewApiKey create_api_key(const std::string& user_id, const std::string& label, const std::vector<Scope>& scopes);
 
   // Always looks the same to the caller; mails a reset link if the address has an account.
   void request_password_reset(const std::string& email);

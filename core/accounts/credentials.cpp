@@ -118,15 +118,18 @@ std::optional<AuthContext> Accounts::authenticate(const std::string& bearer_toke
   soci::indicator expires_indicator = soci::i_null;
   soci::indicator verified_indicator = soci::i_null;
   long long verified_at = 0;
-  sql << "SELECT c.id, c.kind, c.last_used_at, c.expires_at, u.id, u.role, u.email_verified_at"
+  std::string scope_names;
+  soci::indicator scopes_indicator = soci::i_null;
+  sql << "SELECT c.id, c.kind, c.last_used_at, c.expires_at, c.scopes, u.id, u.role, u.email_verified_at"
          " FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.token_hash = :h",
       soci::use(hash), soci::into(context.credential_id), soci::into(context.kind), soci::into(last_used),
-      soci::into(expires_at, expires_indicator), soci::into(context.user_id), soci::into(context.role),
-      soci::into(verified_at, verified_indicator);
+      soci::into(expires_at, expires_indicator), soci::into(scope_names, scopes_indicator), soci::into(context.user_id),
+      soci::into(context.role), soci::into(verified_at, verified_indicator);
   if (!sql.got_data()) return std::nullopt;
   const long long now = now_();
   if (expires_indicator == soci::i_ok && expires_at <= now) return std::nullopt;
   context.email_verified = verified_indicator == soci::i_ok;
+  if (scopes_indicator == soci::i_ok) context.scopes = scopes_from_text(scope_names);
   if (now - last_used >= kLastUsedResolution) {
     sql << "UPDATE credentials SET last_used_at = :n WHERE id = :id", soci::use(now), soci::use(context.credential_id);
   }
@@ -146,17 +149,21 @@ std::vector<Credential> Accounts::credentials(const std::string& user_id, const 
   long long created = 0, last_used = 0, expires = 0;
   soci::indicator expires_indicator = soci::i_null;
   const long long now = now_();
+  std::string scope_names;
+  soci::indicator scopes_indicator = soci::i_null;
   soci::statement statement =
-      (sql.prepare << "SELECT id, kind, label, created_at, last_used_at, expires_at FROM credentials"
+      (sql.prepare << "SELECT id, kind, label, created_at, last_used_at, expires_at, scopes FROM credentials"
                       " WHERE user_id = :u AND kind = :k AND (expires_at IS NULL OR expires_at > :n)"
                       " ORDER BY created_at, id",
        soci::use(user_id), soci::use(kind), soci::use(now), soci::into(row.id), soci::into(row.kind),
-       soci::into(row.label), soci::into(created), soci::into(last_used), soci::into(expires, expires_indicator));
+       soci::into(row.label), soci::into(created), soci::into(last_used), soci::into(expires, expires_indicator),
+       soci::into(scope_names, scopes_indicator));
   statement.execute();
   while (statement.fetch()) {
     row.created_at = created;
     row.last_used_at = last_used;
     row.expires_at = expires_indicator == soci::i_ok ? std::optional<std::int64_t>(expires) : std::nullopt;
+    row.scopes = scopes_indicator == soci::i_ok ? scopes_from_text(scope_names) : std::vector<Scope>{};
     out.push_back(row);
   }
   return out;
@@ -183,18 +190,54 @@ int Accounts::revoke_sessions(const std::string& user_id, const std::string& kee
   return static_cast<int>(statement.get_affected_rows());
 }
 
-NewApiKey Accounts::create_api_key(const std::string& user_id, const std::string& label) {
+std::string_view to_string(Scope scope) {
+  switch (scope) {
+    case Scope::videos_read: return "videos:read";
+    case Scope::videos_write: return "videos:write";
+    case Scope::images_read: return "images:read";
+    case Scope::images_write: return "images:write";
+    case Scope::account_read: return "account:read";
+  }
+  return "videos:read";
+}
+
+std::optional<Scope> scope_from(std::string_view name) {
+  for (const Scope scope : kScopes) {
+    if (to_string(scope) == name) return scope;
+  }
+  return std::nullopt;
+}
+
+std::string scopes_text(const std::vector<Scope>& scopes) {
+  std::string text;
+  for (const Scope scope : scopes) text += (text.empty() ? "" : " ") + std::string(to_string(scope));
+  return text;
+}
+
+std::vector<Scope> scopes_from_text(std::string_view text) {
+  std::vector<Scope> scopes;
+  while (!text.empty()) {
+    const auto space = text.find(' ');
+    if (const auto scope = scope_from(text.substr(0, space))) scopes.push_back(*scope);
+    if (space == std::string_view::npos) break;
+    text.remove_prefix(space + 1);
+  }
+  return scopes;
+}
+
+NewApiKey Accounts::create_api_key(const std::string& user_id, const std::string& label, const std::vector<Scope>& scopes) {
   NewApiKey created;
   created.key = crypto::random_token("fhk_");
   const std::string hash = crypto::token_hash(created.key);
-  created.credential = Credential{crypto::random_id("key_", 16), kApiKey, label, now_(), now_(), std::nullopt};
+  created.credential = Credential{crypto::random_id("key_", 16), kApiKey, label, now_(), now_(), std::nullopt, scopes};
   const long long now = created.credential.created_at;
   const std::string kind = kApiKey;
+  const std::string scope_names = scopes_text(scopes);
   soci::session sql(database_.pool());
-  sql << "INSERT INTO credentials (id, user_id, kind, token_hash, label, created_at, last_used_at, expires_at)"
-         " VALUES (:id, :u, :k, :h, :l, :c, :lu, NULL)",
+  sql << "INSERT INTO credentials (id, user_id, kind, token_hash, label, created_at, last_used_at, expires_at, scopes)"
+         " VALUES (:id, :u, :k, :h, :l, :c, :lu, NULL, :s)",
       soci::use(created.credential.id), soci::use(user_id), soci::use(kind), soci::use(hash),
-      soci::use(created.credential.label), soci::use(now), soci::use(now);
+      soci::use(created.credential.label), soci::use(now), soci::use(now), soci::use(scope_names);
   record_event(sql, user_id, "api_key_created");
   return created;
 }

@@ -5,6 +5,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
@@ -55,6 +56,9 @@ json::object credential_json(const Credential& credential, const std::string& cu
   } else {
     object["object"] = "api_key";
     object["name"] = credential.label;
+    json::array scopes;
+    for (const Scope scope : credential.scopes) scopes.emplace_back(to_string(scope));
+    object["scopes"] = std::move(scopes);
   }
   return object;
 }
@@ -106,11 +110,44 @@ std::variant<AuthContext, Response> authenticate_request(Accounts& accounts, con
   return *context;
 }
 
-http::Handler signed_in(Accounts& accounts, AuthenticatedHandler handler) {
+namespace {
+
+Response key_refused(const Request& request, std::string detail, std::optional<Scope> missing) {
+  Response response = http::problem(http::problems::kForbidden, std::move(detail), request.request_id);
+  if (missing) {
+    auto body = json::parse(response.body).as_object();
+    body["missing_scope"] = to_string(*missing);
+    response.body = json::serialize(body);
+  }
+  return response;
+}
+
+}  // namespace
+
+http::Handler signed_in(Accounts& accounts, Scope scope, AuthenticatedHandler handler) {
+  return [&accounts, scope, handler = std::move(handler)](Request& request) -> Response {
+    auto who = authenticate_request(accounts, request);
+    if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
+    const auto& caller = std::get<AuthContext>(who);
+    if (!caller.allows(scope)) {
+      return key_refused(request, fmt::format("this API key lacks the {} scope", to_string(scope)), scope);
+    }
+    return handler(request, caller);
+  };
+}
+
+http::Handler session_only(Accounts& accounts, AuthenticatedHandler handler) {
   return [&accounts, handler = std::move(handler)](Request& request) -> Response {
     auto who = authenticate_request(accounts, request);
     if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
-    return handler(request, std::get<AuthContext>(who));
+    const auto& caller = std::get<AuthContext>(who);
+    if (!caller.is_session()) {
+      return key_refused(request,
+                         "an API key cannot do this (keys, sessions, the account, billing and privacy requests are managed "
+                         "signed in)",
+                         std::nullopt);
+    }
+    return handler(request, caller);
   };
 }
 
@@ -119,11 +156,13 @@ http::Handler with_permission(Accounts& accounts, Permission permission, Authent
     auto who = authenticate_request(accounts, request);
     if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
     const auto& staff = std::get<AuthContext>(who);
-    const bool allowed = role_allows(staff.role, permission);
+    const bool allowed = staff.is_session() && role_allows(staff.role, permission);
     Response response =
         allowed ? handler(request, staff)
                 : http::problem(http::problems::kForbidden,
-                                fmt::format("this needs a role with the {} permission", permission_name(permission)),
+                                staff.is_session()
+                                    ? fmt::format("this needs a role with the {} permission", permission_name(permission))
+                                    : std::string("an API key never acts as staff: sign in"),
                                 request.request_id);
     // Every call by a signed-in account, refused ones and reads included (staff looking at a
     // person's data is an action): the path holds internal ids only; the query string and
@@ -214,7 +253,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
                                             {"session", credential_json(result.session, result.session.id)}});
   });
 
-  router.add("GET", "/v1/sessions", signed_in(accounts, [&accounts](Request&, const AuthContext& who) -> Response {
+  router.add("GET", "/v1/sessions", session_only(accounts, [&accounts](Request&, const AuthContext& who) -> Response {
     json::array data;
     for (const auto& session : accounts.credentials(who.user_id, "session")) {
       data.push_back(credential_json(session, who.credential_id));
@@ -222,13 +261,13 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     return Response::json(200, list_json(std::move(data)));
   }));
 
-  router.add("DELETE", "/v1/sessions", signed_in(accounts, [&accounts](Request&, const AuthContext& who) -> Response {
+  router.add("DELETE", "/v1/sessions", session_only(accounts, [&accounts](Request&, const AuthContext& who) -> Response {
     const int revoked = accounts.revoke_sessions(who.user_id, "");
     accounts.record_event(who.user_id, "signed_out_everywhere");
     return Response::json(200, json::object{{"revoked", revoked}});
   }));
 
-  router.add("DELETE", "/v1/sessions/{id}", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+  router.add("DELETE", "/v1/sessions/{id}", session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
     std::string id = request.path_params.at("id");
     if (id == "current") {
       if (who.kind != "session") {
@@ -242,25 +281,40 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     return no_content();
   }));
 
-  router.add("POST", "/v1/api-keys", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
-    JsonFields fields(request, {"name"});
+  router.add("POST", "/v1/api-keys", session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+    JsonFields fields(request, {"name", "scopes"});
     if (fields.rejection()) return *fields.rejection();
     const auto name = fields.string("name", true, 100);
     if (name && name->empty()) fields.add_error("name", "must not be empty");
+    std::vector<Scope> scopes(std::begin(kDefaultKeyScopes), std::end(kDefaultKeyScopes));
+    if (const auto chosen = fields.strings("scopes", false, 16)) {
+      scopes.clear();
+      std::string valid;
+      for (const Scope scope : kScopes) valid += (valid.empty() ? "" : ", ") + std::string(to_string(scope));
+      for (const auto& name_of_scope : *chosen) {
+        const auto scope = scope_from(name_of_scope);
+        if (!scope) {
+          fields.add_error("scopes", name_of_scope + " is not a scope; the scopes are " + valid);
+        } else if (std::find(scopes.begin(), scopes.end(), *scope) == scopes.end()) {
+          scopes.push_back(*scope);
+        }
+      }
+      if (chosen->empty()) fields.add_error("scopes", "a key needs at least one scope: " + valid);
+    }
     if (!fields.ok()) return fields.problem(request);
-    const auto created = accounts.create_api_key(who.user_id, *name);
+    const auto created = accounts.create_api_key(who.user_id, *name, scopes);
     json::object body = credential_json(created.credential, "");
     body["key"] = created.key;
     return Response::json(201, body);
   }));
 
-  router.add("GET", "/v1/api-keys", signed_in(accounts, [&accounts](Request&, const AuthContext& who) -> Response {
+  router.add("GET", "/v1/api-keys", session_only(accounts, [&accounts](Request&, const AuthContext& who) -> Response {
     json::array data;
     for (const auto& key : accounts.credentials(who.user_id, "api_key")) data.push_back(credential_json(key, ""));
     return Response::json(200, list_json(std::move(data)));
   }));
 
-  router.add("DELETE", "/v1/api-keys/{id}", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+  router.add("DELETE", "/v1/api-keys/{id}", session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
     if (!accounts.revoke(who.user_id, request.path_params.at("id"), "api_key")) {
       return http::problem(http::problems::kNotFound, "", request.request_id);
     }
@@ -317,7 +371,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     return no_content();
   });
 
-  router.add("GET", "/v1/me", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+  router.add("GET", "/v1/me", signed_in(accounts, Scope::account_read, [&accounts](Request& request, const AuthContext& who) -> Response {
     const auto user = accounts.find(who.user_id);
     if (!user) return http::problem(http::problems::kNotFound, "", request.request_id);
     json::object body = user_json(*user);
@@ -330,7 +384,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     return Response::json(200, body);
   }), http::Blocking::unless_in_memory);  // the hot authenticated read: credentials and user read lately
 
-  router.add("PATCH", "/v1/me", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+  router.add("PATCH", "/v1/me", session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
     JsonFields fields(request, {"name", "email"});
     if (fields.rejection()) return *fields.rejection();
     const auto name = fields.string("name", false, 400);
@@ -342,7 +396,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     return Response::json(200, user_json(*accounts.find(who.user_id)));
   }));
 
-  router.add("POST", "/v1/me/password", signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+  router.add("POST", "/v1/me/password", session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
     JsonFields fields(request, {"current_password", "new_password"});
     if (fields.rejection()) return *fields.rejection();
     const auto current = fields.string("current_password", true, 1024);
@@ -359,10 +413,10 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     for (const auto& [category, enabled] : accounts.preferences(user_id)) body[category] = enabled;
     return body;
   };
-  router.add("GET", "/v1/me/preferences", signed_in(accounts, [&accounts, preferences_json](Request&, const AuthContext& who) -> Response {
+  router.add("GET", "/v1/me/preferences", signed_in(accounts, Scope::account_read, [&accounts, preferences_json](Request&, const AuthContext& who) -> Response {
     return Response::json(200, preferences_json(who.user_id));
   }));
-  router.add("PUT", "/v1/me/preferences", signed_in(accounts, [&accounts, preferences_json](Request& request, const AuthContext& who) -> Response {
+  router.add("PUT", "/v1/me/preferences", session_only(accounts, [&accounts, preferences_json](Request& request, const AuthContext& who) -> Response {
     JsonFields fields(request, {"account", "product_updates", "marketing", "training_use", "sale_sharing"});
     if (fields.rejection()) return *fields.rejection();
     std::map<std::string, bool> changes;

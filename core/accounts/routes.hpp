@@ -16,10 +16,13 @@ namespace framehouse::accounts {
 // The caller, or the 401 problem to answer with.
 std::variant<AuthContext, http::Response> authenticate_request(Accounts& accounts, const http::Request& request);
 using AuthenticatedHandler = std::function<http::Response(http::Request&, const AuthContext&)>;
-// A handler that runs only for a signed-in caller (401 otherwise).
-http::Handler signed_in(Accounts& accounts, AuthenticatedHandler handler);
-// A handler that runs only for a caller whose role has `permission` (401 or 403 otherwise).
-// Every call is recorded in the audit log, reads included.
+// A handler for a signed-in session, or an API key with `scope` (401; 403 naming the scope).
+http::Handler signed_in(Accounts& accounts, Scope scope, AuthenticatedHandler handler);
+// A handler for a signed-in session only: what no API key may do — manage keys, sessions,
+// credentials, the address, billing, privacy requests or the account (401; 403 for a key).
+http::Handler session_only(Accounts& accounts, AuthenticatedHandler handler);
+// A handler that runs only for a session whose role has `permission` (401 or 403 otherwise;
+// an API key never acts as staff). Every call is recorded in the audit log, reads included.
 http::Handler with_permission(Accounts& accounts, Permission permission, AuthenticatedHandler handler);
 
 void add_account_routes(http::Router& router, Accounts& accounts);

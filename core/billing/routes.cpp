@@ -38,12 +38,11 @@ Response current(Billing& billing, const std::string& user_id) {
 }  // namespace
 
 void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Billing& billing) {
-  router.add("GET", "/v1/subscription", accounts::signed_in(accounts, [&billing](Request&, const AuthContext& who) {
+  router.add("GET", "/v1/subscription", accounts::signed_in(accounts, accounts::Scope::account_read, [&billing](Request&, const AuthContext& who) {
     return current(billing, who.user_id);
   }));
 
-  router.add("PATCH", "/v1/subscription",
-             accounts::signed_in(accounts, [&billing](Request& request, const AuthContext& who) -> Response {
+  router.add("PATCH", "/v1/subscription", accounts::session_only(accounts, [&billing](Request& request, const AuthContext& who) -> Response {
                http::JsonFields fields(request, {"auto_renew"});
                if (fields.rejection()) return *fields.rejection();
                const auto auto_renew = fields.boolean("auto_renew", true);

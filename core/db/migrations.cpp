@@ -383,6 +383,13 @@ const std::vector<Migration>& server_migrations() {
          // job ends, so that a rerun reattaches to it.
          return {"ALTER TABLE videos ADD COLUMN engine_state TEXT"};
        }},
+      {16, "scoped API keys",
+       [](const Dialect&) -> std::vector<std::string> {
+         // A key may do only what its scopes say; the keys made before keep what they were for
+         // (videos and images), and lose the rest (keys, sessions, the account).
+         return {"ALTER TABLE credentials ADD COLUMN scopes TEXT",
+                 "UPDATE credentials SET scopes = 'videos:read videos:write images:read images:write' WHERE kind = 'api_key'"};
+       }},
   };
   return migrations;
 }

@@ -75,6 +75,27 @@ std::optional<std::string> JsonFields::string(std::string_view name, bool requir
   return std::string(value->as_string());
 }
 
+std::optional<std::vector<std::string>> JsonFields::strings(std::string_view name, bool required, std::size_t max_items) {
+  const auto* value = object_.if_contains(name);
+  if (value == nullptr || value->is_null()) {
+    if (required) add_error(std::string(name), "is required");
+    return std::nullopt;
+  }
+  if (!value->is_array() || value->as_array().size() > max_items) {
+    add_error(std::string(name), "must be an array of at most " + std::to_string(max_items) + " strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> items;
+  for (const auto& item : value->as_array()) {
+    if (!item.is_string() || item.as_string().size() > 200) {
+      add_error(std::string(name), "must hold strings of at most 200 bytes");
+      return std::nullopt;
+    }
+    items.emplace_back(item.as_string());
+  }
+  return items;
+}
+
 std::optional<bool> JsonFields::boolean(std::string_view name, bool required) {
   const auto* value = object_.if_contains(name);
   if (value == nullptr || value->is_null()) {

@@ -32,6 +32,8 @@ class JsonFields {
 
   std::optional<std::string> string(std::string_view name, bool required, std::size_t max_bytes = 4096);
   std::optional<bool> boolean(std::string_view name, bool required);
+  // An array of at most `max_items` strings of at most 200 bytes each.
+  std::optional<std::vector<std::string>> strings(std::string_view name, bool required, std::size_t max_items);
   void add_error(std::string field, std::string message);
 
   bool ok() const { return problems_.empty(); }

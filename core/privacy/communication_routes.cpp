@@ -50,7 +50,7 @@ bool printable_ascii(const std::string& text) {
 }  // namespace
 
 void add_communication_routes(http::Router& router, accounts::Accounts& accounts, Communications& communications) {
-  router.add("POST", "/v1/privacy/opt-outs", accounts::signed_in(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+  router.add("POST", "/v1/privacy/opt-outs", accounts::session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
                http::JsonFields fields(request, {"category"});
                if (fields.rejection()) return *fields.rejection();
                const auto category = fields.string("category", true, 32);

@@ -30,8 +30,7 @@ void add_policy_routes(http::Router& router, accounts::Accounts& accounts, Polic
                                                   {"text", document.text}});
   });
 
-  router.add("POST", "/v1/privacy/policy/acknowledge",
-             accounts::signed_in(accounts, [policy](http::Request& request, const accounts::AuthContext& who) -> http::Response {
+  router.add("POST", "/v1/privacy/policy/acknowledge", accounts::session_only(accounts, [policy](http::Request& request, const accounts::AuthContext& who) -> http::Response {
                if (!policy) return no_policy(request);
                policy->acknowledge(who.user_id);
                return http::Response::json(200, json::object{{"object", "policy_acknowledgement"},

@@ -132,8 +132,7 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
   using accounts::with_permission;
   using accounts::signed_in;
 
-  router.add("POST", "/v1/privacy/requests",
-             signed_in(accounts, [&](Request& request, const AuthContext& who) -> Response {
+  router.add("POST", "/v1/privacy/requests", session_only(accounts, [&](Request& request, const AuthContext& who) -> Response {
                http::JsonFields fields(request, {"type", "field", "value"});
                if (fields.rejection()) return *fields.rejection();
                auto [type, change] = read_request(fields, false);
@@ -143,17 +142,17 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
                    requests.submit({type, "user", who.user_id, user ? user->email : "", change, "", who.user_id}));
              }));
 
-  router.add("GET", "/v1/privacy/requests", signed_in(accounts, [&](Request&, const AuthContext& who) {
+  router.add("GET", "/v1/privacy/requests", session_only(accounts, [&](Request&, const AuthContext& who) {
                return list_json(requests.list_for(who.user_id), false);
              }));
 
-  router.add("GET", "/v1/privacy/requests/{id}", signed_in(accounts, [&](Request& request, const AuthContext& who) {
+  router.add("GET", "/v1/privacy/requests/{id}", session_only(accounts, [&](Request& request, const AuthContext& who) {
                const auto found = requests.find(request.path_params.at("id"));
                if (!found || found->subject_id != who.user_id) return not_found(request);
                return Response::json(200, request_json(*found, false));
              }));
 
-  router.add("POST", "/v1/privacy/requests/{id}/cancel", signed_in(accounts, [&](Request& request, const AuthContext& who) {
+  router.add("POST", "/v1/privacy/requests/{id}/cancel", session_only(accounts, [&](Request& request, const AuthContext& who) {
                const std::string id = request.path_params.at("id");
                const auto found = requests.find(id);
                if (!found || found->subject_id != who.user_id) return not_found(request);
@@ -189,7 +188,7 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
     return response;
   });
 
-  router.add("DELETE", "/v1/me", signed_in(accounts, [&](Request&, const AuthContext& who) {
+  router.add("DELETE", "/v1/me", session_only(accounts, [&](Request&, const AuthContext& who) {
                return submission_response(requests.delete_account(who.user_id));
              }));
 

@@ -29,7 +29,7 @@ Response storage_problem(const Request& request) {
 }  // namespace
 
 void add_upload_routes(http::Router& router, accounts::Accounts& accounts, Uploads& uploads) {
-  router.add("POST", "/v1/images", accounts::signed_in(accounts, [&uploads](Request& request, const AuthContext& who) {
+  router.add("POST", "/v1/images", accounts::signed_in(accounts, accounts::Scope::images_write, [&uploads](Request& request, const AuthContext& who) {
     const auto parts = http::parse_multipart(request);
     if (!parts) {
       return http::problem(http::problems::kUnsupportedMediaType, "send the image as multipart/form-data in a part named file",
@@ -56,20 +56,19 @@ void add_upload_routes(http::Router& router, accounts::Accounts& accounts, Uploa
     return Response::json(201, upload_json(added.value()));
   }));
 
-  router.add("GET", "/v1/images", accounts::signed_in(accounts, [&uploads](Request&, const AuthContext& who) {
+  router.add("GET", "/v1/images", accounts::signed_in(accounts, accounts::Scope::images_read, [&uploads](Request&, const AuthContext& who) {
     json::array data;
     for (const auto& upload : uploads.list(who.user_id)) data.push_back(upload_json(upload));
     return Response::json(200, json::object{{"object", "list"}, {"data", std::move(data)}});
   }));
 
-  router.add("GET", "/v1/images/{id}", accounts::signed_in(accounts, [&uploads](Request& request, const AuthContext& who) {
+  router.add("GET", "/v1/images/{id}", accounts::signed_in(accounts, accounts::Scope::images_read, [&uploads](Request& request, const AuthContext& who) {
     const auto upload = uploads.find(who.user_id, request.path_params.at("id"));
     if (!upload) return http::problem(http::problems::kNotFound, "", request.request_id);
     return Response::json(200, upload_json(*upload));
   }));
 
-  router.add("GET", "/v1/images/{id}/content",
-             accounts::signed_in(accounts, [&uploads](Request& request, const AuthContext& who) {
+  router.add("GET", "/v1/images/{id}/content", accounts::signed_in(accounts, accounts::Scope::images_read, [&uploads](Request& request, const AuthContext& who) {
                const std::string& id = request.path_params.at("id");
                const auto upload = uploads.find(who.user_id, id);
                if (!upload) return http::problem(http::problems::kNotFound, "", request.request_id);
@@ -80,7 +79,7 @@ void add_upload_routes(http::Router& router, accounts::Accounts& accounts, Uploa
                return response;
              }));
 
-  router.add("DELETE", "/v1/images/{id}", accounts::signed_in(accounts, [&uploads](Request& request, const AuthContext& who) {
+  router.add("DELETE", "/v1/images/{id}", accounts::signed_in(accounts, accounts::Scope::images_write, [&uploads](Request& request, const AuthContext& who) {
     const auto removed = uploads.remove(who.user_id, request.path_params.at("id"));
     if (removed.status() == sdk::Status::not_found) return http::problem(http::problems::kNotFound, "", request.request_id);
     if (!removed) return storage_problem(request);

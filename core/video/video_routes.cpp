@@ -289,8 +289,7 @@ class VideoEvents final : public http::StreamSource {
 
 void add_video_routes(http::Router& router, accounts::Accounts& accounts, billing::Billing& billing, Uploads& uploads,
                       Videos& videos) {
-  router.add("POST", "/v1/videos",
-             accounts::signed_in(accounts, [&accounts, &billing, &uploads, &videos](Request& request, const AuthContext& who) -> Response {
+  router.add("POST", "/v1/videos", accounts::signed_in(accounts, accounts::Scope::videos_write, [&accounts, &billing, &uploads, &videos](Request& request, const AuthContext& who) -> Response {
                if (!who.email_verified) {
                  return http::problem(http::problems::kForbidden, "confirm your email address before generating videos",
                                       request.request_id);
@@ -390,8 +389,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                return submit(accounts, videos, who.user_id, std::move(job), submission);
              }));
 
-  router.add("POST", "/v1/videos/{id}/remix",
-             accounts::signed_in(accounts, [&accounts, &billing, &uploads, &videos](Request& request, const AuthContext& who) -> Response {
+  router.add("POST", "/v1/videos/{id}/remix", accounts::signed_in(accounts, accounts::Scope::videos_write, [&accounts, &billing, &uploads, &videos](Request& request, const AuthContext& who) -> Response {
                if (!who.email_verified) {
                  return http::problem(http::problems::kForbidden, "confirm your email address before generating videos",
                                       request.request_id);
@@ -424,7 +422,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                return submit(accounts, videos, who.user_id, std::move(job), submission);
              }));
 
-  router.add("GET", "/v1/videos", accounts::signed_in(accounts, [&videos](Request& request, const AuthContext& who) -> Response {
+  router.add("GET", "/v1/videos", accounts::signed_in(accounts, accounts::Scope::videos_read, [&videos](Request& request, const AuthContext& who) -> Response {
     std::size_t limit = 20;
     if (auto text = request.query_param("limit")) {
       const auto parsed = parse_integer(*text);
@@ -446,14 +444,13 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
     return Response::json(200, body);
   }));
 
-  router.add("GET", "/v1/videos/{id}", accounts::signed_in(accounts, [&videos](Request& request, const AuthContext& who) -> Response {
+  router.add("GET", "/v1/videos/{id}", accounts::signed_in(accounts, accounts::Scope::videos_read, [&videos](Request& request, const AuthContext& who) -> Response {
     const auto video = videos.find(who.user_id, request.path_params.at("id"));
     if (!video) return not_found(request);
     return with_poll_hint(Response::json(200, video_json(*video, videos.queue_position(*video))), *video);
   }));
 
-  router.add("DELETE", "/v1/videos/{id}",
-             accounts::signed_in(accounts, [&videos](Request& request, const AuthContext& who) -> Response {
+  router.add("DELETE", "/v1/videos/{id}", accounts::signed_in(accounts, accounts::Scope::videos_write, [&videos](Request& request, const AuthContext& who) -> Response {
                const std::string& id = request.path_params.at("id");
                const auto removed = videos.remove(who.user_id, id);
                if (removed.status() == sdk::Status::not_found) return not_found(request);
@@ -461,8 +458,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                return Response::json(200, json::object{{"id", id}, {"object", "video.deleted"}, {"deleted", true}});
              }));
 
-  router.add("GET", "/v1/videos/{id}/events",
-             accounts::signed_in(accounts, [&videos](Request& request, const AuthContext& who) -> Response {
+  router.add("GET", "/v1/videos/{id}/events", accounts::signed_in(accounts, accounts::Scope::videos_read, [&videos](Request& request, const AuthContext& who) -> Response {
                const std::string& id = request.path_params.at("id");
                if (!videos.find(who.user_id, id)) return not_found(request);
                Response response;
@@ -472,8 +468,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                return response;
              }));
 
-  router.add("POST", "/v1/videos/{id}/cancel",
-             accounts::signed_in(accounts, [&videos](Request& request, const AuthContext& who) -> Response {
+  router.add("POST", "/v1/videos/{id}/cancel", accounts::signed_in(accounts, accounts::Scope::videos_write, [&videos](Request& request, const AuthContext& who) -> Response {
                const std::string& id = request.path_params.at("id");
                const auto canceled = videos.cancel(who.user_id, id);
                if (canceled.status() == sdk::Status::not_found) return not_found(request);
@@ -484,8 +479,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                return with_poll_hint(Response::json(200, video_json(*video, 0)), *video);
              }));
 
-  router.add("GET", "/v1/videos/{id}/content",
-             accounts::signed_in(accounts, [&accounts, &videos](Request& request, const AuthContext& who) -> Response {
+  router.add("GET", "/v1/videos/{id}/content", accounts::signed_in(accounts, accounts::Scope::videos_read, [&accounts, &videos](Request& request, const AuthContext& who) -> Response {
                const std::string variant = request.query_param("variant").value_or("video");
                if (variant != "video" && variant != "thumbnail") {
                  return http::validation_problem(request, {{"variant", "must be video or thumbnail"}});

@@ -2,6 +2,7 @@
 // reads their inbox, the database inspected only to prove that nothing was written.
 #include <regex>
 #include <thread>
+#include <tuple>
 
 #include "e2e/end_to_end.hpp"
 
@@ -31,8 +32,9 @@ TEST_P(AccountsEndToEnd, SignUpVerifySignInUseSignOut) {
   EXPECT_EQ(json_of(preferences).at("marketing"), true);
   EXPECT_EQ(json_of(preferences).at("account"), true);
 
-  auto key = call("POST", "/v1/api-keys", R"({"name":"script"})", bearer(token));
+  auto key = call("POST", "/v1/api-keys", R"({"name":"script","scopes":["account:read"]})", bearer(token));
   ASSERT_EQ(key.status, 201);
+  EXPECT_EQ(json_of(key).at("scopes"), boost::json::parse(R"(["account:read"])"));
   const std::string api_key(json_of(key).at("key").as_string());
   EXPECT_EQ(call("GET", "/v1/me", "", bearer(api_key)).status, 200);
   EXPECT_EQ(call("GET", "/v1/api-keys", "", bearer(token)).body.find(api_key), std::string::npos);  // shown once
@@ -45,7 +47,59 @@ TEST_P(AccountsEndToEnd, SignUpVerifySignInUseSignOut) {
   auto after = call("GET", "/v1/me", "", bearer(token));
   EXPECT_EQ(after.status, 401);
   EXPECT_EQ(after.header("www-authenticate"), "Bearer");
-  EXPECT_EQ(call("GET", "/v1/me", "", bearer(api_key)).status, 200);
+  EXPECT_EQ(call("GET", "/v1/me", "", bearer(api_key)).status, 200);  // a key outlives the sessions
+}
+
+// The first step of the takeover chain: a leaked key can do its job (videos and images) and
+// nothing that manages the account, however the owner uses it.
+TEST_P(AccountsEndToEnd, ALeakedApiKeyCanMakeVideosButNeverManageTheAccount) {
+  const std::string token = member("Alice", "alice@example.org");
+  const auto made = call("POST", "/v1/api-keys", R"({"name":"leaked"})", bearer(token));
+  ASSERT_EQ(made.status, 201);
+  EXPECT_EQ(json_of(made).at("scopes"), boost::json::parse(R"(["videos:read","videos:write","images:read","images:write"])"));
+  const std::string key(json_of(made).at("key").as_string());
+
+  EXPECT_EQ(call("POST", "/v1/videos", R"({"prompt":"a red ball","seconds":"1","size":"640x360"})", bearer(key)).status, 200);
+  EXPECT_EQ(call("GET", "/v1/videos", "", bearer(key)).status, 200);
+  EXPECT_EQ(call("GET", "/v1/images", "", bearer(key)).status, 200);
+
+  const auto profile = call("GET", "/v1/me", "", bearer(key));
+  EXPECT_EQ(profile.status, 403);
+  EXPECT_EQ(profile.header("content-type"), "application/problem+json");
+  EXPECT_EQ(json_of(profile).at("missing_scope"), "account:read");
+  EXPECT_NE(json_of(profile).at("detail").as_string().find("account:read"), std::string::npos);
+
+  const std::vector<std::tuple<std::string, std::string, std::string>> never = {
+      {"POST", "/v1/api-keys", R"({"name":"another","scopes":["videos:read"]})"},
+      {"GET", "/v1/api-keys", ""},
+      {"GET", "/v1/sessions", ""},
+      {"DELETE", "/v1/sessions", ""},
+      {"PATCH", "/v1/me", R"({"email":"attacker@example.org"})"},
+      {"POST", "/v1/me/password", R"({"current_password":"x","new_password":"an attacker's phrase"})"},
+      {"PUT", "/v1/me/preferences", R"({"marketing":true})"},
+      {"DELETE", "/v1/me", ""},
+      {"PATCH", "/v1/subscription", R"({"auto_renew":false})"},
+      {"POST", "/v1/privacy/requests", R"({"type":"access"})"},
+      {"GET", "/v1/admin/users", ""},
+  };
+  for (const auto& [method, path, body] : never) {
+    const auto refused = call(method, path, body, bearer(key));
+    EXPECT_EQ(refused.status, 403) << method << " " << path;
+    EXPECT_EQ(refused.header("content-type"), "application/problem+json") << method << " " << path;
+  }
+  // The owner's session still does all of it.
+  EXPECT_EQ(call("GET", "/v1/api-keys", "", bearer(token)).status, 200);
+}
+
+TEST_P(AccountsEndToEnd, AKeyIsMadeWithKnownScopesOnly) {
+  const std::string token = member("Alice", "alice@example.org");
+  const auto unknown = call("POST", "/v1/api-keys", R"({"name":"k","scopes":["keys:write"]})", bearer(token));
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_NE(unknown.body.find("keys:write is not a scope; the scopes are videos:read, videos:write, images:read, images:write, "
+                              "account:read"),
+            std::string::npos)
+      << unknown.body;
+  EXPECT_EQ(call("POST", "/v1/api-keys", R"({"name":"k","scopes":[]})", bearer(token)).status, 422);
 }
 
 TEST_P(AccountsEndToEnd, ImagesAreStoredListedReadAndDeletedByTheirOwnerOnly) {

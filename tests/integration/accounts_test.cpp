@@ -220,13 +220,18 @@ TEST_P(AccountsTest, SessionsExpireListAndRevoke) {
   EXPECT_TRUE(accounts_->credentials(user, "session").empty());
 }
 
-TEST_P(AccountsTest, ApiKeysWorkLikeSessionsAndSurviveSignOutEverywhere) {
+TEST_P(AccountsTest, ApiKeysCarryTheirScopesAndSurviveSignOutEverywhere) {
   const std::string user = registered("alice@example.org");
-  const auto key = accounts_->create_api_key(user, "ci");
+  const auto key = accounts_->create_api_key(user, "ci", {Scope::videos_read, Scope::videos_write});
   EXPECT_EQ(key.key.rfind("fhk_", 0), 0u);
   auto context = accounts_->authenticate(key.key);
   ASSERT_TRUE(context);
   EXPECT_EQ(context->kind, "api_key");
+  EXPECT_FALSE(context->is_session());
+  EXPECT_TRUE(context->allows(Scope::videos_write));
+  EXPECT_FALSE(context->allows(Scope::images_read));
+  EXPECT_FALSE(context->allows(Scope::account_read));
+  EXPECT_EQ(accounts_->credentials(user, "api_key").at(0).scopes, (std::vector<Scope>{Scope::videos_read, Scope::videos_write}));
   EXPECT_EQ(accounts_->revoke_sessions(user, ""), 1);
   EXPECT_TRUE(accounts_->authenticate(key.key));
   EXPECT_TRUE(accounts_->revoke(user, key.credential.id, "api_key"));
@@ -330,7 +335,7 @@ TEST_P(AccountsTest, RetentionPurgesOldUsageEvents) {
 TEST_P(AccountsTest, PrivacyParticipantExportsEverythingAndErasesIt) {
   const std::string alice = registered("alice@example.org");
   const std::string bob = registered("bob@example.org", "Bob");
-  accounts_->create_api_key(alice, "ci");
+  accounts_->create_api_key(alice, "ci", {Scope::videos_read});
   accounts_->set_preferences(alice, {{"marketing", true}}, "user");
   AccountsParticipant participant(*database_, *accounts_);
   const sdk::Subject subject{alice, {"alice@example.org"}, {}};
