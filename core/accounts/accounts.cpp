@@ -33,6 +33,18 @@ std::string mail_throttle_key(const std::string& secret, const std::string& addr
   return "mail:" + crypto::keyed_hash(secret, address);
 }
 
+std::string account_throttle_prefix(const std::string& account_key) { return account_key + "|"; }
+
+long long delete_account_throttles(soci::session& sql, const std::string& account_key) {
+  // A prefix compared as such (LIKE would read the ids' underscores as wildcards).
+  const std::string prefix = account_throttle_prefix(account_key);
+  const int length = static_cast<int>(prefix.size());
+  soci::statement deleted =
+      (sql.prepare << "DELETE FROM rate_limits WHERE substr(throttle_key, 1, :n) = :p", soci::use(length), soci::use(prefix));
+  deleted.execute(true);
+  return deleted.get_affected_rows();
+}
+
 Accounts::Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig config, UnixClock clock)
     : database_(database), mailer_(mailer), config_(std::move(config)), now_(std::move(clock)) {
   dummy_password_hash_ = std::async(std::launch::async, [cost = config_.password_cost] {

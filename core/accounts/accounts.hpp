@@ -50,6 +50,12 @@ struct AccountsConfig {
 inline constexpr const char* kAddressKeySecret = "address_key";
 std::string sign_in_throttle_key(const std::string& secret, const std::string& address);
 std::string mail_throttle_key(const std::string& secret, const std::string& address);
+// Failed sign-ins are counted per (account, client): "<account key>|<client key>", so that
+// someone elsewhere guessing cannot lock the owner out. What every client's count for one
+// account starts with (for clearing them all: a reset, an erasure):
+std::string account_throttle_prefix(const std::string& account_key);
+// Deletes every per-client count of the account; returns how many.
+long long delete_account_throttles(soci::session& sql, const std::string& account_key);
 
 struct User {
   std::string id;

@@ -46,8 +46,10 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
     sql << "SELECT id, password_hash, role FROM users WHERE email = :e", soci::use(email), soci::into(user_id),
         soci::into(stored_hash), soci::into(role);
     known = sql.got_data();
-    // Unknown addresses are throttled too, under a key that does not reveal the address.
-    account_key = known ? "user:" + user_id : sign_in_throttle_key(address_key_secret_, email);
+    // Unknown addresses are throttled too, under a key that does not reveal the address; each
+    // account per client, so that failures elsewhere never lock the owner out here.
+    account_key = account_throttle_prefix(known ? "user:" + user_id : sign_in_throttle_key(address_key_secret_, email)) +
+                  client_key;
     const std::int64_t wait = std::max(throttled_for(sql, account_key, config_.max_failures_per_account, window),
                                        throttled_for(sql, client_key, config_.max_failures_per_address, window));
     if (wait > 0) {
@@ -275,7 +277,18 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
   }
   const std::string password_hash = hash_password(new_password);
   const long long now = now_();
-  const std::string session_kind = kSession;
+  // Whoever had the old password, or a key made with it, loses them: the keys are named in the
+  // mail so that the owner knows which programs to give a new one.
+  std::vector<std::string> revoked_keys;
+  {
+    // On this session: a second one from the pool could wait for this one forever.
+    std::string label;
+    const std::string key_kind = kApiKey;
+    soci::statement keys = (sql.prepare << "SELECT label FROM credentials WHERE user_id = :u AND kind = :k ORDER BY created_at",
+                            soci::use(user_id), soci::use(key_kind), soci::into(label));
+    keys.execute();
+    while (keys.fetch()) revoked_keys.push_back(label);
+  }
   {
     db::WriteTransaction transaction(sql, database_);
     // The reset link reached the address, which proves control of it as a verification would.
@@ -283,12 +296,18 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
            " WHERE id = :id",
         soci::use(password_hash), soci::use(now), soci::use(now), soci::use(user_id);
     sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose IN ('reset_password', 'verify_email')", soci::use(user_id);
-    // Whoever had the old password is signed out everywhere.
-    sql << "DELETE FROM credentials WHERE user_id = :u AND kind = :k", soci::use(user_id), soci::use(session_kind);
+    sql << "DELETE FROM credentials WHERE user_id = :u", soci::use(user_id);
+    // The failed sign-ins that came before no longer hold the owner back, from any client.
+    delete_account_throttles(sql, "user:" + user_id);
     record_event(sql, user_id, "password_reset");
+    std::string keys_line = "No API key was affected.";
+    if (!revoked_keys.empty()) {
+      keys_line = "These API keys were revoked; make new ones for the programs that used them:";
+      for (const auto& label : revoked_keys) keys_line += "\n  - " + label;
+    }
     mail(transaction, email, user_id, "Your password was changed",
-         "The password of your Framehouse account was just reset, and every session was signed out.\n"
-         "If this was not you, reset it again at once and contact your administrator.\n");
+         "The password of your Framehouse account was just reset, and every session was signed out.\n" + keys_line +
+             "\n\nIf this was not you, reset it again at once and contact your administrator.\n");
     transaction.commit();
   }
   account_changed();

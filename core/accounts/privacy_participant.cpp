@@ -154,11 +154,10 @@ sdk::Result<sdk::ErasureReport> AccountsParticipant::erase_subject(const sdk::Su
     report.records_removed += db::delete_rows(sql, table, "user_id", subject.user_id);
   }
   report.records_removed += db::delete_rows(sql, "users", "id", subject.user_id);
-  report.records_removed += db::delete_rows(sql, "rate_limits", "throttle_key", "user:" + subject.user_id);
+  report.records_removed += delete_account_throttles(sql, "user:" + subject.user_id);
   for (const auto& address : subject.email_addresses) {
-    for (const auto& key : {sign_in_throttle_key(address_key_secret_, address), mail_throttle_key(address_key_secret_, address)}) {
-      report.records_removed += db::delete_rows(sql, "rate_limits", "throttle_key", key);
-    }
+    report.records_removed += delete_account_throttles(sql, sign_in_throttle_key(address_key_secret_, address));
+    report.records_removed += db::delete_rows(sql, "rate_limits", "throttle_key", mail_throttle_key(address_key_secret_, address));
   }
   transaction.notify(Accounts::kChangeTopic);  // no node keeps using what it read of them
   transaction.commit();

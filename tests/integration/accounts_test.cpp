@@ -179,19 +179,20 @@ TEST_P(AccountsTest, VerificationLinkExpires) {
   EXPECT_FALSE(accounts_->confirm_email(token));
 }
 
-TEST_P(AccountsTest, SignInThrottlesPerAccountAndPerAddress) {
+TEST_P(AccountsTest, SignInThrottlesPerAccountAndClientAndPerClient) {
   registered("alice@example.org");
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(accounts_->sign_in("alice@example.org", "wrong password!", "", "10.0.0.1").status,
               SignInResult::Status::bad_credentials);
   }
-  // Now even the right password waits, from any address.
-  auto blocked = accounts_->sign_in("alice@example.org", kPassword, "", "10.0.0.2");
+  // Now that client waits, even with the right password; the owner's own client does not.
+  auto blocked = accounts_->sign_in("alice@example.org", kPassword, "", "10.0.0.1");
   EXPECT_EQ(blocked.status, SignInResult::Status::throttled);
   EXPECT_GT(blocked.retry_after_seconds, 0);
   EXPECT_LE(blocked.retry_after_seconds, 15 * 60);
-  now_ += 15 * 60 + 1;
   EXPECT_EQ(accounts_->sign_in("alice@example.org", kPassword, "", "10.0.0.2").status, SignInResult::Status::signed_in);
+  now_ += 15 * 60 + 1;
+  EXPECT_EQ(accounts_->sign_in("alice@example.org", kPassword, "", "10.0.0.1").status, SignInResult::Status::signed_in);
 
   // One address guessing across many accounts is stopped after 20 failures.
   for (int i = 0; i < 20; ++i) accounts_->sign_in("nobody" + std::to_string(i) + "@example.org", "x", "", "10.9.9.9");
@@ -241,8 +242,9 @@ TEST_P(AccountsTest, ApiKeysCarryTheirScopesAndSurviveSignOutEverywhere) {
 }
 
 TEST_P(AccountsTest, PasswordResetIsSingleUseAndSignsOutEverywhere) {
-  registered("alice@example.org");
+  const std::string user = registered("alice@example.org");
   auto session = accounts_->sign_in("alice@example.org", kPassword, "", "");
+  const auto key = accounts_->create_api_key(user, "nightly renders", {Scope::videos_write});
   accounts_->request_password_reset("nobody@example.org");  // no mail, no error
   accounts_->request_password_reset("Alice@example.org");
   const auto mails = testing::messages_to(outbox(), "alice@example.org");
@@ -252,9 +254,27 @@ TEST_P(AccountsTest, PasswordResetIsSingleUseAndSignsOutEverywhere) {
   EXPECT_TRUE(accounts_->reset_password(token, "a brand new phrase").empty());
   EXPECT_EQ(accounts_->reset_password(token, "a brand new phrase")[0].field, "token");
   EXPECT_FALSE(accounts_->authenticate(session.token));
+  EXPECT_FALSE(accounts_->authenticate(key.key));  // a key made with the old password goes too
   EXPECT_EQ(accounts_->sign_in("alice@example.org", "a brand new phrase", "", "").status, SignInResult::Status::signed_in);
-  EXPECT_EQ(testing::messages_to(outbox(), "alice@example.org").back().subject, "Your password was changed");
+  const auto changed = testing::messages_to(outbox(), "alice@example.org").back();
+  EXPECT_EQ(changed.subject, "Your password was changed");
+  EXPECT_NE(changed.text.find("These API keys were revoked"), std::string::npos) << changed.text;
+  EXPECT_NE(changed.text.find("- nightly renders"), std::string::npos) << changed.text;
   EXPECT_EQ(testing::outbox_messages(outbox()).size(), 3u);  // verify, reset, changed; nothing to nobody@
+}
+
+TEST_P(AccountsTest, FailuresElsewhereNeverLockTheOwnerOutAndAResetClearsThem) {
+  registered("alice@example.org");
+  const auto sign_in = [&](const std::string& password, const std::string& client) {
+    return accounts_->sign_in("alice@example.org", password, "test", client).status;
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(sign_in("not the password", "198.51.100.7"), SignInResult::Status::bad_credentials);
+  EXPECT_EQ(sign_in(kPassword, "198.51.100.7"), SignInResult::Status::throttled);  // the guesser's client waits
+  EXPECT_EQ(sign_in(kPassword, "192.0.2.1"), SignInResult::Status::signed_in);      // the owner elsewhere does not
+  accounts_->request_password_reset("alice@example.org");
+  const std::string token = testing::token_in(testing::messages_to(outbox(), "alice@example.org").back().text);
+  ASSERT_TRUE(accounts_->reset_password(token, "a brand new phrase").empty());
+  EXPECT_EQ(sign_in("a brand new phrase", "198.51.100.7"), SignInResult::Status::signed_in);  // the reset cleared it
 }
 
 TEST_P(AccountsTest, PasswordChangeKeepsThisSessionOnly) {
