@@ -67,13 +67,14 @@ void Accounts::mail(db::WriteTransaction& transaction, const std::string& to, co
 }
 
 std::string Accounts::issue_email_token(soci::session& sql, const std::string& user_id, const std::string& purpose,
-                                        const std::optional<std::string>& new_email, std::int64_t ttl) {
+                                        const std::optional<std::string>& new_email, std::int64_t ttl, bool keep_earlier) {
   const std::string token = crypto::random_token("fhe_");
   const std::string hash = crypto::token_hash(token);
   const long long now = now_();
   const long long expires = now + ttl;
-  // One live token per purpose: a new one replaces the old.
-  sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose = :p", soci::use(user_id), soci::use(purpose);
+  if (!keep_earlier) {
+    sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose = :p", soci::use(user_id), soci::use(purpose);
+  }
   soci::indicator email_indicator = new_email ? soci::i_ok : soci::i_null;
   const std::string email_value = new_email.value_or("");
   sql << "INSERT INTO email_tokens (token_hash, user_id, purpose, new_email, created_at, expires_at)"
@@ -206,6 +207,51 @@ bool Accounts::confirm_email(const std::string& token) {
   // The database session is released by now: what follows takes sessions of its own.
   record_event(user_id, "email_verified");
   if (purpose == "change_email" && profile_changed_) profile_changed_(user_id, "email", old_email, new_email);
+  return true;
+}
+
+bool Accounts::revert_email_change(const std::string& token) {
+  const std::string hash = crypto::token_hash(token);
+  std::string user_id, restored, current;
+  long long expires_at = 0;
+  bool address_restored = false;
+  {
+    soci::session sql(database_.pool());
+    db::WriteTransaction transaction(sql, database_);
+    sql << "SELECT user_id, new_email, expires_at FROM email_tokens WHERE token_hash = :h AND purpose = 'revert_email'",
+        soci::use(hash), soci::into(user_id), soci::into(restored), soci::into(expires_at);
+    if (!sql.got_data() || expires_at <= now_()) return false;
+    sql << "SELECT email FROM users WHERE id = :id", soci::use(user_id), soci::into(current);
+    if (!sql.got_data()) return false;
+    const long long now = now_();
+    // The address comes back unless another account took it meanwhile (then the owner keeps
+    // the current one, and every session still ends).
+    int taken = 0;
+    sql << "SELECT COUNT(*) FROM users WHERE email = :e AND id <> :id", soci::use(restored), soci::use(user_id), soci::into(taken);
+    address_restored = current != restored && taken == 0;
+    if (address_restored) {
+      remember_previous_email(sql, user_id, current, now);
+      sql << "UPDATE users SET email = :e, email_verified_at = :t, updated_at = :t2 WHERE id = :id", soci::use(restored),
+          soci::use(now), soci::use(now), soci::use(user_id);
+    }
+    const std::string& owner_address = taken == 0 ? restored : current;
+    // Every change in flight, every reset link that went elsewhere, every session and key.
+    sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose IN ('change_email', 'reset_password', 'revert_email')",
+        soci::use(user_id);
+    sql << "DELETE FROM credentials WHERE user_id = :u", soci::use(user_id);
+    record_event(sql, user_id, "email_change_reverted");
+    const std::string reset = issue_email_token(sql, user_id, "reset_password", std::nullopt, config_.reset_ttl_seconds);
+    mail(transaction, owner_address, user_id, "The change of your email address was undone",
+         "Your Framehouse account keeps this address, and every session and API key was signed out.\n"
+         "Choose a new password now — whoever changed the address may know the old one:\n\n" +
+             link("/v1/password-reset/confirm", reset) + "\n\nThe link works for " + whole_hours(config_.reset_ttl_seconds) +
+             " hours.\n");
+    transaction.commit();
+  }
+  account_changed();
+  Log::info("accounts", "an address change was undone from the old address", {});
+  // The plugins that hold the address learn it back (it had reached them when it was confirmed).
+  if (profile_changed_ && address_restored) profile_changed_(user_id, "email", current, restored);
   return true;
 }
 
@@ -373,13 +419,20 @@ FieldErrors Accounts::update_profile(const AuthContext& who, const std::optional
       return {};
     }
     const std::string token = issue_email_token(sql, who.user_id, "change_email", *email, config_.verification_ttl_seconds);
+    // The old address can undo it for a week, confirmed or not: the link brings this address
+    // back and signs everyone out (stored with the token: the address to restore).
+    const std::string revert =
+        issue_email_token(sql, who.user_id, "revert_email", user->email, config_.revert_email_ttl_seconds, true);
     mail(transaction, *email, who.user_id, "Confirm your new email address",
          "Confirm that this is the new email address of your Framehouse account:\n\n" +
              link("/v1/accounts/verify-email", token) + "\n\nUntil you do, your account keeps its old address.\n");
     mail(transaction, user->email, who.user_id, "Your email address is being changed",
-         "Someone signed in to your Framehouse account asked to change its email address.\n"
-         "The change takes effect only once the new address is confirmed. If this was not you,\n"
-         "change your password at once.\n");
+         "Someone signed in to your Framehouse account asked to change its email address to another one.\n"
+         "The change takes effect only once the new address is confirmed.\n\n"
+         "If this was not you, undo it here — your address comes back, every session and API key is\n"
+         "signed out, and we send you a link to choose a new password:\n\n" +
+             link("/v1/accounts/revert-email", revert) + "\n\nThe link works for " +
+             std::to_string(config_.revert_email_ttl_seconds / 86400) + " days.\n");
     transaction.commit();
     account_changed();  // the pending address shows
   }

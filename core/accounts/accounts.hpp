@@ -33,6 +33,11 @@ struct AccountsConfig {
   std::int64_t session_ttl_seconds = 30 * 24 * 3600;
   std::int64_t verification_ttl_seconds = 48 * 3600;
   std::int64_t reset_ttl_seconds = 3600;
+  // The link that undoes an address change, mailed to the old address, works this long.
+  std::int64_t revert_email_ttl_seconds = 7 * 24 * 3600;
+  // A sensitive change needs the password in the request, or a session that proved it this
+  // recently (OWASP ASVS 3.7.1).
+  std::int64_t reauthentication_seconds = 5 * 60;
   int max_failures_per_account = 5;
   int max_failures_per_address = 20;
   std::int64_t failure_window_seconds = 15 * 60;
@@ -99,6 +104,7 @@ struct AuthContext {
   std::string kind;
   bool email_verified = false;
   std::vector<Scope> scopes;  // an API key's; a session is not limited by scopes
+  std::int64_t authenticated_at = 0;  // a session's sign-in or last re-authentication
 
   bool is_session() const { return kind == "session"; }
   bool allows(Scope scope) const {
@@ -181,6 +187,17 @@ class Accounts {
   void request_password_reset(const std::string& email);
   FieldErrors reset_password(const std::string& token, const std::string& new_password);
   FieldErrors change_password(const AuthContext& who, const std::string& current, const std::string& replacement);
+  // Whether a sensitive change may go ahead without the password: a session that signed in
+  // or re-authenticated within reauthentication_seconds.
+  bool recently_authenticated(const AuthContext& who) const;
+  // Checks the account's password (throttled like sign-ins, per account and session); on a
+  // session, marks it re-authenticated now.
+  enum class Reauthentication { confirmed, wrong_password, throttled };
+  Reauthentication reauthenticate(const AuthContext& who, const std::string& password);
+  // The link mailed to the old address when the address changes: the old address comes back
+  // (or the pending change is dropped), every session and API key ends, and a reset link goes
+  // to the restored address. False for an unknown, used or expired link.
+  bool revert_email_change(const std::string& token);
 
   std::optional<User> find(const std::string& user_id);
   // The account registered under the address (normalised first), if any.
@@ -255,8 +272,10 @@ class Accounts {
   std::int64_t purge_expired();
 
  private:
+  // One live token per purpose (a new one replaces the old) unless `keep_earlier`: every
+  // revert link an address change mailed stays usable, however many changes follow it.
   std::string issue_email_token(soci::session& sql, const std::string& user_id, const std::string& purpose,
-                                const std::optional<std::string>& new_email, std::int64_t ttl);
+                                const std::optional<std::string>& new_email, std::int64_t ttl, bool keep_earlier = false);
   std::string hash_password(const std::string& password);
   bool verify_password(const std::string& stored_hash, const std::string& password);
   void mail_verification_link(db::WriteTransaction& transaction, const std::string& email, const std::string& user_id,

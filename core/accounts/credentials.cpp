@@ -82,10 +82,10 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
   const long long created = session.created_at;
   const long long expires = *session.expires_at;
   soci::session sql(database_.pool());
-  sql << "INSERT INTO credentials (id, user_id, kind, token_hash, label, created_at, last_used_at, expires_at)"
-         " VALUES (:id, :u, :k, :h, :l, :c, :lu, :x)",
+  sql << "INSERT INTO credentials (id, user_id, kind, token_hash, label, created_at, last_used_at, expires_at, authenticated_at)"
+         " VALUES (:id, :u, :k, :h, :l, :c, :lu, :x, :a)",
       soci::use(session.id), soci::use(user_id), soci::use(kind), soci::use(hash), soci::use(session.label),
-      soci::use(created), soci::use(created), soci::use(expires);
+      soci::use(created), soci::use(created), soci::use(expires), soci::use(created);
   record_event(sql, user_id, "signed_in");
   result.status = SignInResult::Status::signed_in;
   result.token = token;
@@ -121,12 +121,15 @@ std::optional<AuthContext> Accounts::authenticate(const std::string& bearer_toke
   soci::indicator verified_indicator = soci::i_null;
   long long verified_at = 0;
   std::string scope_names;
-  soci::indicator scopes_indicator = soci::i_null;
-  sql << "SELECT c.id, c.kind, c.last_used_at, c.expires_at, c.scopes, u.id, u.role, u.email_verified_at"
+  soci::indicator scopes_indicator = soci::i_null, authenticated_indicator = soci::i_null;
+  long long authenticated_at = 0;
+  sql << "SELECT c.id, c.kind, c.last_used_at, c.expires_at, c.scopes, c.authenticated_at, u.id, u.role, u.email_verified_at"
          " FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.token_hash = :h",
       soci::use(hash), soci::into(context.credential_id), soci::into(context.kind), soci::into(last_used),
-      soci::into(expires_at, expires_indicator), soci::into(scope_names, scopes_indicator), soci::into(context.user_id),
-      soci::into(context.role), soci::into(verified_at, verified_indicator);
+      soci::into(expires_at, expires_indicator), soci::into(scope_names, scopes_indicator),
+      soci::into(authenticated_at, authenticated_indicator), soci::into(context.user_id), soci::into(context.role),
+      soci::into(verified_at, verified_indicator);
+  if (authenticated_indicator == soci::i_ok) context.authenticated_at = authenticated_at;
   if (!sql.got_data()) return std::nullopt;
   const long long now = now_();
   if (expires_indicator == soci::i_ok && expires_at <= now) return std::nullopt;
@@ -312,6 +315,37 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
   }
   account_changed();
   return {};
+}
+
+bool Accounts::recently_authenticated(const AuthContext& who) const {
+  return who.is_session() && who.authenticated_at > 0 && now_() - who.authenticated_at <= config_.reauthentication_seconds;
+}
+
+Accounts::Reauthentication Accounts::reauthenticate(const AuthContext& who, const std::string& password) {
+  // Guesses through a stolen session count like sign-in failures, for this account and caller.
+  const std::string key = account_throttle_prefix("user:" + who.user_id) + "credential:" + who.credential_id;
+  std::string stored_hash;
+  {
+    soci::session sql(database_.pool());
+    if (throttled_for(sql, key, config_.max_failures_per_account, config_.failure_window_seconds) > 0) {
+      return Reauthentication::throttled;
+    }
+    sql << "SELECT password_hash FROM users WHERE id = :id", soci::use(who.user_id), soci::into(stored_hash);
+    if (!sql.got_data()) return Reauthentication::wrong_password;
+  }
+  const bool verified = verify_password(stored_hash, password);  // no pooled session held meanwhile
+  soci::session sql(database_.pool());
+  if (!verified) {
+    count_event(sql, key, config_.failure_window_seconds);
+    return Reauthentication::wrong_password;
+  }
+  sql << "DELETE FROM rate_limits WHERE throttle_key = :k", soci::use(key);
+  if (who.is_session()) {
+    const long long now = now_();
+    sql << "UPDATE credentials SET authenticated_at = :n WHERE id = :id", soci::use(now), soci::use(who.credential_id);
+    account_changed();  // the cached context says when
+  }
+  return Reauthentication::confirmed;
 }
 
 FieldErrors Accounts::change_password(const AuthContext& who, const std::string& current,

@@ -136,6 +136,25 @@ http::Handler signed_in(Accounts& accounts, Scope scope, AuthenticatedHandler ha
   };
 }
 
+std::optional<Response> require_recent_authentication(Accounts& accounts, const Request& request, const AuthContext& who,
+                                                      const std::optional<std::string>& current_password) {
+  if (!current_password && accounts.recently_authenticated(who)) return std::nullopt;
+  if (!current_password) {
+    return http::problem(http::problems::kReauthenticationRequired,
+                         "this change needs your password: send current_password with it, or confirm it first with "
+                         "POST /v1/sessions/current/reauthenticate (a sign-in counts for a few minutes)",
+                         request.request_id);
+  }
+  switch (accounts.reauthenticate(who, *current_password)) {
+    case Accounts::Reauthentication::confirmed: return std::nullopt;
+    case Accounts::Reauthentication::wrong_password:
+      return http::validation_problem(request, {{"current_password", "is not correct"}});
+    case Accounts::Reauthentication::throttled: break;
+  }
+  return retry_later(http::problems::kTooManyRequests, "too many wrong passwords; try again later", request.request_id,
+                     std::chrono::minutes(15));
+}
+
 http::Handler session_only(Accounts& accounts, AuthenticatedHandler handler) {
   return [&accounts, handler = std::move(handler)](Request& request) -> Response {
     auto who = authenticate_request(accounts, request);
@@ -224,6 +243,38 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     return Response::json(200, json::object{{"status", "verified"}});
   });
 
+  // The link mailed to the old address when the address is changed.
+  router.add("GET", "/v1/accounts/revert-email", [](Request& request) -> Response {
+    return confirmation_form("Undo the change of your email address", "/v1/accounts/revert-email",
+                             request.query_param("token").value_or(""), "",
+                             "Undo it, and sign out every session and API key");
+  });
+  router.add("POST", "/v1/accounts/revert-email", [&accounts](Request& request) -> Response {
+    JsonFields fields(request, {"token"});
+    if (fields.rejection()) return *fields.rejection();
+    const auto token = fields.string("token", true, 200);
+    if (!fields.ok()) return fields.problem(request);
+    const bool reverted = accounts.revert_email_change(*token);
+    if (fields.from_form()) {
+      return reverted ? html_page(200, "The change was undone",
+                                  "<p>Your account keeps its address, and everyone was signed out. Check your mail for a "
+                                  "link to choose a new password.</p>")
+                      : html_page(400, "This link cannot be used", "<p>It was used already or has expired.</p>");
+    }
+    if (!reverted) return http::validation_problem(request, {{"token", "is unknown, used or expired"}});
+    return Response::json(200, json::object{{"status", "reverted"}});
+  });
+
+  router.add("POST", "/v1/sessions/current/reauthenticate",
+             session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
+               JsonFields fields(request, {"password"});
+               if (fields.rejection()) return *fields.rejection();
+               const auto password = fields.string("password", true, 1024);
+               if (!fields.ok()) return fields.problem(request);
+               if (auto refused = require_recent_authentication(accounts, request, who, password)) return *refused;
+               return no_content();
+             }));
+
   router.add("POST", "/v1/sessions", [&accounts](Request& request) -> Response {
     JsonFields fields(request, {"email", "password", "client"});
     if (fields.rejection()) return *fields.rejection();
@@ -282,9 +333,10 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
   }));
 
   router.add("POST", "/v1/api-keys", session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
-    JsonFields fields(request, {"name", "scopes"});
+    JsonFields fields(request, {"name", "scopes", "current_password"});
     if (fields.rejection()) return *fields.rejection();
     const auto name = fields.string("name", true, 100);
+    const auto current_password = fields.string("current_password", false, 1024);
     if (name && name->empty()) fields.add_error("name", "must not be empty");
     std::vector<Scope> scopes(std::begin(kDefaultKeyScopes), std::end(kDefaultKeyScopes));
     if (const auto chosen = fields.strings("scopes", false, 16)) {
@@ -302,6 +354,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
       if (chosen->empty()) fields.add_error("scopes", "a key needs at least one scope: " + valid);
     }
     if (!fields.ok()) return fields.problem(request);
+    if (auto refused = require_recent_authentication(accounts, request, who, current_password)) return *refused;
     const auto created = accounts.create_api_key(who.user_id, *name, scopes);
     json::object body = credential_json(created.credential, "");
     body["key"] = created.key;
@@ -385,11 +438,15 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
   }), http::Blocking::unless_in_memory);  // the hot authenticated read: credentials and user read lately
 
   router.add("PATCH", "/v1/me", session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
-    JsonFields fields(request, {"name", "email"});
+    JsonFields fields(request, {"name", "email", "current_password"});
     if (fields.rejection()) return *fields.rejection();
     const auto name = fields.string("name", false, 400);
     const auto email = fields.string("email", false, 320);
+    const auto current_password = fields.string("current_password", false, 1024);
     if (!fields.ok()) return fields.problem(request);
+    if (email) {
+      if (auto refused = require_recent_authentication(accounts, request, who, current_password)) return *refused;
+    }
     if (auto errors = accounts.update_profile(who, name, email); !errors.empty()) {
       return http::validation_problem(request, to_problems(errors));
     }
@@ -449,13 +506,15 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
 
   router.add("PUT", "/v1/admin/users/{id}/role",
              with_permission(accounts, Permission::manage_roles, [&accounts](Request& request, const AuthContext& who) -> Response {
-               JsonFields fields(request, {"role"});
+               JsonFields fields(request, {"role", "current_password"});
                if (fields.rejection()) return *fields.rejection();
                const auto role = fields.string("role", true, 40);
+               const auto current_password = fields.string("current_password", false, 1024);
                if (role && !is_role(*role)) {
                  fields.add_error("role", fmt::format("must be one of {}", fmt::join(role_names(), ", ")));
                }
                if (!fields.ok()) return fields.problem(request);
+               if (auto refused = require_recent_authentication(accounts, request, who, current_password)) return *refused;
                const std::string id = request.path_params.at("id");
                // An admin who demoted themself could leave the deployment without one.
                if (id == who.user_id) {

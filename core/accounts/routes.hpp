@@ -25,6 +25,14 @@ http::Handler session_only(Accounts& accounts, AuthenticatedHandler handler);
 // an API key never acts as staff). Every call is recorded in the audit log, reads included.
 http::Handler with_permission(Accounts& accounts, Permission permission, AuthenticatedHandler handler);
 
+// Sensitive changes (the address, API keys, deletion, roles) need proof that the owner is
+// here: `current_password` in the request, or a session that signed in or re-authenticated in
+// the last few minutes. The problem to answer with, if not (403, 422 for a wrong password,
+// 429 when guessing).
+std::optional<http::Response> require_recent_authentication(Accounts& accounts, const http::Request& request,
+                                                            const AuthContext& who,
+                                                            const std::optional<std::string>& current_password);
+
 void add_account_routes(http::Router& router, Accounts& accounts);
 
 }  // namespace framehouse::accounts

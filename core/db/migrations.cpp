@@ -390,6 +390,12 @@ const std::vector<Migration>& server_migrations() {
          return {"ALTER TABLE credentials ADD COLUMN scopes TEXT",
                  "UPDATE credentials SET scopes = 'videos:read videos:write images:read images:write' WHERE kind = 'api_key'"};
        }},
+      {17, "when a session last proved the password",
+       [](const Dialect&) -> std::vector<std::string> {
+         // Sensitive changes need a recent proof (sign-in or re-authentication); sessions
+         // started before have none and ask for the password.
+         return {"ALTER TABLE credentials ADD COLUMN authenticated_at BIGINT"};
+       }},
   };
   return migrations;
 }

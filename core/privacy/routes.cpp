@@ -188,7 +188,14 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
     return response;
   });
 
-  router.add("DELETE", "/v1/me", session_only(accounts, [&](Request&, const AuthContext& who) {
+  router.add("DELETE", "/v1/me", session_only(accounts, [&](Request& request, const AuthContext& who) -> http::Response {
+               http::JsonFields fields(request, {"current_password"});
+               if (fields.rejection()) return *fields.rejection();
+               const auto current_password = fields.string("current_password", false, 1024);
+               if (!fields.ok()) return fields.problem(request);
+               if (auto refused = accounts::require_recent_authentication(accounts, request, who, current_password)) {
+                 return *refused;
+               }
                return submission_response(requests.delete_account(who.user_id));
              }));
 

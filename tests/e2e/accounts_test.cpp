@@ -91,6 +91,41 @@ TEST_P(AccountsEndToEnd, ALeakedApiKeyCanMakeVideosButNeverManageTheAccount) {
   EXPECT_EQ(call("GET", "/v1/api-keys", "", bearer(token)).status, 200);
 }
 
+// Later steps of the takeover chain, each failing on its own: a wrong password stops an
+// address change, and the old address undoes one that went through and signs everyone out.
+TEST_P(AccountsEndToEnd, AnAddressChangeNeedsThePasswordAndTheOldAddressCanUndoIt) {
+  const std::string token = member("Alice", "alice@example.org");
+  const auto wrong = call("PATCH", "/v1/me", R"({"email":"taker@example.org","current_password":"a guess"})", bearer(token));
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_NE(wrong.body.find("current_password"), std::string::npos);
+  EXPECT_TRUE(testing::messages_to(outbox(), "taker@example.org").empty());
+
+  const auto changed = call("PATCH", "/v1/me",
+                            boost::json::serialize(boost::json::object{{"email", "taker@example.org"}, {"current_password", kPassword}}),
+                            bearer(token));
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  const std::string revert = testing::token_in(testing::messages_to(outbox(), "alice@example.org").back().text);
+  const auto form = call("GET", "/v1/accounts/revert-email?token=" + revert, "", {});
+  EXPECT_EQ(form.status, 200);
+  EXPECT_NE(form.body.find("<form method=\"post\""), std::string::npos);
+  const auto undone = call("POST", "/v1/accounts/revert-email", "token=" + revert,
+                           {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(undone.status, 200);
+  EXPECT_NE(undone.body.find("The change was undone"), std::string::npos);
+  EXPECT_EQ(call("GET", "/v1/me", "", bearer(token)).status, 401);  // every session ended
+  EXPECT_EQ(testing::messages_to(outbox(), "alice@example.org").back().subject, "The change of your email address was undone");
+
+  // A session proves the password again to do the next sensitive thing.
+  const auto again = json_of(call("POST", "/v1/sessions",
+                                  boost::json::serialize(boost::json::object{{"email", "alice@example.org"}, {"password", kPassword}})));
+  const std::string fresh(again.at("token").as_string());
+  EXPECT_EQ(call("POST", "/v1/sessions/current/reauthenticate", R"({"password":"a guess"})", bearer(fresh)).status, 422);
+  EXPECT_EQ(call("POST", "/v1/sessions/current/reauthenticate",
+                 boost::json::serialize(boost::json::object{{"password", kPassword}}), bearer(fresh))
+                .status,
+            204);
+}
+
 TEST_P(AccountsEndToEnd, AKeyIsMadeWithKnownScopesOnly) {
   const std::string token = member("Alice", "alice@example.org");
   const auto unknown = call("POST", "/v1/api-keys", R"({"name":"k","scopes":["keys:write"]})", bearer(token));

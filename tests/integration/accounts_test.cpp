@@ -288,6 +288,52 @@ TEST_P(AccountsTest, PasswordChangeKeepsThisSessionOnly) {
   EXPECT_FALSE(accounts_->authenticate(elsewhere.token));
 }
 
+TEST_P(AccountsTest, TheOldAddressCanUndoAConfirmedChangeAndEveryoneIsSignedOut) {
+  const std::string user = registered("alice@example.org");
+  auto session = accounts_->sign_in("alice@example.org", kPassword, "", "");
+  const auto who = *accounts_->authenticate(session.token);
+  const auto key = accounts_->create_api_key(user, "renders", {Scope::videos_read});
+  ASSERT_TRUE(accounts_->update_profile(who, std::nullopt, std::string("taker@example.org")).empty());
+  const auto told = testing::messages_to(outbox(), "alice@example.org").back();
+  ASSERT_EQ(told.subject, "Your email address is being changed");
+  EXPECT_EQ(told.text.find("taker@example.org"), std::string::npos);  // the old address learns no new one
+  const std::string revert = testing::token_in(told.text);
+  // The taker confirms, and changes it once more: the first link still works.
+  ASSERT_TRUE(accounts_->confirm_email(testing::token_in(testing::messages_to(outbox(), "taker@example.org").back().text)));
+  EXPECT_EQ(accounts_->find(user)->email, "taker@example.org");
+  ASSERT_TRUE(accounts_->update_profile(who, std::nullopt, std::string("third@example.org")).empty());
+
+  ASSERT_TRUE(accounts_->revert_email_change(revert));
+  EXPECT_EQ(accounts_->find(user)->email, "alice@example.org");
+  EXPECT_FALSE(accounts_->find(user)->pending_email);
+  EXPECT_FALSE(accounts_->authenticate(session.token));
+  EXPECT_FALSE(accounts_->authenticate(key.key));
+  EXPECT_FALSE(accounts_->confirm_email(testing::token_in(testing::messages_to(outbox(), "third@example.org").back().text)));
+  EXPECT_FALSE(accounts_->revert_email_change(revert));  // once
+  const auto undone = testing::messages_to(outbox(), "alice@example.org").back();
+  EXPECT_EQ(undone.subject, "The change of your email address was undone");
+  EXPECT_TRUE(accounts_->reset_password(testing::token_in(undone.text), "the owner's new phrase").empty());
+  EXPECT_EQ(accounts_->sign_in("alice@example.org", "the owner's new phrase", "", "").status, SignInResult::Status::signed_in);
+}
+
+TEST_P(AccountsTest, ASensitiveChangeNeedsThePasswordOrARecentSignIn) {
+  registered("alice@example.org");
+  auto session = accounts_->sign_in("alice@example.org", kPassword, "", "");
+  EXPECT_TRUE(accounts_->recently_authenticated(*accounts_->authenticate(session.token)));
+  now_ += 5 * 60 + 1;
+  const auto who = *accounts_->authenticate(session.token);
+  EXPECT_FALSE(accounts_->recently_authenticated(who));
+  EXPECT_EQ(accounts_->reauthenticate(who, "not the password"), Accounts::Reauthentication::wrong_password);
+  EXPECT_EQ(accounts_->reauthenticate(who, kPassword), Accounts::Reauthentication::confirmed);
+  EXPECT_TRUE(accounts_->recently_authenticated(*accounts_->authenticate(session.token)));
+  // Guessing through a stolen session stops like guessing at sign-in.
+  for (int i = 0; i < 5; ++i) accounts_->reauthenticate(who, "a guess");
+  EXPECT_EQ(accounts_->reauthenticate(who, kPassword), Accounts::Reauthentication::throttled);
+  // An API key never counts as recent.
+  const auto key = accounts_->create_api_key(who.user_id, "k", {Scope::videos_read});
+  EXPECT_FALSE(accounts_->recently_authenticated(*accounts_->authenticate(key.key)));
+}
+
 TEST_P(AccountsTest, EmailChangeTakesEffectOnlyWhenConfirmed) {
   const std::string user = registered("alice@example.org");
   auto session = accounts_->sign_in("alice@example.org", kPassword, "", "");
