@@ -303,15 +303,29 @@ std::int64_t Accounts::throttled_for(soci::session& sql, const std::string& key,
   return window_end - now_();
 }
 
+std::int64_t Accounts::backoff_for(soci::session& sql, const std::string& key, int free_attempts, std::int64_t window_seconds) {
+  int events = 0;
+  long long started = 0, last = 0;
+  soci::indicator last_indicator = soci::i_null;
+  sql << "SELECT events, window_started_at, last_event_at FROM rate_limits WHERE throttle_key = :k", soci::use(key),
+      soci::into(events), soci::into(started), soci::into(last, last_indicator);
+  if (!sql.got_data() || started + window_seconds <= now_() || events < free_attempts) return 0;
+  if (last_indicator != soci::i_ok) last = started;
+  // 30 s after the last free attempt, doubling with each failure after it, at most the window.
+  const std::int64_t wait = std::min<std::int64_t>(window_seconds, std::int64_t{30} << std::min(events - free_attempts, 20));
+  return std::max<std::int64_t>(0, last + wait - now_());
+}
+
 void Accounts::count_event(soci::session& sql, const std::string& key, std::int64_t window_seconds) {
   const long long now = now_();
   const long long window_start_limit = now - window_seconds;
-  sql << "INSERT INTO rate_limits (throttle_key, events, window_started_at) VALUES (:k, 1, :n)"
+  sql << "INSERT INTO rate_limits (throttle_key, events, window_started_at, last_event_at) VALUES (:k, 1, :n, :n3)"
          " ON CONFLICT (throttle_key) DO UPDATE SET"
          " events = CASE WHEN rate_limits.window_started_at <= :limit THEN 1 ELSE rate_limits.events + 1 END,"
          " window_started_at = CASE WHEN rate_limits.window_started_at <= :limit2 THEN :n2"
-         " ELSE rate_limits.window_started_at END",
-      soci::use(key), soci::use(now), soci::use(window_start_limit), soci::use(window_start_limit), soci::use(now);
+         " ELSE rate_limits.window_started_at END, last_event_at = :n4",
+      soci::use(key), soci::use(now), soci::use(now), soci::use(window_start_limit), soci::use(window_start_limit),
+      soci::use(now), soci::use(now);
 }
 
 bool Accounts::within_client_limit(const std::string& purpose, const std::string& client_address, int limit,

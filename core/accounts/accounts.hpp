@@ -287,6 +287,9 @@ class Accounts {
   std::string address_key(const std::string& client_address);
   // Seconds to wait if the key counted `limit` events in its current window, else 0.
   std::int64_t throttled_for(soci::session& sql, const std::string& key, int limit, std::int64_t window_seconds);
+  // Seconds to wait before the next try under `key`: none for the first `free_attempts`
+  // failures in the window, then 30 s after the last, doubling per failure, at most the window.
+  std::int64_t backoff_for(soci::session& sql, const std::string& key, int free_attempts, std::int64_t window_seconds);
   void count_event(soci::session& sql, const std::string& key, std::int64_t window_seconds);
   // Whether one more mail that someone else caused may go to `address` this hour (counted).
   bool may_mail_unasked(soci::session& sql, const std::string& address);

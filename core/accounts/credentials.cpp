@@ -50,7 +50,9 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
     // account per client, so that failures elsewhere never lock the owner out here.
     account_key = account_throttle_prefix(known ? "user:" + user_id : sign_in_throttle_key(address_key_secret_, email)) +
                   client_key;
-    const std::int64_t wait = std::max(throttled_for(sql, account_key, config_.max_failures_per_account, window),
+    // This account from this client backs off exponentially; one client across accounts has a
+    // fixed cap.
+    const std::int64_t wait = std::max(backoff_for(sql, account_key, config_.max_failures_per_account, window),
                                        throttled_for(sql, client_key, config_.max_failures_per_address, window));
     if (wait > 0) {
       result.status = SignInResult::Status::throttled;
@@ -327,7 +329,7 @@ Accounts::Reauthentication Accounts::reauthenticate(const AuthContext& who, cons
   std::string stored_hash;
   {
     soci::session sql(database_.pool());
-    if (throttled_for(sql, key, config_.max_failures_per_account, config_.failure_window_seconds) > 0) {
+    if (backoff_for(sql, key, config_.max_failures_per_account, config_.failure_window_seconds) > 0) {
       return Reauthentication::throttled;
     }
     sql << "SELECT password_hash FROM users WHERE id = :id", soci::use(who.user_id), soci::into(stored_hash);

@@ -396,6 +396,11 @@ const std::vector<Migration>& server_migrations() {
          // started before have none and ask for the password.
          return {"ALTER TABLE credentials ADD COLUMN authenticated_at BIGINT"};
        }},
+      {18, "exponential backoff of failed sign-ins",
+       [](const Dialect&) -> std::vector<std::string> {
+         // The wait after the free attempts runs from the last failure, doubling with each.
+         return {"ALTER TABLE rate_limits ADD COLUMN last_event_at BIGINT"};
+       }},
   };
   return migrations;
 }

@@ -191,7 +191,12 @@ TEST_P(AccountsTest, SignInThrottlesPerAccountAndClientAndPerClient) {
   EXPECT_GT(blocked.retry_after_seconds, 0);
   EXPECT_LE(blocked.retry_after_seconds, 15 * 60);
   EXPECT_EQ(accounts_->sign_in("alice@example.org", kPassword, "", "10.0.0.2").status, SignInResult::Status::signed_in);
-  now_ += 15 * 60 + 1;
+  // Not a fixed wall: 30 s after the fifth failure, doubling with each further one.
+  EXPECT_EQ(blocked.retry_after_seconds, 30);
+  now_ += 31;
+  EXPECT_EQ(accounts_->sign_in("alice@example.org", "wrong password!", "", "10.0.0.1").status, SignInResult::Status::bad_credentials);
+  EXPECT_EQ(accounts_->sign_in("alice@example.org", kPassword, "", "10.0.0.1").retry_after_seconds, 60);
+  now_ += 61;
   EXPECT_EQ(accounts_->sign_in("alice@example.org", kPassword, "", "10.0.0.1").status, SignInResult::Status::signed_in);
 
   // One address guessing across many accounts is stopped after 20 failures.
