@@ -225,45 +225,39 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
                                             {"message", "If the address can be used, a confirmation link is on its way."}});
   });
 
-  router.add("GET", "/v1/accounts/verify-email", [](Request& request) -> Response {
-    return confirmation_form("Confirm your email address", "/v1/accounts/verify-email",
-                             request.query_param("token").value_or(""), "", "Confirm");
-  });
-  router.add("POST", "/v1/accounts/verify-email", [&accounts](Request& request) -> Response {
-    JsonFields fields(request, {"token"});
-    if (fields.rejection()) return *fields.rejection();
-    const auto token = fields.string("token", true, 200);
-    if (!fields.ok()) return fields.problem(request);
-    const bool confirmed = accounts.confirm_email(*token);
-    if (fields.from_form()) {
-      return confirmed ? html_page(200, "Email address confirmed", "<p>You can close this page and sign in.</p>")
-                       : html_page(400, "This link cannot be used", "<p>It was used already or has expired.</p>");
-    }
-    if (!confirmed) return http::validation_problem(request, {{"token", "is unknown, used or expired"}});
-    return Response::json(200, json::object{{"status", "verified"}});
-  });
-
+  // A link mailed with a single-use token: the GET shows a button (mail scanners that fetch
+  // links consume nothing), the POST — the button's form, or JSON — acts.
+  struct MailedLink {
+    std::string path, title, button, done_title, done_text, done_status;
+    std::function<bool(const std::string& token)> act;
+  };
+  const auto mailed_link_routes = [&router](MailedLink link) {
+    router.add("GET", link.path, [link](Request& request) -> Response {
+      return confirmation_form(link.title, link.path, request.query_param("token").value_or(""), "", link.button);
+    });
+    router.add("POST", link.path, [link](Request& request) -> Response {
+      JsonFields fields(request, {"token"});
+      if (fields.rejection()) return *fields.rejection();
+      const auto token = fields.string("token", true, 200);
+      if (!fields.ok()) return fields.problem(request);
+      const bool done = link.act(*token);
+      if (fields.from_form()) {
+        return done ? html_page(200, link.done_title, "<p>" + link.done_text + "</p>")
+                    : html_page(400, "This link cannot be used", "<p>It was used already or has expired.</p>");
+      }
+      if (!done) return http::validation_problem(request, {{"token", "is unknown, used or expired"}});
+      return Response::json(200, json::object{{"status", link.done_status}});
+    });
+  };
+  mailed_link_routes({"/v1/accounts/verify-email", "Confirm your email address", "Confirm", "Email address confirmed",
+                      "You can close this page and sign in.", "verified",
+                      [&accounts](const std::string& token) { return accounts.confirm_email(token); }});
   // The link mailed to the old address when the address is changed.
-  router.add("GET", "/v1/accounts/revert-email", [](Request& request) -> Response {
-    return confirmation_form("Undo the change of your email address", "/v1/accounts/revert-email",
-                             request.query_param("token").value_or(""), "",
-                             "Undo it, and sign out every session and API key");
-  });
-  router.add("POST", "/v1/accounts/revert-email", [&accounts](Request& request) -> Response {
-    JsonFields fields(request, {"token"});
-    if (fields.rejection()) return *fields.rejection();
-    const auto token = fields.string("token", true, 200);
-    if (!fields.ok()) return fields.problem(request);
-    const bool reverted = accounts.revert_email_change(*token);
-    if (fields.from_form()) {
-      return reverted ? html_page(200, "The change was undone",
-                                  "<p>Your account keeps its address, and everyone was signed out. Check your mail for a "
-                                  "link to choose a new password.</p>")
-                      : html_page(400, "This link cannot be used", "<p>It was used already or has expired.</p>");
-    }
-    if (!reverted) return http::validation_problem(request, {{"token", "is unknown, used or expired"}});
-    return Response::json(200, json::object{{"status", "reverted"}});
-  });
+  mailed_link_routes({"/v1/accounts/revert-email", "Undo the change of your email address",
+                      "Undo it, and sign out every session and API key", "The change was undone",
+                      "Your account keeps its address, and everyone was signed out. Check your mail for a link to choose "
+                      "a new password.",
+                      "reverted", [&accounts](const std::string& token) { return accounts.revert_email_change(token); }});
 
   router.add("POST", "/v1/sessions/current/reauthenticate",
              session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
