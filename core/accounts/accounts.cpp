@@ -453,15 +453,25 @@ FieldErrors Accounts::update_profile(const AuthContext& who, const std::optional
   return {};
 }
 
-bool Accounts::set_role(const std::string& user_id, const std::string& role) {
+Accounts::RoleChange Accounts::set_role(const std::string& user_id, const std::string& role) {
   if (!is_role(role)) throw std::invalid_argument("role: is not a role");
   soci::session sql(database_.pool());
+  db::WriteTransaction transaction(sql, database_);
+  std::string current;
+  sql << "SELECT role FROM users WHERE id = :id", soci::use(user_id), soci::into(current);
+  if (!sql.got_data()) return RoleChange::no_such_account;
+  if (current == "admin" && role != "admin") {
+    // Counted in the transaction that demotes, so two admins demoting each other at once
+    // cannot both succeed (one waits for the other's commit, then counts again).
+    int admins = 0;
+    sql << "SELECT COUNT(*) FROM users WHERE role = 'admin'", soci::into(admins);
+    if (admins <= 1) return RoleChange::last_admin;
+  }
   const long long now = now_();
-  soci::statement update = (sql.prepare << "UPDATE users SET role = :r, updated_at = :t WHERE id = :id", soci::use(role),
-                            soci::use(now), soci::use(user_id));
-  update.execute(true);
-  account_changed();
-  return update.get_affected_rows() > 0;
+  sql << "UPDATE users SET role = :r, updated_at = :t WHERE id = :id", soci::use(role), soci::use(now), soci::use(user_id);
+  transaction.notify(kChangeTopic);
+  transaction.commit();
+  return RoleChange::changed;
 }
 
 void Accounts::for_each_user(const std::function<void(const User&)>& visit) {

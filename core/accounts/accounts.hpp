@@ -223,8 +223,10 @@ class Accounts {
   std::vector<User> list_users(std::size_t limit, const std::string& after_id);
   // Every account, a page at a time (no database session is held while `visit` runs).
   void for_each_user(const std::function<void(const User&)>& visit);
-  // Gives the account a role from role_names(); false when there is no such account.
-  bool set_role(const std::string& user_id, const std::string& role);
+  // Gives the account a role from role_names(). The last admin keeps the role: a deployment
+  // without one could never be administered again.
+  enum class RoleChange { changed, no_such_account, last_admin };
+  RoleChange set_role(const std::string& user_id, const std::string& role);
   // For the command line: a verified account without the sign-up flow. Throws on bad input.
   std::string create_user(const std::string& name, const std::string& email, const std::string& password,
                           const std::string& role);

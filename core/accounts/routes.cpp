@@ -515,7 +515,13 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
                  return http::problem(http::problems::kConflict, "your own role is changed by another admin",
                                       request.request_id);
                }
-               if (!accounts.set_role(id, *role)) return http::problem(http::problems::kNotFound, "", request.request_id);
+               switch (accounts.set_role(id, *role)) {
+                 case Accounts::RoleChange::changed: break;
+                 case Accounts::RoleChange::no_such_account: return http::problem(http::problems::kNotFound, "", request.request_id);
+                 case Accounts::RoleChange::last_admin:
+                   return http::problem(http::problems::kConflict, "the last admin keeps the role: make another admin first",
+                                        request.request_id);
+               }
                return Response::json(200, user_json(*accounts.find(id)));
              }));
 

@@ -111,6 +111,15 @@ std::string utc_date(std::int64_t unix_seconds) {
   return buffer;
 }
 
+std::string utc_time(std::int64_t unix_seconds) {
+  const std::time_t time = static_cast<std::time_t>(unix_seconds);
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
+}
+
 std::string whole_hours(std::int64_t seconds) { return std::to_string(std::max<std::int64_t>(1, seconds / 3600)); }
 
 }  // namespace framehouse::accounts

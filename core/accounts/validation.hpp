@@ -26,6 +26,8 @@ std::optional<int> age_on(std::string_view date_of_birth, std::string_view today
 
 // Today's date in UTC as "YYYY-MM-DD".
 std::string utc_date(std::int64_t unix_seconds);
+// ISO 8601 in UTC, to the second: "2026-12-01T14:00:00Z".
+std::string utc_time(std::int64_t unix_seconds);
 // "3" for three hours, at least "1": how long a mailed link works.
 std::string whole_hours(std::int64_t seconds);
 

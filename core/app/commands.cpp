@@ -359,8 +359,20 @@ int run_account_command(const std::filesystem::path& config_file, DatabaseUse us
 
 }  // namespace
 
+namespace {
+
+// An unknown role is a usage error that lists the roles there are.
+bool known_role(const std::string& role) {
+  if (accounts::is_role(role)) return true;
+  std::cerr << fmt::format("framehouse: {} is not a role; the roles are: {}\n", role, fmt::join(accounts::role_names(), ", "));
+  return false;
+}
+
+}  // namespace
+
 int create_user(const std::filesystem::path& config_file, const std::string& name, const std::string& email,
                 const std::string& role, std::istream& password_input) {
+  if (!known_role(role)) return 2;
   std::string password;
   std::getline(password_input, password);
   if (!password.empty() && password.back() == '\r') password.pop_back();
@@ -377,11 +389,16 @@ int create_user(const std::filesystem::path& config_file, const std::string& nam
 
 int set_role(const std::filesystem::path& config_file, const std::string& email, const std::string& role) {
   return run_account_command(config_file, DatabaseUse::existing, [&](OfflineAccounts& offline, AppConfig&) {
-    if (!accounts::is_role(role)) throw std::invalid_argument("role: is not a role");
+    if (!known_role(role)) return 2;
     const auto user = offline.accounts.find_by_email(email);
-    if (!user || !offline.accounts.set_role(user->id, role)) {
+    const auto changed = user ? offline.accounts.set_role(user->id, role) : accounts::Accounts::RoleChange::no_such_account;
+    if (changed == accounts::Accounts::RoleChange::no_such_account) {
       std::cerr << "framehouse: no account with that email address\n";
       return 2;
+    }
+    if (changed == accounts::Accounts::RoleChange::last_admin) {
+      std::cerr << "framehouse: the last admin keeps the role: make another admin first\n";
+      return 1;
     }
     audit::AuditLog(offline.database).record("cli", "admin.set_role", user->id,
                                              boost::json::serialize(boost::json::object{{"role", role}}));
@@ -434,7 +451,8 @@ int grant_plan(const std::filesystem::path& config_file, const std::string& emai
     audit::AuditLog(offline.database).record("cli", "admin.grant_plan", user->id,
                                              boost::json::serialize(boost::json::object{{"plan", plan}, {"periods", periods}}));
     std::cout << fmt::format("{} is on {} until {} with {} more paid period(s)\n", user->id, granted->plan,
-                             granted->current_period_end.value_or(0), granted->prepaid_periods);
+                             granted->current_period_end ? accounts::utc_time(*granted->current_period_end) : "no end",
+                             granted->prepaid_periods);
     return 0;
   });
 }

@@ -1,6 +1,7 @@
 // framehouse: the server binary and its administrative subcommands.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -16,7 +17,30 @@
 
 namespace {
 
-constexpr std::string_view kUsage = R"(usage: framehouse <command> [options]
+// The admin subcommands, each with its usage (also what `admin <sub> --help` prints).
+constexpr std::pair<std::string_view, std::string_view> kAdminCommands[] = {
+    {"create-user", R"(  admin create-user --config FILE --email EMAIL --name NAME [--role ROLE | --admin]
+                             create a verified account (the first admin); the password is read
+                             from the first line of standard input
+)"},
+    {"set-role", R"(  admin set-role --config FILE --email EMAIL --role ROLE
+                             give an account a role: user, support, billing, privacy, analyst,
+                             communications or admin (see docs/accounts.md); the last admin
+                             keeps the role
+)"},
+    {"grant", R"(  admin grant --config FILE --email EMAIL --plan PLAN [--periods N]
+                             grant a plan, or extend it by N paid periods (payment arranged
+                             outside the app)
+)"},
+};
+
+std::string admin_usage() {
+  std::string usage;
+  for (const auto& [name, text] : kAdminCommands) usage += text;
+  return usage;
+}
+
+constexpr std::string_view kUsageTemplate = R"(usage: framehouse <command> [options]
 
 commands:
   serve --config FILE        run the server (FILE defaults to $FRAMEHOUSE_CONFIG)
@@ -25,16 +49,7 @@ commands:
   plugin new KIND NAME [--dir DIR]
                              write a new plugin folder (KIND: storage or email) that builds,
                              passes its conformance test and loads; DIR defaults to ./NAME
-  admin create-user --config FILE --email EMAIL --name NAME [--role ROLE | --admin]
-                             create a verified account (the first admin); the password is read
-                             from the first line of standard input
-  admin set-role --config FILE --email EMAIL --role ROLE
-                             give an account a role: user, support, billing, privacy, analyst,
-                             communications or admin (see docs/accounts.md)
-  admin grant --config FILE --email EMAIL --plan PLAN [--periods N]
-                             grant a plan, or extend it by N paid periods (payment arranged
-                             outside the app)
-  audit verify --config FILE walk the audit log's hash chain; name any edited, removed or
+{admin})  audit verify --config FILE walk the audit log's hash chain; name any edited, removed or
                              reordered entry (exit 1)
   --help                     show this text
   --version                  print the version
@@ -42,8 +57,10 @@ commands:
 exit codes: 0 success, 1 failure, 2 invalid usage or configuration
 )";
 
+std::string usage() { return fmt::format(fmt::runtime(kUsageTemplate), fmt::arg("admin", admin_usage())); }
+
 int usage_error(std::string_view message) {
-  std::cerr << "framehouse: " << message << "\n\n" << kUsage;
+  std::cerr << "framehouse: " << message << "\n\n" << usage();
   return 2;
 }
 
@@ -88,7 +105,7 @@ int main(int argc, char** argv) {
   ::umask(077);
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << kUsage;
+    std::cout << usage();
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version") {
@@ -127,6 +144,17 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "admin") {
     const std::string sub = args.size() >= 2 ? args[1] : "";
+    // `admin --help`, `admin <sub> --help`: the usage, and success.
+    if (std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end()) {
+      for (const auto& [name, text] : kAdminCommands) {
+        if (name == sub) {
+          std::cout << "usage:\n" << text;
+          return 0;
+        }
+      }
+      std::cout << "usage:\n" << admin_usage();
+      return 0;
+    }
     if (sub == "grant") {
       auto options = admin_options(args, {"--config", "--email", "--plan", "--periods"}, {},
                                    {"--config", "--email", "--plan"});

@@ -514,11 +514,27 @@ TEST_P(AccountsEndToEnd, StaffRolesGetTheLeastTheirJobNeeds) {
   const auto unknown_role = testing::run_command({FRAMEHOUSE_BINARY, "admin", "set-role", "--config",
                                                   server->config_file().string(), "--email", "bob@example.org", "--role", "root"});
   EXPECT_EQ(unknown_role.exit_code, 2);
+  EXPECT_NE(unknown_role.err.find("root is not a role; the roles are: user, support"), std::string::npos) << unknown_role.err;
+  for (const std::vector<std::string>& help : {std::vector<std::string>{"admin", "--help"},
+                                               std::vector<std::string>{"admin", "set-role", "--help"},
+                                               std::vector<std::string>{"admin", "grant", "--help"}}) {
+    std::vector<std::string> command{FRAMEHOUSE_BINARY};
+    command.insert(command.end(), help.begin(), help.end());
+    const auto shown = testing::run_command(command);
+    EXPECT_EQ(shown.exit_code, 0) << help.back();
+    EXPECT_NE(shown.out.find("usage:"), std::string::npos);
+  }
 
   EXPECT_EQ(give("root").status, 422);
   EXPECT_EQ(call("PUT", "/v1/admin/users/usr_none/role", R"({"role":"support"})", bearer(admin)).status, 404);
   // An admin cannot demote themself and leave the deployment without one.
   EXPECT_EQ(call("PUT", "/v1/admin/users/" + admin_id + "/role", R"({"role":"user"})", bearer(admin)).status, 409);
+  // Nor can the command line demote the last one.
+  const std::string admin_email(json_of(call("GET", "/v1/admin/users/" + admin_id, "", bearer(admin))).at("email").as_string());
+  const auto last = testing::run_command({FRAMEHOUSE_BINARY, "admin", "set-role", "--config", server->config_file().string(),
+                                          "--email", admin_email, "--role", "user"});
+  EXPECT_EQ(last.exit_code, 1);
+  EXPECT_NE(last.err.find("the last admin keeps the role"), std::string::npos) << last.err;
 
   ASSERT_EQ(give("user").status, 200);
   EXPECT_EQ(status_for_bob("GET", "/v1/admin/privacy/requests"), 403);

@@ -282,6 +282,16 @@ TEST_P(AccountsTest, FailuresElsewhereNeverLockTheOwnerOutAndAResetClearsThem) {
   EXPECT_EQ(sign_in("a brand new phrase", "198.51.100.7"), SignInResult::Status::signed_in);  // the reset cleared it
 }
 
+TEST_P(AccountsTest, TheLastAdminKeepsTheRole) {
+  const std::string first = accounts_->create_user("First", "first@example.org", "a long pass phrase", "admin");
+  EXPECT_EQ(accounts_->set_role(first, "user"), Accounts::RoleChange::last_admin);
+  const std::string second = accounts_->create_user("Second", "second@example.org", "a long pass phrase", "admin");
+  EXPECT_EQ(accounts_->set_role(first, "support"), Accounts::RoleChange::changed);
+  EXPECT_EQ(accounts_->set_role(second, "user"), Accounts::RoleChange::last_admin);
+  EXPECT_EQ(accounts_->set_role("usr_none", "user"), Accounts::RoleChange::no_such_account);
+  EXPECT_EQ(accounts_->find(second)->role, "admin");
+}
+
 TEST_P(AccountsTest, PasswordChangeKeepsThisSessionOnly) {
   registered("alice@example.org");
   auto here = accounts_->sign_in("alice@example.org", kPassword, "", "");
