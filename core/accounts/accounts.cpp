@@ -3,6 +3,7 @@
 #include "accounts/accounts.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include <soci/soci.h>
@@ -482,18 +483,25 @@ void Accounts::for_each_user(const std::function<void(const User&)>& visit) {
   }
 }
 
-std::vector<User> Accounts::list_users(std::size_t limit, const std::string& after_id) {
+std::vector<User> Accounts::list_users(std::size_t limit, const std::string& after_id, const std::string& query) {
   soci::session sql(database_.pool());
   std::vector<User> out;
   User row;
   long long created = 0, verified_at = 0;
   soci::indicator verified_indicator = soci::i_null;
   const int max_rows = static_cast<int>(limit);
+  // A prefix compared as such: LIKE would read _ and % in the query as wildcards.
+  std::string lowered = query;
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](unsigned char c) { return std::tolower(c); });
+  const int every = lowered.empty() ? 1 : 0;
+  const int length = static_cast<int>(lowered.size());
   soci::statement statement =
       (sql.prepare << "SELECT id, email, name, role, email_verified_at, created_at FROM users WHERE id > :after"
+                      " AND (:every = 1 OR substr(lower(email), 1, :n) = :q OR substr(lower(name), 1, :n2) = :q2)"
                       " ORDER BY id LIMIT :max_rows",
-       soci::use(after_id), soci::use(max_rows), soci::into(row.id), soci::into(row.email), soci::into(row.name),
-       soci::into(row.role), soci::into(verified_at, verified_indicator), soci::into(created));
+       soci::use(after_id), soci::use(every), soci::use(length), soci::use(lowered), soci::use(length), soci::use(lowered),
+       soci::use(max_rows), soci::into(row.id), soci::into(row.email), soci::into(row.name), soci::into(row.role),
+       soci::into(verified_at, verified_indicator), soci::into(created));
   statement.execute();
   while (statement.fetch()) {
     row.email_verified = verified_indicator == soci::i_ok;
@@ -501,6 +509,22 @@ std::vector<User> Accounts::list_users(std::size_t limit, const std::string& aft
     out.push_back(row);
   }
   return out;
+}
+
+bool Accounts::mark_email_verified(const std::string& user_id) {
+  soci::session sql(database_.pool());
+  const long long now = now_();
+  db::WriteTransaction transaction(sql, database_);
+  soci::statement update = (sql.prepare << "UPDATE users SET email_verified_at = COALESCE(email_verified_at, :t), updated_at = :t2"
+                                           " WHERE id = :id",
+                            soci::use(now), soci::use(now), soci::use(user_id));
+  update.execute(true);
+  if (update.get_affected_rows() == 0) return false;
+  sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose = 'verify_email'", soci::use(user_id);
+  record_event(sql, user_id, "email_verified_by_staff");
+  transaction.notify(kChangeTopic);
+  transaction.commit();
+  return true;
 }
 
 std::string Accounts::create_user(const std::string& name, const std::string& email_input, const std::string& password,

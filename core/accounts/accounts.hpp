@@ -220,7 +220,11 @@ class Accounts {
   FieldErrors set_preferences(const std::string& user_id, const std::map<std::string, bool>& changes,
                               const std::string& source);
 
-  std::vector<User> list_users(std::size_t limit, const std::string& after_id);
+  // Users by id, after `after_id`; with a `query`, only those whose address or name starts with
+  // it (ignoring case; a whole address matches itself).
+  std::vector<User> list_users(std::size_t limit, const std::string& after_id, const std::string& query = "");
+  // Staff helping an owner: the address counts as verified (the owner showed it is theirs).
+  bool mark_email_verified(const std::string& user_id);
   // Every account, a page at a time (no database session is held while `visit` runs).
   void for_each_user(const std::function<void(const User&)>& visit);
   // Gives the account a role from role_names(). The last admin keeps the role: a deployment

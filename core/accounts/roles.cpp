@@ -15,12 +15,12 @@ struct Role {
 const std::vector<Role>& roles() {
   static const std::vector<Role> table = {
       {"user", {}},
-      {"support", {view_users}},
+      {"support", {view_users, manage_accounts}},
       {"billing", {view_users, grant_plans}},
       {"privacy", {view_users, privacy_requests, legal_holds, disclosures, read_audit_log}},
       {"analyst", {analytics}},
       {"communications", {announcements, view_outbox}},
-      {"admin", {view_users, manage_roles, grant_plans, privacy_requests, legal_holds, disclosures, read_audit_log,
+      {"admin", {view_users, manage_accounts, manage_roles, grant_plans, privacy_requests, legal_holds, disclosures, read_audit_log,
                  analytics, announcements, view_outbox, training_export}},
   };
   return table;
@@ -54,6 +54,7 @@ bool role_allows(std::string_view role, Permission permission) {
 std::string_view permission_name(Permission permission) {
   switch (permission) {
     case view_users: return "view_users";
+    case manage_accounts: return "manage_accounts";
     case manage_roles: return "manage_roles";
     case grant_plans: return "grant_plans";
     case privacy_requests: return "privacy_requests";

@@ -11,6 +11,7 @@ namespace framehouse::accounts {
 
 enum class Permission {
   view_users,        // GET /v1/admin/users…
+  manage_accounts,   // helping an owner: mark an address verified, resend its link, end a session or key
   manage_roles,      // PUT /v1/admin/users/{id}/role
   grant_plans,       // Premium granted on payments made outside the app
   privacy_requests,  // the privacy queue, tickets, underage reports

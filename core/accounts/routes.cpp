@@ -490,13 +490,47 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
         return http::validation_problem(request, {{"limit", "must be a number from 1 to 200"}});
       }
     }
-    const auto users = accounts.list_users(limit + 1, request.query_param("after").value_or(""));
+    const std::string query = request.query_param("q").value_or("").substr(0, 320);
+    const auto users = accounts.list_users(limit + 1, request.query_param("after").value_or(""), query);
     json::array data;
     for (std::size_t i = 0; i < std::min(limit, users.size()); ++i) data.push_back(user_json(users[i]));
     json::object body = list_json(std::move(data));
     body["has_more"] = users.size() > limit;
     return Response::json(200, body);
   }));
+
+  // Helping an owner: what they are signed in with (never a token), and ending one of them.
+  router.add("GET", "/v1/admin/users/{id}/credentials",
+             with_permission(accounts, Permission::view_users, [&accounts](Request& request, const AuthContext&) -> Response {
+               const std::string id = request.path_params.at("id");
+               if (!accounts.find(id)) return http::problem(http::problems::kNotFound, "", request.request_id);
+               json::array sessions, keys;
+               for (const auto& session : accounts.credentials(id, "session")) sessions.push_back(credential_json(session, ""));
+               for (const auto& key : accounts.credentials(id, "api_key")) keys.push_back(credential_json(key, ""));
+               return Response::json(200, json::object{{"sessions", std::move(sessions)}, {"api_keys", std::move(keys)}});
+             }));
+  router.add("DELETE", "/v1/admin/users/{id}/credentials/{credential}",
+             with_permission(accounts, Permission::manage_accounts, [&accounts](Request& request, const AuthContext&) -> Response {
+               const std::string id = request.path_params.at("id");
+               const std::string credential = request.path_params.at("credential");
+               if (!accounts.revoke(id, credential, "session") && !accounts.revoke(id, credential, "api_key")) {
+                 return http::problem(http::problems::kNotFound, "", request.request_id);
+               }
+               return no_content();
+             }));
+  router.add("POST", "/v1/admin/users/{id}/verify-email",
+             with_permission(accounts, Permission::manage_accounts, [&accounts](Request& request, const AuthContext&) -> Response {
+               const std::string id = request.path_params.at("id");
+               if (!accounts.mark_email_verified(id)) return http::problem(http::problems::kNotFound, "", request.request_id);
+               return Response::json(200, user_json(*accounts.find(id)));
+             }));
+  router.add("POST", "/v1/admin/users/{id}/verification-email",
+             with_permission(accounts, Permission::manage_accounts, [&accounts](Request& request, const AuthContext&) -> Response {
+               const auto user = accounts.find(request.path_params.at("id"));
+               if (!user) return http::problem(http::problems::kNotFound, "", request.request_id);
+               accounts.resend_verification(user->email);
+               return Response::json(202, json::object{{"status", user->email_verified ? "already_verified" : "sent"}});
+             }));
 
   router.add("PUT", "/v1/admin/users/{id}/role",
              with_permission(accounts, Permission::manage_roles, [&accounts](Request& request, const AuthContext& who) -> Response {
@@ -515,8 +549,14 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
                  return http::problem(http::problems::kConflict, "your own role is changed by another admin",
                                       request.request_id);
                }
+               const auto before = accounts.find(id);
                switch (accounts.set_role(id, *role)) {
-                 case Accounts::RoleChange::changed: break;
+                 case Accounts::RoleChange::changed:
+                   if (auto* log = accounts.audit_log()) {
+                     log->record(who.user_id, "admin.set_role", id,
+                                 json::serialize(json::object{{"role", *role}, {"previous_role", before ? before->role : ""}}));
+                   }
+                   break;
                  case Accounts::RoleChange::no_such_account: return http::problem(http::problems::kNotFound, "", request.request_id);
                  case Accounts::RoleChange::last_admin:
                    return http::problem(http::problems::kConflict, "the last admin keeps the role: make another admin first",

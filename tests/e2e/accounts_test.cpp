@@ -126,6 +126,35 @@ TEST_P(AccountsEndToEnd, AnAddressChangeNeedsThePasswordAndTheOldAddressCanUndoI
             204);
 }
 
+TEST_P(AccountsEndToEnd, SupportFindsAnAccountSeesItsCredentialsAndHelpsItsOwner) {
+  const std::string alice = member("Alice", "alice@example.org");
+  const std::string admin = administrator();
+  ASSERT_EQ(call("POST", "/v1/api-keys", R"({"name":"renders"})", bearer(alice)).status, 201);
+  ASSERT_EQ(call("POST", "/v1/accounts", sign_up_body("Alfred", "alfred@example.org")).status, 202);  // not verified
+  const auto found = json_of(call("GET", "/v1/admin/users?q=AL", "", bearer(admin))).at("data").as_array();
+  ASSERT_EQ(found.size(), 2u);  // both by the prefix, ignoring case
+  const auto exact = json_of(call("GET", "/v1/admin/users?q=alfred@example.org", "", bearer(admin))).at("data").as_array();
+  ASSERT_EQ(exact.size(), 1u);
+  const std::string alfred(exact[0].at("id").as_string());
+  EXPECT_TRUE(json_of(call("GET", "/v1/admin/users?q=a_l", "", bearer(admin))).at("data").as_array().empty());  // no wildcards
+
+  const std::string alice_id(json_of(call("GET", "/v1/me", "", bearer(alice))).at("id").as_string());
+  const auto credentials = json_of(call("GET", "/v1/admin/users/" + alice_id + "/credentials", "", bearer(admin)));
+  ASSERT_EQ(credentials.at("sessions").as_array().size(), 1u);
+  ASSERT_EQ(credentials.at("api_keys").as_array().size(), 1u);
+  EXPECT_EQ(boost::json::serialize(credentials).find("fhs_"), std::string::npos);  // never a token
+  const std::string session(credentials.at("sessions").as_array()[0].at("id").as_string());
+  EXPECT_EQ(call("DELETE", "/v1/admin/users/" + alice_id + "/credentials/" + session, "", bearer(admin)).status, 204);
+  EXPECT_EQ(call("GET", "/v1/me", "", bearer(alice)).status, 401);
+
+  EXPECT_EQ(json_of(call("POST", "/v1/admin/users/" + alfred + "/verification-email", "", bearer(admin))).at("status"), "sent");
+  EXPECT_EQ(testing::messages_to(outbox(), "alfred@example.org").size(), 2u);
+  EXPECT_EQ(json_of(call("POST", "/v1/admin/users/" + alfred + "/verify-email", "", bearer(admin))).at("email_verified"), true);
+  EXPECT_EQ(json_of(call("POST", "/v1/admin/users/" + alfred + "/verification-email", "", bearer(admin))).at("status"),
+            "already_verified");
+  EXPECT_EQ(call("POST", "/v1/admin/users/usr_none/verify-email", "", bearer(admin)).status, 404);
+}
+
 TEST_P(AccountsEndToEnd, AKeyIsMadeWithKnownScopesOnly) {
   const std::string token = member("Alice", "alice@example.org");
   const auto unknown = call("POST", "/v1/api-keys", R"({"name":"k","scopes":["keys:write"]})", bearer(token));
@@ -348,6 +377,11 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
   }
   const std::string a_privacy = "/v1/privacy/requests/" + a_request;
   const std::string admin_privacy = "/v1/admin/privacy/requests/" + a_request;
+  // A session of A's for an admin to end.
+  const std::string a_third(json_of(call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"correct horse battery"})"))
+                                .at("session")
+                                .at("id")
+                                .as_string());
 
   struct Row {
     std::string method, target, pattern, body;
@@ -390,6 +424,12 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
        401, 403, 403, 200},
       {"GET", "/v1/admin/users", "/v1/admin/users", "", 401, 403, 403, 200},
       {"GET", "/v1/admin/users/" + a_id, "/v1/admin/users/{id}", "", 401, 403, 403, 200},
+      {"GET", "/v1/admin/users/" + a_id + "/credentials", "/v1/admin/users/{id}/credentials", "", 401, 403, 403, 200},
+      {"DELETE", "/v1/admin/users/" + a_id + "/credentials/" + a_third, "/v1/admin/users/{id}/credentials/{credential}", "", 401,
+       403, 403, 204},
+      {"POST", "/v1/admin/users/" + a_id + "/verify-email", "/v1/admin/users/{id}/verify-email", "", 401, 403, 403, 200},
+      {"POST", "/v1/admin/users/" + a_id + "/verification-email", "/v1/admin/users/{id}/verification-email", "", 401, 403, 403,
+       202},
       {"PUT", "/v1/admin/users/" + c_id + "/role", "/v1/admin/users/{id}/role", R"({"role":"support"})", 401, 403, 403, 200},
       {"GET", "/v1/images", "/v1/images", "", 401, 200, 200, 200},
       {"POST", "/v1/images", "/v1/images", "{}", 401, 415, 415, 415},
