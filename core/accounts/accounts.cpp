@@ -374,15 +374,18 @@ std::optional<User> Accounts::find(const std::string& user_id) {
   long long created = 0, verified_at = 0, pending_expires = 0;
   std::string pending;
   soci::indicator verified_indicator = soci::i_null, pending_indicator = soci::i_null, expires_indicator = soci::i_null;
-  sql << "SELECT u.id, u.email, u.name, u.role, u.email_verified_at, u.created_at, t.new_email, t.expires_at"
+  long long suspended_at = 0;
+  soci::indicator suspended_indicator = soci::i_null;
+  sql << "SELECT u.id, u.email, u.name, u.role, u.email_verified_at, u.created_at, t.new_email, t.expires_at, u.suspended_at"
          " FROM users u LEFT JOIN email_tokens t ON t.user_id = u.id AND t.purpose = 'change_email'"
          " WHERE u.id = :id",
       soci::use(user_id), soci::into(user.id), soci::into(user.email), soci::into(user.name), soci::into(user.role),
       soci::into(verified_at, verified_indicator), soci::into(created), soci::into(pending, pending_indicator),
-      soci::into(pending_expires, expires_indicator);
+      soci::into(pending_expires, expires_indicator), soci::into(suspended_at, suspended_indicator);
   if (!sql.got_data()) return std::nullopt;
   user.email_verified = verified_indicator == soci::i_ok;
   user.created_at = created;
+  if (suspended_indicator == soci::i_ok) user.suspended_at = suspended_at;
   if (pending_indicator == soci::i_ok && expires_indicator == soci::i_ok && pending_expires > now_()) {
     user.pending_email = pending;
   }
@@ -454,6 +457,52 @@ FieldErrors Accounts::update_profile(const AuthContext& who, const std::optional
   return {};
 }
 
+int Accounts::active_admins(soci::session& sql) {
+  // Counted in the transaction that demotes or suspends, so two admins doing it to each other
+  // at once cannot both succeed (one waits for the other's commit, then counts again).
+  int admins = 0;
+  sql << "SELECT COUNT(*) FROM users WHERE role = 'admin' AND suspended_at IS NULL", soci::into(admins);
+  return admins;
+}
+
+Accounts::RoleChange Accounts::suspend(const std::string& user_id, const std::string& reason) {
+  {
+    soci::session sql(database_.pool());
+    db::WriteTransaction transaction(sql, database_);
+    std::string role;
+    soci::indicator suspended_indicator = soci::i_null;
+    long long suspended_at = 0;
+    sql << "SELECT role, suspended_at FROM users WHERE id = :id", soci::use(user_id), soci::into(role),
+        soci::into(suspended_at, suspended_indicator);
+    if (!sql.got_data()) return RoleChange::no_such_account;
+    if (role == "admin" && suspended_indicator != soci::i_ok && active_admins(sql) <= 1) return RoleChange::last_admin;
+    const long long now = now_();
+    sql << "UPDATE users SET suspended_at = COALESCE(suspended_at, :n), suspension_reason = :r, updated_at = :t WHERE id = :id",
+        soci::use(now), soci::use(reason), soci::use(now), soci::use(user_id);
+    sql << "DELETE FROM credentials WHERE user_id = :u", soci::use(user_id);
+    record_event(sql, user_id, "suspended");
+    transaction.notify(kChangeTopic);
+    transaction.commit();
+  }
+  if (suspended_) suspended_(user_id);
+  return RoleChange::changed;
+}
+
+bool Accounts::unsuspend(const std::string& user_id) {
+  soci::session sql(database_.pool());
+  db::WriteTransaction transaction(sql, database_);
+  const long long now = now_();
+  soci::statement update = (sql.prepare << "UPDATE users SET suspended_at = NULL, suspension_reason = NULL, updated_at = :t"
+                                           " WHERE id = :id AND suspended_at IS NOT NULL",
+                            soci::use(now), soci::use(user_id));
+  update.execute(true);
+  if (update.get_affected_rows() == 0) return false;
+  record_event(sql, user_id, "unsuspended");
+  transaction.notify(kChangeTopic);
+  transaction.commit();
+  return true;
+}
+
 Accounts::RoleChange Accounts::set_role(const std::string& user_id, const std::string& role) {
   if (!is_role(role)) throw std::invalid_argument("role: is not a role");
   soci::session sql(database_.pool());
@@ -461,13 +510,7 @@ Accounts::RoleChange Accounts::set_role(const std::string& user_id, const std::s
   std::string current;
   sql << "SELECT role FROM users WHERE id = :id", soci::use(user_id), soci::into(current);
   if (!sql.got_data()) return RoleChange::no_such_account;
-  if (current == "admin" && role != "admin") {
-    // Counted in the transaction that demotes, so two admins demoting each other at once
-    // cannot both succeed (one waits for the other's commit, then counts again).
-    int admins = 0;
-    sql << "SELECT COUNT(*) FROM users WHERE role = 'admin'", soci::into(admins);
-    if (admins <= 1) return RoleChange::last_admin;
-  }
+  if (current == "admin" && role != "admin" && active_admins(sql) <= 1) return RoleChange::last_admin;
   const long long now = now_();
   sql << "UPDATE users SET role = :r, updated_at = :t WHERE id = :id", soci::use(role), soci::use(now), soci::use(user_id);
   transaction.notify(kChangeTopic);

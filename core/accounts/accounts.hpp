@@ -70,6 +70,7 @@ struct User {
   bool email_verified = false;
   std::int64_t created_at = 0;
   std::optional<std::string> pending_email;  // an email change awaiting verification
+  std::optional<std::int64_t> suspended_at;  // staff suspended the account (the reason is theirs)
 };
 
 // What an API key may do, chosen when it is made. A key is for programs that make videos (an
@@ -130,7 +131,8 @@ enum class SignUpStatus { accepted, underage, invalid };
 struct SignInResult {
   // frozen: the password was right, but an erasure of the account waits under a legal hold
   // and no new session may start (told only to whoever knows the password).
-  enum class Status { signed_in, bad_credentials, throttled, frozen } status = Status::bad_credentials;
+  // suspended: the password was right, but staff suspended the account.
+  enum class Status { signed_in, bad_credentials, throttled, frozen, suspended } status = Status::bad_credentials;
   std::string token;  // the bearer token, shown once
   Credential session;
   std::int64_t retry_after_seconds = 0;
@@ -231,6 +233,14 @@ class Accounts {
   // without one could never be administered again.
   enum class RoleChange { changed, no_such_account, last_admin };
   RoleChange set_role(const std::string& user_id, const std::string& role);
+  // Staff stop an account: every session and key ends, sign-in is refused with a clear
+  // message, the reason is kept (and shown to staff); the processing it started stops (see
+  // on_suspended). The last active admin cannot be suspended.
+  RoleChange suspend(const std::string& user_id, const std::string& reason);
+  bool unsuspend(const std::string& user_id);
+  // Told after an account was suspended (its running jobs are canceled).
+  using Suspended = std::function<void(const std::string& user_id)>;
+  void on_suspended(Suspended listener) { suspended_ = std::move(listener); }
   // For the command line: a verified account without the sign-up flow. Throws on bad input.
   std::string create_user(const std::string& name, const std::string& email, const std::string& password,
                           const std::string& role);
@@ -280,6 +290,7 @@ class Accounts {
  private:
   // One live token per purpose (a new one replaces the old) unless `keep_earlier`: every
   // revert link an address change mailed stays usable, however many changes follow it.
+  int active_admins(soci::session& sql);  // admins that are not suspended
   std::string issue_email_token(soci::session& sql, const std::string& user_id, const std::string& purpose,
                                 const std::optional<std::string>& new_email, std::int64_t ttl, bool keep_earlier = false);
   std::string hash_password(const std::string& password);
@@ -315,6 +326,7 @@ class Accounts {
   OptedOut opted_out_;
   OptedOut opted_in_;
   FrozenCheck frozen_check_;
+  Suspended suspended_;
   workers::TaskProcessor* cpu_ = nullptr;
 
   // Credentials (by token hash) and accounts (by id) read in the last second: the hot

@@ -40,11 +40,13 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
   const std::string client_key = address_key(client_address);
   const auto window = config_.failure_window_seconds;
   std::string account_key;
+  soci::indicator suspended_indicator = soci::i_null;
   {
     soci::session sql(database_.pool());
     std::string role;
-    sql << "SELECT id, password_hash, role FROM users WHERE email = :e", soci::use(email), soci::into(user_id),
-        soci::into(stored_hash), soci::into(role);
+    long long suspended_at = 0;
+    sql << "SELECT id, password_hash, role, suspended_at FROM users WHERE email = :e", soci::use(email), soci::into(user_id),
+        soci::into(stored_hash), soci::into(role), soci::into(suspended_at, suspended_indicator);
     known = sql.got_data();
     // Unknown addresses are throttled too, under a key that does not reveal the address; each
     // account per client, so that failures elsewhere never lock the owner out here.
@@ -70,6 +72,11 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
       return result;
     }
     sql << "DELETE FROM rate_limits WHERE throttle_key = :k", soci::use(account_key);
+  }
+  // Told only to whoever knows the password.
+  if (suspended_indicator == soci::i_ok) {
+    result.status = SignInResult::Status::suspended;
+    return result;
   }
   if (frozen_check_ && frozen_check_(user_id)) {
     result.status = SignInResult::Status::frozen;

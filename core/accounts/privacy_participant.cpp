@@ -23,17 +23,23 @@ sdk::Outcome emit(sdk::ExportSink& sink, std::string_view dataset, const json::o
 sdk::Outcome AccountsParticipant::export_subject(const sdk::Subject& subject, sdk::ExportSink& sink) {
   soci::session sql(database_.pool());
   {
-    std::string email, name, role;
-    long long verified_at = 0, age_checked_at = 0, created = 0, updated = 0;
-    soci::indicator verified_indicator = soci::i_null;
-    sql << "SELECT email, name, role, email_verified_at, age_check_passed_at, created_at, updated_at FROM users"
-           " WHERE id = :id",
+    std::string email, name, role, suspension_reason;
+    long long verified_at = 0, age_checked_at = 0, created = 0, updated = 0, suspended_at = 0;
+    soci::indicator verified_indicator = soci::i_null, suspended_indicator = soci::i_null, reason_indicator = soci::i_null;
+    sql << "SELECT email, name, role, email_verified_at, age_check_passed_at, created_at, updated_at, suspended_at,"
+           " suspension_reason FROM users WHERE id = :id",
         soci::use(subject.user_id), soci::into(email), soci::into(name), soci::into(role),
-        soci::into(verified_at, verified_indicator), soci::into(age_checked_at), soci::into(created), soci::into(updated);
+        soci::into(verified_at, verified_indicator), soci::into(age_checked_at), soci::into(created), soci::into(updated),
+        soci::into(suspended_at, suspended_indicator), soci::into(suspension_reason, reason_indicator);
     if (!sql.got_data()) return {};
     json::object account{{"id", subject.user_id}, {"email", email}, {"name", name}, {"role", role},
                          {"email_verified_at", verified_indicator == soci::i_ok ? json::value(verified_at) : nullptr},
                          {"age_check_passed_at", age_checked_at}, {"created_at", created}, {"updated_at", updated}};
+    // A suspension, and the reason staff gave, is data about the person too.
+    if (suspended_indicator == soci::i_ok) {
+      account["suspended_at"] = suspended_at;
+      account["suspension_reason"] = reason_indicator == soci::i_ok ? json::value(suspension_reason) : nullptr;
+    }
     if (auto written = emit(sink, "account", account); !written) return written;
   }
   {

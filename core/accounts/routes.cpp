@@ -41,6 +41,7 @@ json::object user_json(const User& user) {
           {"role", user.role},
           {"email_verified", user.email_verified},
           {"pending_email", user.pending_email ? json::value(*user.pending_email) : json::value(nullptr)},
+          {"suspended", user.suspended_at.has_value()},
           {"created_at", user.created_at}};
 }
 
@@ -283,6 +284,10 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     }
     if (result.status == SignInResult::Status::bad_credentials) {
       return http::problem(http::problems::kInvalidCredentials, "", request.request_id);
+    }
+    if (result.status == SignInResult::Status::suspended) {
+      return http::problem(http::problems::kAccountSuspended, "this account is suspended: ask your administrator",
+                           request.request_id);
     }
     if (result.status == SignInResult::Status::frozen) {
       // The hold's existence only: its ground was mailed to the person, and is not for whoever
@@ -530,6 +535,37 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
                if (!user) return http::problem(http::problems::kNotFound, "", request.request_id);
                accounts.resend_verification(user->email);
                return Response::json(202, json::object{{"status", user->email_verified ? "already_verified" : "sent"}});
+             }));
+
+  router.add("POST", "/v1/admin/users/{id}/suspend",
+             with_permission(accounts, Permission::manage_roles, [&accounts](Request& request, const AuthContext& who) -> Response {
+               JsonFields fields(request, {"reason", "current_password"});
+               if (fields.rejection()) return *fields.rejection();
+               const auto reason = fields.string("reason", true, 500);
+               if (reason && reason->empty()) fields.add_error("reason", "must not be empty");
+               const auto current_password = fields.string("current_password", false, 1024);
+               if (!fields.ok()) return fields.problem(request);
+               if (auto refused = require_recent_authentication(accounts, request, who, current_password)) return *refused;
+               const std::string id = request.path_params.at("id");
+               switch (accounts.suspend(id, *reason)) {
+                 case Accounts::RoleChange::changed: break;
+                 case Accounts::RoleChange::no_such_account: return http::problem(http::problems::kNotFound, "", request.request_id);
+                 case Accounts::RoleChange::last_admin:
+                   return http::problem(http::problems::kConflict, "the last admin cannot be suspended", request.request_id);
+               }
+               if (auto* log = accounts.audit_log()) {
+                 log->record(who.user_id, "admin.suspend", id, json::serialize(json::object{{"reason", *reason}}));
+               }
+               return Response::json(200, user_json(*accounts.find(id)));
+             }));
+  router.add("POST", "/v1/admin/users/{id}/unsuspend",
+             with_permission(accounts, Permission::manage_roles, [&accounts](Request& request, const AuthContext& who) -> Response {
+               const std::string id = request.path_params.at("id");
+               if (!accounts.unsuspend(id)) {
+                 return http::problem(http::problems::kNotFound, "no suspended account with this id", request.request_id);
+               }
+               if (auto* log = accounts.audit_log()) log->record(who.user_id, "admin.unsuspend", id);
+               return Response::json(200, user_json(*accounts.find(id)));
              }));
 
   router.add("PUT", "/v1/admin/users/{id}/role",

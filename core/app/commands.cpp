@@ -248,6 +248,8 @@ int serve(const std::filesystem::path& config_file) {
     privacy.fan_out_opt_in(user_id, category);
   });
   accounts.on_frozen_check([&privacy](const std::string& user_id) { return privacy.account_frozen(user_id); });
+  // A suspended account starts nothing more, and what it started stops.
+  accounts.on_suspended([&videos](const std::string& user_id) { videos.cancel_all(user_id); });
   privacy::Analytics analytics(*database, config.analytics_min_group, config.billing.default_plan);
   jobs::JobQueue announcement_queue(*database, metrics, {privacy::kAnnouncementQueue, std::chrono::seconds(120), 5});
   privacy::Communications communications(*database, accounts, mailer, announcement_queue, host, host.find(config.email_plugin),

@@ -401,6 +401,10 @@ const std::vector<Migration>& server_migrations() {
          // The wait after the free attempts runs from the last failure, doubling with each.
          return {"ALTER TABLE rate_limits ADD COLUMN last_event_at BIGINT"};
        }},
+      {19, "suspended accounts",
+       [](const Dialect&) -> std::vector<std::string> {
+         return {"ALTER TABLE users ADD COLUMN suspended_at BIGINT", "ALTER TABLE users ADD COLUMN suspension_reason TEXT"};
+       }},
   };
   return migrations;
 }

@@ -26,6 +26,7 @@ inline constexpr ProblemType kUnauthorized{401, "unauthorized", "Authentication 
 inline constexpr ProblemType kForbidden{403, "forbidden", "You are not allowed to do this"};
 inline constexpr ProblemType kAgeRequirement{403, "age-requirement", "You do not meet the minimum age for this service"};
 inline constexpr ProblemType kReauthenticationRequired{403, "reauthentication-required", "Confirm your password to do this"};
+inline constexpr ProblemType kAccountSuspended{403, "account-suspended", "The account is suspended"};
 inline constexpr ProblemType kAccountFrozen{403, "account-frozen", "The account is frozen while a legal hold applies"};
 inline constexpr ProblemType kInvalidCredentials{401, "invalid-credentials", "The email address or password is not correct"};
 inline constexpr ProblemType kNotFound{404, "not-found", "No such resource"};

@@ -155,6 +155,32 @@ TEST_P(AccountsEndToEnd, SupportFindsAnAccountSeesItsCredentialsAndHelpsItsOwner
   EXPECT_EQ(call("POST", "/v1/admin/users/usr_none/verify-email", "", bearer(admin)).status, 404);
 }
 
+TEST_P(AccountsEndToEnd, ASuspendedAccountIsSignedOutAndToldWhyItCannotSignIn) {
+  const std::string alice = member("Alice", "alice@example.org");
+  const std::string admin = administrator();
+  const std::string key(json_of(call("POST", "/v1/api-keys", R"({"name":"k"})", bearer(alice))).at("key").as_string());
+  const std::string alice_id(json_of(call("GET", "/v1/admin/users?q=alice@example.org", "", bearer(admin)))
+                                 .at("data").as_array()[0].at("id").as_string());
+  EXPECT_EQ(call("POST", "/v1/admin/users/" + alice_id + "/suspend", "{}", bearer(admin)).status, 422);  // a reason is needed
+  const auto suspended = call("POST", "/v1/admin/users/" + alice_id + "/suspend", R"({"reason":"abuse report 42"})", bearer(admin));
+  ASSERT_EQ(suspended.status, 200) << suspended.body;
+  EXPECT_EQ(json_of(suspended).at("suspended"), true);
+  EXPECT_EQ(call("GET", "/v1/videos", "", bearer(alice)).status, 401);
+  EXPECT_EQ(call("GET", "/v1/videos", "", bearer(key)).status, 401);
+  const auto refused = call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"correct horse battery"})");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(json_of(refused).at("type"), "urn:framehouse:problem:account-suspended");
+  // A wrong password learns nothing about it.
+  EXPECT_EQ(call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"not the password"})").status, 401);
+  EXPECT_NE(call("GET", "/v1/admin/audit?limit=20", "", bearer(admin)).body.find("abuse report 42"), std::string::npos);
+
+  ASSERT_EQ(call("POST", "/v1/admin/users/" + alice_id + "/unsuspend", "", bearer(admin)).status, 200);
+  EXPECT_EQ(call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"correct horse battery"})").status, 201);
+  // The last active admin cannot be suspended.
+  const std::string root_id(json_of(call("GET", "/v1/me", "", bearer(admin))).at("id").as_string());
+  EXPECT_EQ(call("POST", "/v1/admin/users/" + root_id + "/suspend", R"({"reason":"x"})", bearer(admin)).status, 409);
+}
+
 TEST_P(AccountsEndToEnd, AKeyIsMadeWithKnownScopesOnly) {
   const std::string token = member("Alice", "alice@example.org");
   const auto unknown = call("POST", "/v1/api-keys", R"({"name":"k","scopes":["keys:write"]})", bearer(token));
@@ -428,6 +454,8 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"DELETE", "/v1/admin/users/" + a_id + "/credentials/" + a_third, "/v1/admin/users/{id}/credentials/{credential}", "", 401,
        403, 403, 204},
       {"POST", "/v1/admin/users/" + a_id + "/verify-email", "/v1/admin/users/{id}/verify-email", "", 401, 403, 403, 200},
+      {"POST", "/v1/admin/users/usr_none/suspend", "/v1/admin/users/{id}/suspend", R"({"reason":"spam"})", 401, 403, 403, 404},
+      {"POST", "/v1/admin/users/" + c_id + "/unsuspend", "/v1/admin/users/{id}/unsuspend", "", 401, 403, 403, 404},
       {"POST", "/v1/admin/users/" + a_id + "/verification-email", "/v1/admin/users/{id}/verification-email", "", 401, 403, 403,
        202},
       {"PUT", "/v1/admin/users/" + c_id + "/role", "/v1/admin/users/{id}/role", R"({"role":"support"})", 401, 403, 403, 200},
