@@ -508,9 +508,14 @@ Accounts::RoleChange Accounts::set_role(const std::string& user_id, const std::s
   soci::session sql(database_.pool());
   db::WriteTransaction transaction(sql, database_);
   std::string current;
-  sql << "SELECT role FROM users WHERE id = :id", soci::use(user_id), soci::into(current);
+  long long suspended_at = 0;
+  soci::indicator suspended_indicator = soci::i_null;
+  sql << "SELECT role, suspended_at FROM users WHERE id = :id", soci::use(user_id), soci::into(current),
+      soci::into(suspended_at, suspended_indicator);
   if (!sql.got_data()) return RoleChange::no_such_account;
-  if (current == "admin" && role != "admin" && active_admins(sql) <= 1) return RoleChange::last_admin;
+  // Only an active admin can be the last one (a suspended admin may be demoted).
+  const bool active_admin = current == "admin" && suspended_indicator != soci::i_ok;
+  if (active_admin && role != "admin" && active_admins(sql) <= 1) return RoleChange::last_admin;
   const long long now = now_();
   sql << "UPDATE users SET role = :r, updated_at = :t WHERE id = :id", soci::use(role), soci::use(now), soci::use(user_id);
   transaction.notify(kChangeTopic);

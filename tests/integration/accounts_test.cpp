@@ -290,6 +290,16 @@ TEST_P(AccountsTest, TheLastAdminKeepsTheRole) {
   EXPECT_EQ(accounts_->set_role(second, "user"), Accounts::RoleChange::last_admin);
   EXPECT_EQ(accounts_->set_role("usr_none", "user"), Accounts::RoleChange::no_such_account);
   EXPECT_EQ(accounts_->find(second)->role, "admin");
+  // Nor can it be suspended; a suspended admin is no longer the last one, and may be demoted.
+  EXPECT_EQ(accounts_->suspend(second, "test"), Accounts::RoleChange::last_admin);
+  ASSERT_EQ(accounts_->set_role(first, "admin"), Accounts::RoleChange::changed);
+  ASSERT_EQ(accounts_->suspend(first, "left the company"), Accounts::RoleChange::changed);
+  EXPECT_EQ(accounts_->suspend(second, "test"), Accounts::RoleChange::last_admin);
+  EXPECT_EQ(accounts_->set_role(first, "user"), Accounts::RoleChange::changed);
+  EXPECT_EQ(accounts_->sign_in("first@example.org", "a long pass phrase", "", "").status, SignInResult::Status::suspended);
+  EXPECT_TRUE(accounts_->unsuspend(first));
+  EXPECT_FALSE(accounts_->unsuspend(first));
+  EXPECT_EQ(accounts_->sign_in("first@example.org", "a long pass phrase", "", "").status, SignInResult::Status::signed_in);
 }
 
 TEST_P(AccountsTest, PasswordChangeKeepsThisSessionOnly) {
