@@ -102,23 +102,22 @@ std::optional<int> age_on(std::string_view date_of_birth, std::string_view today
   return age;
 }
 
-std::string utc_date(std::int64_t unix_seconds) {
-  const std::time_t time = static_cast<std::time_t>(unix_seconds);
-  std::tm utc{};
-  gmtime_r(&time, &utc);
-  char buffer[16];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &utc);
-  return buffer;
-}
+namespace {
 
-std::string utc_time(std::int64_t unix_seconds) {
+std::string format_utc(std::int64_t unix_seconds, const char* format) {
   const std::time_t time = static_cast<std::time_t>(unix_seconds);
   std::tm utc{};
   gmtime_r(&time, &utc);
   char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  std::strftime(buffer, sizeof buffer, format, &utc);
   return buffer;
 }
+
+}  // namespace
+
+std::string utc_date(std::int64_t unix_seconds) { return format_utc(unix_seconds, "%Y-%m-%d"); }
+
+std::string utc_time(std::int64_t unix_seconds) { return format_utc(unix_seconds, "%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string whole_hours(std::int64_t seconds) { return std::to_string(std::max<std::int64_t>(1, seconds / 3600)); }
 
