@@ -5,7 +5,6 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
@@ -113,14 +112,10 @@ std::variant<AuthContext, Response> authenticate_request(Accounts& accounts, con
 
 namespace {
 
-Response key_refused(const Request& request, std::string detail, std::optional<Scope> missing) {
-  Response response = http::problem(http::problems::kForbidden, std::move(detail), request.request_id);
-  if (missing) {
-    auto body = json::parse(response.body).as_object();
-    body["missing_scope"] = to_string(*missing);
-    response.body = json::serialize(body);
-  }
-  return response;
+Response key_refused(const Request& request, std::string_view detail, std::optional<Scope> missing) {
+  json::object extra;
+  if (missing) extra["missing_scope"] = to_string(*missing);
+  return http::problem(http::problems::kForbidden, detail, request.request_id, std::move(extra));
 }
 
 }  // namespace

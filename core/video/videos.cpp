@@ -80,8 +80,11 @@ plugins::PluginHost::ExpectedFailure cancel_outcome_of(const plugins::LoadedPlug
 // a local file into storage.
 class Videos::JobSink final : public sdk::GenerationSink {
  public:
+  // Reads what an earlier run of the job remembered.
   JobSink(Videos& videos, Video video, std::stop_token stopping)
-      : videos_(videos), video_(std::move(video)), stopping_(std::move(stopping)) {}
+      : videos_(videos), video_(std::move(video)), stopping_(std::move(stopping)) {
+    load_remembered();
+  }
 
   void progress(int percent) override {
     const auto now = std::chrono::steady_clock::now();
@@ -120,17 +123,6 @@ class Videos::JobSink final : public sdk::GenerationSink {
     if (value == nullptr || !value->is_string()) return std::nullopt;
     return std::string(value->as_string());
   }
-  // What an earlier run of the job remembered.
-  void load_remembered() {
-    std::string text;
-    soci::indicator indicator = soci::i_null;
-    soci::session sql(videos_.database_.pool());
-    sql << "SELECT engine_state FROM videos WHERE id = :id", soci::use(video_.id), soci::into(text, indicator);
-    if (indicator != soci::i_ok) return;
-    boost::system::error_code ec;
-    auto parsed = json::parse(text, ec);
-    if (!ec && parsed.is_object()) remembered_ = std::move(parsed.as_object());
-  }
 
   sdk::Result<std::unique_ptr<sdk::ByteSource>> open_input_image() override {
     if (!video_.input_image_id) return sdk::Outcome::failure(sdk::Status::not_found, "the job has no input image");
@@ -149,6 +141,17 @@ class Videos::JobSink final : public sdk::GenerationSink {
   }
 
  private:
+  void load_remembered() {
+    std::string text;
+    soci::indicator indicator = soci::i_null;
+    soci::session sql(videos_.database_.pool());
+    sql << "SELECT engine_state FROM videos WHERE id = :id", soci::use(video_.id), soci::into(text, indicator);
+    if (indicator != soci::i_ok) return;
+    boost::system::error_code ec;
+    auto parsed = json::parse(text, ec);
+    if (!ec && parsed.is_object()) remembered_ = std::move(parsed.as_object());
+  }
+
   class Output final : public sdk::OutputStream {
    public:
     Output(JobSink& sink, std::string variant)
@@ -495,7 +498,6 @@ jobs::JobResult Videos::run_job(const jobs::Job& job, std::stop_token stopping) 
   changed();
   Log::info("video", "job started", {{"video", video->id}, {"worker", job.worker}, {"attempt", std::to_string(job.attempt)}});
   auto sink = std::make_shared<JobSink>(*this, *video, stopping);
-  sink->load_remembered();
   sdk::GenerationRequest request;
   request.job_id = video->id;
   request.owner = video->owner;

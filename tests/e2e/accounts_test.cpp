@@ -105,20 +105,14 @@ TEST_P(AccountsEndToEnd, AnAddressChangeNeedsThePasswordAndTheOldAddressCanUndoI
                             bearer(token));
   ASSERT_EQ(changed.status, 200) << changed.body;
   const std::string revert = testing::token_in(testing::messages_to(outbox(), "alice@example.org").back().text);
-  const auto form = call("GET", "/v1/accounts/revert-email?token=" + revert, "", {});
-  EXPECT_EQ(form.status, 200);
-  EXPECT_NE(form.body.find("<form method=\"post\""), std::string::npos);
-  const auto undone = call("POST", "/v1/accounts/revert-email", "token=" + revert,
-                           {{"Content-Type", "application/x-www-form-urlencoded"}});
+  const auto undone = follow_mailed_link("/v1/accounts/revert-email", revert);
   EXPECT_EQ(undone.status, 200);
   EXPECT_NE(undone.body.find("The change was undone"), std::string::npos);
   EXPECT_EQ(call("GET", "/v1/me", "", bearer(token)).status, 401);  // every session ended
   EXPECT_EQ(testing::messages_to(outbox(), "alice@example.org").back().subject, "The change of your email address was undone");
 
   // A session proves the password again to do the next sensitive thing.
-  const auto again = json_of(call("POST", "/v1/sessions",
-                                  boost::json::serialize(boost::json::object{{"email", "alice@example.org"}, {"password", kPassword}})));
-  const std::string fresh(again.at("token").as_string());
+  const std::string fresh = session_token("alice@example.org");
   EXPECT_EQ(call("POST", "/v1/sessions/current/reauthenticate", R"({"password":"a guess"})", bearer(fresh)).status, 422);
   EXPECT_EQ(call("POST", "/v1/sessions/current/reauthenticate",
                  boost::json::serialize(boost::json::object{{"password", kPassword}}), bearer(fresh))

@@ -118,14 +118,23 @@ class EndToEnd : public ::testing::TestWithParam<db::Backend> {
     const auto mails = testing::messages_to(outbox(), email);
     EXPECT_EQ(mails.size(), 1u);
     if (mails.empty()) return "";
-    const std::string token = testing::token_in(mails.back().text);
-    const auto page = call("GET", "/v1/accounts/verify-email?token=" + token, "", {});
-    EXPECT_EQ(page.status, 200);
-    EXPECT_NE(page.body.find("<form method=\"post\""), std::string::npos);
-    const auto confirmed = call("POST", "/v1/accounts/verify-email", "token=" + token,
-                                {{"Content-Type", "application/x-www-form-urlencoded"}});
+    const auto confirmed = follow_mailed_link("/v1/accounts/verify-email", testing::token_in(mails.back().text));
     EXPECT_EQ(confirmed.status, 200);
     EXPECT_NE(confirmed.body.find("Email address confirmed"), std::string::npos);
+    return session_token(email);
+  }
+
+  // A link mailed with a single-use token, as a browser follows it: the page with its button,
+  // then the button's form post (whose answer is returned).
+  testing::HttpResponse follow_mailed_link(const std::string& path, const std::string& token) {
+    const auto page = call("GET", path + "?token=" + token, "", {});
+    EXPECT_EQ(page.status, 200);
+    EXPECT_NE(page.body.find("<form method=\"post\""), std::string::npos);
+    return call("POST", path, "token=" + token, {{"Content-Type", "application/x-www-form-urlencoded"}});
+  }
+
+  // Signs in with the test password; the new session's token.
+  std::string session_token(const std::string& email) {
     const auto session = call("POST", "/v1/sessions",
                               boost::json::serialize(boost::json::object{{"email", email}, {"password", kPassword}}));
     EXPECT_EQ(session.status, 201) << session.body;
