@@ -136,7 +136,9 @@ bool PrivacyRequests::mail_due_for(const ClaimedTask& task) {
   if (task.type != "erasure" || task.participant.starts_with('@') || task.subject_id.empty()) return false;
   soci::session sql(database_.pool());
   int due = 0;
-  const long long now_ms = now_() * 1000;
+  // Due by the end of this second: the privacy clock counts whole seconds, the mail queue
+  // milliseconds, and a message queued a moment ago must not look as if it waited for later.
+  const long long now_ms = (now_() + 1) * 1000;
   sql << "SELECT COUNT(*) FROM jobs WHERE queue = 'mail' AND subject_id = :s"
          " AND (state = 'running' OR (state = 'ready' AND run_at_ms <= :n))",
       soci::use(task.subject_id), soci::use(now_ms), soci::into(due);
