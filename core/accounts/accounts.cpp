@@ -61,6 +61,11 @@ std::string Accounts::link(const std::string& path, const std::string& token) co
   return config_.public_url + path + "?token=" + token;
 }
 
+void end_every_credential(soci::session& sql, const std::string& user_id) {
+  sql << "DELETE FROM credentials WHERE user_id = :u", soci::use(user_id);
+  sql << "DELETE FROM sign_in_challenges WHERE user_id = :u", soci::use(user_id);
+}
+
 void Accounts::mail(db::WriteTransaction& transaction, const std::string& to, const std::string& user_id,
                     const std::string& subject, const std::string& body) {
   const auto queued = mailer_.queue(transaction, {to, subject, body, "account", user_id});
@@ -239,7 +244,7 @@ bool Accounts::revert_email_change(const std::string& token) {
     // Every change in flight, every reset link that went elsewhere, every session and key.
     sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose IN ('change_email', 'reset_password', 'revert_email')",
         soci::use(user_id);
-    sql << "DELETE FROM credentials WHERE user_id = :u", soci::use(user_id);
+    end_every_credential(sql, user_id);
     record_event(sql, user_id, "email_change_reverted");
     const std::string reset = issue_email_token(sql, user_id, "reset_password", std::nullopt, config_.reset_ttl_seconds);
     mail(transaction, owner_address, user_id, "The change of your email address was undone",
@@ -479,7 +484,7 @@ Accounts::RoleChange Accounts::suspend(const std::string& user_id, const std::st
     const long long now = now_();
     sql << "UPDATE users SET suspended_at = COALESCE(suspended_at, :n), suspension_reason = :r, updated_at = :t WHERE id = :id",
         soci::use(now), soci::use(reason), soci::use(now), soci::use(user_id);
-    sql << "DELETE FROM credentials WHERE user_id = :u", soci::use(user_id);
+    end_every_credential(sql, user_id);
     record_event(sql, user_id, "suspended");
     transaction.notify(kChangeTopic);
     transaction.commit();

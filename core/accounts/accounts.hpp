@@ -22,6 +22,7 @@
 #include "crypto/crypto.hpp"
 #include "db/database.hpp"
 #include "mail/mailer.hpp"
+#include "storage/data_keys.hpp"
 #include "workers/task_processor.hpp"
 
 namespace framehouse::accounts {
@@ -38,6 +39,15 @@ struct AccountsConfig {
   // A sensitive change needs the password in the request, or a session that proved it this
   // recently (OWASP ASVS 3.7.1).
   std::int64_t reauthentication_seconds = 5 * 60;
+  // Staff roles whose permissions work only in a session that signed in with a second factor.
+  std::vector<std::string> two_factor_required_for;
+  // How long a sign-in may wait for its second factor, and how many codes it may try.
+  std::int64_t two_factor_challenge_seconds = 5 * 60;
+  int two_factor_challenge_attempts = 5;
+  // Wrong one-time codes per account (from any client) before backing off: the codes are six
+  // digits, so their guesses are counted across clients (recovery codes are not limited).
+  int max_wrong_codes_per_account = 10;
+  std::string issuer = "Framehouse";  // the name authenticator apps show beside the code
   int max_failures_per_account = 5;
   int max_failures_per_address = 20;
   std::int64_t failure_window_seconds = 15 * 60;
@@ -106,6 +116,7 @@ struct AuthContext {
   bool email_verified = false;
   std::vector<Scope> scopes;  // an API key's; a session is not limited by scopes
   std::int64_t authenticated_at = 0;  // a session's sign-in or last re-authentication
+  bool second_factor = false;  // the session proved a second factor (sign-in or enrolment)
 
   bool is_session() const { return kind == "session"; }
   bool allows(Scope scope) const {
@@ -132,11 +143,29 @@ struct SignInResult {
   // frozen: the password was right, but an erasure of the account waits under a legal hold
   // and no new session may start (told only to whoever knows the password).
   // suspended: the password was right, but staff suspended the account.
-  enum class Status { signed_in, bad_credentials, throttled, frozen, suspended } status = Status::bad_credentials;
+  // second_factor_required: the password was right and the account has two-factor sign-in:
+  // `challenge` (shown once) completes it with a code (complete_sign_in).
+  enum class Status { signed_in, bad_credentials, throttled, frozen, suspended, second_factor_required } status =
+      Status::bad_credentials;
   std::string token;  // the bearer token, shown once
   Credential session;
   std::int64_t retry_after_seconds = 0;
+  std::string challenge;
+  std::int64_t challenge_expires_at = 0;
 };
+
+// Two-factor sign-in (TOTP): set up by begin_totp_enrolment, on once a first code confirms it.
+struct TwoFactorStatus {
+  bool enabled = false;
+  std::optional<std::int64_t> enabled_at;
+  bool enrolment_pending = false;  // begun, not confirmed yet
+  int recovery_codes_left = 0;
+};
+struct TotpEnrolment {
+  std::string secret;  // base32, for typing into an app
+  std::string uri;     // otpauth://totp/…, for a QR code
+};
+inline constexpr int kRecoveryCodeCount = 10;
 
 struct NewApiKey {
   Credential credential;
@@ -145,6 +174,10 @@ struct NewApiKey {
 
 // The preference categories, in order. "account" is always on.
 const std::vector<std::string>& preference_categories();
+
+// Ends every session, API key and sign-in waiting for its second factor of the account, in
+// the caller's session (a reset, a reverted address change, a suspension).
+void end_every_credential(soci::session& sql, const std::string& user_id);
 
 // Keeps an address the account no longer uses (after a confirmed change), in the caller's
 // transaction, so that what others keep under it stays reachable by export and erasure.
@@ -174,8 +207,14 @@ class Accounts {
   // (within the per-address mail cap). Looks the same to the caller either way.
   void resend_verification(const std::string& email);
 
+  // With two-factor sign-in on, `second_factor` (a current code or a recovery code) finishes
+  // the sign-in at once; without it, a challenge is issued. A right password with a right
+  // second factor always gets through, however many failures from elsewhere came before.
   SignInResult sign_in(const std::string& email, const std::string& password, const std::string& client,
-                       const std::string& client_address);
+                       const std::string& client_address, const std::optional<std::string>& second_factor = std::nullopt);
+  // The second step: a challenge from sign_in and a code. bad_credentials for a wrong code or
+  // an unknown, used or expired challenge (which dies after a few wrong codes).
+  SignInResult complete_sign_in(const std::string& challenge, const std::string& code);
   std::optional<AuthContext> authenticate(const std::string& bearer_token);
 
   std::vector<Credential> credentials(const std::string& user_id, const std::string& kind);
@@ -196,6 +235,25 @@ class Accounts {
   // session, marks it re-authenticated now.
   enum class Reauthentication { confirmed, wrong_password, throttled };
   Reauthentication reauthenticate(const AuthContext& who, const std::string& password);
+  // The same with a second factor (a current code or a recovery code) instead of the password.
+  Reauthentication reauthenticate_with_code(const AuthContext& who, const std::string& code);
+
+  // Two-factor sign-in. The secret is sealed with the person's data key (seal_secrets_with);
+  // without one attached, enrolment throws.
+  void seal_secrets_with(storage::DataKeys& keys) { data_keys_ = &keys; }
+  TwoFactorStatus two_factor(const std::string& user_id);
+  // A new secret, replacing an unconfirmed one; nullopt when two-factor sign-in is on already.
+  std::optional<TotpEnrolment> begin_totp_enrolment(const std::string& user_id);
+  // Turns it on with the first code from the app: the recovery codes (shown once), or empty
+  // for a wrong code or no enrolment. The session `who` counts as having proved it.
+  std::vector<std::string> confirm_totp(const AuthContext& who, const std::string& code);
+  // Turns it off (the owner, re-authenticated; or an admin helping one who lost the device:
+  // `by_staff`). False when it was not on. The owner is told by mail.
+  bool disable_two_factor(const std::string& user_id, bool by_staff);
+  // Replaces every recovery code; empty when two-factor sign-in is off.
+  std::vector<std::string> new_recovery_codes(const std::string& user_id);
+  // Whether staff permissions of `who`'s role need a session with a second factor it lacks.
+  bool lacks_required_second_factor(const AuthContext& who) const;
   // The link mailed to the old address when the address changes: the old address comes back
   // (or the pending change is dropped), every session and API key ends, and a reset link goes
   // to the restored address. False for an unknown, used or expired link.
@@ -295,6 +353,16 @@ class Accounts {
                                 const std::optional<std::string>& new_email, std::int64_t ttl, bool keep_earlier = false);
   std::string hash_password(const std::string& password);
   bool verify_password(const std::string& stored_hash, const std::string& password);
+  // A new session for a user whose password (and second factor, if on) was proved.
+  SignInResult start_session(const std::string& user_id, const std::string& label, bool second_factor);
+  // Checks a second factor: a TOTP code (6 digits; never the same step twice; wrong ones
+  // counted per account) or an unused recovery code (used up). In its own pooled session.
+  enum class SecondFactor { accepted, wrong, throttled };
+  SecondFactor check_second_factor(const std::string& user_id, const std::string& code, std::int64_t& retry_after);
+  bool two_factor_enabled(soci::session& sql, const std::string& user_id);
+  // The session `who` proved the password (or a second factor) now.
+  void mark_reauthenticated(const AuthContext& who, bool second_factor);
+  std::vector<std::string> replace_recovery_codes(soci::session& sql, const std::string& user_id);
   void mail_verification_link(db::WriteTransaction& transaction, const std::string& email, const std::string& user_id,
                               const std::string& token);
   // Queued in the transaction of the change it tells of.
@@ -328,6 +396,7 @@ class Accounts {
   FrozenCheck frozen_check_;
   Suspended suspended_;
   workers::TaskProcessor* cpu_ = nullptr;
+  storage::DataKeys* data_keys_ = nullptr;
 
   // Credentials (by token hash) and accounts (by id) read in the last second: the hot
   // authenticated path reads no database for them. A change to either, on any node, makes every

@@ -30,71 +30,151 @@ bool Accounts::verify_password(const std::string& stored_hash, const std::string
 }
 
 SignInResult Accounts::sign_in(const std::string& email_input, const std::string& password, const std::string& client,
-                               const std::string& client_address) {
+                               const std::string& client_address, const std::optional<std::string>& second_factor) {
   SignInResult result;
   const std::string email = normalise_email(email_input).value_or(email_input);
   // No pooled session is held while the password is checked (argon2id, tens of milliseconds on
   // the CPU threads), nor during the frozen check, which takes a session of its own.
   std::string user_id, stored_hash;
   bool known = false;
+  bool two_factor = false;
   const std::string client_key = address_key(client_address);
   const auto window = config_.failure_window_seconds;
   std::string account_key;
-  soci::indicator suspended_indicator = soci::i_null;
+  std::int64_t wait = 0;
   {
     soci::session sql(database_.pool());
-    std::string role;
-    long long suspended_at = 0;
-    sql << "SELECT id, password_hash, role, suspended_at FROM users WHERE email = :e", soci::use(email), soci::into(user_id),
-        soci::into(stored_hash), soci::into(role), soci::into(suspended_at, suspended_indicator);
+    sql << "SELECT id, password_hash FROM users WHERE email = :e", soci::use(email), soci::into(user_id),
+        soci::into(stored_hash);
     known = sql.got_data();
+    two_factor = known && two_factor_enabled(sql, user_id);
     // Unknown addresses are throttled too, under a key that does not reveal the address; each
     // account per client, so that failures elsewhere never lock the owner out here.
     account_key = account_throttle_prefix(known ? "user:" + user_id : sign_in_throttle_key(address_key_secret_, email)) +
                   client_key;
     // This account from this client backs off exponentially; one client across accounts has a
     // fixed cap.
-    const std::int64_t wait = std::max(backoff_for(sql, account_key, config_.max_failures_per_account, window),
-                                       throttled_for(sql, client_key, config_.max_failures_per_address, window));
-    if (wait > 0) {
-      result.status = SignInResult::Status::throttled;
-      result.retry_after_seconds = wait;
-      return result;
-    }
+    wait = std::max(backoff_for(sql, account_key, config_.max_failures_per_account, window),
+                    throttled_for(sql, client_key, config_.max_failures_per_address, window));
   }
+  // Whoever caused the wait lacked the password or the second factor; the owner, giving both
+  // at once, is not held back by it (and learns nothing more than "throttled" if either is
+  // wrong).
+  const bool past_the_wait = two_factor && second_factor.has_value();
+  SignInResult throttled;
+  throttled.status = SignInResult::Status::throttled;
+  throttled.retry_after_seconds = wait;
+  if (wait > 0 && !past_the_wait) return throttled;
   // Always one argon2id verification, so that timing does not tell known addresses apart.
   const bool verified = verify_password(known ? stored_hash : dummy_password_hash_.get(), password) && known;
+  if (!verified) {
+    soci::session sql(database_.pool());
+    count_event(sql, account_key, window);
+    count_event(sql, client_key, window);
+    return wait > 0 ? throttled : result;
+  }
+  // The failures before no longer count once the owner is through (past the wait, only with
+  // the second factor too: the wait must not tell that the password alone was right).
+  const auto forget_failures = [this, &account_key] {
+    soci::session sql(database_.pool());
+    sql << "DELETE FROM rate_limits WHERE throttle_key = :k", soci::use(account_key);
+  };
+  const std::string label = client.substr(0, 200);
+  if (!two_factor) {
+    forget_failures();
+    return start_session(user_id, label, false);
+  }
+  if (second_factor) {
+    std::int64_t retry_after = 0;
+    switch (check_second_factor(user_id, *second_factor, retry_after)) {
+      case SecondFactor::accepted:
+        forget_failures();
+        return start_session(user_id, label, true);
+      case SecondFactor::wrong: return wait > 0 ? throttled : result;
+      case SecondFactor::throttled:
+        throttled.retry_after_seconds = retry_after;
+        return throttled;
+    }
+  }
+  // The password was right: the second step gets a challenge of its own, stored as a hash.
+  forget_failures();
+  result.status = SignInResult::Status::second_factor_required;
+  result.challenge = crypto::random_token("fhc_");
+  result.challenge_expires_at = now_() + config_.two_factor_challenge_seconds;
+  const std::string hash = crypto::token_hash(result.challenge);
+  const long long expires = result.challenge_expires_at;
+  soci::session sql(database_.pool());
+  sql << "INSERT INTO sign_in_challenges (token_hash, user_id, label, attempts, expires_at) VALUES (:h, :u, :l, 0, :x)",
+      soci::use(hash), soci::use(user_id), soci::use(label), soci::use(expires);
+  return result;
+}
+
+SignInResult Accounts::complete_sign_in(const std::string& challenge, const std::string& code) {
+  SignInResult result;
+  const std::string hash = crypto::token_hash(challenge);
+  std::string user_id, label;
   {
     soci::session sql(database_.pool());
-    if (!verified) {
-      count_event(sql, account_key, window);
-      count_event(sql, client_key, window);
+    long long expires_at = 0;
+    sql << "SELECT user_id, label, expires_at FROM sign_in_challenges WHERE token_hash = :h", soci::use(hash),
+        soci::into(user_id), soci::into(label), soci::into(expires_at);
+    if (!sql.got_data() || expires_at <= now_()) return result;
+  }
+  std::int64_t retry_after = 0;
+  const auto checked = check_second_factor(user_id, code, retry_after);
+  if (checked == SecondFactor::throttled) {
+    result.status = SignInResult::Status::throttled;
+    result.retry_after_seconds = retry_after;
+    return result;
+  }
+  {
+    soci::session sql(database_.pool());  // released before start_session takes one
+    if (checked == SecondFactor::wrong) {
+      // A challenge allows a few codes; then the password is needed again.
+      const int limit = config_.two_factor_challenge_attempts;
+      sql << "UPDATE sign_in_challenges SET attempts = attempts + 1 WHERE token_hash = :h", soci::use(hash);
+      sql << "DELETE FROM sign_in_challenges WHERE token_hash = :h AND attempts >= :n", soci::use(hash), soci::use(limit);
       return result;
     }
-    sql << "DELETE FROM rate_limits WHERE throttle_key = :k", soci::use(account_key);
+    // Used once: of two requests with the same challenge, one deletes it.
+    soci::statement used = (sql.prepare << "DELETE FROM sign_in_challenges WHERE token_hash = :h", soci::use(hash));
+    used.execute(true);
+    if (used.get_affected_rows() == 0) return result;
   }
-  // Told only to whoever knows the password.
-  if (suspended_indicator == soci::i_ok) {
-    result.status = SignInResult::Status::suspended;
-    return result;
+  return start_session(user_id, label, true);
+}
+
+SignInResult Accounts::start_session(const std::string& user_id, const std::string& label, bool second_factor) {
+  SignInResult result;
+  {
+    soci::session sql(database_.pool());
+    long long suspended_at = 0;
+    soci::indicator suspended = soci::i_null;
+    sql << "SELECT suspended_at FROM users WHERE id = :id", soci::use(user_id), soci::into(suspended_at, suspended);
+    // Told only to whoever proved the password.
+    if (suspended == soci::i_ok) {
+      result.status = SignInResult::Status::suspended;
+      return result;
+    }
   }
   if (frozen_check_ && frozen_check_(user_id)) {
     result.status = SignInResult::Status::frozen;
     return result;
   }
-
   const std::string token = crypto::random_token("fhs_");
   const std::string hash = crypto::token_hash(token);
-  Credential session{crypto::random_id("ses_", 16), kSession, client.substr(0, 200), now_(), now_(),
-                     now_() + config_.session_ttl_seconds};
+  Credential session{crypto::random_id("ses_", 16), kSession, label, now_(), now_(), now_() + config_.session_ttl_seconds};
   const std::string kind = kSession;
   const long long created = session.created_at;
   const long long expires = *session.expires_at;
+  soci::indicator second_factor_indicator = second_factor ? soci::i_ok : soci::i_null;
+  long long second_factor_at = created;
   soci::session sql(database_.pool());
-  sql << "INSERT INTO credentials (id, user_id, kind, token_hash, label, created_at, last_used_at, expires_at, authenticated_at)"
-         " VALUES (:id, :u, :k, :h, :l, :c, :lu, :x, :a)",
+  sql << "INSERT INTO credentials (id, user_id, kind, token_hash, label, created_at, last_used_at, expires_at, authenticated_at,"
+         " second_factor_at) VALUES (:id, :u, :k, :h, :l, :c, :lu, :x, :a, :f)",
       soci::use(session.id), soci::use(user_id), soci::use(kind), soci::use(hash), soci::use(session.label),
-      soci::use(created), soci::use(created), soci::use(expires), soci::use(created);
+      soci::use(created), soci::use(created), soci::use(expires), soci::use(created),
+      soci::use(second_factor_at, second_factor_indicator);
   record_event(sql, user_id, "signed_in");
   result.status = SignInResult::Status::signed_in;
   result.token = token;
@@ -131,14 +211,16 @@ std::optional<AuthContext> Accounts::authenticate(const std::string& bearer_toke
   long long verified_at = 0;
   std::string scope_names;
   soci::indicator scopes_indicator = soci::i_null, authenticated_indicator = soci::i_null;
-  long long authenticated_at = 0;
-  sql << "SELECT c.id, c.kind, c.last_used_at, c.expires_at, c.scopes, c.authenticated_at, u.id, u.role, u.email_verified_at"
-         " FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.token_hash = :h",
+  long long authenticated_at = 0, second_factor_at = 0;
+  soci::indicator second_factor_indicator = soci::i_null;
+  sql << "SELECT c.id, c.kind, c.last_used_at, c.expires_at, c.scopes, c.authenticated_at, c.second_factor_at, u.id, u.role,"
+         " u.email_verified_at FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.token_hash = :h",
       soci::use(hash), soci::into(context.credential_id), soci::into(context.kind), soci::into(last_used),
       soci::into(expires_at, expires_indicator), soci::into(scope_names, scopes_indicator),
-      soci::into(authenticated_at, authenticated_indicator), soci::into(context.user_id), soci::into(context.role),
-      soci::into(verified_at, verified_indicator);
+      soci::into(authenticated_at, authenticated_indicator), soci::into(second_factor_at, second_factor_indicator),
+      soci::into(context.user_id), soci::into(context.role), soci::into(verified_at, verified_indicator);
   if (authenticated_indicator == soci::i_ok) context.authenticated_at = authenticated_at;
+  context.second_factor = second_factor_indicator == soci::i_ok;
   if (!sql.got_data()) return std::nullopt;
   const long long now = now_();
   if (expires_indicator == soci::i_ok && expires_at <= now) return std::nullopt;
@@ -308,7 +390,7 @@ FieldErrors Accounts::reset_password(const std::string& token, const std::string
            " WHERE id = :id",
         soci::use(password_hash), soci::use(now), soci::use(now), soci::use(user_id);
     sql << "DELETE FROM email_tokens WHERE user_id = :u AND purpose IN ('reset_password', 'verify_email')", soci::use(user_id);
-    sql << "DELETE FROM credentials WHERE user_id = :u", soci::use(user_id);
+    end_every_credential(sql, user_id);
     // The failed sign-ins that came before no longer hold the owner back, from any client.
     delete_account_throttles(sql, "user:" + user_id);
     record_event(sql, user_id, "password_reset");
@@ -343,17 +425,37 @@ Accounts::Reauthentication Accounts::reauthenticate(const AuthContext& who, cons
     if (!sql.got_data()) return Reauthentication::wrong_password;
   }
   const bool verified = verify_password(stored_hash, password);  // no pooled session held meanwhile
+  {
+    soci::session sql(database_.pool());
+    if (!verified) {
+      count_event(sql, key, config_.failure_window_seconds);
+      return Reauthentication::wrong_password;
+    }
+    sql << "DELETE FROM rate_limits WHERE throttle_key = :k", soci::use(key);
+  }
+  mark_reauthenticated(who, false);
+  return Reauthentication::confirmed;
+}
+
+void Accounts::mark_reauthenticated(const AuthContext& who, bool second_factor) {
+  if (!who.is_session()) return;
   soci::session sql(database_.pool());
-  if (!verified) {
-    count_event(sql, key, config_.failure_window_seconds);
-    return Reauthentication::wrong_password;
+  const long long now = now_();
+  sql << "UPDATE credentials SET authenticated_at = :n WHERE id = :id", soci::use(now), soci::use(who.credential_id);
+  if (second_factor) {
+    sql << "UPDATE credentials SET second_factor_at = :n WHERE id = :id", soci::use(now), soci::use(who.credential_id);
   }
-  sql << "DELETE FROM rate_limits WHERE throttle_key = :k", soci::use(key);
-  if (who.is_session()) {
-    const long long now = now_();
-    sql << "UPDATE credentials SET authenticated_at = :n WHERE id = :id", soci::use(now), soci::use(who.credential_id);
-    account_changed();  // the cached context says when
+  account_changed();  // the cached context says when
+}
+
+Accounts::Reauthentication Accounts::reauthenticate_with_code(const AuthContext& who, const std::string& code) {
+  std::int64_t retry_after = 0;
+  switch (check_second_factor(who.user_id, code, retry_after)) {
+    case SecondFactor::accepted: break;
+    case SecondFactor::wrong: return Reauthentication::wrong_password;
+    case SecondFactor::throttled: return Reauthentication::throttled;
   }
+  mark_reauthenticated(who, true);
   return Reauthentication::confirmed;
 }
 

@@ -60,6 +60,37 @@ sdk::Outcome AccountsParticipant::export_subject(const sdk::Subject& subject, sd
     }
   }
   {
+    // That two-factor sign-in is on, and since when; never the secret or a recovery code.
+    long long created = 0, confirmed_at = 0;
+    soci::indicator confirmed = soci::i_null;
+    sql << "SELECT created_at, confirmed_at FROM totp_factors WHERE user_id = :u", soci::use(subject.user_id),
+        soci::into(created), soci::into(confirmed_at, confirmed);
+    if (sql.got_data()) {
+      int codes_left = 0, codes_used = 0;
+      sql << "SELECT COUNT(*) FROM recovery_codes WHERE user_id = :u AND used_at IS NULL", soci::use(subject.user_id),
+          soci::into(codes_left);
+      sql << "SELECT COUNT(*) FROM recovery_codes WHERE user_id = :u AND used_at IS NOT NULL", soci::use(subject.user_id),
+          soci::into(codes_used);
+      json::object record{{"method", "totp"},
+                          {"set_up_at", created},
+                          {"enabled_at", confirmed == soci::i_ok ? json::value(confirmed_at) : nullptr},
+                          {"recovery_codes_left", codes_left},
+                          {"recovery_codes_used", codes_used}};
+      if (auto written = emit(sink, "two_factor", record); !written) return written;
+    }
+    std::string label;
+    long long expires = 0;
+    soci::statement challenges =
+        (sql.prepare << "SELECT label, expires_at FROM sign_in_challenges WHERE user_id = :u ORDER BY expires_at",
+         soci::use(subject.user_id), soci::into(label), soci::into(expires));
+    challenges.execute();
+    while (challenges.fetch()) {
+      if (auto written = emit(sink, "sign_ins_awaiting_second_factor", {{"client", label}, {"expires_at", expires}}); !written) {
+        return written;
+      }
+    }
+  }
+  {
     std::string category;
     int enabled = 0;
     long long updated = 0;
@@ -125,9 +156,9 @@ sdk::Outcome AccountsParticipant::export_subject(const sdk::Subject& subject, sd
 namespace {
 
 // The tables filed under the user's id, children before the users row.
-constexpr const char* kUserTables[] = {"usage_events",  "preference_history", "preferences",    "credentials",
-                                       "email_tokens",  "email_history",      "unsubscribe_tokens", "policy_notices",
-                                       "policy_acknowledgements"};
+constexpr const char* kUserTables[] = {"usage_events",       "preference_history", "preferences",        "credentials",
+                                       "sign_in_challenges", "totp_factors",       "recovery_codes",     "email_tokens",
+                                       "email_history",      "unsubscribe_tokens", "policy_notices",     "policy_acknowledgements"};
 
 }  // namespace
 

@@ -65,12 +65,6 @@ json::object credential_json(const Credential& credential, const std::string& cu
 
 json::object list_json(json::array data) { return {{"object", "list"}, {"data", std::move(data)}}; }
 
-Response no_content() {
-  Response response;
-  response.status = 204;
-  return response;
-}
-
 // Links in mail lead to these pages; a GET only shows a button, so that mail scanners that
 // fetch links consume nothing.
 Response confirmation_form(std::string_view title, std::string_view action, const std::string& token,
@@ -84,6 +78,37 @@ Response confirmation_form(std::string_view title, std::string_view action, cons
 std::string client_label(const Request& request, const std::optional<std::string>& given) {
   if (given && !given->empty()) return given->substr(0, 200);
   return std::string(request.header("user-agent").value_or("unknown client")).substr(0, 200);
+}
+
+Response sign_in_response(const Request& request, const SignInResult& result) {
+  switch (result.status) {
+    case SignInResult::Status::signed_in: break;
+    case SignInResult::Status::throttled:
+      return http::retry_later(http::problems::kTooManyRequests, "too many failed sign-ins; try again later", request.request_id,
+                               std::chrono::seconds(result.retry_after_seconds));
+    case SignInResult::Status::bad_credentials:
+      return http::problem(http::problems::kInvalidCredentials, "", request.request_id);
+    case SignInResult::Status::second_factor_required:
+      return http::problem(http::problems::kTwoFactorRequired,
+                           "send a code from your authenticator app (or a recovery code) with the challenge to "
+                           "POST /v1/sessions/two-factor",
+                           request.request_id,
+                           json::object{{"challenge", result.challenge}, {"challenge_expires_at", result.challenge_expires_at}});
+    case SignInResult::Status::suspended:
+      return http::problem(http::problems::kAccountSuspended, "this account is suspended: ask your administrator",
+                           request.request_id);
+    case SignInResult::Status::frozen:
+      // The hold's existence only: its ground was mailed to the person, and is not for whoever
+      // holds the password.
+      return http::problem(http::problems::kAccountFrozen,
+                           "an erasure of this account waits under a legal hold; until the hold ends no one can sign in,"
+                           " and you will be told by mail when it does",
+                           request.request_id);
+  }
+  return Response::json(201, json::object{{"token", result.token},
+                                          {"token_type", "Bearer"},
+                                          {"expires_at", optional_time(result.session.expires_at)},
+                                          {"session", credential_json(result.session, result.session.id)}});
 }
 
 }  // namespace
@@ -171,14 +196,21 @@ http::Handler with_permission(Accounts& accounts, Permission permission, Authent
     auto who = authenticate_request(accounts, request);
     if (auto* failure = std::get_if<Response>(&who)) return std::move(*failure);
     const auto& staff = std::get<AuthContext>(who);
-    const bool allowed = staff.is_session() && role_allows(staff.role, permission);
+    const bool permitted = staff.is_session() && role_allows(staff.role, permission);
+    const bool needs_second_factor = permitted && accounts.lacks_required_second_factor(staff);
+    const bool allowed = permitted && !needs_second_factor;
     Response response =
         allowed ? handler(request, staff)
-                : http::problem(http::problems::kForbidden,
-                                staff.is_session()
-                                    ? fmt::format("this needs a role with the {} permission", permission_name(permission))
-                                    : std::string("an API key never acts as staff: sign in"),
-                                request.request_id);
+        : needs_second_factor
+            ? http::problem(http::problems::kTwoFactorEnrolmentRequired,
+                            fmt::format("the {} role works only in a session signed in with a second factor: turn on "
+                                        "two-factor sign-in (POST /v1/me/two-factor/totp), or sign in again with it",
+                                        staff.role),
+                            request.request_id)
+            : http::problem(http::problems::kForbidden,
+                            staff.is_session() ? fmt::format("this needs a role with the {} permission", permission_name(permission))
+                                               : std::string("an API key never acts as staff: sign in"),
+                            request.request_id);
     // Every call by a signed-in account, refused ones and reads included (staff looking at a
     // person's data is an action): the path holds internal ids only; the query string and
     // body are not recorded.
@@ -257,45 +289,49 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
 
   router.add("POST", "/v1/sessions/current/reauthenticate",
              session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
-               JsonFields fields(request, {"password"});
+               JsonFields fields(request, {"password", "code"});
                if (fields.rejection()) return *fields.rejection();
-               const auto password = fields.string("password", true, 1024);
+               const auto code = fields.string("code", false, 32);
+               const auto password = fields.string("password", !code.has_value(), 1024);
                if (!fields.ok()) return fields.problem(request);
-               if (auto refused = require_recent_authentication(accounts, request, who, password)) return *refused;
-               return no_content();
+               if (password) {
+                 if (auto refused = require_recent_authentication(accounts, request, who, password)) return *refused;
+                 return Response::no_content();
+               }
+               switch (accounts.reauthenticate_with_code(who, *code)) {
+                 case Accounts::Reauthentication::confirmed: return Response::no_content();
+                 case Accounts::Reauthentication::wrong_password:
+                   return http::validation_problem(request, {{"code", "is not a current code or an unused recovery code"}});
+                 case Accounts::Reauthentication::throttled: break;
+               }
+               return http::retry_later(http::problems::kTooManyRequests, "too many wrong codes; try again later",
+                                        request.request_id, std::chrono::minutes(15));
              }));
 
   router.add("POST", "/v1/sessions", [&accounts](Request& request) -> Response {
-    JsonFields fields(request, {"email", "password", "client"});
+    JsonFields fields(request, {"email", "password", "client", "code"});
     if (fields.rejection()) return *fields.rejection();
     const auto email = fields.string("email", true, 320);
     const auto password = fields.string("password", true, 1024);
     const auto client = fields.string("client", false, 200);
+    const auto code = fields.string("code", false, 32);
     if (!fields.ok()) return fields.problem(request);
-    const auto result = accounts.sign_in(*email, *password, client_label(request, client), request.remote_address);
-    if (result.status == SignInResult::Status::throttled) {
-      return http::retry_later(http::problems::kTooManyRequests, "too many failed sign-ins; try again later", request.request_id,
-                               std::chrono::seconds(result.retry_after_seconds));
-    }
+    return sign_in_response(request,
+                            accounts.sign_in(*email, *password, client_label(request, client), request.remote_address, code));
+  });
+
+  router.add("POST", "/v1/sessions/two-factor", [&accounts](Request& request) -> Response {
+    JsonFields fields(request, {"challenge", "code"});
+    if (fields.rejection()) return *fields.rejection();
+    const auto challenge = fields.string("challenge", true, 200);
+    const auto code = fields.string("code", true, 32);
+    if (!fields.ok()) return fields.problem(request);
+    const auto result = accounts.complete_sign_in(*challenge, *code);
     if (result.status == SignInResult::Status::bad_credentials) {
-      return http::problem(http::problems::kInvalidCredentials, "", request.request_id);
+      return http::validation_problem(
+          request, {{"code", "is not a current code or an unused recovery code, or the sign-in expired: sign in again"}});
     }
-    if (result.status == SignInResult::Status::suspended) {
-      return http::problem(http::problems::kAccountSuspended, "this account is suspended: ask your administrator",
-                           request.request_id);
-    }
-    if (result.status == SignInResult::Status::frozen) {
-      // The hold's existence only: its ground was mailed to the person, and is not for whoever
-      // holds the password.
-      return http::problem(http::problems::kAccountFrozen,
-                           "an erasure of this account waits under a legal hold; until the hold ends no one can sign in,"
-                           " and you will be told by mail when it does",
-                           request.request_id);
-    }
-    return Response::json(201, json::object{{"token", result.token},
-                                            {"token_type", "Bearer"},
-                                            {"expires_at", optional_time(result.session.expires_at)},
-                                            {"session", credential_json(result.session, result.session.id)}});
+    return sign_in_response(request, result);
   });
 
   router.add("GET", "/v1/sessions", session_only(accounts, [&accounts](Request&, const AuthContext& who) -> Response {
@@ -323,7 +359,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     }
     if (!accounts.revoke(who.user_id, id, "session")) return http::problem(http::problems::kNotFound, "", request.request_id);
     accounts.record_event(who.user_id, "signed_out");
-    return no_content();
+    return Response::no_content();
   }));
 
   router.add("POST", "/v1/api-keys", session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
@@ -365,7 +401,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     if (!accounts.revoke(who.user_id, request.path_params.at("id"), "api_key")) {
       return http::problem(http::problems::kNotFound, "", request.request_id);
     }
-    return no_content();
+    return Response::no_content();
   }));
 
   // Asking for a mail by address: the same answer whether or not the address has an account.
@@ -415,7 +451,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
                        "<p>" + html_escape(errors.front().field + " " + errors.front().message) + "</p>");
     }
     if (!errors.empty()) return http::validation_problem(request, to_problems(errors));
-    return no_content();
+    return Response::no_content();
   });
 
   router.add("GET", "/v1/me", signed_in(accounts, Scope::account_read, [&accounts](Request& request, const AuthContext& who) -> Response {
@@ -456,7 +492,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     if (auto errors = accounts.change_password(who, *current, *replacement); !errors.empty()) {
       return http::validation_problem(request, to_problems(errors));
     }
-    return no_content();
+    return Response::no_content();
   }));
 
   const auto preferences_json = [&accounts](const std::string& user_id) {
@@ -516,7 +552,7 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
                if (!accounts.revoke(id, credential, "session") && !accounts.revoke(id, credential, "api_key")) {
                  return http::problem(http::problems::kNotFound, "", request.request_id);
                }
-               return no_content();
+               return Response::no_content();
              }));
   router.add("POST", "/v1/admin/users/{id}/verify-email",
              with_permission(accounts, Permission::manage_accounts, [&accounts](Request& request, const AuthContext&) -> Response {

@@ -34,5 +34,6 @@ std::optional<http::Response> require_recent_authentication(Accounts& accounts, 
                                                             const std::optional<std::string>& current_password);
 
 void add_account_routes(http::Router& router, Accounts& accounts);
+void add_two_factor_routes(http::Router& router, Accounts& accounts);  // two_factor_routes.cpp
 
 }  // namespace framehouse::accounts

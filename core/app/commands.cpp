@@ -222,6 +222,7 @@ int serve(const std::filesystem::path& config_file) {
   mail::Delivery delivery(*database, outbox, host, host.find(config.email_plugin), config.delivery);
   accounts::Accounts accounts(*database, mailer, config.accounts);
   accounts.hash_passwords_on(cpu);
+  accounts.seal_secrets_with(data_keys);
   storage::ObjectStore objects(host, host.find(config.storage_plugin), data_keys);
   video::Uploads uploads(*database, objects, config.uploads);
   video::Videos videos(*database, host, config.generation_plugin.empty() ? nullptr : host.find(config.generation_plugin),

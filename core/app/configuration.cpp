@@ -8,7 +8,9 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "accounts/roles.hpp"
 #include "config/core_schema.hpp"
 #include "plugins/compatibility.hpp"
 #include "storage/data_keys.hpp"
@@ -237,6 +239,8 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   accounts.mails_per_address_per_hour = static_cast<int>(number("accounts.mails_per_address_per_hour"));
   accounts.training_use_default = *settings.boolean("accounts.training_use_default");
   accounts.usage_retention_seconds = number("accounts.usage_retention_days") * 24 * 3600;
+  accounts.two_factor_required_for = *settings.strings("accounts.two_factor_required_for");
+  accounts.issuer = *settings.string("accounts.two_factor_issuer");
 
   config.uploads.max_bytes = static_cast<std::size_t>(number("uploads.max_bytes"));
   config.uploads.max_width = static_cast<int>(number("uploads.max_width"));
@@ -314,6 +318,14 @@ LoadResult load_configuration(const std::filesystem::path& file) {
                                    std::pair{"privacy.receipt_signing_key", &config.receipt_signing_key}}) {
     if (!value->empty() && !storage::parse_master_key(*value)) {
       validator.add_error(position_of(root, key), key, "must be 32 bytes as 64 hex digits or base64");
+    }
+  }
+
+  for (const auto& role : config.accounts.two_factor_required_for) {
+    if (role == accounts::role_names().front() || !accounts::is_role(role)) {
+      validator.add_error(position_of(root, "accounts.two_factor_required_for"), "accounts.two_factor_required_for",
+                          fmt::format("{} is not a staff role; the staff roles are {}", role,
+                                      fmt::join(accounts::role_names().begin() + 1, accounts::role_names().end(), ", ")));
     }
   }
 

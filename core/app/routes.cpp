@@ -19,6 +19,7 @@ namespace framehouse::app {
 void add_routes(http::Router& router, const Services& services) {
   add_operations_routes(router, services.database, services.plugins, services.metrics, services.handlers);
   accounts::add_account_routes(router, services.accounts);
+  accounts::add_two_factor_routes(router, services.accounts);
   video::add_upload_routes(router, services.accounts, services.uploads);
   billing::add_billing_routes(router, services.accounts, services.billing);
   video::add_video_routes(router, services.accounts, services.billing, services.uploads, services.videos);

@@ -106,6 +106,9 @@ TableSpec make_core_schema() {
                     "mail anyone can cause (sign-up notices, password resets, address changes) per address"),
       boolean_field("training_use_default", false, "whether new users' content may improve models until they opt out"),
       integer_field("usage_retention_days", 396, 1, 3650, "usage events older than this are deleted"),
+      string_array_field("two_factor_required_for", {},
+                         "staff roles whose permissions work only in a session signed in with a second factor"),
+      string_field("two_factor_issuer", "Framehouse", "the name authenticator apps show beside this deployment's codes"),
   };
 
   TableSpec uploads;

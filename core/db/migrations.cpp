@@ -405,6 +405,23 @@ const std::vector<Migration>& server_migrations() {
        [](const Dialect&) -> std::vector<std::string> {
          return {"ALTER TABLE users ADD COLUMN suspended_at BIGINT", "ALTER TABLE users ADD COLUMN suspension_reason TEXT"};
        }},
+      {20, "two-factor sign-in",
+       [](const Dialect&) -> std::vector<std::string> {
+         // The TOTP secret is sealed with the person's data key (never stored in the clear);
+         // last_step is the newest step whose code was used, so that no code works twice.
+         // Recovery codes and sign-in challenges are stored as hashes, like every token.
+         return {
+             "CREATE TABLE totp_factors (user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE, sealed_secret TEXT NOT NULL,"
+             " confirmed_at BIGINT, last_step BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL)",
+             "CREATE TABLE recovery_codes (user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, code_hash TEXT NOT NULL,"
+             " created_at BIGINT NOT NULL, used_at BIGINT, PRIMARY KEY (user_id, code_hash))",
+             "CREATE TABLE sign_in_challenges (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+             " label TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, expires_at BIGINT NOT NULL)",
+             "CREATE INDEX sign_in_challenges_user ON sign_in_challenges (user_id)",
+             // When the session proved a second factor (staff roles may need one).
+             "ALTER TABLE credentials ADD COLUMN second_factor_at BIGINT",
+         };
+       }},
   };
   return migrations;
 }

@@ -68,6 +68,12 @@ Response Response::json(int status, const boost::json::value& body) {
   return response;
 }
 
+Response Response::no_content() {
+  Response response;
+  response.status = 204;
+  return response;
+}
+
 Response Response::text(int status, std::string body, std::string content_type) {
   Response response;
   response.status = status;

@@ -59,6 +59,7 @@ struct Response {
 
   static Response json(int status, const boost::json::value& body);
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response no_content();  // 204
 };
 
 }  // namespace framehouse::http

@@ -28,6 +28,11 @@ inline constexpr ProblemType kAgeRequirement{403, "age-requirement", "You do not
 inline constexpr ProblemType kReauthenticationRequired{403, "reauthentication-required", "Confirm your password to do this"};
 inline constexpr ProblemType kAccountSuspended{403, "account-suspended", "The account is suspended"};
 inline constexpr ProblemType kAccountFrozen{403, "account-frozen", "The account is frozen while a legal hold applies"};
+// The password was right; the account needs a second factor (the problem carries a challenge).
+inline constexpr ProblemType kTwoFactorRequired{401, "two-factor-required", "A code from your authenticator app is needed"};
+// A staff role that the deployment says needs a session signed in with a second factor.
+inline constexpr ProblemType kTwoFactorEnrolmentRequired{403, "two-factor-enrolment-required",
+                                                         "Your role needs two-factor sign-in"};
 inline constexpr ProblemType kInvalidCredentials{401, "invalid-credentials", "The email address or password is not correct"};
 inline constexpr ProblemType kNotFound{404, "not-found", "No such resource"};
 inline constexpr ProblemType kMethodNotAllowed{405, "method-not-allowed", "The method is not allowed on this resource"};

@@ -371,7 +371,7 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
 
   router.add("DELETE", "/v1/admin/legal-holds/{id}", with_permission(accounts, Permission::legal_holds, [&](Request& request, const AuthContext& who) {
                if (!requests.lift_hold(request.path_params.at("id"), who.user_id)) return not_found(request);
-               return Response{204, {}, "", false, nullptr};
+               return Response::no_content();
              }));
 }
 

@@ -134,4 +134,42 @@ sdk::Outcome UnsealingSink::finish() {
   return {};
 }
 
+std::string seal_value(const DataKey& key, std::string_view plaintext, std::string_view context) {
+  std::string sealed(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES,
+                     '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(sealed.data());
+  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &written,
+                                             reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                                             reinterpret_cast<const unsigned char*>(context.data()), context.size(), nullptr,
+                                             nonce, key.data());
+  std::string text(sodium_base64_encoded_len(sealed.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(text.data(), text.size(), nonce, sealed.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  text.pop_back();  // the terminating NUL
+  return text;
+}
+
+std::optional<std::string> open_value(const DataKey& key, std::string_view sealed_text, std::string_view context) {
+  std::string sealed(sealed_text.size(), '\0');
+  std::size_t size = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(sealed.data()), sealed.size(), sealed_text.data(), sealed_text.size(),
+                        nullptr, &size, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      size < crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    return std::nullopt;
+  }
+  const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
+  const std::size_t cipher_size = size - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  std::string plaintext(cipher_size - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  unsigned long long opened = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plaintext.data()), &opened, nullptr,
+                                                 nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, cipher_size,
+                                                 reinterpret_cast<const unsigned char*>(context.data()), context.size(),
+                                                 nonce, key.data()) != 0) {
+    return std::nullopt;
+  }
+  plaintext.resize(opened);
+  return plaintext;
+}
+
 }  // namespace framehouse::storage

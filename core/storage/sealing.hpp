@@ -9,6 +9,9 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <sodium.h>
@@ -76,5 +79,11 @@ class UnsealingSink final : public sdk::ByteSink {
 
 // Whether `prefix` (the first bytes of an object) starts a sealed object.
 bool is_sealed(std::span<const std::byte> prefix);
+
+// A small secret sealed with the person's key (XChaCha20-Poly1305, a random nonce), bound to
+// `context` (what it is and whose: "totp:usr_…"), as printable text for a database column.
+// Opening fails (nullopt) under another key or context, or when the text was altered.
+std::string seal_value(const DataKey& key, std::string_view plaintext, std::string_view context);
+std::optional<std::string> open_value(const DataKey& key, std::string_view sealed, std::string_view context);
 
 }  // namespace framehouse::storage

@@ -83,9 +83,7 @@ void add_upload_routes(http::Router& router, accounts::Accounts& accounts, Uploa
     const auto removed = uploads.remove(who.user_id, request.path_params.at("id"));
     if (removed.status() == sdk::Status::not_found) return http::problem(http::problems::kNotFound, "", request.request_id);
     if (!removed) return storage_problem(request);
-    Response response;
-    response.status = 204;
-    return response;
+    return Response::no_content();
   }));
 }
 

@@ -16,6 +16,8 @@ class AccountsEndToEnd : public EndToEnd {
   std::string extra_config() const override {
     return "[privacy]\ndeletion_grace_hours = 1\npolicy_file = \"" FRAMEHOUSE_SOURCE_DIR "/config/privacy-policy.md\"\n";
   }
+  // AStaffRoleMayRequireTwoFactorSignIn: one staff role needs a second factor.
+  std::string accounts_config() const override { return "two_factor_required_for = [\"billing\"]\n"; }
 };
 
 TEST_P(AccountsEndToEnd, SignUpVerifySignInUseSignOut) {
@@ -434,6 +436,14 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"PATCH", "/v1/me", "/v1/me", R"({"name":"Renamed"})", 401, 200, 200, 200},
       {"POST", "/v1/me/password", "/v1/me/password", R"({"current_password":"wrong","new_password":"another long phrase"})",
        401, 422, 422, 422},
+      {"GET", "/v1/me/two-factor", "/v1/me/two-factor", "", 401, 200, 200, 200},
+      {"POST", "/v1/me/two-factor/totp", "/v1/me/two-factor/totp", "{}", 401, 201, 201, 201},
+      {"POST", "/v1/me/two-factor/totp/confirm", "/v1/me/two-factor/totp/confirm", R"({"code":"000000"})", 401, 422, 422, 422},
+      {"POST", "/v1/me/two-factor/recovery-codes", "/v1/me/two-factor/recovery-codes", "{}", 401, 409, 409, 409},
+      {"DELETE", "/v1/me/two-factor", "/v1/me/two-factor", "", 401, 409, 409, 409},
+      {"POST", "/v1/sessions/two-factor", "/v1/sessions/two-factor", R"({"challenge":"fhc_forged","code":"123456"})", 422, 422,
+       422, 422},
+      {"DELETE", "/v1/admin/users/" + a_id + "/two-factor", "/v1/admin/users/{id}/two-factor", "", 401, 403, 403, 404},
       {"GET", "/v1/me/preferences", "/v1/me/preferences", "", 401, 200, 200, 200},
       {"PUT", "/v1/me/preferences", "/v1/me/preferences", R"({"product_updates":true})", 401, 200, 200, 200},
       {"GET", "/v1/api-keys", "/v1/api-keys", "", 401, 200, 200, 200},
@@ -527,6 +537,89 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       EXPECT_TRUE(covered.count({upper, std::string(pattern)})) << upper << " " << pattern << " is not in the matrix";
     }
   }
+}
+
+// The code Debian's oathtool computes for the base32 secret, `steps_ahead` steps from now.
+std::string oathtool_code(const std::string& secret, int steps_ahead = 0) {
+  const auto at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+                  30 * steps_ahead;
+  const auto result = testing::run_command({"/usr/bin/oathtool", "--totp", "--base32", "--now=@" + std::to_string(at), secret});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return result.out.substr(0, 6);
+}
+
+TEST_P(AccountsEndToEnd, TwoFactorSignInWithAnAuthenticatorApp) {
+  const std::string token = member("Alice", "alice@example.org");
+  const auto enrolment = call("POST", "/v1/me/two-factor/totp", "{}", bearer(token));
+  ASSERT_EQ(enrolment.status, 201) << enrolment.body;
+  EXPECT_EQ(enrolment.header("cache-control"), "no-store");
+  const std::string secret(json_of(enrolment).at("secret").as_string());
+  EXPECT_EQ(json_of(enrolment).at("otpauth_uri").as_string().find("otpauth://totp/Framehouse:alice%40example.org?secret=" + secret),
+            0u);
+  EXPECT_EQ(json_of(enrolment).at("qr_code_svg").as_string().find("<svg"), 0u);
+  const auto confirmed = call("POST", "/v1/me/two-factor/totp/confirm",
+                              boost::json::serialize(boost::json::object{{"code", oathtool_code(secret)}}), bearer(token));
+  ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+  const auto codes = json_of(confirmed).at("recovery_codes").as_array();
+  ASSERT_EQ(codes.size(), 10u);
+  EXPECT_EQ(json_of(call("GET", "/v1/me/two-factor", "", bearer(token))).at("enabled"), true);
+
+  // The password alone now gets a challenge, not a session.
+  const std::string credentials = R"({"email":"alice@example.org","password":"correct horse battery"})";
+  const auto challenged = call("POST", "/v1/sessions", credentials);
+  ASSERT_EQ(challenged.status, 401);
+  EXPECT_EQ(challenged.header("content-type"), "application/problem+json");
+  EXPECT_EQ(json_of(challenged).at("type"), "urn:framehouse:problem:two-factor-required");
+  EXPECT_FALSE(json_of(challenged).contains("token"));
+  const std::string challenge(json_of(challenged).at("challenge").as_string());
+  // The next step's code (the confirmation used this one), then never again.
+  const std::string code = oathtool_code(secret, 1);
+  const auto second_step = [&](const std::string& with, const std::string& given) {
+    return call("POST", "/v1/sessions/two-factor", boost::json::serialize(boost::json::object{{"challenge", with}, {"code", given}}));
+  };
+  const auto signed_in = second_step(challenge, code);
+  ASSERT_EQ(signed_in.status, 201) << signed_in.body;
+  EXPECT_EQ(call("GET", "/v1/me", "", bearer(std::string(json_of(signed_in).at("token").as_string()))).status, 200);
+  const std::string another(json_of(call("POST", "/v1/sessions", credentials)).at("challenge").as_string());
+  const auto replayed = second_step(another, code);
+  EXPECT_EQ(replayed.status, 422);
+  EXPECT_EQ(json_of(replayed).at("errors").as_array()[0].at("field"), "code");
+  // A recovery code works once.
+  EXPECT_EQ(second_step(another, std::string(codes[0].as_string())).status, 201);
+  const std::string third(json_of(call("POST", "/v1/sessions", credentials)).at("challenge").as_string());
+  EXPECT_EQ(second_step(third, std::string(codes[0].as_string())).status, 422);
+
+  // Turning it off needs a recent proof; this session proved a code only at enrolment, so
+  // re-authenticating with a recovery code counts too.
+  EXPECT_EQ(call("POST", "/v1/sessions/current/reauthenticate",
+                 boost::json::serialize(boost::json::object{{"code", std::string(codes[1].as_string())}}), bearer(token))
+                .status,
+            204);
+  EXPECT_EQ(call("DELETE", "/v1/me/two-factor", "", bearer(token)).status, 204);
+  EXPECT_EQ(call("POST", "/v1/sessions", credentials).status, 201);
+  const auto mails = testing::messages_to(outbox(), "alice@example.org");
+  EXPECT_EQ(mails.back().subject, "Two-factor sign-in is off");
+}
+
+// The deployment says the billing role needs a second factor (extra_config): the role's
+// permissions work only in a session that proved one.
+TEST_P(AccountsEndToEnd, AStaffRoleMayRequireTwoFactorSignIn) {
+  const std::string admin = administrator();
+  const std::string bob = member("Bob", "bob@example.org");
+  const std::string bob_id(json_of(call("GET", "/v1/me", "", bearer(bob))).at("id").as_string());
+  ASSERT_EQ(call("PUT", "/v1/admin/users/" + bob_id + "/role", R"({"role":"billing"})", bearer(admin)).status, 200);
+  const auto refused = call("GET", "/v1/admin/users", "", bearer(bob));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(json_of(refused).at("type"), "urn:framehouse:problem:two-factor-enrolment-required");
+  const std::string secret(json_of(call("POST", "/v1/me/two-factor/totp", "{}", bearer(bob))).at("secret").as_string());
+  ASSERT_EQ(call("POST", "/v1/me/two-factor/totp/confirm", boost::json::serialize(boost::json::object{{"code", oathtool_code(secret)}}),
+                 bearer(bob))
+                .status,
+            200);
+  EXPECT_EQ(call("GET", "/v1/admin/users", "", bearer(bob)).status, 200);
+  // The admin (a role the deployment did not name) needs none; and can turn Bob's off for him.
+  EXPECT_EQ(call("DELETE", "/v1/admin/users/" + bob_id + "/two-factor", "", bearer(admin)).status, 204);
+  EXPECT_EQ(call("GET", "/v1/admin/users", "", bearer(bob)).status, 403);
 }
 
 TEST_P(AccountsEndToEnd, StaffRolesGetTheLeastTheirJobNeeds) {

@@ -59,7 +59,7 @@ class EndToEnd : public ::testing::TestWithParam<db::Backend> {
   void SetUp() override {
     FRAMEHOUSE_SETUP_DATABASE(database_);
     server = std::make_unique<testing::RunningServer>(
-        testing::server_config(dir.path(), "", database_->options().url) + extra_config());
+        testing::server_config(dir.path(), "", database_->options().url, accounts_config()) + extra_config());
     ASSERT_NE(server->port, 0) << server->process->stderr_text();
   }
   // Creates the admin "root@example.org" with the command line and signs in. Returns the token.
@@ -81,6 +81,8 @@ class EndToEnd : public ::testing::TestWithParam<db::Backend> {
   }
   // Sections appended to the server's configuration.
   virtual std::string extra_config() const { return ""; }
+  // Lines added to the [accounts] section.
+  virtual std::string accounts_config() const { return ""; }
   // The folder the email plugin writes to, once the server's outbox handed it all that is due.
   std::filesystem::path outbox() {
     testing::wait_for_queues(server->port);

@@ -108,6 +108,15 @@ TEST_F(ConfigurationTest, ReportsAllErrorsAcrossCoreAndPluginSections) {
   EXPECT_EQ(lines.size(), expected.size());
 }
 
+TEST_F(ConfigurationTest, TwoFactorCanBeRequiredOnlyOfStaffRoles) {
+  const auto file = write("[plugins.storage_fs]\n[plugins.email_outbox]\n[accounts]\ntwo_factor_required_for = [\"admin\", \"root\"]\n");
+  const auto lines = errors_of(load_configuration(file));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], file.string() +
+                          ":6:27: accounts.two_factor_required_for: root is not a staff role; the staff roles are support, "
+                          "billing, privacy, analyst, communications, admin");
+}
+
 TEST_F(ConfigurationTest, SyntaxErrorHasLineAndColumn) {
   const auto lines = errors_of(load_configuration(write("[server\nthreads = 2\n")));
   ASSERT_EQ(lines.size(), 1u);

@@ -4,7 +4,8 @@
 
 namespace framehouse::testing {
 
-std::string server_config(const std::filesystem::path& dir, const std::string& extra, const std::string& database_url) {
+std::string server_config(const std::filesystem::path& dir, const std::string& extra, const std::string& database_url,
+                          const std::string& accounts_extra) {
   const std::string url = database_url.empty() ? "sqlite:" + (dir / "var" / "framehouse.db").string() : database_url;
   return "[server]\nlisten = \"127.0.0.1:0\"\nthreads = 2\ndata_dir = \"" + (dir / "var").string() +
          "\"\nmax_body_bytes = 4096\nmax_header_bytes = 2048\nshutdown_grace_ms = 5000\n" + extra +
@@ -12,7 +13,7 @@ std::string server_config(const std::filesystem::path& dir, const std::string& e
          // One pooled connection: code that asks for a second session while holding one
          // deadlocks here at once instead of under load in production.
          "[database]\npool_size = 1\nurl = \"" + url + "\"\n"
-         "[accounts]\npassword_ops_limit = 1\npassword_mem_limit_kib = 8\n"
+         "[accounts]\npassword_ops_limit = 1\npassword_mem_limit_kib = 8\n" + accounts_extra +
          "[plugins]\ndirectory = \"" FRAMEHOUSE_PLUGIN_DIR "\"\n"
          "[plugins.storage_fs]\nfsync = false\n[plugins.email_outbox]\n[plugins.gen_procedural]\npreset = \"ultrafast\"\n"
          "[plugins.payment_manual]\n"

@@ -13,9 +13,9 @@ namespace framehouse::testing {
 
 // A configuration on the embedded defaults under `dir`, JSON logs, small limits, cheap
 // argon2id; `extra` is appended inside [server] (so it may open further tables). The database
-// is SQLite under `dir` unless `database_url` is given.
+// is SQLite under `dir` unless `database_url` is given; `accounts_extra` goes inside [accounts].
 std::string server_config(const std::filesystem::path& dir, const std::string& extra = "",
-                          const std::string& database_url = "");
+                          const std::string& database_url = "", const std::string& accounts_extra = "");
 
 class RunningServer {
  public:

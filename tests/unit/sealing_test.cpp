@@ -75,5 +75,19 @@ TEST(Sealing, RefusesAWrongKeyAndAnyAlteration) {
   EXPECT_FALSE(open(key, "plain bytes that were never sealed").ok());
 }
 
+TEST(SealedValue, OpensOnlyWithItsKeyAndContext) {
+  const auto key = key_of(5);
+  const std::string sealed = seal_value(key, "twenty secret bytes.", "totp:usr_a");
+  EXPECT_EQ(sealed.find("secret"), std::string::npos);
+  EXPECT_NE(seal_value(key, "twenty secret bytes.", "totp:usr_a"), sealed);  // a fresh nonce each time
+  EXPECT_EQ(open_value(key, sealed, "totp:usr_a"), "twenty secret bytes.");
+  EXPECT_FALSE(open_value(key_of(6), sealed, "totp:usr_a"));
+  EXPECT_FALSE(open_value(key, sealed, "totp:usr_b"));  // moved to another person's row
+  std::string altered = sealed;
+  altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(open_value(key, altered, "totp:usr_a"));
+  EXPECT_FALSE(open_value(key, "", "totp:usr_a"));
+}
+
 }  // namespace
 }  // namespace framehouse::storage
