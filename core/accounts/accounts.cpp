@@ -52,6 +52,7 @@ Accounts::Accounts(db::Database& database, mail::Mailer& mailer, AccountsConfig 
                            return crypto::hash_password(crypto::random_id("", 16), cost);
                          }).share();
   address_key_secret_ = db::server_secret(database_, kAddressKeySecret);
+  csrf_key_ = db::server_secret(database_, "csrf_key");
   change_subscription_ = database_.changes().subscribe(kChangeTopic, [this] { forget_recent(); });
 }
 
@@ -635,6 +636,8 @@ std::int64_t Accounts::purge_expired() {
   run("DELETE FROM usage_events WHERE occurred_at < :t", usage_cutoff);
   run("DELETE FROM email_tokens WHERE expires_at <= :t", now);
   run("DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at <= :t", now);
+  run("DELETE FROM credentials WHERE kind = 'session' AND last_used_at < :t", now - config_.session_idle_seconds);
+  run("DELETE FROM sign_in_challenges WHERE expires_at <= :t", now);
   run("DELETE FROM rate_limits WHERE window_started_at <= :t", throttle_cutoff);
   return removed;
 }

@@ -32,6 +32,10 @@ struct AccountsConfig {
   std::size_t password_min_length = 10;
   crypto::PasswordCost password_cost;
   std::int64_t session_ttl_seconds = 30 * 24 * 3600;
+  // A session unused this long ends (an API key never idles out).
+  std::int64_t session_idle_seconds = 3 * 24 * 3600;
+  // Session cookies carry Secure (and the __Host- prefix): the server is reached over TLS.
+  bool secure_cookies = false;
   std::int64_t verification_ttl_seconds = 48 * 3600;
   std::int64_t reset_ttl_seconds = 3600;
   // The link that undoes an address change, mailed to the old address, works this long.
@@ -117,6 +121,7 @@ struct AuthContext {
   std::vector<Scope> scopes;  // an API key's; a session is not limited by scopes
   std::int64_t authenticated_at = 0;  // a session's sign-in or last re-authentication
   bool second_factor = false;  // the session proved a second factor (sign-in or enrolment)
+  bool from_cookie = false;    // a browser's session cookie, not an Authorization header
 
   bool is_session() const { return kind == "session"; }
   bool allows(Scope scope) const {
@@ -216,6 +221,16 @@ class Accounts {
   // an unknown, used or expired challenge (which dies after a few wrong codes).
   SignInResult complete_sign_in(const std::string& challenge, const std::string& code);
   std::optional<AuthContext> authenticate(const std::string& bearer_token);
+  // Browser sessions: the token a state-changing request made with the session cookie must
+  // carry in X-CSRF-Token (a keyed hash of the session id: nothing to store), and its check.
+  std::string csrf_token(const std::string& session_id) const;
+  bool csrf_token_matches(const AuthContext& session, std::string_view token) const;
+  bool secure_cookies() const { return config_.secure_cookies; }
+  std::int64_t session_lifetime_seconds() const { return config_.session_ttl_seconds; }
+  // A new token for the same session (its old one stops working): after the session gained
+  // privilege (a re-authentication, a second factor), so that a token fixed or seen before
+  // is worth nothing. Nullopt if the session no longer exists.
+  std::optional<std::string> rotate_session_token(const AuthContext& session);
 
   std::vector<Credential> credentials(const std::string& user_id, const std::string& kind);
   // False when the credential does not exist or is not this user's.
@@ -426,6 +441,7 @@ class Accounts {
   // Verified against when the account does not exist; computed off the start-up path.
   std::shared_future<std::string> dummy_password_hash_;
   std::string address_key_secret_;
+  std::string csrf_key_;
 };
 
 }  // namespace framehouse::accounts

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include <soci/soci.h>
+#include <sodium.h>
 
 #include "accounts/accounts.hpp"
 #include "accounts/roles.hpp"
@@ -224,6 +225,11 @@ std::optional<AuthContext> Accounts::authenticate(const std::string& bearer_toke
   if (!sql.got_data()) return std::nullopt;
   const long long now = now_();
   if (expires_indicator == soci::i_ok && expires_at <= now) return std::nullopt;
+  // Idle: last_used_at is kept to the minute, well within any idle timeout.
+  if (context.is_session() && now - last_used > config_.session_idle_seconds) {
+    sql << "DELETE FROM credentials WHERE id = :id", soci::use(context.credential_id);
+    return std::nullopt;
+  }
   context.email_verified = verified_indicator == soci::i_ok;
   if (scopes_indicator == soci::i_ok) context.scopes = scopes_from_text(scope_names);
   if (now - last_used >= kLastUsedResolution) {
@@ -238,6 +244,28 @@ std::optional<AuthContext> Accounts::authenticate(const std::string& bearer_toke
   return context;
 }
 
+std::string Accounts::csrf_token(const std::string& session_id) const {
+  return crypto::keyed_hash(csrf_key_, "csrf|" + session_id);
+}
+
+bool Accounts::csrf_token_matches(const AuthContext& session, std::string_view token) const {
+  const std::string expected = csrf_token(session.credential_id);
+  return token.size() == expected.size() && sodium_memcmp(token.data(), expected.data(), expected.size()) == 0;
+}
+
+std::optional<std::string> Accounts::rotate_session_token(const AuthContext& session) {
+  if (!session.is_session()) return std::nullopt;
+  const std::string token = crypto::random_token("fhs_");
+  const std::string hash = crypto::token_hash(token);
+  soci::session sql(database_.pool());
+  soci::statement rotate = (sql.prepare << "UPDATE credentials SET token_hash = :h WHERE id = :id", soci::use(hash),
+                            soci::use(session.credential_id));
+  rotate.execute(true);
+  if (rotate.get_affected_rows() == 0) return std::nullopt;
+  account_changed();  // the old token is forgotten on every node
+  return token;
+}
+
 std::vector<Credential> Accounts::credentials(const std::string& user_id, const std::string& kind) {
   soci::session sql(database_.pool());
   std::vector<Credential> out;
@@ -247,11 +275,13 @@ std::vector<Credential> Accounts::credentials(const std::string& user_id, const 
   const long long now = now_();
   std::string scope_names;
   soci::indicator scopes_indicator = soci::i_null;
+  // Sessions idle too long are over, even before the purge deletes them.
+  const long long idle_cutoff = kind == kSession ? now - config_.session_idle_seconds : 0;
   soci::statement statement =
       (sql.prepare << "SELECT id, kind, label, created_at, last_used_at, expires_at, scopes FROM credentials"
-                      " WHERE user_id = :u AND kind = :k AND (expires_at IS NULL OR expires_at > :n)"
+                      " WHERE user_id = :u AND kind = :k AND (expires_at IS NULL OR expires_at > :n) AND last_used_at >= :i"
                       " ORDER BY created_at, id",
-       soci::use(user_id), soci::use(kind), soci::use(now), soci::into(row.id), soci::into(row.kind),
+       soci::use(user_id), soci::use(kind), soci::use(now), soci::use(idle_cutoff), soci::into(row.id), soci::into(row.kind),
        soci::into(row.label), soci::into(created), soci::into(last_used), soci::into(expires, expires_indicator),
        soci::into(scope_names, scopes_indicator));
   statement.execute();

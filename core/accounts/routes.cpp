@@ -75,12 +75,29 @@ Response confirmation_form(std::string_view title, std::string_view action, cons
                        std::string(button) + "</button></form>");
 }
 
+std::string session_cookie_name(const Accounts& accounts) {
+  // "__Host-": a browser takes it only from a secure origin, for this host alone, path "/".
+  return accounts.secure_cookies() ? "__Host-fh_session" : "fh_session";
+}
+
+std::string csrf_cookie_name(const Accounts& accounts) {
+  return accounts.secure_cookies() ? "__Host-fh_csrf" : "fh_csrf";
+}
+
+// Whether a sign-in asks for a browser session. Only a JSON request may: a form another site
+// posts could otherwise sign the visitor into the other site's choice of account.
+bool wants_session_cookie(JsonFields& fields) {
+  const bool wanted = fields.boolean("session_cookie", false).value_or(false);
+  if (wanted && fields.from_form()) fields.add_error("session_cookie", "is for JSON requests (the web app) only");
+  return wanted;
+}
+
 std::string client_label(const Request& request, const std::optional<std::string>& given) {
   if (given && !given->empty()) return given->substr(0, 200);
   return std::string(request.header("user-agent").value_or("unknown client")).substr(0, 200);
 }
 
-Response sign_in_response(const Request& request, const SignInResult& result) {
+Response sign_in_response(Accounts& accounts, const Request& request, const SignInResult& result, bool session_cookie) {
   switch (result.status) {
     case SignInResult::Status::signed_in: break;
     case SignInResult::Status::throttled:
@@ -105,6 +122,16 @@ Response sign_in_response(const Request& request, const SignInResult& result) {
                            " and you will be told by mail when it does",
                            request.request_id);
   }
+  if (session_cookie) {
+    // A browser keeps the token where its scripts cannot read it; the body carries only the
+    // CSRF token its state-changing requests send back.
+    Response response = Response::json(201, json::object{{"token_type", "cookie"},
+                                                         {"csrf_token", accounts.csrf_token(result.session.id)},
+                                                         {"expires_at", optional_time(result.session.expires_at)},
+                                                         {"session", credential_json(result.session, result.session.id)}});
+    set_session_cookies(accounts, response, result.token, result.session.id);
+    return response;
+  }
   return Response::json(201, json::object{{"token", result.token},
                                           {"token_type", "Bearer"},
                                           {"expires_at", optional_time(result.session.expires_at)},
@@ -113,21 +140,60 @@ Response sign_in_response(const Request& request, const SignInResult& result) {
 
 }  // namespace
 
+void set_session_cookies(Accounts& accounts, Response& response, const std::string& token, const std::string& session_id) {
+  const std::int64_t lifetime = accounts.session_lifetime_seconds();
+  const bool secure = accounts.secure_cookies();
+  response.add_header("Set-Cookie", http::to_header_value({session_cookie_name(accounts), token, lifetime, true, secure, "Lax"}));
+  // Readable by the app's scripts, which send it back as X-CSRF-Token; checked against the
+  // session it was made for (a signed double-submit token), so a planted cookie is useless.
+  response.add_header("Set-Cookie", http::to_header_value({csrf_cookie_name(accounts), accounts.csrf_token(session_id),
+                                                           lifetime, false, secure, "Strict"}));
+  response.set_header("Cache-Control", "no-store");
+}
+
+void rotate_cookie_session(Accounts& accounts, const AuthContext& who, Response& response) {
+  if (!who.from_cookie) return;  // a bearer client keeps the token it holds
+  if (const auto token = accounts.rotate_session_token(who)) set_session_cookies(accounts, response, *token, who.credential_id);
+}
+
+void clear_session_cookies(const Accounts& accounts, Response& response) {
+  const bool secure = accounts.secure_cookies();
+  response.add_header("Set-Cookie", http::to_header_value({session_cookie_name(accounts), "", 0, true, secure, "Lax"}));
+  response.add_header("Set-Cookie", http::to_header_value({csrf_cookie_name(accounts), "", 0, false, secure, "Strict"}));
+}
+
 std::variant<AuthContext, Response> authenticate_request(Accounts& accounts, const Request& request) {
   const std::string_view header = request.header("authorization").value_or("");
   constexpr std::string_view kScheme = "Bearer ";
   std::optional<AuthContext> context;
+  const auto cookie = header.empty() ? request.cookie(session_cookie_name(accounts)) : std::nullopt;
   if (header.size() > kScheme.size() && std::equal(kScheme.begin(), kScheme.end(), header.begin(), [](char a, char b) {
         return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
       })) {
     context = accounts.authenticate(std::string(header.substr(kScheme.size())));
+  } else if (cookie && cookie->rfind("fhs_", 0) == 0) {  // a cookie only ever carries a session
+    context = accounts.authenticate(*cookie);
+    if (context) context->from_cookie = true;
   }
   if (!context) {
     Response response = http::problem(http::problems::kUnauthorized,
-                                      header.empty() ? "send Authorization: Bearer <token>" : "the token is not valid",
+                                      !header.empty() ? "the token is not valid"
+                                      : cookie        ? "the session has ended: sign in again"
+                                                      : "send Authorization: Bearer <token>",
                                       request.request_id);
     response.set_header("WWW-Authenticate", "Bearer");
+    if (cookie) clear_session_cookies(accounts, response);
     return response;
+  }
+  // A browser sends the cookie with requests other sites cause, too; what changes anything
+  // must prove it came from the app (which alone can read the CSRF token).
+  const bool safe_method = request.method == "GET" || request.method == "HEAD" || request.method == "OPTIONS";
+  if (context->from_cookie && !safe_method &&
+      !accounts.csrf_token_matches(*context, request.header("x-csrf-token").value_or(""))) {
+    return http::problem(http::problems::kCsrfTokenInvalid,
+                         "a request made with the session cookie needs the session's token in X-CSRF-Token (the "
+                         "fh_csrf cookie holds it)",
+                         request.request_id);
   }
   // Global Privacy Control (CCPA regulations §7025): the browser's signal is an opt-out of sale
   // and sharing for the signed-in person, with nothing else asked of them.
@@ -294,12 +360,18 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
                const auto code = fields.string("code", false, 32);
                const auto password = fields.string("password", !code.has_value(), 1024);
                if (!fields.ok()) return fields.problem(request);
+               // The session is worth more now: a browser's gets a new token.
+               const auto confirmed = [&accounts, &who] {
+                 Response response = Response::no_content();
+                 rotate_cookie_session(accounts, who, response);
+                 return response;
+               };
                if (password) {
                  if (auto refused = require_recent_authentication(accounts, request, who, password)) return *refused;
-                 return Response::no_content();
+                 return confirmed();
                }
                switch (accounts.reauthenticate_with_code(who, *code)) {
-                 case Accounts::Reauthentication::confirmed: return Response::no_content();
+                 case Accounts::Reauthentication::confirmed: return confirmed();
                  case Accounts::Reauthentication::wrong_password:
                    return http::validation_problem(request, {{"code", "is not a current code or an unused recovery code"}});
                  case Accounts::Reauthentication::throttled: break;
@@ -309,29 +381,32 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
              }));
 
   router.add("POST", "/v1/sessions", [&accounts](Request& request) -> Response {
-    JsonFields fields(request, {"email", "password", "client", "code"});
+    JsonFields fields(request, {"email", "password", "client", "code", "session_cookie"});
     if (fields.rejection()) return *fields.rejection();
     const auto email = fields.string("email", true, 320);
     const auto password = fields.string("password", true, 1024);
     const auto client = fields.string("client", false, 200);
     const auto code = fields.string("code", false, 32);
+    const bool session_cookie = wants_session_cookie(fields);
     if (!fields.ok()) return fields.problem(request);
-    return sign_in_response(request,
-                            accounts.sign_in(*email, *password, client_label(request, client), request.remote_address, code));
+    return sign_in_response(accounts, request,
+                            accounts.sign_in(*email, *password, client_label(request, client), request.remote_address, code),
+                            session_cookie);
   });
 
   router.add("POST", "/v1/sessions/two-factor", [&accounts](Request& request) -> Response {
-    JsonFields fields(request, {"challenge", "code"});
+    JsonFields fields(request, {"challenge", "code", "session_cookie"});
     if (fields.rejection()) return *fields.rejection();
     const auto challenge = fields.string("challenge", true, 200);
     const auto code = fields.string("code", true, 32);
+    const bool session_cookie = wants_session_cookie(fields);
     if (!fields.ok()) return fields.problem(request);
     const auto result = accounts.complete_sign_in(*challenge, *code);
     if (result.status == SignInResult::Status::bad_credentials) {
       return http::validation_problem(
           request, {{"code", "is not a current code or an unused recovery code, or the sign-in expired: sign in again"}});
     }
-    return sign_in_response(request, result);
+    return sign_in_response(accounts, request, result, session_cookie);
   });
 
   router.add("GET", "/v1/sessions", session_only(accounts, [&accounts](Request&, const AuthContext& who) -> Response {
@@ -345,7 +420,9 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
   router.add("DELETE", "/v1/sessions", session_only(accounts, [&accounts](Request&, const AuthContext& who) -> Response {
     const int revoked = accounts.revoke_sessions(who.user_id, "");
     accounts.record_event(who.user_id, "signed_out_everywhere");
-    return Response::json(200, json::object{{"revoked", revoked}});
+    Response response = Response::json(200, json::object{{"revoked", revoked}});
+    if (who.from_cookie) clear_session_cookies(accounts, response);
+    return response;
   }));
 
   router.add("DELETE", "/v1/sessions/{id}", session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {
@@ -359,7 +436,9 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     }
     if (!accounts.revoke(who.user_id, id, "session")) return http::problem(http::problems::kNotFound, "", request.request_id);
     accounts.record_event(who.user_id, "signed_out");
-    return Response::no_content();
+    Response response = Response::no_content();
+    if (who.from_cookie && id == who.credential_id) clear_session_cookies(accounts, response);
+    return response;
   }));
 
   router.add("POST", "/v1/api-keys", session_only(accounts, [&accounts](Request& request, const AuthContext& who) -> Response {

@@ -13,8 +13,16 @@
 
 namespace framehouse::accounts {
 
-// The caller, or the 401 problem to answer with.
+// The caller, or the problem to answer with (401; 403 for a cookie request that changes
+// something without the session's X-CSRF-Token). The caller is found by the Authorization
+// header (a session or an API key) or, without one, by the browser's session cookie.
 std::variant<AuthContext, http::Response> authenticate_request(Accounts& accounts, const http::Request& request);
+// The session cookie (HttpOnly, SameSite=Lax, Secure and "__Host-" over TLS) and the CSRF
+// cookie the app's scripts read; and their removal at sign-out.
+void set_session_cookies(Accounts& accounts, http::Response& response, const std::string& token, const std::string& session_id);
+void clear_session_cookies(const Accounts& accounts, http::Response& response);
+// After `who` gained privilege in its session: a browser's session gets a new token (cookie).
+void rotate_cookie_session(Accounts& accounts, const AuthContext& who, http::Response& response);
 using AuthenticatedHandler = std::function<http::Response(http::Request&, const AuthContext&)>;
 // A handler for a signed-in session, or an API key with `scope` (401; 403 naming the scope).
 http::Handler signed_in(Accounts& accounts, Scope scope, AuthenticatedHandler handler);

@@ -88,6 +88,7 @@ void add_two_factor_routes(http::Router& router, Accounts& accounts) {
                body["two_factor"] = status_json(accounts.two_factor(who.user_id));
                Response response = Response::json(200, body);
                response.set_header("Cache-Control", "no-store");
+               rotate_cookie_session(accounts, who, response);  // the session proved a second factor
                return response;
              }));
 

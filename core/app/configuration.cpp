@@ -231,6 +231,9 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   accounts.password_cost.ops_limit = static_cast<std::uint64_t>(number("accounts.password_ops_limit"));
   accounts.password_cost.mem_limit = static_cast<std::size_t>(number("accounts.password_mem_limit_kib")) * 1024;
   accounts.session_ttl_seconds = number("accounts.session_ttl_hours") * 3600;
+  accounts.session_idle_seconds = number("accounts.session_idle_hours") * 3600;
+  // Browsers reach the server over TLS: its own, or a proxy's in front (public_url https).
+  accounts.secure_cookies = config.server.tls.has_value() || config.public_url.rfind("https://", 0) == 0;
   accounts.verification_ttl_seconds = number("accounts.verification_ttl_hours") * 3600;
   accounts.reset_ttl_seconds = number("accounts.reset_ttl_minutes") * 60;
   accounts.max_failures_per_account = static_cast<int>(number("accounts.max_failed_sign_ins_per_account"));

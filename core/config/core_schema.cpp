@@ -97,6 +97,7 @@ TableSpec make_core_schema() {
       integer_field("password_ops_limit", 2, 1, 20, "argon2id passes (time cost)"),
       integer_field("password_mem_limit_kib", 65536, 8, 4 * 1024 * 1024, "argon2id memory cost, KiB"),
       integer_field("session_ttl_hours", 720, 1, 24 * 366, "sessions expire after this long"),
+      integer_field("session_idle_hours", 72, 1, 24 * 366, "a session unused this long ends"),
       integer_field("verification_ttl_hours", 48, 1, 24 * 30, "email verification links expire after this long"),
       integer_field("reset_ttl_minutes", 60, 5, 24 * 60, "password reset links expire after this long"),
       integer_field("max_failed_sign_ins_per_account", 5, 1, 1000, "failed sign-ins per account per window"),

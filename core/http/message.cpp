@@ -53,6 +53,32 @@ void Response::set_header(std::string name, std::string value) {
   headers.emplace_back(std::move(name), std::move(value));
 }
 
+void Response::add_header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+
+std::optional<std::string> Request::cookie(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key != "cookie") continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const auto end = rest.find(';');
+      std::string_view pair = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const auto equals = pair.find('=');
+      if (equals != std::string_view::npos && pair.substr(0, equals) == name) return std::string(pair.substr(equals + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+std::string to_header_value(const SetCookie& cookie) {
+  std::string value = cookie.name + "=" + cookie.value + "; Path=/; Max-Age=" + std::to_string(cookie.max_age_seconds);
+  if (cookie.http_only) value += "; HttpOnly";
+  if (cookie.secure) value += "; Secure";
+  value += "; SameSite=" + std::string(cookie.same_site);
+  return value;
+}
+
 std::optional<std::string_view> Response::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
     if (key.size() == name.size() && strncasecmp(key.data(), name.data(), name.size()) == 0) return value;

@@ -2,6 +2,7 @@
 // handlers and domain code compile fast and test without a socket.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,7 +33,21 @@ struct Request {
   // The first header with this (lower-case) name.
   std::optional<std::string_view> header(std::string_view name) const;
   std::optional<std::string> query_param(std::string_view name) const;
+  // The value of the first cookie of this name in the Cookie header(s).
+  std::optional<std::string> cookie(std::string_view name) const;
 };
+
+// A Set-Cookie header's value (RFC 6265). Path is always "/" and no Domain is sent, so that a
+// "__Host-" name is valid whenever `secure` is.
+struct SetCookie {
+  std::string name;
+  std::string value;
+  std::int64_t max_age_seconds = 0;  // 0: delete the cookie
+  bool http_only = true;
+  bool secure = true;
+  std::string_view same_site = "Lax";
+};
+std::string to_header_value(const SetCookie& cookie);
 
 // A response body produced over time (Server-Sent Events). The server polls it a few times a
 // second on the connection's thread; poll() must not block.
@@ -55,6 +70,7 @@ struct Response {
   std::shared_ptr<StreamSource> stream;
 
   void set_header(std::string name, std::string value);
+  void add_header(std::string name, std::string value);  // one more of the name (Set-Cookie)
   std::optional<std::string_view> header(std::string_view name) const;
 
   static Response json(int status, const boost::json::value& body);

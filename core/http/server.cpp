@@ -230,6 +230,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // A browser that reached us over HTTPS keeps to it (RFC 6797).
     if constexpr (kTls) message.set(bhttp::field::strict_transport_security, "max-age=31536000");
   }
+  // A handler's headers replace the standard ones of the same name; Set-Cookie may repeat.
+  template <class Message>
+  static void set_headers(Message& message, const std::vector<std::pair<std::string, std::string>>& headers) {
+    for (const auto& [name, value] : headers) {
+      if (beast::iequals(name, "set-cookie")) {
+        message.insert(name, value);
+      } else {
+        message.set(name, value);
+      }
+    }
+  }
 
   void reply_and_close(Response response) { write(std::move(response), false, 11, false); }
 
@@ -239,7 +250,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     response_.version(version);
     response_.result(static_cast<unsigned>(response.status));
     set_standard_headers(response_);
-    for (auto& [name, value] : response.headers) response_.set(name, value);
+    set_headers(response_, response.headers);
     response_.body() = std::move(response.body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
@@ -264,7 +275,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     stream_header_.version(version);
     stream_header_.result(static_cast<unsigned>(response.status));
     set_standard_headers(stream_header_);
-    for (auto& [name, value] : response.headers) stream_header_.set(name, value);
+    set_headers(stream_header_, response.headers);
     stream_header_.chunked(true);
     stream_header_.keep_alive(false);
     stream_serializer_.emplace(stream_header_);

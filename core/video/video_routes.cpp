@@ -479,48 +479,85 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                return with_poll_hint(Response::json(200, video_json(*video, 0)), *video);
              }));
 
-  router.add("GET", "/v1/videos/{id}/content", accounts::signed_in(accounts, accounts::Scope::videos_read, [&accounts, &videos](Request& request, const AuthContext& who) -> Response {
+  router.add("GET", "/v1/videos/{id}/content-url", accounts::signed_in(accounts, accounts::Scope::videos_read, [&videos](Request& request, const AuthContext& who) -> Response {
                const std::string variant = request.query_param("variant").value_or("video");
                if (variant != "video" && variant != "thumbnail") {
                  return http::validation_problem(request, {{"variant", "must be video or thumbnail"}});
                }
                const std::string& id = request.path_params.at("id");
-               auto total = videos.content_size(who.user_id, id, variant);
-               if (!total) {
-                 switch (total.outcome().status()) {
-                   case sdk::Status::not_found: return not_found(request);
-                   case sdk::Status::conflict:
-                     return http::problem(http::problems::kConflict, total.outcome().message(), request.request_id);
-                   default:
-                     return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
-                 }
+               if (const auto size = videos.content_size(who.user_id, id, variant); !size) {
+                 if (size.outcome().status() == sdk::Status::not_found) return not_found(request);
+                 return http::problem(http::problems::kConflict, size.outcome().message(), request.request_id);
                }
-               std::optional<sdk::ByteRange> range;
-               const auto range_header = request.header("range");
-               if (range_header && variant == "video") {
-                 range = parse_range(*range_header, total.value());
-                 if (!range) {
-                   Response response = http::problem(http::ProblemType{416, "range-not-satisfiable", "The range cannot be served"},
-                                                     "the video has " + std::to_string(total.value()) + " bytes",
-                                                     request.request_id);
-                   response.set_header("Content-Range", "bytes */" + std::to_string(total.value()));
-                   return response;
-                 }
-               }
-               auto bytes = videos.content(who.user_id, id, variant, range.value_or(sdk::ByteRange{}));
-               if (!bytes) return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
-               Response response = Response::text(range ? 206 : 200, std::move(bytes.value()),
-                                                  variant == "video" ? "video/mp4" : "image/jpeg");
-               if (variant == "video") response.set_header("Accept-Ranges", "bytes");
-               if (range) {
-                 response.set_header("Content-Range", "bytes " + std::to_string(range->offset) + "-" +
-                                                          std::to_string(range->offset + *range->length - 1) + "/" +
-                                                          std::to_string(total.value()));
-               }
-               response.set_header("Cache-Control", "private, no-store");
-               if (variant == "video" && !range) accounts.record_event(who.user_id, "video_downloaded");
+               const auto link = videos.content_link(who.user_id, id, variant);
+               Response response = Response::json(200, json::object{{"object", "video.content_url"},
+                                                                    {"url", link.path},
+                                                                    {"variant", variant},
+                                                                    {"expires_at", link.expires_at}});
+               response.set_header("Cache-Control", "no-store");
                return response;
              }));
+
+  // With a bearer token, a session cookie, or a signed link from content-url (no credential).
+  const auto serve_content = [&accounts, &videos](Request& request, const std::string& owner) -> Response {
+    const std::string variant = request.query_param("variant").value_or("video");
+    const std::string& id = request.path_params.at("id");
+    auto total = videos.content_size(owner, id, variant);
+    if (!total) {
+      switch (total.outcome().status()) {
+        case sdk::Status::not_found: return not_found(request);
+        case sdk::Status::conflict:
+          return http::problem(http::problems::kConflict, total.outcome().message(), request.request_id);
+        default:
+          return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
+      }
+    }
+    std::optional<sdk::ByteRange> range;
+    const auto range_header = request.header("range");
+    if (range_header && variant == "video") {
+      range = parse_range(*range_header, total.value());
+      if (!range) {
+        Response response = http::problem(http::ProblemType{416, "range-not-satisfiable", "The range cannot be served"},
+                                          "the video has " + std::to_string(total.value()) + " bytes",
+                                          request.request_id);
+        response.set_header("Content-Range", "bytes */" + std::to_string(total.value()));
+        return response;
+      }
+    }
+    auto bytes = videos.content(owner, id, variant, range.value_or(sdk::ByteRange{}));
+    if (!bytes) return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
+    Response response = Response::text(range ? 206 : 200, std::move(bytes.value()),
+                                       variant == "video" ? "video/mp4" : "image/jpeg");
+    if (variant == "video") response.set_header("Accept-Ranges", "bytes");
+    if (range) {
+      response.set_header("Content-Range", "bytes " + std::to_string(range->offset) + "-" +
+                                               std::to_string(range->offset + *range->length - 1) + "/" +
+                                               std::to_string(total.value()));
+    }
+    response.set_header("Cache-Control", "private, no-store");
+    response.set_header("Referrer-Policy", "no-referrer");  // a signed link goes nowhere else
+    if (variant == "video" && !range) accounts.record_event(owner, "video_downloaded");
+    return response;
+  };
+  const auto with_credential = accounts::signed_in(accounts, accounts::Scope::videos_read,
+                                                   [serve_content](Request& request, const AuthContext& who) {
+                                                     return serve_content(request, who.user_id);
+                                                   });
+  router.add("GET", "/v1/videos/{id}/content", [&videos, serve_content, with_credential](Request& request) -> Response {
+    const std::string variant = request.query_param("variant").value_or("video");
+    if (variant != "video" && variant != "thumbnail") {
+      return http::validation_problem(request, {{"variant", "must be video or thumbnail"}});
+    }
+    const auto signature = request.query_param("signature");
+    if (!signature) return with_credential(request);
+    const auto owner = videos.content_link_owner(request.path_params.at("id"), variant,
+                                                 request.query_param("expires").value_or(""), *signature);
+    if (!owner) {
+      return http::problem(http::problems::kForbidden, "the link has expired or is not this video's: ask for a new one",
+                           request.request_id);
+    }
+    return serve_content(request, *owner);
+  });
 }
 
 }  // namespace framehouse::video

@@ -2,6 +2,7 @@
 
 #include "storage/file_source.hpp"
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 
@@ -9,6 +10,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <soci/soci.h>
+#include <sodium.h>
 
 #include "crypto/crypto.hpp"
 #include "observability/log.hpp"
@@ -203,6 +205,7 @@ Videos::Videos(db::Database& database, plugins::PluginHost& host, std::shared_pt
       workers_(queue_, database, [this](const jobs::Job& job, std::stop_token stopping) { return run_job(job, stopping); },
                std::chrono::seconds(5)) {
   change_subscription_ = database_.changes().subscribe(kChangeTopic, [this] { ++changes_; });
+  content_link_key_ = db::server_secret(database_, "content_link_key");
   // Outputs pass through here on their way to storage; leftovers of a crash go now.
   std::error_code ec;
   fs::remove_all(fs::path(config_.data_dir) / "outputs", ec);
@@ -427,6 +430,36 @@ sdk::Outcome Videos::remove(const std::string& owner, const std::string& id) {
   sql << "DELETE FROM videos WHERE owner_id = :o AND id = :id", soci::use(owner), soci::use(id);
   changed();
   return {};
+}
+
+std::string Videos::content_link_signature(const std::string& owner, const std::string& id, const std::string& variant,
+                                           std::int64_t expires_at) const {
+  return crypto::keyed_hash(content_link_key_, "content|" + owner + "|" + id + "|" + variant + "|" + std::to_string(expires_at));
+}
+
+Videos::ContentLink Videos::content_link(const std::string& owner, const std::string& id, const std::string& variant) {
+  const std::int64_t expires_at = now_() + kContentLinkSeconds;
+  return {"/v1/videos/" + id + "/content?variant=" + variant + "&expires=" + std::to_string(expires_at) +
+              "&signature=" + content_link_signature(owner, id, variant, expires_at),
+          expires_at};
+}
+
+std::optional<std::string> Videos::content_link_owner(const std::string& id, const std::string& variant,
+                                                      const std::string& expires, const std::string& signature) {
+  std::int64_t expires_at = 0;
+  const auto [end, error] = std::from_chars(expires.data(), expires.data() + expires.size(), expires_at);
+  if (error != std::errc() || end != expires.data() + expires.size() || expires_at <= now_()) return std::nullopt;
+  std::string owner;
+  {
+    soci::session sql(database_.pool());
+    sql << "SELECT owner_id FROM videos WHERE id = :id", soci::use(id), soci::into(owner);
+    if (!sql.got_data()) return std::nullopt;
+  }
+  const std::string expected = content_link_signature(owner, id, variant, expires_at);
+  if (signature.size() != expected.size() || sodium_memcmp(signature.data(), expected.data(), expected.size()) != 0) {
+    return std::nullopt;
+  }
+  return owner;
 }
 
 sdk::Result<std::uint64_t> Videos::content_size(const std::string& owner, const std::string& id,

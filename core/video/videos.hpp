@@ -133,6 +133,19 @@ class Videos {
   sdk::Result<std::string> content(const std::string& owner, const std::string& id, const std::string& variant,
                                    const sdk::ByteRange& range);
 
+  // A link to the content that works without a credential, for a few minutes, for this video
+  // and variant only (so that a <video> element can play a private video): the path with
+  // `expires` and `signature` (a keyed hash of owner, video, variant and expiry) in its query.
+  struct ContentLink {
+    std::string path;
+    std::int64_t expires_at = 0;
+  };
+  static constexpr std::int64_t kContentLinkSeconds = 10 * 60;
+  ContentLink content_link(const std::string& owner, const std::string& id, const std::string& variant);
+  // The owner, if the link's signature is this video's and it has not expired.
+  std::optional<std::string> content_link_owner(const std::string& id, const std::string& variant,
+                                                const std::string& expires, const std::string& signature);
+
   void start_workers();
   // A running job's engine is told to stop; the job goes back to the queue for another node.
   void stop_workers();
@@ -158,6 +171,9 @@ class Videos {
   VideoConfig config_;
   UnixClock now_;
   sdk::EngineCapabilities capabilities_;
+  std::string content_link_key_;
+  std::string content_link_signature(const std::string& owner, const std::string& id, const std::string& variant,
+                                     std::int64_t expires_at) const;
 
   // After a committed change: every node's waiters look again.
   void changed() { database_.changes().announce(kChangeTopic); }

@@ -472,6 +472,7 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"GET", "/v1/videos", "/v1/videos", "", 401, 200, 200, 200},
       {"GET", "/v1/videos/" + a_video, "/v1/videos/{id}", "", 401, 200, 404, 404},
       {"GET", "/v1/videos/" + a_video + "/content", "/v1/videos/{id}/content", "", 401, 200, 404, 404},
+      {"GET", "/v1/videos/" + a_video + "/content-url", "/v1/videos/{id}/content-url", "", 401, 200, 404, 404},
       {"POST", "/v1/videos/" + a_video + "/cancel", "/v1/videos/{id}/cancel", "", 401, 409, 404, 404},
       {"GET", "/v1/videos/" + a_video + "/events", "/v1/videos/{id}/events", "", 401, 200, 404, 404},
       {"POST", "/v1/videos/" + a_video + "/remix", "/v1/videos/{id}/remix", R"({"prompt":"again"})", 401, 200, 404, 404},
@@ -599,6 +600,80 @@ TEST_P(AccountsEndToEnd, TwoFactorSignInWithAnAuthenticatorApp) {
   EXPECT_EQ(call("POST", "/v1/sessions", credentials).status, 201);
   const auto mails = testing::messages_to(outbox(), "alice@example.org");
   EXPECT_EQ(mails.back().subject, "Two-factor sign-in is off");
+}
+
+// A browser's session: the token in an HttpOnly cookie the app's scripts never see, and every
+// request that changes something carrying the session's CSRF token.
+TEST_P(AccountsEndToEnd, BrowserSessionsUseACookieAndACsrfToken) {
+  member("Alice", "alice@example.org");
+  const auto signed_in = call("POST", "/v1/sessions",
+                              R"({"email":"alice@example.org","password":"correct horse battery","session_cookie":true})");
+  ASSERT_EQ(signed_in.status, 201) << signed_in.body;
+  EXPECT_FALSE(json_of(signed_in).contains("token"));
+  const std::string csrf(json_of(signed_in).at("csrf_token").as_string());
+  ASSERT_EQ(signed_in.set_cookies.size(), 2u);
+  // Plain HTTP on loopback here: no Secure, so no __Host- prefix (both come with TLS or an
+  // https public_url).
+  const std::regex session_cookie("^fh_session=(fhs_[A-Za-z0-9_-]+); Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax$");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_match(signed_in.set_cookies[0], match, session_cookie)) << signed_in.set_cookies[0];
+  const std::string cookie = "fh_session=" + match[1].str();
+  EXPECT_EQ(signed_in.set_cookies[1], "fh_csrf=" + csrf + "; Path=/; Max-Age=2592000; SameSite=Strict");
+
+  const std::map<std::string, std::string> browser = {{"Cookie", "theme=dark; " + cookie}, {"Content-Type", "application/json"}};
+  EXPECT_EQ(call("GET", "/v1/me", "", browser).status, 200);
+  // A state-changing request without the token (what another site can cause) is refused…
+  const auto forged = call("PATCH", "/v1/me", R"({"name":"Mallory"})", browser);
+  EXPECT_EQ(forged.status, 403);
+  EXPECT_EQ(json_of(forged).at("type"), "urn:framehouse:problem:csrf-token-invalid");
+  auto wrong = browser;
+  wrong["X-CSRF-Token"] = std::string(csrf.size(), 'a');
+  EXPECT_EQ(call("PATCH", "/v1/me", R"({"name":"Mallory"})", wrong).status, 403);
+  // …and with it, it goes through.
+  auto app = browser;
+  app["X-CSRF-Token"] = csrf;
+  EXPECT_EQ(call("PATCH", "/v1/me", R"({"name":"Alice L."})", app).status, 200);
+  // A form another site posts cannot start a browser session (login CSRF).
+  EXPECT_EQ(call("POST", "/v1/sessions", "email=alice%40example.org&password=correct+horse+battery&session_cookie=true",
+                 {{"Content-Type", "application/x-www-form-urlencoded"}})
+                .status,
+            422);
+
+  // Re-authenticating gives the session a new token: the old cookie stops working.
+  const auto reauthenticated = call("POST", "/v1/sessions/current/reauthenticate", R"({"password":"correct horse battery"})", app);
+  ASSERT_EQ(reauthenticated.status, 204);
+  ASSERT_FALSE(reauthenticated.set_cookies.empty());
+  ASSERT_TRUE(std::regex_search(reauthenticated.set_cookies[0], match, std::regex("^fh_session=(fhs_[A-Za-z0-9_-]+);")));
+  EXPECT_EQ(call("GET", "/v1/me", "", browser).status, 401);
+  app["Cookie"] = "fh_session=" + match[1].str();
+  EXPECT_EQ(call("GET", "/v1/me", "", app).status, 200);
+
+  // A signed link plays a private video in a <video> element: no credential, this video only,
+  // ranges work; forged or altered links do not.
+  const auto made = call("POST", "/v1/videos", R"({"prompt":"a cookie","seconds":"1","size":"640x360"})", app);
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string video(json_of(made).at("id").as_string());
+  for (int i = 0; i < 300 && json_of(call("GET", "/v1/videos/" + video, "", app)).at("status") != "completed"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const auto link = call("GET", "/v1/videos/" + video + "/content-url", "", app);
+  ASSERT_EQ(link.status, 200) << link.body;
+  const std::string url(json_of(link).at("url").as_string());
+  const auto played = call("GET", url, "", {{"Range", "bytes=0-99"}});
+  EXPECT_EQ(played.status, 206);
+  EXPECT_EQ(played.body.size(), 100u);
+  EXPECT_EQ(played.header("referrer-policy"), "no-referrer");
+  EXPECT_EQ(call("GET", url.substr(0, url.size() - 1) + (url.back() == '0' ? "1" : "0"), "", {}).status, 403);
+  EXPECT_EQ(call("GET", std::regex_replace(url, std::regex("variant=video"), "variant=thumbnail"), "", {}).status, 403);
+  EXPECT_EQ(call("GET", std::regex_replace(url, std::regex("expires=([0-9]+)"), "expires=9999999999"), "", {}).status, 403);
+  EXPECT_EQ(call("GET", "/v1/videos/" + video + "/content", "", {}).status, 401);
+
+  // Signing out clears both cookies; the session is gone.
+  const auto signed_out = call("DELETE", "/v1/sessions/current", "", app);
+  EXPECT_EQ(signed_out.status, 204);
+  ASSERT_EQ(signed_out.set_cookies.size(), 2u);
+  EXPECT_EQ(signed_out.set_cookies[0], "fh_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+  EXPECT_EQ(call("GET", "/v1/me", "", app).status, 401);
 }
 
 // The deployment says the billing role needs a second factor (extra_config): the role's

@@ -168,6 +168,37 @@ TEST_P(AccountsTest, SessionsExpireListAndRevoke) {
   EXPECT_TRUE(accounts_->credentials(user, "session").empty());
 }
 
+TEST_P(AccountsTest, AnIdleSessionEndsAndAUsedOneDoesNot) {
+  const std::string user = registered("alice@example.org");
+  const auto idle = accounts_->sign_in("alice@example.org", kPassword, "old laptop", "");
+  const auto busy = accounts_->sign_in("alice@example.org", kPassword, "phone", "");
+  const auto key = accounts_->create_api_key(user, "ci", {Scope::videos_read});
+  for (int day = 0; day < 4; ++day) {  // the phone is used every day; the laptop never again
+    now_ += 24 * 3600;
+    EXPECT_TRUE(accounts_->authenticate(busy.token)) << day;
+  }
+  EXPECT_FALSE(accounts_->authenticate(idle.token));  // 72 hours without use
+  EXPECT_TRUE(accounts_->authenticate(key.key));      // a key does not idle out
+  const auto left = accounts_->credentials(user, "session");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].label, "phone");
+}
+
+TEST_P(AccountsTest, ARotatedSessionTokenReplacesTheOld) {
+  registered("alice@example.org");
+  const auto session = accounts_->sign_in("alice@example.org", kPassword, "browser", "");
+  const auto context = *accounts_->authenticate(session.token);
+  const auto rotated = accounts_->rotate_session_token(context);
+  ASSERT_TRUE(rotated);
+  EXPECT_FALSE(accounts_->authenticate(session.token));
+  const auto after = accounts_->authenticate(*rotated);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->credential_id, context.credential_id);  // the same session, listed once
+  EXPECT_EQ(accounts_->csrf_token(context.credential_id), accounts_->csrf_token(after->credential_id));
+  EXPECT_TRUE(accounts_->csrf_token_matches(*after, accounts_->csrf_token(context.credential_id)));
+  EXPECT_FALSE(accounts_->csrf_token_matches(*after, ""));
+}
+
 TEST_P(AccountsTest, ApiKeysCarryTheirScopesAndSurviveSignOutEverywhere) {
   const std::string user = registered("alice@example.org");
   const auto key = accounts_->create_api_key(user, "ci", {Scope::videos_read, Scope::videos_write});

@@ -82,6 +82,7 @@ HttpResponse HttpConnection::read_response() {
       std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
       std::string value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
+      if (name == "set-cookie") response.set_cookies.push_back(value);
       response.headers[name] = value;
     }
     line_end = next;

@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace framehouse::testing {
 
 struct HttpResponse {
   int status = 0;
   std::map<std::string, std::string> headers;  // names in lower case
+  std::vector<std::string> set_cookies;        // every Set-Cookie, in order
   std::string body;
   bool closed = false;  // the server closed the connection after this response
   std::string header(const std::string& name) const {

@@ -162,3 +162,19 @@ TEST(FormDecoding, PercentEscapesAndPlusAsSpace) {
 
 }  // namespace
 }  // namespace framehouse::http
+
+TEST(Cookies, AreReadFromTheCookieHeaderByExactName) {
+  framehouse::http::Request request;
+  request.headers = {{"cookie", "theme=dark; __Host-fh_session=fhs_abc; fh_session=fhs_plain"}, {"cookie", "late=1"}};
+  EXPECT_EQ(request.cookie("__Host-fh_session"), "fhs_abc");
+  EXPECT_EQ(request.cookie("fh_session"), "fhs_plain");
+  EXPECT_EQ(request.cookie("late"), "1");
+  EXPECT_FALSE(request.cookie("session"));
+}
+
+TEST(Cookies, SetCookieCarriesEveryAttribute) {
+  EXPECT_EQ(framehouse::http::to_header_value({"__Host-fh_session", "fhs_x", 3600, true, true, "Lax"}),
+            "__Host-fh_session=fhs_x; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax");
+  EXPECT_EQ(framehouse::http::to_header_value({"fh_csrf", "", 0, false, false, "Strict"}),
+            "fh_csrf=; Path=/; Max-Age=0; SameSite=Strict");
+}
