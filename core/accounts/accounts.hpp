@@ -51,6 +51,9 @@ struct AccountsConfig {
   // Wrong one-time codes per account (from any client) before backing off: the codes are six
   // digits, so their guesses are counted across clients (recovery codes are not limited).
   int max_wrong_codes_per_account = 10;
+  // Identity providers whose linked accounts may not sign in with a password ([sso.<name>]
+  // password_sign_in = false): the enterprise decides who may use the service.
+  std::vector<std::string> providers_without_password_sign_in;
   std::string issuer = "Framehouse";  // the name authenticator apps show beside the code
   int max_failures_per_account = 5;
   int max_failures_per_address = 20;
@@ -148,9 +151,19 @@ struct SignInResult {
   // frozen: the password was right, but an erasure of the account waits under a legal hold
   // and no new session may start (told only to whoever knows the password).
   // suspended: the password was right, but staff suspended the account.
+  // identity_provider_only: the password was right, but the account signs in through its
+  // enterprise identity provider only.
   // second_factor_required: the password was right and the account has two-factor sign-in:
   // `challenge` (shown once) completes it with a code (complete_sign_in).
-  enum class Status { signed_in, bad_credentials, throttled, frozen, suspended, second_factor_required } status =
+  enum class Status {
+    signed_in,
+    bad_credentials,
+    throttled,
+    frozen,
+    suspended,
+    second_factor_required,
+    identity_provider_only
+  } status =
       Status::bad_credentials;
   std::string token;  // the bearer token, shown once
   Credential session;
@@ -171,6 +184,15 @@ struct TotpEnrolment {
   std::string uri;     // otpauth://totp/…, for a QR code
 };
 inline constexpr int kRecoveryCodeCount = 10;
+
+// A person as an enterprise identity provider (OpenID Connect) vouches for them.
+struct ExternalIdentity {
+  std::string provider;  // the deployment's name for the issuer ([sso.<name>])
+  std::string subject;   // the issuer's stable id of the person ("sub")
+  std::string email;
+  bool email_verified = false;
+  std::string name;
+};
 
 struct NewApiKey {
   Credential credential;
@@ -300,6 +322,18 @@ class Accounts {
   std::vector<User> list_users(std::size_t limit, const std::string& after_id, const std::string& query = "");
   // Staff helping an owner: the address counts as verified (the owner showed it is theirs).
   bool mark_email_verified(const std::string& user_id);
+  // Enterprise sign-in. The account linked to the identity; without a link, with
+  // `link_by_email`, the account whose address the provider verified (linked from then on).
+  std::optional<std::string> identity_account(const ExternalIdentity& identity, bool link_by_email);
+  // A new account for the identity, linked to it: the provider verified the address and the
+  // age gate was passed (a birth date asked, or a trusted claim). Throws std::invalid_argument
+  // for an unusable address or name, or an address another account has.
+  std::string create_identity_account(const ExternalIdentity& identity);
+  // A session for an account whose identity the provider proved now (suspension and freezing
+  // checked as at sign-in). `second_factor`: the provider reported a multi-factor sign-in.
+  SignInResult sign_in_with_identity(const std::string& user_id, const ExternalIdentity& identity, const std::string& client,
+                                     bool second_factor);
+
   // Every account, a page at a time (no database session is held while `visit` runs).
   void for_each_user(const std::function<void(const User&)>& visit);
   // Gives the account a role from role_names(). The last admin keeps the role: a deployment

@@ -78,6 +78,22 @@ sdk::Outcome AccountsParticipant::export_subject(const sdk::Subject& subject, sd
                           {"recovery_codes_used", codes_used}};
       if (auto written = emit(sink, "two_factor", record); !written) return written;
     }
+    // Which enterprise sign-ins the account is linked to (the issuer's id of the person too).
+    std::string provider, external_subject;
+    long long linked_at = 0, last_sign_in = 0;
+    soci::statement identities =
+        (sql.prepare << "SELECT provider, subject, linked_at, last_sign_in_at FROM sso_identities WHERE user_id = :u"
+                        " ORDER BY linked_at",
+         soci::use(subject.user_id), soci::into(provider), soci::into(external_subject), soci::into(linked_at),
+         soci::into(last_sign_in));
+    identities.execute();
+    while (identities.fetch()) {
+      if (auto written = emit(sink, "identity_providers", {{"provider", provider}, {"subject", external_subject},
+                                                           {"linked_at", linked_at}, {"last_sign_in_at", last_sign_in}});
+          !written) {
+        return written;
+      }
+    }
     std::string label;
     long long expires = 0;
     soci::statement challenges =
@@ -158,7 +174,8 @@ namespace {
 // The tables filed under the user's id, children before the users row.
 constexpr const char* kUserTables[] = {"usage_events",       "preference_history", "preferences",        "credentials",
                                        "sign_in_challenges", "totp_factors",       "recovery_codes",     "email_tokens",
-                                       "email_history",      "unsubscribe_tokens", "policy_notices",     "policy_acknowledgements"};
+                                       "email_history",      "unsubscribe_tokens", "policy_notices",     "policy_acknowledgements",
+                                       "sso_identities"};
 
 }  // namespace
 

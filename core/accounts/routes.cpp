@@ -114,6 +114,10 @@ Response sign_in_response(Accounts& accounts, const Request& request, const Sign
     case SignInResult::Status::suspended:
       return http::problem(http::problems::kAccountSuspended, "this account is suspended: ask your administrator",
                            request.request_id);
+    case SignInResult::Status::identity_provider_only:
+      return http::problem(http::problems::kIdentityProviderOnly,
+                           "this account signs in through your organisation's sign-in only (GET /v1/sso lists them)",
+                           request.request_id);
     case SignInResult::Status::frozen:
       // The hold's existence only: its ground was mailed to the person, and is not for whoever
       // holds the password.

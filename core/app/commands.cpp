@@ -223,6 +223,7 @@ int serve(const std::filesystem::path& config_file) {
   accounts::Accounts accounts(*database, mailer, config.accounts);
   accounts.hash_passwords_on(cpu);
   accounts.seal_secrets_with(data_keys);
+  sso::SignIns sign_ins(*database, accounts, config.sso_providers, config.accounts.public_url, config.accounts.minimum_age);
   storage::ObjectStore objects(host, host.find(config.storage_plugin), data_keys);
   video::Uploads uploads(*database, objects, config.uploads);
   video::Videos videos(*database, host, config.generation_plugin.empty() ? nullptr : host.find(config.generation_plugin),
@@ -266,7 +267,7 @@ int serve(const std::filesystem::path& config_file) {
 
   add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log,
                               communications, policy ? &*policy : nullptr, participants, disclosures, analytics, outbox,
-                              &handlers});
+                              sign_ins, &handlers});
   database->changes().listen();
   delivery.start();
   communications.start_workers();
@@ -274,8 +275,8 @@ int serve(const std::filesystem::path& config_file) {
   privacy.start_workers();
   std::optional<PeriodicTask> housekeeping;
   housekeeping.emplace("housekeeping", std::chrono::hours(1), [&accounts, &videos, &billing, &privacy, &policy, &outbox, &announcement_queue,
-                                                               keep = config.keep_job_records] {
-    const auto changed = accounts.purge_expired() + videos.purge_expired() + billing.renew_due() + privacy.purge_expired_exports() +
+                                                               &sign_ins, keep = config.keep_job_records] {
+    const auto changed = accounts.purge_expired() + sign_ins.purge_expired() + videos.purge_expired() + billing.renew_due() + privacy.purge_expired_exports() +
                          privacy.purge_unconfirmed_intakes() + outbox.purge_settled(keep) + announcement_queue.purge_settled(keep) +
                          videos.queue().purge_settled(keep) + (policy ? policy->send_notices() : 0);
     if (changed > 0) Log::info("maintenance", "expired records deleted or renewed", {{"count", std::to_string(changed)}});

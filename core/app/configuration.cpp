@@ -12,6 +12,7 @@
 
 #include "accounts/roles.hpp"
 #include "config/core_schema.hpp"
+#include "sso/http_fetch.hpp"
 #include "plugins/compatibility.hpp"
 #include "storage/data_keys.hpp"
 
@@ -257,6 +258,39 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   config.video.data_dir = (config.data_dir / "video").string();
   config.video.accepted_models = *settings.strings("video.accepted_models");
   config.generation_plugin = *settings.string("generation.plugin");
+
+  for (const auto& name : settings.tables_under("sso")) {
+    const std::string prefix = "sso." + name + ".";
+    sso::ProviderConfig provider;
+    provider.name = name;
+    provider.issuer = *settings.string(prefix + "issuer");
+    while (!provider.issuer.empty() && provider.issuer.back() == '/') provider.issuer.pop_back();
+    provider.client_id = *settings.string(prefix + "client_id");
+    provider.client_secret = *settings.string(prefix + "client_secret");
+    provider.display_name = *settings.string(prefix + "display_name");
+    provider.scopes = *settings.strings(prefix + "scopes");
+    provider.email_claim = *settings.string(prefix + "email_claim");
+    provider.name_claim = *settings.string(prefix + "name_claim");
+    provider.create_accounts = *settings.boolean(prefix + "create_accounts");
+    provider.link_by_email = *settings.boolean(prefix + "link_by_email");
+    provider.adult_claim = *settings.string(prefix + "adult_claim");
+    provider.password_sign_in = *settings.boolean(prefix + "password_sign_in");
+    provider.ca_file = *settings.string(prefix + "ca_file");
+    if (!sso::allowed_url(provider.issuer)) {
+      validator.add_error(position_of(root, prefix + "issuer"), prefix + "issuer",
+                          "must be an https URL (http only to a loopback address)");
+    }
+    if (std::find(provider.scopes.begin(), provider.scopes.end(), "openid") == provider.scopes.end()) {
+      validator.add_error(position_of(root, prefix + "scopes"), prefix + "scopes", "must include openid");
+    }
+    bool url_safe = !name.empty();
+    for (const char c : name) url_safe = url_safe && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+    if (!url_safe) {
+      validator.add_error(position_of(root, "sso." + name), "sso." + name, "the name may have letters, digits, _ and - only");
+    }
+    if (!provider.password_sign_in) config.accounts.providers_without_password_sign_in.push_back(name);
+    config.sso_providers.push_back(std::move(provider));
+  }
 
   for (const auto& name : settings.tables_under("plans")) {
     const std::string prefix = "plans." + name + ".";

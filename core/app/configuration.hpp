@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "accounts/accounts.hpp"
+#include "sso/oidc.hpp"
 #include "billing/billing.hpp"
 #include "config/schema.hpp"
 #include "db/database.hpp"
@@ -52,6 +53,7 @@ struct AppConfig {
   // finished video's job); never its payload.
   std::chrono::seconds keep_job_records{std::chrono::hours(24 * 7)};
   accounts::AccountsConfig accounts;
+  std::vector<sso::ProviderConfig> sso_providers;
   video::UploadsConfig uploads;
   video::VideoConfig video;
   std::string generation_plugin;

@@ -38,6 +38,7 @@ struct UnregisteredTable {
 inline constexpr UnregisteredTable kTablesOutsideTheStores[] = {
     {"audit_log", "the security log (policy §4): internal ids only, kept as the record of processing"},
     {"data_keys", "a person's data key, destroyed by the erasure's first step (crypto-shredding), not by a store"},
+    {"sso_logins", "an enterprise sign-in in progress, before an account exists: ten minutes at most, then purged"},
 };
 
 }  // namespace framehouse::app

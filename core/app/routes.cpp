@@ -11,6 +11,7 @@
 #include "privacy/policy_routes.hpp"
 #include "privacy/routes.hpp"
 #include "privacy/training_export_routes.hpp"
+#include "sso/routes.hpp"
 #include "video/upload_routes.hpp"
 #include "video/video_routes.hpp"
 
@@ -20,6 +21,7 @@ void add_routes(http::Router& router, const Services& services) {
   add_operations_routes(router, services.database, services.plugins, services.metrics, services.handlers);
   accounts::add_account_routes(router, services.accounts);
   accounts::add_two_factor_routes(router, services.accounts);
+  sso::add_sso_routes(router, services.accounts, services.sign_ins);
   video::add_upload_routes(router, services.accounts, services.uploads);
   billing::add_billing_routes(router, services.accounts, services.billing);
   video::add_video_routes(router, services.accounts, services.billing, services.uploads, services.videos);

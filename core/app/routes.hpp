@@ -15,6 +15,7 @@
 #include "privacy/participants.hpp"
 #include "privacy/policy.hpp"
 #include "privacy/requests.hpp"
+#include "sso/sign_ins.hpp"
 #include "storage/object_store.hpp"
 #include "video/uploads.hpp"
 #include "video/videos.hpp"
@@ -39,6 +40,7 @@ struct Services {
   privacy::Disclosures& disclosures;
   privacy::Analytics& analytics;
   jobs::JobQueue& outbox;
+  sso::SignIns& sign_ins;
   const workers::TaskProcessor* handlers = nullptr;  // the handler pool, for readiness
 };
 

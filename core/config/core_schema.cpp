@@ -16,6 +16,13 @@ FieldSpec string_field(std::string name, std::string default_value, std::string 
   return spec;
 }
 
+FieldSpec required_string_field(std::string name, std::string description) {
+  FieldSpec spec{std::move(name), ValueType::string};
+  spec.required = true;
+  spec.description = std::move(description);
+  return spec;
+}
+
 FieldSpec integer_field(std::string name, std::int64_t default_value, std::int64_t minimum,
                         std::int64_t maximum, std::string description) {
   FieldSpec spec{std::move(name), ValueType::integer};
@@ -112,6 +119,27 @@ TableSpec make_core_schema() {
       string_field("two_factor_issuer", "Framehouse", "the name authenticator apps show beside this deployment's codes"),
   };
 
+  // [sso.<name>]: one OpenID Connect provider each.
+  static TableSpec identity_provider;
+  identity_provider.fields = {
+      required_string_field("issuer", "the provider's issuer URL, as its discovery document names it (https)"),
+      required_string_field("client_id", "this server's client id at the provider"),
+      required_string_field("client_secret", "this server's client secret; use env: or file:"),
+      string_field("display_name", "", "the sign-in button's text; default: the table's name"),
+      string_array_field("scopes", {"openid", "email", "profile"}, "scopes asked for; openid is required"),
+      string_field("email_claim", "email", "the ID token claim with the person's address"),
+      string_field("name_claim", "name", "the ID token claim with the person's name"),
+      boolean_field("create_accounts", true, "make an account at first sign-in (after the age gate)"),
+      boolean_field("link_by_email", true, "link an existing account whose address the provider verified"),
+      string_field("adult_claim", "", "a boolean claim the provider sets for adults (employees): they are not asked a "
+                                      "birth date; empty: everyone new is asked"),
+      boolean_field("password_sign_in", true, "whether accounts linked to this provider may also sign in with a password"),
+      string_field("ca_file", "", "a private CA for the provider's certificate"),
+  };
+  identity_provider.fields.back().is_path = true;
+  TableSpec sso;
+  sso.any_table = &identity_provider;
+
   TableSpec uploads;
   uploads.fields = {
       integer_field("max_bytes", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024, "largest image accepted; server.max_body_bytes bounds the whole request first"),
@@ -200,6 +228,7 @@ TableSpec make_core_schema() {
   root.tables["database"] = std::move(database);
   root.tables["plugins"] = std::move(plugins);
   root.tables["accounts"] = std::move(accounts);
+  root.tables["sso"] = std::move(sso);
   root.tables["uploads"] = std::move(uploads);
   root.tables["video"] = std::move(video);
   root.tables["generation"] = std::move(generation);

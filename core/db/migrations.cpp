@@ -422,6 +422,23 @@ const std::vector<Migration>& server_migrations() {
              "ALTER TABLE credentials ADD COLUMN second_factor_at BIGINT",
          };
        }},
+      {21, "enterprise sign-in (OpenID Connect)",
+       [](const Dialect&) -> std::vector<std::string> {
+         return {
+             // Which issuer's subject is which account.
+             "CREATE TABLE sso_identities (provider TEXT NOT NULL, subject TEXT NOT NULL,"
+             " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, linked_at BIGINT NOT NULL,"
+             " last_sign_in_at BIGINT NOT NULL, PRIMARY KEY (provider, subject))",
+             "CREATE INDEX sso_identities_user ON sso_identities (user_id)",
+             // A sign-in on its way through the provider (state, nonce, PKCE verifier), and —
+             // for a new account that must pass the age gate — the identity the provider vouched
+             // for, until the birth date is given. Minutes at most, before any account exists.
+             "CREATE TABLE sso_logins (state_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, nonce TEXT NOT NULL,"
+             " code_verifier TEXT NOT NULL, return_to TEXT NOT NULL, expires_at BIGINT NOT NULL, ticket_hash TEXT,"
+             " subject TEXT, email TEXT, email_verified INTEGER, name TEXT)",
+             "CREATE INDEX sso_logins_ticket ON sso_logins (ticket_hash)",
+         };
+       }},
   };
   return migrations;
 }

@@ -34,6 +34,8 @@ inline constexpr ProblemType kTwoFactorRequired{401, "two-factor-required", "A c
 inline constexpr ProblemType kTwoFactorEnrolmentRequired{403, "two-factor-enrolment-required",
                                                          "Your role needs two-factor sign-in"};
 inline constexpr ProblemType kCsrfTokenInvalid{403, "csrf-token-invalid", "The request lacks the session's CSRF token"};
+inline constexpr ProblemType kIdentityProviderOnly{403, "identity-provider-only",
+                                                   "Sign in through your organisation's identity provider"};
 inline constexpr ProblemType kInvalidCredentials{401, "invalid-credentials", "The email address or password is not correct"};
 inline constexpr ProblemType kNotFound{404, "not-found", "No such resource"};
 inline constexpr ProblemType kMethodNotAllowed{405, "method-not-allowed", "The method is not allowed on this resource"};

@@ -35,9 +35,10 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   privacy::Communications communications(database, accounts, mailer, announcements, host, nullptr, "", "");
   privacy::Disclosures disclosures(database);
   privacy::Analytics analytics(database, 10, "free");
+  sso::SignIns sign_ins(database, accounts, {}, "", 13);
   http::Router router;
   add_routes(router, Services{database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log, communications,
-                              nullptr, participants, disclosures, analytics, outbox});
+                              nullptr, participants, disclosures, analytics, outbox, sign_ins});
 
   const auto document = boost::json::parse(openapi_json()).as_object();
   EXPECT_EQ(document.at("openapi"), "3.1.0");
