@@ -199,6 +199,51 @@ TEST_P(AccountsTest, ARotatedSessionTokenReplacesTheOld) {
   EXPECT_FALSE(accounts_->csrf_token_matches(*after, ""));
 }
 
+TEST_P(AccountsTest, EnterpriseIdentitiesLinkOnlyByAVerifiedAddress) {
+  const std::string alice = registered("alice@example.org");
+  // An unverified address at the provider links nothing; a verified one links, and says so.
+  EXPECT_FALSE(accounts_->identity_account({"corp", "sub-1", "alice@example.org", false, "Alice"}, true));
+  EXPECT_FALSE(accounts_->identity_account({"corp", "sub-1", "alice@example.org", true, "Alice"}, false));
+  EXPECT_EQ(accounts_->identity_account({"corp", "sub-1", "alice@example.org", true, "Alice"}, true), alice);
+  EXPECT_EQ(testing::messages_to(outbox(), "alice@example.org").back().subject,
+            "Your account is linked to your organisation's sign-in");
+  // From then on the subject is the link, whatever address the provider gives.
+  EXPECT_EQ(accounts_->identity_account({"corp", "sub-1", "renamed@corp.example", false, "Alice"}, false), alice);
+  // A new person: an account without a password, verified, linked.
+  const std::string bob = accounts_->create_identity_account({"corp", "sub-2", "Bob@Corp.example", true, "Bob"});
+  EXPECT_EQ(accounts_->find(bob)->email, "bob@corp.example");
+  EXPECT_TRUE(accounts_->find(bob)->email_verified);
+  EXPECT_EQ(accounts_->sign_in("bob@corp.example", "", "test", "").status, SignInResult::Status::bad_credentials);
+  EXPECT_THROW(accounts_->create_identity_account({"corp", "sub-3", "alice@example.org", true, "Eve"}), std::invalid_argument);
+  const auto session = accounts_->sign_in_with_identity(bob, {"corp", "sub-2", "bob@corp.example", true, "Bob"}, "sso", true);
+  ASSERT_EQ(session.status, SignInResult::Status::signed_in);
+  EXPECT_TRUE(accounts_->authenticate(session.token)->second_factor);  // the provider reported mfa
+
+  AccountsParticipant participant(*database_, *accounts_);
+  testing::RecordingExportSink exported;
+  ASSERT_TRUE(participant.export_subject({alice, {"alice@example.org"}, {}}, exported));
+  bool link_exported = false;
+  for (const auto& [dataset, json] : exported.records) {
+    link_exported = link_exported || (dataset == "identity_providers" && json.find("sub-1") != std::string::npos);
+  }
+  EXPECT_TRUE(link_exported);
+  ASSERT_TRUE(participant.erase_subject({alice, {"alice@example.org"}, {}}).ok());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sso_identities WHERE subject = 'sub-1'"), 0);
+}
+
+TEST_P(AccountsTest, AProviderMayTakeOverSignInForItsAccounts) {
+  AccountsConfig config;
+  config.password_cost = {1, 8 * 1024};
+  config.providers_without_password_sign_in = {"corp"};
+  Accounts strict(*database_, mail_->mailer, config, [this] { return now_.load(); });
+  const std::string alice = registered("alice@example.org");
+  EXPECT_EQ(strict.sign_in("alice@example.org", kPassword, "test", "").status, SignInResult::Status::signed_in);
+  strict.identity_account({"corp", "sub-1", "alice@example.org", true, "Alice"}, true);
+  EXPECT_EQ(strict.sign_in("alice@example.org", kPassword, "test", "").status, SignInResult::Status::identity_provider_only);
+  // Told only to whoever knows the password.
+  EXPECT_EQ(strict.sign_in("alice@example.org", "a wrong password", "test", "").status, SignInResult::Status::bad_credentials);
+}
+
 TEST_P(AccountsTest, ApiKeysCarryTheirScopesAndSurviveSignOutEverywhere) {
   const std::string user = registered("alice@example.org");
   const auto key = accounts_->create_api_key(user, "ci", {Scope::videos_read, Scope::videos_write});
