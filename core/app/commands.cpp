@@ -30,6 +30,7 @@
 #include "privacy/receipt_signer.hpp"
 #include "privacy/requests.hpp"
 #include "storage/data_keys.hpp"
+#include "video/videos.hpp"
 #include "storage/object_store.hpp"
 
 namespace framehouse::app {
@@ -407,6 +408,126 @@ int set_role(const std::filesystem::path& config_file, const std::string& email,
     audit::AuditLog(offline.database).record("cli", "admin.set_role", user->id,
                                              boost::json::serialize(boost::json::object{{"role", role}}));
     std::cout << fmt::format("{} is now {}\n", user->id, role);
+    return 0;
+  });
+}
+
+namespace {
+
+// Runs a command on the account with this address: 2 (bad usage) when there is none.
+int run_on_account(const std::filesystem::path& config_file, const std::string& email,
+                   const std::function<int(OfflineAccounts&, const accounts::User&)>& command) {
+  return run_account_command(config_file, DatabaseUse::existing, [&](OfflineAccounts& offline, AppConfig&) {
+    const auto user = offline.accounts.find_by_email(email);
+    if (!user) {
+      std::cerr << "framehouse: no account with that email address\n";
+      return 2;
+    }
+    return command(offline, *user);
+  });
+}
+
+void audit(OfflineAccounts& offline, const std::string& action, const std::string& user_id, boost::json::object detail = {}) {
+  audit::AuditLog(offline.database).record("cli", action, user_id, boost::json::serialize(detail));
+}
+
+}  // namespace
+
+int find_users(const std::filesystem::path& config_file, const std::string& query) {
+  return run_account_command(config_file, DatabaseUse::existing, [&](OfflineAccounts& offline, AppConfig&) {
+    std::string after;
+    std::size_t shown = 0;
+    for (;;) {  // a page at a time, every match
+      const auto page = offline.accounts.list_users(200, after, query);
+      for (const auto& user : page) {
+        std::cout << fmt::format("{}  {}  {}  {}{}{}  created {}\n", user.id, user.email, user.name, user.role,
+                                 user.email_verified ? "" : "  unverified", user.suspended_at ? "  SUSPENDED" : "",
+                                 accounts::utc_time(user.created_at));
+      }
+      shown += page.size();
+      if (page.size() < 200) break;
+      after = page.back().id;
+    }
+    audit(offline, "admin.find_users", "", {{"results", shown}});
+    std::cerr << fmt::format("{} account{}\n", shown, shown == 1 ? "" : "s");
+    return 0;
+  });
+}
+
+int list_credentials(const std::filesystem::path& config_file, const std::string& email) {
+  return run_on_account(config_file, email, [](OfflineAccounts& offline, const accounts::User& user) {
+    for (const char* kind : {"session", "api_key"}) {
+      for (const auto& credential : offline.accounts.credentials(user.id, kind)) {
+        std::cout << fmt::format("{}  {}  {}  created {}  last used {}{}\n", credential.id, kind, credential.label,
+                                 accounts::utc_time(credential.created_at), accounts::utc_time(credential.last_used_at),
+                                 credential.expires_at ? "  expires " + accounts::utc_time(*credential.expires_at) : "");
+      }
+    }
+    audit(offline, "admin.list_credentials", user.id);
+    return 0;
+  });
+}
+
+int revoke_credential(const std::filesystem::path& config_file, const std::string& email, const std::string& credential) {
+  return run_on_account(config_file, email, [&](OfflineAccounts& offline, const accounts::User& user) {
+    const std::string kind = credential.rfind("key_", 0) == 0 ? "api_key" : "session";
+    if (!offline.accounts.revoke(user.id, credential, kind)) {
+      std::cerr << "framehouse: the account has no session or key with that id\n";
+      return 2;
+    }
+    audit(offline, "admin.revoke_credential", user.id, {{"credential", credential}, {"kind", kind}});
+    std::cout << fmt::format("{} revoked\n", credential);
+    return 0;
+  });
+}
+
+int suspend(const std::filesystem::path& config_file, const std::string& email, const std::string& reason) {
+  if (reason.empty()) {
+    std::cerr << "framehouse: --reason must not be empty (it is kept, and shown to staff)\n";
+    return 2;
+  }
+  return run_on_account(config_file, email, [&](OfflineAccounts& offline, const accounts::User& user) {
+    if (offline.accounts.suspend(user.id, reason) == accounts::Accounts::RoleChange::last_admin) {
+      std::cerr << "framehouse: the last active admin cannot be suspended: make another admin first\n";
+      return 1;
+    }
+    // No engine runs here: queued jobs end, running ones are stopped by their worker.
+    const int canceled = video::Videos::cancel_all(offline.database, user.id, unix_now());
+    audit(offline, "admin.suspend", user.id, {{"reason", reason}});
+    std::cout << fmt::format("{} is suspended; its sessions and keys ended, {} job(s) canceled\n", user.id, canceled);
+    return 0;
+  });
+}
+
+int unsuspend(const std::filesystem::path& config_file, const std::string& email) {
+  return run_on_account(config_file, email, [](OfflineAccounts& offline, const accounts::User& user) {
+    if (!offline.accounts.unsuspend(user.id)) {
+      std::cerr << "framehouse: the account is not suspended\n";
+      return 2;
+    }
+    audit(offline, "admin.unsuspend", user.id);
+    std::cout << fmt::format("{} may sign in again\n", user.id);
+    return 0;
+  });
+}
+
+int verify_email(const std::filesystem::path& config_file, const std::string& email) {
+  return run_on_account(config_file, email, [](OfflineAccounts& offline, const accounts::User& user) {
+    offline.accounts.mark_email_verified(user.id);
+    audit(offline, "admin.verify_email", user.id);
+    std::cout << fmt::format("{}'s address counts as verified\n", user.id);
+    return 0;
+  });
+}
+
+int reset_two_factor(const std::filesystem::path& config_file, const std::string& email) {
+  return run_on_account(config_file, email, [](OfflineAccounts& offline, const accounts::User& user) {
+    if (!offline.accounts.disable_two_factor(user.id, true)) {
+      std::cerr << "framehouse: two-factor sign-in is not on for that account\n";
+      return 2;
+    }
+    audit(offline, "admin.two_factor_reset", user.id, {{"method", "totp"}});
+    std::cout << fmt::format("two-factor sign-in is off for {}; they were told by mail\n", user.id);
     return 0;
   });
 }

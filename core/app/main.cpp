@@ -32,6 +32,28 @@ constexpr std::pair<std::string_view, std::string_view> kAdminCommands[] = {
                              grant a plan, or extend it by N paid periods (payment arranged
                              outside the app)
 )"},
+    {"find", R"(  admin find --config FILE [--query TEXT]
+                             accounts whose address or name starts with TEXT (all without it)
+)"},
+    {"credentials", R"(  admin credentials --config FILE --email EMAIL
+                             the account's sessions and API keys, by label and time
+)"},
+    {"revoke", R"(  admin revoke --config FILE --email EMAIL --credential ID
+                             end one session (ses_…) or API key (key_…) of the account
+)"},
+    {"suspend", R"(  admin suspend --config FILE --email EMAIL --reason TEXT
+                             stop an account: sessions and keys end, jobs are canceled, sign-in
+                             is refused; the last active admin cannot be suspended
+)"},
+    {"unsuspend", R"(  admin unsuspend --config FILE --email EMAIL
+                             let a suspended account sign in again
+)"},
+    {"verify-email", R"(  admin verify-email --config FILE --email EMAIL
+                             count the account's address as verified (the owner showed it is theirs)
+)"},
+    {"reset-two-factor", R"(  admin reset-two-factor --config FILE --email EMAIL
+                             turn two-factor sign-in off for an owner who lost the device
+)"},
 };
 
 std::string admin_usage() {
@@ -189,7 +211,37 @@ int main(int argc, char** argv) {
       if (!options.error.empty()) return usage_error(options.error);
       return framehouse::app::set_role(options.values["--config"], options.values["--email"], options.values["--role"]);
     }
-    return usage_error("use: admin create-user, admin set-role or admin grant");
+    // The commands that take an account's address and act on it.
+    if (sub == "find") {
+      auto options = admin_options(args, {"--config", "--query"}, {}, {"--config"});
+      if (!options.error.empty()) return usage_error(options.error);
+      return framehouse::app::find_users(options.values["--config"], options.values["--query"]);
+    }
+    if (sub == "revoke") {
+      auto options = admin_options(args, {"--config", "--email", "--credential"}, {}, {"--config", "--email", "--credential"});
+      if (!options.error.empty()) return usage_error(options.error);
+      return framehouse::app::revoke_credential(options.values["--config"], options.values["--email"],
+                                                options.values["--credential"]);
+    }
+    if (sub == "suspend") {
+      auto options = admin_options(args, {"--config", "--email", "--reason"}, {}, {"--config", "--email", "--reason"});
+      if (!options.error.empty()) return usage_error(options.error);
+      return framehouse::app::suspend(options.values["--config"], options.values["--email"], options.values["--reason"]);
+    }
+    using AccountCommand = int (*)(const std::filesystem::path&, const std::string&);
+    const std::pair<std::string_view, AccountCommand> by_address[] = {{"credentials", &framehouse::app::list_credentials},
+                                                                      {"unsuspend", &framehouse::app::unsuspend},
+                                                                      {"verify-email", &framehouse::app::verify_email},
+                                                                      {"reset-two-factor", &framehouse::app::reset_two_factor}};
+    for (const auto& [name, command] : by_address) {
+      if (sub != name) continue;
+      auto options = admin_options(args, {"--config", "--email"}, {}, {"--config", "--email"});
+      if (!options.error.empty()) return usage_error(options.error);
+      return command(options.values["--config"], options.values["--email"]);
+    }
+    std::string commands;
+    for (const auto& [name, text] : kAdminCommands) commands += (commands.empty() ? "" : ", ") + std::string(name);
+    return usage_error("use one of: admin " + commands);
   }
   return usage_error("unknown command: " + args[0]);
 }

@@ -373,10 +373,17 @@ sdk::Outcome Videos::cancel(const std::string& owner, const std::string& id) {
   if (video->status != "queued" && video->status != "in_progress") {
     return sdk::Outcome::failure(sdk::Status::conflict, "the video is already " + video->status);
   }
+  request_cancel(database_, id, now_());
+  // Best effort: the worker also sees cancel_requested at its next progress report.
+  (void)host_.call<sdk::GenerationEngine>(engine_, "cancel", [id](sdk::GenerationEngine& engine) { return engine.cancel(id); });
+  return {};
+}
+
+void Videos::request_cancel(db::Database& database, const std::string& id, std::int64_t now_seconds) {
   {
-    soci::session sql(database_.pool());
-    db::WriteTransaction transaction(sql, database_);
-    const long long now = now_();
+    soci::session sql(database.pool());
+    db::WriteTransaction transaction(sql, database);
+    const long long now = now_seconds;
     // A queued job ends here (its queue entry with it); a running one is told, and its worker
     // ends it.
     sql << "UPDATE videos SET status = CASE WHEN status = 'queued' THEN 'failed' ELSE status END,"
@@ -389,25 +396,30 @@ sdk::Outcome Videos::cancel(const std::string& owner, const std::string& id) {
     sql << "DELETE FROM jobs WHERE id = :id AND queue = :q AND state = 'ready'", soci::use(id), soci::use(queue);
     transaction.commit();
   }
-  changed();
-  // Best effort: the worker also sees cancel_requested at its next progress report.
-  (void)host_.call<sdk::GenerationEngine>(engine_, "cancel", [id](sdk::GenerationEngine& engine) { return engine.cancel(id); });
-  return {};
+  database.changes().announce(kChangeTopic);  // every node's waiters look again
+}
+
+std::vector<std::string> Videos::active_jobs_of(db::Database& database, const std::string& owner) {
+  std::vector<std::string> active;
+  soci::session sql(database.pool());
+  std::string id;
+  soci::statement statement = (sql.prepare << "SELECT id FROM videos WHERE owner_id = :o AND status IN ('queued', 'in_progress')",
+                               soci::use(owner), soci::into(id));
+  statement.execute();
+  while (statement.fetch()) active.push_back(id);
+  return active;
 }
 
 int Videos::cancel_all(const std::string& owner) {
-  std::vector<std::string> active;
-  {
-    soci::session sql(database_.pool());
-    std::string id;
-    soci::statement statement = (sql.prepare << "SELECT id FROM videos WHERE owner_id = :o AND status IN ('queued', 'in_progress')",
-                                 soci::use(owner), soci::into(id));
-    statement.execute();
-    while (statement.fetch()) active.push_back(id);
-  }
   int canceled = 0;
-  for (const auto& id : active) canceled += cancel(owner, id) ? 1 : 0;
+  for (const auto& id : active_jobs_of(database_, owner)) canceled += cancel(owner, id) ? 1 : 0;
   return canceled;
+}
+
+int Videos::cancel_all(db::Database& database, const std::string& owner, std::int64_t now) {
+  const auto active = active_jobs_of(database, owner);
+  for (const auto& id : active) request_cancel(database, id, now);
+  return static_cast<int>(active.size());
 }
 
 sdk::Outcome Videos::remove_objects(const std::string& owner, const std::string& id) {

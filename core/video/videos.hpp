@@ -124,6 +124,9 @@ class Videos {
   sdk::Outcome cancel(const std::string& owner, const std::string& id);
   // Cancels every queued or running job of the owner (erasure stops processing first).
   int cancel_all(const std::string& owner);
+  // The same from a process that runs no engine (the command line): queued jobs end, running
+  // ones are told through the database and their worker, wherever it runs, ends them.
+  static int cancel_all(db::Database& database, const std::string& owner, std::int64_t now);
   // Cancels if running, deletes the stored files, then the record. Status::not_found as above.
   sdk::Outcome remove(const std::string& owner, const std::string& id);
   // The size of the stored "video" or "thumbnail"; Status::not_found for another's video,
@@ -163,6 +166,8 @@ class Videos {
   jobs::JobResult run_job(const jobs::Job& job, std::stop_token stopping);
   void finish(const Video& video, const sdk::Outcome& outcome);
   sdk::Outcome remove_objects(const std::string& owner, const std::string& id);
+  static void request_cancel(db::Database& database, const std::string& id, std::int64_t now);
+  static std::vector<std::string> active_jobs_of(db::Database& database, const std::string& owner);
 
   db::Database& database_;
   plugins::PluginHost& host_;

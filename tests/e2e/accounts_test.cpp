@@ -681,6 +681,68 @@ TEST_P(AccountsEndToEnd, BrowserSessionsUseACookieAndACsrfToken) {
   EXPECT_EQ(call("GET", "/v1/me", "", app).status, 401);
 }
 
+// An operator helps an owner from the command line, as support does over HTTP.
+TEST_P(AccountsEndToEnd, TheCommandLineFindsSuspendsAndHelpsAnAccount) {
+  const std::string admin = administrator();
+  const std::string alice = member("Alice", "alice@example.org");
+  const std::string alice_id(json_of(call("GET", "/v1/me", "", bearer(alice))).at("id").as_string());
+  const auto admin_command = [&](std::vector<std::string> arguments) {
+    std::vector<std::string> command{FRAMEHOUSE_BINARY, "admin"};
+    command.push_back(arguments.front());
+    command.insert(command.end(), {"--config", server->config_file().string()});
+    command.insert(command.end(), arguments.begin() + 1, arguments.end());
+    return testing::run_command(command);
+  };
+  const auto found = admin_command({"find", "--query", "ALI"});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_NE(found.out.find(alice_id + "  alice@example.org  Alice  user"), std::string::npos) << found.out;
+  EXPECT_EQ(found.out.find("root@example.org"), std::string::npos);
+  EXPECT_TRUE(std::regex_search(found.out, std::regex("created 20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z")));
+
+  const auto listed = admin_command({"credentials", "--email", "alice@example.org"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  std::smatch session;
+  ASSERT_TRUE(std::regex_search(listed.out, session, std::regex("(ses_[0-9a-f]+)  session  ")));
+  EXPECT_EQ(listed.out.find("fhs_"), std::string::npos);  // never a token
+  ASSERT_EQ(admin_command({"revoke", "--email", "alice@example.org", "--credential", session[1].str()}).exit_code, 0);
+  const auto ended_by = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  while (call("GET", "/v1/me", "", bearer(alice)).status != 401 && std::chrono::steady_clock::now() < ended_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(call("GET", "/v1/me", "", bearer(alice)).status, 401);
+
+  EXPECT_EQ(admin_command({"suspend", "--email", "alice@example.org", "--reason", ""}).exit_code, 2);
+  const auto suspended = admin_command({"suspend", "--email", "alice@example.org", "--reason", "chargeback fraud"});
+  ASSERT_EQ(suspended.exit_code, 0) << suspended.err;
+  const auto refused = call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"correct horse battery"})");
+  EXPECT_EQ(json_of(refused).at("type"), "urn:framehouse:problem:account-suspended");
+  EXPECT_EQ(json_of(call("GET", "/v1/admin/users/" + alice_id, "", bearer(admin))).at("suspended"), true);
+  ASSERT_EQ(admin_command({"unsuspend", "--email", "alice@example.org"}).exit_code, 0);
+  EXPECT_EQ(call("POST", "/v1/sessions", R"({"email":"alice@example.org","password":"correct horse battery"})").status, 201);
+  const auto last_admin = admin_command({"suspend", "--email", "root@example.org", "--reason", "testing"});
+  EXPECT_EQ(last_admin.exit_code, 1);
+  EXPECT_NE(last_admin.err.find("last active admin"), std::string::npos) << last_admin.err;
+
+  EXPECT_EQ(admin_command({"verify-email", "--email", "alice@example.org"}).exit_code, 0);
+  EXPECT_EQ(admin_command({"reset-two-factor", "--email", "alice@example.org"}).exit_code, 2);  // not on
+  const auto nobody = admin_command({"credentials", "--email", "nobody@example.org"});
+  EXPECT_EQ(nobody.exit_code, 2);
+  EXPECT_NE(nobody.err.find("no account with that email address"), std::string::npos);
+  for (const char* sub : {"find", "credentials", "revoke", "suspend", "unsuspend", "verify-email", "reset-two-factor"}) {
+    const auto help = testing::run_command({FRAMEHOUSE_BINARY, "admin", sub, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << sub;
+    EXPECT_NE(help.out.find(std::string("admin ") + sub), std::string::npos) << sub;
+  }
+  // Each is in the audit log with what it did.
+  const auto log = json_of(call("GET", "/v1/admin/audit?limit=50", "", bearer(admin)));
+  std::string actions;
+  for (const auto& entry : log.at("data").as_array()) actions += std::string(entry.at("action").as_string()) + " ";
+  for (const char* action : {"admin.find_users", "admin.list_credentials", "admin.revoke_credential", "admin.suspend",
+                             "admin.unsuspend", "admin.verify_email"}) {
+    EXPECT_NE(actions.find(action), std::string::npos) << action << " not in: " << actions;
+  }
+}
+
 // The deployment says the billing role needs a second factor (extra_config): the role's
 // permissions work only in a session that proved one.
 TEST_P(AccountsEndToEnd, AStaffRoleMayRequireTwoFactorSignIn) {
