@@ -554,7 +554,11 @@ int audit_verify(const std::filesystem::path& config_file) {
   }
 }
 
-int grant_plan(const std::filesystem::path& config_file, const std::string& email, const std::string& plan, int periods) {
+namespace {
+
+// Runs a billing command on the account with this address, with the payment processor loaded.
+int run_billing_command(const std::filesystem::path& config_file, const std::string& email,
+                        const std::function<int(OfflineAccounts&, billing::Billing&, const accounts::User&)>& command) {
   return run_account_command(config_file, DatabaseUse::existing, [&](OfflineAccounts& offline, AppConfig& config) {
     const auto user = offline.accounts.find_by_email(email);
     if (!user) {
@@ -567,15 +571,44 @@ int grant_plan(const std::filesystem::path& config_file, const std::string& emai
     if (!start_plugins(config, host)) return 1;
     billing::Billing billing(offline.database, host,
                              config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin), config.billing);
-    auto granted = billing.grant(user->id, plan, periods);
+    const int exit_code = command(offline, billing, *user);
     host.stop_all();
+    return exit_code;
+  });
+}
+
+}  // namespace
+
+int revoke_plan(const std::filesystem::path& config_file, const std::string& email, const std::string& reason) {
+  if (reason.empty()) {
+    std::cerr << "framehouse: --reason must not be empty (it is kept in the audit log)\n";
+    return 2;
+  }
+  return run_billing_command(config_file, email, [&](OfflineAccounts& offline, billing::Billing& billing, const accounts::User& user) {
+    auto revoked = billing.revoke(user.id);
+    if (!revoked) {
+      std::cerr << "framehouse: " << revoked.outcome().message() << "\n";
+      return revoked.outcome().status() == sdk::Status::conflict ? 2 : 1;
+    }
+    audit::AuditLog(offline.database)
+        .record("cli", "admin.revoke_plan", user.id,
+                boost::json::serialize(boost::json::object{{"plan", revoked.value()}, {"reason", reason}}));
+    std::cout << fmt::format("{} is no longer on {}; it is on {} from now\n", user.id, revoked.value(),
+                             billing.config().default_plan);
+    return 0;
+  });
+}
+
+int grant_plan(const std::filesystem::path& config_file, const std::string& email, const std::string& plan, int periods) {
+  return run_billing_command(config_file, email, [&](OfflineAccounts& offline, billing::Billing& billing, const accounts::User& user) {
+    auto granted = billing.grant(user.id, plan, periods);
     if (!granted) {
       std::cerr << "framehouse: " << granted.outcome().message() << "\n";
       return granted.outcome().status() == sdk::Status::invalid_argument ? 2 : 1;
     }
-    audit::AuditLog(offline.database).record("cli", "admin.grant_plan", user->id,
+    audit::AuditLog(offline.database).record("cli", "admin.grant_plan", user.id,
                                              boost::json::serialize(boost::json::object{{"plan", plan}, {"periods", periods}}));
-    std::cout << fmt::format("{} is on {} until {} with {} more paid period(s)\n", user->id, granted->plan,
+    std::cout << fmt::format("{} is on {} until {} with {} more paid period(s)\n", user.id, granted->plan,
                              granted->current_period_end ? accounts::utc_time(*granted->current_period_end) : "no end",
                              granted->prepaid_periods);
     return 0;

@@ -14,6 +14,8 @@ int inspect_plugin(const std::filesystem::path& plugin_file);
 // A verified account, created by an operator; the password is the first line of the input.
 // An admin grants a plan (or extends it) by paid periods, as POST /v1/admin/users/{id}/subscription.
 int grant_plan(const std::filesystem::path& config_file, const std::string& email, const std::string& plan, int periods);
+// Ends the account's plan now, as DELETE /v1/admin/users/{id}/subscription.
+int revoke_plan(const std::filesystem::path& config_file, const std::string& email, const std::string& reason);
 int create_user(const std::filesystem::path& config_file, const std::string& name, const std::string& email,
                 const std::string& role, std::istream& password_input);
 // Gives an account one of the roles (accounts/roles.hpp), as PUT /v1/admin/users/{id}/role.

@@ -32,6 +32,9 @@ constexpr std::pair<std::string_view, std::string_view> kAdminCommands[] = {
                              grant a plan, or extend it by N paid periods (payment arranged
                              outside the app)
 )"},
+    {"revoke-plan", R"(  admin revoke-plan --config FILE --email EMAIL --reason TEXT
+                             end the account's plan now (the paid periods left are gone)
+)"},
     {"find", R"(  admin find --config FILE [--query TEXT]
                              accounts whose address or name starts with TEXT (all without it)
 )"},
@@ -222,6 +225,11 @@ int main(int argc, char** argv) {
       if (!options.error.empty()) return usage_error(options.error);
       return framehouse::app::revoke_credential(options.values["--config"], options.values["--email"],
                                                 options.values["--credential"]);
+    }
+    if (sub == "revoke-plan") {
+      auto options = admin_options(args, {"--config", "--email", "--reason"}, {}, {"--config", "--email", "--reason"});
+      if (!options.error.empty()) return usage_error(options.error);
+      return framehouse::app::revoke_plan(options.values["--config"], options.values["--email"], options.values["--reason"]);
     }
     if (sub == "suspend") {
       auto options = admin_options(args, {"--config", "--email", "--reason"}, {}, {"--config", "--email", "--reason"});

@@ -153,6 +153,32 @@ sdk::Result<Subscription> Billing::grant(const std::string& user_id, const std::
   return subscription(user_id);
 }
 
+sdk::Result<std::string> Billing::revoke(const std::string& user_id) {
+  soci::session sql(database_.pool());
+  int exists = 0;
+  sql << "SELECT COUNT(*) FROM users WHERE id = :u", soci::use(user_id), soci::into(exists);
+  if (exists == 0) return sdk::Outcome::failure(sdk::Status::not_found, "no such user");
+  settle(sql, user_id);
+  Row row;
+  if (!load(sql, user_id, row) || row.status != "active") {
+    return sdk::Outcome::failure(sdk::Status::conflict, "there is no active subscription");
+  }
+  if (processor_) {
+    const std::string subscription_id = "sub_" + user_id;
+    const std::string key = "revoke-" + user_id + "-" + std::to_string(now_());
+    const sdk::Outcome told = host_.call<sdk::PaymentProcessor>(
+        processor_, "set_auto_renew", [subscription_id, key](sdk::PaymentProcessor& processor) {
+          return processor.set_auto_renew(subscription_id, false, key);
+        });
+    if (!told) return sdk::Outcome::failure(sdk::Status::unavailable, "the payment processor did not take the change");
+  }
+  const long long now = now_();
+  sql << "UPDATE subscriptions SET status = 'expired', current_period_end = :e, prepaid_periods = 0, auto_renew = 0,"
+         " updated_at = :t WHERE user_id = :u",
+      soci::use(now), soci::use(now), soci::use(user_id);
+  return row.plan;
+}
+
 std::int64_t Billing::renew_due() {
   std::vector<std::string> due;
   {

@@ -63,6 +63,11 @@ class Billing {
   // An admin grants a plan or extends it by `periods` paid periods. Status::invalid_argument
   // for an unknown plan or the default plan.
   sdk::Result<Subscription> grant(const std::string& user_id, const std::string& plan, int periods);
+  // Staff end a plan now (a grant made in error, a payment reversed): the account is on the
+  // default plan at once, the paid periods left are gone and nothing renews (the processor is
+  // told first; if it does not take it, nothing changed: Status::unavailable). Returns the plan
+  // revoked; Status::conflict without an active subscription, not_found for no such user.
+  sdk::Result<std::string> revoke(const std::string& user_id);
   // Renews or expires every subscription whose period ended. Returns how many changed.
   std::int64_t renew_due();
 

@@ -1,6 +1,7 @@
 #include "billing/routes.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "accounts/routes.hpp"
 #include "http/json_input.hpp"
@@ -56,7 +57,7 @@ void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Bill
              }));
 
   router.add("POST", "/v1/admin/users/{id}/subscription",
-             accounts::with_permission(accounts, accounts::Permission::grant_plans, [&billing](Request& request, const AuthContext&) -> Response {
+             accounts::with_permission(accounts, accounts::Permission::grant_plans, [&accounts, &billing](Request& request, const AuthContext& who) -> Response {
                http::JsonFields fields(request, {"plan", "periods"});
                if (fields.rejection()) return *fields.rejection();
                const auto plan = fields.string("plan", true, 100);
@@ -77,6 +78,38 @@ void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Bill
                                     granted.outcome().message()}});
                    default: return http::problem(http::problems::kUnavailable, granted.outcome().message(), request.request_id);
                  }
+               }
+               if (auto* log = accounts.audit_log()) {
+                 log->record(who.user_id, "admin.grant_plan", user_id,
+                             boost::json::serialize(boost::json::object{{"plan", *plan}, {"periods", periods}}));
+               }
+               return current(billing, user_id);
+             }));
+
+  router.add("DELETE", "/v1/admin/users/{id}/subscription",
+             accounts::with_permission(accounts, accounts::Permission::grant_plans, [&accounts, &billing](Request& request, const AuthContext& who) -> Response {
+               http::JsonFields fields(request, {"reason", "current_password"});
+               if (fields.rejection()) return *fields.rejection();
+               const auto reason = fields.string("reason", true, 500);
+               if (reason && reason->empty()) fields.add_error("reason", "must not be empty");
+               const auto current_password = fields.string("current_password", false, 1024);
+               if (!fields.ok()) return fields.problem(request);
+               if (auto refused = accounts::require_recent_authentication(accounts, request, who, current_password)) {
+                 return *refused;
+               }
+               const std::string& user_id = request.path_params.at("id");
+               auto revoked = billing.revoke(user_id);
+               if (!revoked) {
+                 switch (revoked.outcome().status()) {
+                   case sdk::Status::not_found: return http::problem(http::problems::kNotFound, "", request.request_id);
+                   case sdk::Status::conflict:
+                     return http::problem(http::problems::kConflict, revoked.outcome().message(), request.request_id);
+                   default: return http::problem(http::problems::kUnavailable, revoked.outcome().message(), request.request_id);
+                 }
+               }
+               if (auto* log = accounts.audit_log()) {
+                 log->record(who.user_id, "admin.revoke_plan", user_id,
+                             boost::json::serialize(boost::json::object{{"plan", revoked.value()}, {"reason", *reason}}));
                }
                return current(billing, user_id);
              }));

@@ -457,6 +457,8 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"PATCH", "/v1/subscription", "/v1/subscription", R"({"auto_renew":false})", 401, 409, 409, 409},
       {"POST", "/v1/admin/users/" + a_id + "/subscription", "/v1/admin/users/{id}/subscription", R"({"plan":"premium"})",
        401, 403, 403, 200},
+      {"DELETE", "/v1/admin/users/" + a_id + "/subscription", "/v1/admin/users/{id}/subscription", R"({"reason":"matrix"})",
+       401, 403, 403, 200},
       {"GET", "/v1/admin/users", "/v1/admin/users", "", 401, 403, 403, 200},
       {"GET", "/v1/admin/users/" + a_id, "/v1/admin/users/{id}", "", 401, 403, 403, 200},
       {"GET", "/v1/admin/users/" + a_id + "/credentials", "/v1/admin/users/{id}/credentials", "", 401, 403, 403, 200},

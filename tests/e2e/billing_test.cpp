@@ -92,11 +92,34 @@ TEST_P(BillingEndToEnd, FreePlanLimitsThenPremiumGrantedByAnAdmin) {
   EXPECT_EQ(bobs.at("plan"), "premium");
   EXPECT_EQ(bobs.at("prepaid_periods"), 2);
 
+  // A grant made in error is revoked, with a reason, re-authenticated; over HTTP and the CLI.
+  const std::string bob_id(json_of(call("GET", "/v1/me", "", bearer(bob))).at("id").as_string());
+  EXPECT_EQ(call("DELETE", "/v1/admin/users/" + bob_id + "/subscription", "{}", bearer(admin)).status, 422);  // no reason
+  const auto revoked = call("DELETE", "/v1/admin/users/" + bob_id + "/subscription", R"({"reason":"granted to the wrong Bob"})",
+                            bearer(admin));
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_EQ(json_of(revoked).at("plan"), "free");
+  EXPECT_EQ(json_of(call("GET", "/v1/subscription", "", bearer(bob))).at("plan"), "free");
+  EXPECT_EQ(call("DELETE", "/v1/admin/users/" + bob_id + "/subscription", R"({"reason":"again"})", bearer(admin)).status, 409);
+  const auto cli_revoke = testing::run_command({FRAMEHOUSE_BINARY, "admin", "revoke-plan", "--config",
+                                                server->config_file().string(), "--email", "alice@example.org", "--reason",
+                                                "payment reversed"});
+  EXPECT_EQ(cli_revoke.exit_code, 0) << cli_revoke.err;
+  EXPECT_EQ(json_of(call("GET", "/v1/subscription", "", bearer(alice))).at("plan"), "free");
+  const auto log = json_of(call("GET", "/v1/admin/audit?limit=100", "", bearer(admin)));
+  std::string revocations;
+  for (const auto& entry : log.at("data").as_array()) {
+    if (entry.at("action") == "admin.revoke_plan") revocations += boost::json::serialize(entry) + "\n";
+  }
+  EXPECT_NE(revocations.find("granted to the wrong Bob"), std::string::npos) << revocations;
+  EXPECT_NE(revocations.find("payment reversed"), std::string::npos) << revocations;
+
   // The manual processor keeps a customer record for the admin's invoices: no card data.
   const std::string customers =
       testing::read_file(dir.path() / "var" / "plugins" / "payment_manual" / "customers.json");
   EXPECT_NE(customers.find("manual_" + alice_id), std::string::npos);
-  EXPECT_NE(customers.find("\"sub_" + alice_id + "\":true"), std::string::npos) << customers;
+  // The revocation told the processor: it renews nothing.
+  EXPECT_NE(customers.find("\"sub_" + alice_id + "\":false"), std::string::npos) << customers;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BillingEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),

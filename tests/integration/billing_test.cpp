@@ -56,6 +56,27 @@ TEST_P(BillingTest, PaidPeriodsRenewThenTheSubscriptionExpires) {
   EXPECT_EQ(billing_->plan_for("usr_a").name, "free");
 }
 
+TEST_P(BillingTest, ARevokedGrantEndsNowWithItsPaidPeriods) {
+  EXPECT_EQ(billing_->revoke("usr_a").outcome().status(), sdk::Status::conflict);  // nothing to revoke
+  EXPECT_EQ(billing_->revoke("usr_nobody").outcome().status(), sdk::Status::not_found);
+  ASSERT_TRUE(billing_->grant("usr_a", "premium", 3).ok());
+  now_ += 5 * kDay;
+  const auto revoked = billing_->revoke("usr_a");
+  ASSERT_TRUE(revoked.ok()) << revoked.outcome().message();
+  EXPECT_EQ(revoked.value(), "premium");
+  const auto after = billing_->subscription("usr_a");
+  EXPECT_EQ(after.status, "expired");
+  EXPECT_EQ(after.prepaid_periods, 0);
+  EXPECT_FALSE(after.auto_renew);
+  EXPECT_EQ(billing_->plan_for("usr_a").name, "free");
+  now_ += 60 * kDay;  // nothing comes back at the old period's end
+  EXPECT_EQ(billing_->renew_due(), 0);
+  EXPECT_EQ(billing_->plan_for("usr_a").name, "free");
+  // A new grant after a revocation starts afresh.
+  ASSERT_TRUE(billing_->grant("usr_a", "premium", 1).ok());
+  EXPECT_EQ(billing_->plan_for("usr_a").name, "premium");
+}
+
 TEST_P(BillingTest, AutoRenewOffKeepsThePlanUntilThePeriodEnds) {
   ASSERT_TRUE(billing_->grant("usr_a", "premium", 3).ok());
   ASSERT_TRUE(billing_->set_auto_renew("usr_a", false));
