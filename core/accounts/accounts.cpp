@@ -599,16 +599,23 @@ std::string Accounts::create_user(const std::string& name, const std::string& em
   if (taken > 0) throw std::invalid_argument("email: an account with this address exists");
   db::WriteTransaction transaction(sql, database_);
   // Created by an operator who vouches for the person: verified, age check attested.
+  insert_vouched_user(sql, id, *email, name, hash, role, "admin_cli");
+  transaction.commit();
+  return id;
+}
+
+void Accounts::insert_vouched_user(soci::session& sql, const std::string& id, const std::string& email, const std::string& name,
+                                   const std::string& password_hash, const std::string& role,
+                                   const std::string& preference_source) {
+  const long long now = now_();
   sql << "INSERT INTO users (id, email, name, password_hash, role, email_verified_at, age_check_passed_at,"
          " created_at, updated_at) VALUES (:id, :e, :n, :p, :r, :v, :a, :c, :u)",
-      soci::use(id), soci::use(*email), soci::use(name), soci::use(hash), soci::use(role), soci::use(now),
+      soci::use(id), soci::use(email), soci::use(name), soci::use(password_hash), soci::use(role), soci::use(now),
       soci::use(now), soci::use(now), soci::use(now);
   for (const auto& category : preference_categories()) {
     const bool enabled = category == "account" || (category == "training_use" && config_.training_use_default);
-    write_preference(sql, id, category, enabled, "admin_cli");
+    write_preference(sql, id, category, enabled, preference_source);
   }
-  transaction.commit();
-  return id;
 }
 
 void Accounts::record_event(const std::string& user_id, const std::string& event_type) {

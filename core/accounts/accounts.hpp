@@ -402,6 +402,10 @@ class Accounts {
                                 const std::optional<std::string>& new_email, std::int64_t ttl, bool keep_earlier = false);
   std::string hash_password(const std::string& password);
   bool verify_password(const std::string& stored_hash, const std::string& password);
+  // A verified account whose age check someone vouched for (an operator, an identity
+  // provider with the age gate), with the default preferences; in the caller's transaction.
+  void insert_vouched_user(soci::session& sql, const std::string& id, const std::string& email, const std::string& name,
+                           const std::string& password_hash, const std::string& role, const std::string& preference_source);
   // A new session for a user whose password (and second factor, if on) was proved.
   SignInResult start_session(const std::string& user_id, const std::string& label, bool second_factor);
   // Checks a second factor: a TOTP code (6 digits; never the same step twice; wrong ones

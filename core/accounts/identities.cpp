@@ -46,16 +46,9 @@ std::string Accounts::create_identity_account(const ExternalIdentity& identity) 
   // No password: "!" is no PHC string, so no password ever verifies against it (a reset can
   // set one where the provider allows password sign-in).
   const std::string no_password = "!";
-  const std::string role = "user";
   db::WriteTransaction transaction(sql, database_);
-  sql << "INSERT INTO users (id, email, name, password_hash, role, email_verified_at, age_check_passed_at,"
-         " created_at, updated_at) VALUES (:id, :e, :n, :p, :r, :v, :a, :c, :u)",
-      soci::use(id), soci::use(*email), soci::use(name), soci::use(no_password), soci::use(role), soci::use(now),
-      soci::use(now), soci::use(now), soci::use(now);
-  for (const auto& category : preference_categories()) {
-    const bool enabled = category == "account" || (category == "training_use" && config_.training_use_default);
-    write_preference(sql, id, category, enabled, "sign_up");
-  }
+  // The provider verified the address; the age gate was passed just before.
+  insert_vouched_user(sql, id, *email, name, no_password, "user", "sign_up");
   sql << "INSERT INTO sso_identities (provider, subject, user_id, linked_at, last_sign_in_at) VALUES (:p, :s, :u, :t, :t2)",
       soci::use(identity.provider), soci::use(identity.subject), soci::use(id), soci::use(now), soci::use(now);
   record_event(sql, id, "signed_up");

@@ -520,6 +520,19 @@ int verify_email(const std::filesystem::path& config_file, const std::string& em
   });
 }
 
+int resend_verification(const std::filesystem::path& config_file, const std::string& email) {
+  return run_on_account(config_file, email, [](OfflineAccounts& offline, const accounts::User& user) {
+    if (user.email_verified) {
+      std::cout << fmt::format("{}'s address is verified already\n", user.id);
+      return 0;
+    }
+    offline.accounts.resend_verification(user.email);  // queued; the server's outbox sends it
+    audit(offline, "admin.resend_verification", user.id);
+    std::cout << fmt::format("a new confirmation link is queued for {}\n", user.id);
+    return 0;
+  });
+}
+
 int reset_two_factor(const std::filesystem::path& config_file, const std::string& email) {
   return run_on_account(config_file, email, [](OfflineAccounts& offline, const accounts::User& user) {
     if (!offline.accounts.disable_two_factor(user.id, true)) {

@@ -30,6 +30,7 @@ int revoke_credential(const std::filesystem::path& config_file, const std::strin
 int suspend(const std::filesystem::path& config_file, const std::string& email, const std::string& reason);
 int unsuspend(const std::filesystem::path& config_file, const std::string& email);
 int verify_email(const std::filesystem::path& config_file, const std::string& email);
+int resend_verification(const std::filesystem::path& config_file, const std::string& email);
 // Two-factor sign-in off, for an owner who lost the device (they are mailed).
 int reset_two_factor(const std::filesystem::path& config_file, const std::string& email);
 // Walks the audit log's hash chain; prints where it breaks (exit 1) or that it is intact.

@@ -54,6 +54,9 @@ constexpr std::pair<std::string_view, std::string_view> kAdminCommands[] = {
     {"verify-email", R"(  admin verify-email --config FILE --email EMAIL
                              count the account's address as verified (the owner showed it is theirs)
 )"},
+    {"resend-verification", R"(  admin resend-verification --config FILE --email EMAIL
+                             mail the account a new confirmation link
+)"},
     {"reset-two-factor", R"(  admin reset-two-factor --config FILE --email EMAIL
                              turn two-factor sign-in off for an owner who lost the device
 )"},
@@ -240,6 +243,7 @@ int main(int argc, char** argv) {
     const std::pair<std::string_view, AccountCommand> by_address[] = {{"credentials", &framehouse::app::list_credentials},
                                                                       {"unsuspend", &framehouse::app::unsuspend},
                                                                       {"verify-email", &framehouse::app::verify_email},
+                                                                      {"resend-verification", &framehouse::app::resend_verification},
                                                                       {"reset-two-factor", &framehouse::app::reset_two_factor}};
     for (const auto& [name, command] : by_address) {
       if (sub != name) continue;

@@ -72,6 +72,17 @@ Subscription Billing::subscription(const std::string& user_id) {
 
 const Plan& Billing::plan_for(const std::string& user_id) { return config_.plans.at(subscription(user_id).plan); }
 
+bool Billing::tell_processor_auto_renew(const std::string& user_id, bool enabled, const std::string& idempotency_key) {
+  if (!processor_) return true;  // no processor: nothing renews but what staff grant
+  const std::string subscription_id = "sub_" + user_id;
+  return host_
+      .call<sdk::PaymentProcessor>(processor_, "set_auto_renew",
+                                   [subscription_id, enabled, idempotency_key](sdk::PaymentProcessor& processor) {
+                                     return processor.set_auto_renew(subscription_id, enabled, idempotency_key);
+                                   })
+      .ok();
+}
+
 sdk::Outcome Billing::set_auto_renew(const std::string& user_id, bool enabled) {
   soci::session sql(database_.pool());
   settle(sql, user_id);
@@ -79,14 +90,8 @@ sdk::Outcome Billing::set_auto_renew(const std::string& user_id, bool enabled) {
   if (!load(sql, user_id, row) || row.status != "active") {
     return sdk::Outcome::failure(sdk::Status::conflict, "there is no active subscription");
   }
-  if (processor_) {
-    const std::string subscription_id = "sub_" + user_id;
-    const std::string key = "auto-renew-" + user_id + "-" + std::to_string(now_());
-    const sdk::Outcome told = host_.call<sdk::PaymentProcessor>(
-        processor_, "set_auto_renew", [subscription_id, enabled, key](sdk::PaymentProcessor& processor) {
-          return processor.set_auto_renew(subscription_id, enabled, key);
-        });
-    if (!told) return sdk::Outcome::failure(sdk::Status::unavailable, "the payment processor did not take the change");
+  if (!tell_processor_auto_renew(user_id, enabled, "auto-renew-" + user_id + "-" + std::to_string(now_()))) {
+    return sdk::Outcome::failure(sdk::Status::unavailable, "the payment processor did not take the change");
   }
   const int value = enabled ? 1 : 0;
   const long long now = now_();
@@ -163,14 +168,8 @@ sdk::Result<std::string> Billing::revoke(const std::string& user_id) {
   if (!load(sql, user_id, row) || row.status != "active") {
     return sdk::Outcome::failure(sdk::Status::conflict, "there is no active subscription");
   }
-  if (processor_) {
-    const std::string subscription_id = "sub_" + user_id;
-    const std::string key = "revoke-" + user_id + "-" + std::to_string(now_());
-    const sdk::Outcome told = host_.call<sdk::PaymentProcessor>(
-        processor_, "set_auto_renew", [subscription_id, key](sdk::PaymentProcessor& processor) {
-          return processor.set_auto_renew(subscription_id, false, key);
-        });
-    if (!told) return sdk::Outcome::failure(sdk::Status::unavailable, "the payment processor did not take the change");
+  if (!tell_processor_auto_renew(user_id, false, "revoke-" + user_id + "-" + std::to_string(now_()))) {
+    return sdk::Outcome::failure(sdk::Status::unavailable, "the payment processor did not take the change");
   }
   const long long now = now_();
   sql << "UPDATE subscriptions SET status = 'expired', current_period_end = :e, prepaid_periods = 0, auto_renew = 0,"

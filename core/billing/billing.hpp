@@ -72,6 +72,8 @@ class Billing {
   std::int64_t renew_due();
 
  private:
+  // Whether the processor (if any) took the auto-renew change; nothing is changed here when not.
+  bool tell_processor_auto_renew(const std::string& user_id, bool enabled, const std::string& idempotency_key);
   void settle(soci::session& sql, const std::string& user_id);
 
   db::Database& database_;

@@ -81,6 +81,10 @@ std::optional<SignIns::Started> SignIns::start(const std::string& provider_name,
   const std::string target = safe_return_to(return_to);
   const long long expires = now_() + kLoginSeconds;
   soci::session sql(database_.pool());
+  // What unfinished sign-ins left (a provider's word about someone) goes as soon as it expires,
+  // not only at the hourly purge.
+  const long long now = now_();
+  sql << "DELETE FROM sso_logins WHERE expires_at <= :n", soci::use(now);
   sql << "INSERT INTO sso_logins (state_hash, provider, nonce, code_verifier, return_to, expires_at)"
          " VALUES (:h, :p, :n, :v, :r, :x)",
       soci::use(state_hash), soci::use(provider_name), soci::use(nonce), soci::use(verifier), soci::use(target),

@@ -726,11 +726,14 @@ TEST_P(AccountsEndToEnd, TheCommandLineFindsSuspendsAndHelpsAnAccount) {
   EXPECT_NE(last_admin.err.find("last active admin"), std::string::npos) << last_admin.err;
 
   EXPECT_EQ(admin_command({"verify-email", "--email", "alice@example.org"}).exit_code, 0);
+  EXPECT_NE(admin_command({"resend-verification", "--email", "alice@example.org"}).out.find("verified already"),
+            std::string::npos);
   EXPECT_EQ(admin_command({"reset-two-factor", "--email", "alice@example.org"}).exit_code, 2);  // not on
   const auto nobody = admin_command({"credentials", "--email", "nobody@example.org"});
   EXPECT_EQ(nobody.exit_code, 2);
   EXPECT_NE(nobody.err.find("no account with that email address"), std::string::npos);
-  for (const char* sub : {"find", "credentials", "revoke", "suspend", "unsuspend", "verify-email", "reset-two-factor"}) {
+  for (const char* sub : {"find", "credentials", "revoke", "suspend", "unsuspend", "verify-email", "resend-verification",
+                          "reset-two-factor", "revoke-plan"}) {
     const auto help = testing::run_command({FRAMEHOUSE_BINARY, "admin", sub, "--help"});
     EXPECT_EQ(help.exit_code, 0) << sub;
     EXPECT_NE(help.out.find(std::string("admin ") + sub), std::string::npos) << sub;

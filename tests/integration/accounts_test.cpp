@@ -205,8 +205,10 @@ TEST_P(AccountsTest, EnterpriseIdentitiesLinkOnlyByAVerifiedAddress) {
   EXPECT_FALSE(accounts_->identity_account({"corp", "sub-1", "alice@example.org", false, "Alice"}, true));
   EXPECT_FALSE(accounts_->identity_account({"corp", "sub-1", "alice@example.org", true, "Alice"}, false));
   EXPECT_EQ(accounts_->identity_account({"corp", "sub-1", "alice@example.org", true, "Alice"}, true), alice);
-  EXPECT_EQ(testing::messages_to(outbox(), "alice@example.org").back().subject,
-            "Your account is linked to your organisation's sign-in");
+  const auto mails = testing::messages_to(outbox(), "alice@example.org");
+  EXPECT_TRUE(std::any_of(mails.begin(), mails.end(), [](const auto& mail) {
+    return mail.subject == "Your account is linked to your organisation's sign-in";
+  }));
   // From then on the subject is the link, whatever address the provider gives.
   EXPECT_EQ(accounts_->identity_account({"corp", "sub-1", "renamed@corp.example", false, "Alice"}, false), alice);
   // A new person: an account without a password, verified, linked.

@@ -69,6 +69,13 @@ class TwoFactorTest : public AccountsTest {
     return result;
   }
 
+  // Whether Alice got a mail with this subject (mails queued within one millisecond have no
+  // order among themselves).
+  bool alice_was_mailed(const std::string& subject) {
+    const auto mails = testing::messages_to(outbox(), "alice@example.org");
+    return std::any_of(mails.begin(), mails.end(), [&subject](const auto& mail) { return mail.subject == subject; });
+  }
+
   std::unique_ptr<storage::DataKeys> data_keys_;
   std::vector<std::string> recovery_codes_;
   std::string alice_;
@@ -106,7 +113,7 @@ TEST_P(TwoFactorTest, EnrolmentGivesAnAuthenticatorUriAndNeedsAFirstCode) {
   EXPECT_FALSE(accounts_->begin_totp_enrolment(alice));  // on already
   // The session that confirmed it counts as having proved a second factor.
   EXPECT_TRUE(accounts_->authenticate(session.token)->second_factor);
-  EXPECT_EQ(testing::messages_to(outbox(), "alice@example.org").back().subject, "Two-factor sign-in is on");
+  EXPECT_TRUE(alice_was_mailed("Two-factor sign-in is on"));
 }
 
 TEST_P(TwoFactorTest, SignInTakesASecondStepAndNoCodeWorksTwice) {
@@ -225,7 +232,7 @@ TEST_P(TwoFactorTest, TurningItOffTellsTheOwnerAndEndsTheSecondStep) {
   EXPECT_EQ(accounts_->complete_sign_in(pending.challenge, recovery_codes_[0]).status, SignInResult::Status::bad_credentials);
   EXPECT_EQ(accounts_->sign_in("alice@example.org", kPassword, "phone", "127.0.0.1").status, SignInResult::Status::signed_in);
   EXPECT_EQ(count("SELECT COUNT(*) FROM totp_factors") + count("SELECT COUNT(*) FROM recovery_codes"), 0);
-  EXPECT_EQ(testing::messages_to(outbox(), "alice@example.org").back().subject, "Two-factor sign-in is off");
+  EXPECT_TRUE(alice_was_mailed("Two-factor sign-in is off"));
 }
 
 TEST_P(TwoFactorTest, StaffRolesMayRequireASecondFactor) {
