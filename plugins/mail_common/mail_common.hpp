@@ -1,0 +1,72 @@
+// What the email plugins share: checks of an outgoing message, files written whole, and the
+// suppression list — keyed hashes of normalised addresses (never the addresses), with the
+// categories suppressed. The outer key is the host's (HostServices::secret_key, kept in the
+// server's database), so whoever can read a plugin's directory cannot check whether an
+// address is on the list. The rule (docs/privacy-choices.md):
+//   * an opt-out of a mail category ("product_updates", "marketing") suppresses that category;
+//   * the verified owner turning the category back on lifts it (lift_opt_out);
+//   * erasure removes every category entry and keeps only a "never mail this address" entry
+//     (suppress(): a hard bounce, a complaint, a request to receive nothing), which is all
+//     that stops the address from being mailed again.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <framehouse/sdk/outcome.hpp>
+
+namespace framehouse::mail_common {
+
+std::string normalise(std::string_view address);
+bool plausible_address(std::string_view address);
+std::string random_id();  // 128 random bits, hex
+// The value of the first header field called `name` (lower case); "" if there is none.
+std::string header_value(std::string_view message, std::string_view name);
+// RFC 5322: header fields, an empty line, a body; CRLF everywhere; lines of at most 998
+// characters; a From and a Date field.
+sdk::Outcome check_rfc5322(std::string_view message);
+// Written to a temporary file, synced, renamed: a reader sees the old contents or the new.
+sdk::Outcome write_file_atomically(const std::filesystem::path& path, std::string_view contents);
+std::string read_file(const std::filesystem::path& path);
+// Keyed BLAKE2b, hex.
+std::string keyed_hex(std::string_view text, const std::vector<unsigned char>& key);
+
+// The categories of mail a person can opt out of; other opt-outs (training use, sale/sharing)
+// are not about mail and leave nothing in an email plugin.
+bool mail_category(std::string_view category);
+
+class SuppressionList {
+ public:
+  // `file` holds the list; `install_key_file` the plugin's own key (made on first start).
+  sdk::Outcome load(const std::filesystem::path& file, const std::filesystem::path& install_key_file, std::string_view host_key);
+  // Whether a message of `category` may not go to the address ("account" mail is stopped only
+  // by a "never mail" entry).
+  bool suppressed(std::string_view address, std::string_view category) const;
+  bool never_mail(std::string_view address) const;
+  sdk::Outcome suppress_everything(std::string_view address);
+  sdk::Outcome apply_opt_out(const std::vector<std::string>& addresses, std::string_view category);
+  sdk::Outcome lift_opt_out(const std::vector<std::string>& addresses, std::string_view category);
+  // Erasure: every category entry of the addresses goes, "never mail" stays. How many entries
+  // changed.
+  sdk::Result<std::uint64_t> erase(const std::vector<std::string>& addresses);
+  // The plugin's own key, for ids that must not reveal what they are made from.
+  const std::vector<unsigned char>& install_key() const { return install_key_; }
+
+ private:
+  std::string address_hash(std::string_view address) const;
+  bool suppressed_locked(std::string_view address, std::string_view category) const;
+  sdk::Outcome save_locked();
+
+  std::filesystem::path file_;
+  std::vector<unsigned char> install_key_;
+  std::vector<unsigned char> host_key_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::set<std::string>> entries_;
+};
+
+}  // namespace framehouse::mail_common
