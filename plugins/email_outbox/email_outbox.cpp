@@ -6,7 +6,6 @@
 // The suppression list is mail_common's (keyed hashes of addresses, never the addresses).
 #include <ctime>
 #include <filesystem>
-#include <set>
 
 #include <boost/json.hpp>
 #include <framehouse/sdk/email.hpp>
@@ -30,6 +29,7 @@ using framehouse::sdk::Status;
 using framehouse::sdk::Subject;
 
 using framehouse::mail_common::check_rfc5322;
+using framehouse::mail_common::for_each_record_of;
 using framehouse::mail_common::header_value;
 using framehouse::mail_common::keyed_hex;
 using framehouse::mail_common::normalise;
@@ -99,7 +99,8 @@ class Outbox final : public framehouse::sdk::Plugin,
 
   Outcome export_subject(const Subject& subject, ExportSink& sink) override {
     Outcome failure;
-    for_each_message_of(subject, [&](const std::string& id, const json::object& index) {
+    for_each_record_of(directory_ / ".index", subject, [&](const fs::path& record, const json::object& index) {
+      const std::string id = record.stem().string();
       if (failure = sink.record("messages", json::serialize(index)); !failure) return false;
       framehouse::sdk::BufferSource source(read_file(directory_ / (id + ".eml")));
       failure = sink.file("messages/" + id + ".eml", "message/rfc822", source);
@@ -113,7 +114,8 @@ class Outbox final : public framehouse::sdk::Plugin,
   Result<ErasureReport> erase_subject(const Subject& subject) override {
     ErasureReport report;
     Outcome failure;
-    for_each_message_of(subject, [&](const std::string& id, const json::object&) {
+    for_each_record_of(directory_ / ".index", subject, [&](const fs::path& record, const json::object&) {
+      const std::string id = record.stem().string();
       std::error_code ec;
       fs::remove(directory_ / (id + ".eml"), ec);
       if (!ec) fs::remove(directory_ / ".index" / (id + ".json"), ec);
@@ -147,28 +149,6 @@ class Outbox final : public framehouse::sdk::Plugin,
   }
 
  private:
-  template <class Fn>
-  void for_each_message_of(const Subject& subject, Fn&& fn) {
-    std::set<std::string> addresses;
-    for (const auto& address : subject.email_addresses) addresses.insert(normalise(address));
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(directory_ / ".index", ec)) {
-      if (entry.path().extension() != ".json") continue;
-      boost::system::error_code parse_error;
-      const json::value index = json::parse(read_file(entry.path()), parse_error);
-      if (parse_error || !index.is_object()) continue;
-      const auto& object = index.as_object();
-      bool theirs = !subject.user_id.empty() && object.contains("subject_user_id") &&
-                    object.at("subject_user_id").as_string() == subject.user_id;
-      if (!theirs && object.contains("recipients")) {
-        for (const auto& recipient : object.at("recipients").as_array()) {
-          theirs = theirs || addresses.count(std::string(recipient.as_string())) > 0;
-        }
-      }
-      if (theirs && !fn(entry.path().stem().string(), object)) return;
-    }
-  }
-
   fs::path directory_;
   framehouse::mail_common::SuppressionList suppressions_;
 };

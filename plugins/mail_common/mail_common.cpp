@@ -138,6 +138,28 @@ std::string keyed_hex(std::string_view text, const std::vector<unsigned char>& k
   return hex;
 }
 
+void for_each_record_of(const fs::path& folder, const sdk::Subject& subject,
+                        const std::function<bool(const fs::path&, const json::object&)>& visit) {
+  std::set<std::string> addresses;
+  for (const auto& address : subject.email_addresses) addresses.insert(normalise(address));
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    if (entry.path().extension() != ".json") continue;
+    boost::system::error_code parse_error;
+    const json::value record = json::parse(read_file(entry.path()), parse_error);
+    if (parse_error || !record.is_object()) continue;
+    const auto& object = record.as_object();
+    const auto* owner = object.if_contains("subject_user_id");
+    bool theirs = !subject.user_id.empty() && owner != nullptr && owner->is_string() && owner->as_string() == subject.user_id;
+    if (const auto* recipients = object.if_contains("recipients"); !theirs && recipients != nullptr && recipients->is_array()) {
+      for (const auto& recipient : recipients->as_array()) {
+        theirs = theirs || (recipient.is_string() && addresses.count(std::string(recipient.as_string())) > 0);
+      }
+    }
+    if (theirs && !visit(entry.path(), object)) return;
+  }
+}
+
 bool mail_category(std::string_view category) { return category == "product_updates" || category == "marketing"; }
 
 Outcome SuppressionList::load(const fs::path& file, const fs::path& install_key_file, std::string_view host_key) {

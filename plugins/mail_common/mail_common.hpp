@@ -11,6 +11,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -18,7 +19,9 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include <framehouse/sdk/outcome.hpp>
+#include <framehouse/sdk/privacy.hpp>
 
 namespace framehouse::mail_common {
 
@@ -35,6 +38,11 @@ sdk::Outcome write_file_atomically(const std::filesystem::path& path, std::strin
 std::string read_file(const std::filesystem::path& path);
 // Keyed BLAKE2b, hex.
 std::string keyed_hex(std::string_view text, const std::vector<unsigned char>& key);
+
+// Each JSON record in `folder` ("*.json", with "subject_user_id" and "recipients") that is
+// about the subject — by their id or one of their addresses —, until `visit` returns false.
+void for_each_record_of(const std::filesystem::path& folder, const sdk::Subject& subject,
+                        const std::function<bool(const std::filesystem::path&, const boost::json::object&)>& visit);
 
 // The categories of mail a person can opt out of; other opt-outs (training use, sale/sharing)
 // are not about mail and leave nothing in an email plugin.
