@@ -1,42 +1,19 @@
 // email_smtp, the shipped plugin, against a real SMTP server on loopback: Debian's aiosmtpd
-// (tests/compat/smtp_server) with STARTTLS, implicit TLS or none, AUTH, and answers of 4xx and
-// 5xx on demand; certificates from a throwaway CA made here with openssl.
-#include <signal.h>
-
-#include <regex>
-
+// (tests/compat/smtp_server, support/smtp_server) with STARTTLS, implicit TLS or none, AUTH, and
+// answers of 4xx and 5xx on demand; certificates from a throwaway CA made with openssl.
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include "framehouse/sdk/email.hpp"
 #include "support/plugins.hpp"
 #include "support/process.hpp"
+#include "support/smtp_server.hpp"
 #include "support/streams.hpp"
 
 namespace framehouse {
 namespace {
 
 namespace fs = std::filesystem;
-const fs::path kServer = fs::path(FRAMEHOUSE_SOURCE_DIR) / "tests/compat/smtp_server/server.py";
-
-void openssl(const std::vector<std::string>& arguments) {
-  std::vector<std::string> command{"/usr/bin/openssl"};
-  command.insert(command.end(), arguments.begin(), arguments.end());
-  const auto run = testing::run_command(command);
-  ASSERT_EQ(run.exit_code, 0) << run.err;
-}
-
-// A CA and a certificate it signed for 127.0.0.1, in `dir`.
-void make_certificates(const fs::path& dir, const std::string& ca) {
-  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", (dir / (ca + ".key")).string(), "-out",
-           (dir / (ca + ".pem")).string(), "-days", "2", "-subj", "/CN=" + ca});
-  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", (dir / "server.key").string(), "-out",
-           (dir / "server.csr").string(), "-subj", "/CN=localhost"});
-  testing::write_file(dir / "ext.cnf", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
-  openssl({"x509", "-req", "-in", (dir / "server.csr").string(), "-CA", (dir / (ca + ".pem")).string(), "-CAkey",
-           (dir / (ca + ".key")).string(), "-CAcreateserial", "-out", (dir / "server.pem").string(), "-days", "2",
-           "-extfile", (dir / "ext.cnf").string()});
-}
 
 std::string message(const std::string& to, const std::string& id, const std::string& extra_header = "") {
   return "From: Framehouse <noreply@example.org>\r\n"
@@ -61,27 +38,16 @@ class EmailSmtpTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_EQ(testing::run_command({"/usr/bin/python3", "-c", "import aiosmtpd"}).exit_code, 0)
         << "python3-aiosmtpd is missing (deploy/setup.sh test installs it)";
-    make_certificates(dir.path(), "test-ca");
-    fs::create_directories(received());
+    relay = std::make_unique<testing::SmtpServer>(dir.path() / "relay");
   }
 
-  fs::path received() const { return dir.path() / "received"; }
-  // The server in `mode`, with AUTH; returns its port.
-  std::uint16_t start_server(const std::string& mode, std::uint16_t port = 0) {
-    server = std::make_unique<testing::ChildProcess>(std::vector<std::string>{
-        "/usr/bin/python3", kServer.string(), "--folder", received().string(), "--cert", (dir.path() / "server.pem").string(),
-        "--key", (dir.path() / "server.key").string(), "--mode", mode, "--user", "framehouse", "--password", "relay secret",
-        "--port", std::to_string(port)});
-    const std::string line = server->wait_for_stdout_line("listening on", std::chrono::seconds(20));
-    EXPECT_FALSE(line.empty()) << server->stderr_text();
-    return static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(' ') + 1)));
-  }
+  std::uint16_t start_server(const std::string& mode, std::uint16_t port = 0) { return relay->start(mode, port); }
   // The plugin, loaded through the host as the server loads it.
   sdk::EmailProvider* plugin(const std::string& url, const std::string& ca_file = "", const std::string& password = "relay secret") {
     host = std::make_unique<plugins::PluginHost>(metrics, dir.path() / ("plugin-" + std::to_string(++hosts)));
     const auto error = testing::load_plugin(*host, testing::shipped_plugin("email_smtp"),
                                             "url = \"" + url + "\"\nusername = \"framehouse\"\npassword = \"" + password +
-                                                "\"\nca_file = \"" + (ca_file.empty() ? (dir.path() / "test-ca.pem").string() : ca_file) +
+                                                "\"\nca_file = \"" + (ca_file.empty() ? relay->ca_file().string() : ca_file) +
                                                 "\"\ntimeout_ms = 5000\nconnect_timeout_ms = 2000\n");
     EXPECT_FALSE(error) << *error;
     EXPECT_FALSE(host->start_all());
@@ -91,23 +57,13 @@ class EmailSmtpTest : public ::testing::Test {
                                 const std::string& extra_header = "") {
     return email->send({"noreply@example.org", {to}, "product_updates", "usr_alice", message(to, id, extra_header), id});
   }
-  std::vector<fs::path> messages() const {
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(received())) {
-      if (entry.path().extension() == ".eml") files.push_back(entry.path());
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-  }
-  boost::json::object envelope_of(const fs::path& eml) const {
-    auto meta = eml;
-    return boost::json::parse(testing::read_file(meta.replace_extension(".json"))).as_object();
-  }
+  std::vector<fs::path> messages() const { return relay->messages(); }
+  static boost::json::object envelope_of(const fs::path& eml) { return testing::SmtpServer::envelope_of(eml); }
 
   testing::TempDir dir;
   observability::Metrics metrics;
   std::unique_ptr<plugins::PluginHost> host;
-  std::unique_ptr<testing::ChildProcess> server;
+  std::unique_ptr<testing::SmtpServer> relay;
   int hosts = 0;
 };
 
@@ -144,10 +100,9 @@ TEST_F(EmailSmtpTest, NeverSendsInTheClearOrToAnUntrustedCertificateOrWithAWrong
   const auto clear = send(plugin("smtp://127.0.0.1:" + std::to_string(port)), "alice@example.org", "m1");
   EXPECT_EQ(clear.outcome().status(), sdk::Status::unavailable);
   EXPECT_NE(clear.outcome().message().find("STARTTLS"), std::string::npos) << clear.outcome().message();
-  server.reset();
+  relay->stop();
   port = start_server("starttls");
-  fs::create_directories(dir.path() / "other");
-  make_certificates(dir.path() / "other", "other-ca");  // a CA that did not sign the server's certificate
+  testing::make_certificates(dir.path() / "other", "other-ca");  // a CA that did not sign the server's certificate
   const auto untrusted = send(plugin("smtp://127.0.0.1:" + std::to_string(port), (dir.path() / "other/other-ca.pem").string()),
                               "alice@example.org", "m2");
   EXPECT_EQ(untrusted.outcome().status(), sdk::Status::unavailable);
@@ -185,7 +140,7 @@ TEST_F(EmailSmtpTest, ARelayDownIsATemporaryFailureAndBackUpTakesTheMessage) {
   const auto port = start_server("starttls");
   auto* email = plugin("smtp://127.0.0.1:" + std::to_string(port));
   ASSERT_TRUE(send(email, "alice@example.org", "m1").ok());
-  server.reset();  // down, with the plugin's connection open
+  relay->stop();  // down, with the plugin's connection open
   const auto down = send(email, "alice@example.org", "m2");
   EXPECT_EQ(down.outcome().status(), sdk::Status::unavailable);
   start_server("starttls", port);
