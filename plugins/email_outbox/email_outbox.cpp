@@ -23,24 +23,20 @@ using framehouse::sdk::EmailMessage;
 using framehouse::sdk::ErasureReport;
 using framehouse::sdk::ExportSink;
 using framehouse::sdk::Outcome;
-using framehouse::sdk::Rectification;
 using framehouse::sdk::Result;
 using framehouse::sdk::Status;
 using framehouse::sdk::Subject;
 
-using framehouse::mail_common::check_rfc5322;
+using framehouse::mail_common::check_outgoing;
 using framehouse::mail_common::for_each_record_of;
 using framehouse::mail_common::header_value;
 using framehouse::mail_common::keyed_hex;
 using framehouse::mail_common::normalise;
-using framehouse::mail_common::plausible_address;
 using framehouse::mail_common::random_id;
 using framehouse::mail_common::read_file;
 using framehouse::mail_common::write_file_atomically;
 
-class Outbox final : public framehouse::sdk::Plugin,
-                     public framehouse::sdk::EmailProvider,
-                     public framehouse::sdk::PrivacyParticipant {
+class Outbox final : public framehouse::sdk::Plugin, public framehouse::mail_common::SuppressingProvider {
  public:
   Outcome start(framehouse::sdk::HostServices& host) override {
     if (sodium_init() < 0) return Outcome::failure(Status::internal, "libsodium failed to initialise");
@@ -49,8 +45,7 @@ class Outbox final : public framehouse::sdk::Plugin,
     std::error_code ec;
     fs::create_directories(directory_ / ".index", ec);
     if (ec) return Outcome::failure(Status::unavailable, "cannot create " + directory_.string() + ": " + ec.message());
-    return suppressions_.load(host.data_directory() / "suppressions.json", host.data_directory() / "suppression.key",
-                              host.secret_key("suppression-list"));
+    return load_suppressions(host.data_directory(), host.secret_key("suppression-list"));
   }
 
   void* find_interface(std::string_view name) override {
@@ -60,16 +55,7 @@ class Outbox final : public framehouse::sdk::Plugin,
   // --- email ---
 
   Result<std::string> send(const EmailMessage& message) override {
-    if (message.recipients.empty()) return Outcome::failure(Status::invalid_argument, "message has no recipient");
-    for (const auto& recipient : message.recipients) {
-      if (!plausible_address(recipient)) return Outcome::failure(Status::invalid_argument, "a recipient address is malformed");
-    }
-    if (auto valid = check_rfc5322(message.rfc5322); !valid) return valid;
-    for (const auto& recipient : message.recipients) {
-      if (suppressions_.suppressed(recipient, message.category)) {
-        return Outcome::failure(Status::conflict, "a recipient is on the suppression list");
-      }
-    }
+    if (auto checked = check_outgoing(message, suppressions_); !checked) return checked;
     // The same Message-ID is the same message: the host sends one again when it could not
     // record that the first try went through (a crash in between), and it is written once.
     const auto message_id = header_value(message.rfc5322, "message-id");
@@ -90,10 +76,6 @@ class Outbox final : public framehouse::sdk::Plugin,
     }
     return id;
   }
-
-  Outcome suppress(std::string_view address, std::string_view) override { return suppressions_.suppress_everything(address); }
-
-  Result<bool> is_suppressed(std::string_view address) override { return suppressions_.never_mail(address); }
 
   // --- privacy ---
 
@@ -129,7 +111,7 @@ class Outbox final : public framehouse::sdk::Plugin,
     if (!failure) return failure;
     // What survives is only "never mail this address"; the person's category choices went
     // with their account.
-    auto erased = suppressions_.erase(subject.email_addresses);
+    auto erased = erase_suppressions(subject);
     if (!erased) return erased.outcome();
     const std::uint64_t entries = erased.value();
     report.records_removed = entries;
@@ -137,20 +119,8 @@ class Outbox final : public framehouse::sdk::Plugin,
     return report;
   }
 
-  // Messages already written are a record of what was sent; they are not rewritten.
-  Outcome rectify(const Subject&, const Rectification&) override { return {}; }
-
-  Outcome apply_opt_out(const Subject& subject, std::string_view category) override {
-    return suppressions_.apply_opt_out(subject.email_addresses, category);
-  }
-
-  Outcome lift_opt_out(const Subject& subject, std::string_view category) override {
-    return suppressions_.lift_opt_out(subject.email_addresses, category);
-  }
-
  private:
   fs::path directory_;
-  framehouse::mail_common::SuppressionList suppressions_;
 };
 
 }  // namespace

@@ -39,7 +39,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-using framehouse::mail_common::check_rfc5322;
+using framehouse::mail_common::check_outgoing;
 using framehouse::mail_common::for_each_record_of;
 using framehouse::mail_common::keyed_hex;
 using framehouse::mail_common::normalise;
@@ -51,7 +51,6 @@ using framehouse::sdk::EmailMessage;
 using framehouse::sdk::ErasureReport;
 using framehouse::sdk::ExportSink;
 using framehouse::sdk::Outcome;
-using framehouse::sdk::Rectification;
 using framehouse::sdk::Result;
 using framehouse::sdk::Status;
 using framehouse::sdk::Subject;
@@ -72,9 +71,7 @@ std::size_t read_upload(char* buffer, std::size_t size, std::size_t count, void*
   return n;
 }
 
-class Smtp final : public framehouse::sdk::Plugin,
-                   public framehouse::sdk::EmailProvider,
-                   public framehouse::sdk::PrivacyParticipant {
+class Smtp final : public framehouse::sdk::Plugin, public framehouse::mail_common::SuppressingProvider {
  public:
   ~Smtp() override {
     handles_.clear();
@@ -103,8 +100,7 @@ class Smtp final : public framehouse::sdk::Plugin,
     std::error_code ec;
     fs::create_directories(deliveries_, ec);
     if (ec) return Outcome::failure(Status::unavailable, "cannot create " + deliveries_.string() + ": " + ec.message());
-    return suppressions_.load(host.data_directory() / "suppressions.json", host.data_directory() / "suppression.key",
-                              host.secret_key("suppression-list"));
+    return load_suppressions(host.data_directory(), host.secret_key("suppression-list"));
   }
 
   void* find_interface(std::string_view name) override {
@@ -114,17 +110,8 @@ class Smtp final : public framehouse::sdk::Plugin,
   // --- email ---
 
   Result<std::string> send(const EmailMessage& message) override {
-    if (message.recipients.empty()) return Outcome::failure(Status::invalid_argument, "message has no recipient");
-    for (const auto& recipient : message.recipients) {
-      if (!plausible_address(recipient)) return Outcome::failure(Status::invalid_argument, "a recipient address is malformed");
-    }
+    if (auto checked = check_outgoing(message, suppressions_); !checked) return checked;
     if (!plausible_address(message.envelope_from)) return Outcome::failure(Status::invalid_argument, "the sender is malformed");
-    if (auto valid = check_rfc5322(message.rfc5322); !valid) return valid;
-    for (const auto& recipient : message.recipients) {
-      if (suppressions_.suppressed(recipient, message.category)) {
-        return Outcome::failure(Status::conflict, "a recipient is on the suppression list");
-      }
-    }
     // The host's id is the same on every retry of one message: one that went out already is
     // not sent twice.
     const std::string id = message.message_id.empty() ? random_id()
@@ -158,10 +145,6 @@ class Smtp final : public framehouse::sdk::Plugin,
     return id;
   }
 
-  Outcome suppress(std::string_view address, std::string_view) override { return suppressions_.suppress_everything(address); }
-
-  Result<bool> is_suppressed(std::string_view address) override { return suppressions_.never_mail(address); }
-
   // --- privacy ---
 
   Outcome export_subject(const Subject& subject, ExportSink& sink) override {
@@ -187,22 +170,11 @@ class Smtp final : public framehouse::sdk::Plugin,
       return true;
     });
     if (!failure) return failure;
-    auto erased = suppressions_.erase(subject.email_addresses);
+    auto erased = erase_suppressions(subject);
     if (!erased) return erased.outcome();
     report.records_removed += erased.value();
     report.detail = std::to_string(report.records_removed) + " delivery records and suppression choices deleted";
     return report;
-  }
-
-  // A delivery record says what was sent where; it is not rewritten.
-  Outcome rectify(const Subject&, const Rectification&) override { return {}; }
-
-  Outcome apply_opt_out(const Subject& subject, std::string_view category) override {
-    return suppressions_.apply_opt_out(subject.email_addresses, category);
-  }
-
-  Outcome lift_opt_out(const Subject& subject, std::string_view category) override {
-    return suppressions_.lift_opt_out(subject.email_addresses, category);
   }
 
  private:
@@ -279,7 +251,6 @@ class Smtp final : public framehouse::sdk::Plugin,
   std::int64_t timeout_ms_ = 30'000, connect_timeout_ms_ = 10'000;
   bool curl_started_ = false;
   fs::path deliveries_;
-  framehouse::mail_common::SuppressionList suppressions_;
   std::mutex mutex_;
   std::vector<Handle> handles_;
 };

@@ -160,6 +160,20 @@ void for_each_record_of(const fs::path& folder, const sdk::Subject& subject,
   }
 }
 
+Outcome check_outgoing(const sdk::EmailMessage& message, const SuppressionList& suppressions) {
+  if (message.recipients.empty()) return Outcome::failure(Status::invalid_argument, "message has no recipient");
+  for (const auto& recipient : message.recipients) {
+    if (!plausible_address(recipient)) return Outcome::failure(Status::invalid_argument, "a recipient address is malformed");
+  }
+  if (auto valid = check_rfc5322(message.rfc5322); !valid) return valid;
+  for (const auto& recipient : message.recipients) {
+    if (suppressions.suppressed(recipient, message.category)) {
+      return Outcome::failure(Status::conflict, "a recipient is on the suppression list");
+    }
+  }
+  return {};
+}
+
 bool mail_category(std::string_view category) { return category == "product_updates" || category == "marketing"; }
 
 Outcome SuppressionList::load(const fs::path& file, const fs::path& install_key_file, std::string_view host_key) {
@@ -266,6 +280,26 @@ Outcome SuppressionList::save_locked() {
     entries[hash] = list;
   }
   return write_file_atomically(file_, json::serialize(json::object{{"format", kSuppressionFormat}, {"entries", entries}}));
+}
+
+Outcome SuppressingProvider::suppress(std::string_view address, std::string_view) {
+  return suppressions_.suppress_everything(address);
+}
+
+sdk::Result<bool> SuppressingProvider::is_suppressed(std::string_view address) { return suppressions_.never_mail(address); }
+
+Outcome SuppressingProvider::apply_opt_out(const sdk::Subject& subject, std::string_view category) {
+  return suppressions_.apply_opt_out(subject.email_addresses, category);
+}
+
+Outcome SuppressingProvider::lift_opt_out(const sdk::Subject& subject, std::string_view category) {
+  return suppressions_.lift_opt_out(subject.email_addresses, category);
+}
+
+Outcome SuppressingProvider::rectify(const sdk::Subject&, const sdk::Rectification&) { return {}; }
+
+Outcome SuppressingProvider::load_suppressions(const fs::path& data_directory, std::string_view host_key) {
+  return suppressions_.load(data_directory / "suppressions.json", data_directory / "suppression.key", host_key);
 }
 
 }  // namespace framehouse::mail_common

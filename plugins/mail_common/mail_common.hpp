@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
+#include <framehouse/sdk/email.hpp>
 #include <framehouse/sdk/outcome.hpp>
 #include <framehouse/sdk/privacy.hpp>
 
@@ -48,6 +49,11 @@ void for_each_record_of(const std::filesystem::path& folder, const sdk::Subject&
 // are not about mail and leave nothing in an email plugin.
 bool mail_category(std::string_view category);
 
+class SuppressionList;
+// What every provider checks before a message goes: recipients there and plausible, a valid
+// RFC 5322 message, nobody on the suppression list for its category (Status::conflict).
+sdk::Outcome check_outgoing(const sdk::EmailMessage& message, const SuppressionList& suppressions);
+
 class SuppressionList {
  public:
   // `file` holds the list; `install_key_file` the plugin's own key (made on first start).
@@ -75,6 +81,28 @@ class SuppressionList {
   std::vector<unsigned char> host_key_;
   mutable std::mutex mutex_;
   std::map<std::string, std::set<std::string>> entries_;
+};
+
+// The part of an email plugin that is the same for every delivery method: the suppression
+// list behind suppress / is_suppressed and the privacy participant's opt-outs. A plugin derives
+// from it, loads the list in start() (load_suppressions) and adds send, export and erasure.
+class SuppressingProvider : public sdk::EmailProvider, public sdk::PrivacyParticipant {
+ public:
+  sdk::Outcome suppress(std::string_view address, std::string_view reason) override;
+  sdk::Result<bool> is_suppressed(std::string_view address) override;
+  sdk::Outcome apply_opt_out(const sdk::Subject& subject, std::string_view category) override;
+  sdk::Outcome lift_opt_out(const sdk::Subject& subject, std::string_view category) override;
+  // What an email plugin keeps is a record of what was sent; it is not rewritten.
+  sdk::Outcome rectify(const sdk::Subject& subject, const sdk::Rectification& change) override;
+
+ protected:
+  ~SuppressingProvider() = default;
+  // <data_directory>/suppressions.json, keyed with the host's "suppression-list" key.
+  sdk::Outcome load_suppressions(const std::filesystem::path& data_directory, std::string_view host_key);
+  // Erasure's part of the list: how many of the subject's choices went (never-mail stays).
+  sdk::Result<std::uint64_t> erase_suppressions(const sdk::Subject& subject) { return suppressions_.erase(subject.email_addresses); }
+
+  SuppressionList suppressions_;
 };
 
 }  // namespace framehouse::mail_common
