@@ -48,8 +48,14 @@ std::optional<std::string> check_id_token_claims(const Jwt& token, const TokenRu
     audiences = audience->as_array().size();
   }
   if (!ours) return std::string("the token is not for this client (aud)");
-  // Core §3.1.3.7: with several audiences, azp names the client it was issued to.
-  if (audiences > 1 && text_of(claims, "azp") != rules.client_id) return std::string("azp is not this client");
+  // Core §3.1.3.7: with several audiences, azp names the client it was issued to; when azp is
+  // there at all, it must be this client.
+  const bool has_azp = claims.contains("azp");
+  if ((audiences > 1 || has_azp) && text_of(claims, "azp") != rules.client_id) return std::string("azp is not this client");
+  if (const auto* not_before = claims.if_contains("nbf");
+      not_before != nullptr && (!not_before->is_number() || not_before->to_number<double>() > rules.now + rules.leeway_seconds)) {
+    return std::string("the token is not valid yet (nbf)");
+  }
   const auto* expires = claims.if_contains("exp");
   if (expires == nullptr || !expires->is_number() || expires->to_number<double>() + rules.leeway_seconds <= rules.now) {
     return std::string("the token has expired (exp)");

@@ -104,6 +104,12 @@ TEST(IdTokenClaims, AcceptsAGoodTokenAndNamesWhatIsWrongWithABadOne) {
   claims["azp"] = "framehouse";
   EXPECT_EQ(check(claims), std::nullopt);
   claims = good_claims();
+  claims["azp"] = "another-client";
+  EXPECT_NE(check(claims), std::nullopt);  // azp, when there, is this client
+  claims = good_claims();
+  claims["nbf"] = kNow + 3600;
+  EXPECT_NE(check(claims), std::nullopt);
+  claims = good_claims();
   claims["exp"] = kNow - 61;
   EXPECT_NE(check(claims), std::nullopt);
   claims = good_claims();
