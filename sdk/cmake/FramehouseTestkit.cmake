@@ -1,11 +1,14 @@
 # FramehouseSDK::testkit — a fake host and the conformance suites, compiled with the plugin
 # author's own compiler (so nothing about its ABI is assumed) — and
 #
-#   framehouse_add_conformance_test(<plugin target> [CONFIG key=value ...])
+#   framehouse_add_conformance_test(<plugin target> [CONFIG key=value ...] [WRAPPER script])
 #
 # which adds the test <plugin>_conformance: the plugin file, started on a fake host with the
 # defaults of its manifest's config and then CONFIG, runs the conformance suite of every
-# interface it provides. Needs GoogleTest (Debian: libgtest-dev) and enable_testing().
+# interface it provides. A plugin that needs a service (a mail relay, an object store) names a
+# WRAPPER that starts one, appends `--config key=value` arguments for it to the command it is
+# given, runs it and stops the service. Needs GoogleTest (Debian: libgtest-dev) and
+# enable_testing().
 if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/testkit")
   set(_framehouse_testkit_dir "${CMAKE_CURRENT_LIST_DIR}/testkit")  # installed beside this file
 else()
@@ -32,7 +35,7 @@ if(NOT TARGET framehouse_testkit)
 endif()
 
 function(framehouse_add_conformance_test plugin)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "" "CONFIG")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "WRAPPER" "CONFIG")
   # The manifest's defaults first, as the host fills them in; CONFIG then overrides.
   set(config_args "")
   get_target_property(manifest ${plugin} FRAMEHOUSE_MANIFEST)
@@ -65,5 +68,12 @@ function(framehouse_add_conformance_test plugin)
   add_executable(${plugin}_conformance "${_framehouse_testkit_dir}/src/conformance_main.cpp")
   target_link_libraries(${plugin}_conformance PRIVATE FramehouseSDK::testkit)
   add_dependencies(${plugin}_conformance ${plugin})
-  add_test(NAME ${plugin}_conformance COMMAND ${plugin}_conformance --plugin $<TARGET_FILE:${plugin}> ${config_args})
+  # WRAPPER: a script that starts a service the plugin needs, runs the command it is given
+  # with --config arguments for that service appended, and stops the service.
+  set(wrapper "")
+  if(ARG_WRAPPER)
+    set(wrapper "${ARG_WRAPPER}")
+  endif()
+  add_test(NAME ${plugin}_conformance
+           COMMAND ${wrapper} $<TARGET_FILE:${plugin}_conformance> --plugin $<TARGET_FILE:${plugin}> ${config_args})
 endfunction()
