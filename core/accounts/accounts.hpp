@@ -330,7 +330,9 @@ class Accounts {
   // for an unusable address or name, or an address another account has.
   std::string create_identity_account(const ExternalIdentity& identity);
   // A session for an account whose identity the provider proved now (suspension and freezing
-  // checked as at sign-in). `second_factor`: the provider reported a multi-factor sign-in.
+  // checked as at sign-in). `second_factor`: the provider reported a multi-factor sign-in;
+  // without one, an account with two-factor sign-in on gets a challenge instead, as after a
+  // password.
   SignInResult sign_in_with_identity(const std::string& user_id, const ExternalIdentity& identity, const std::string& client,
                                      bool second_factor);
 
@@ -406,6 +408,8 @@ class Accounts {
   // provider with the age gate), with the default preferences; in the caller's transaction.
   void insert_vouched_user(soci::session& sql, const std::string& id, const std::string& email, const std::string& name,
                            const std::string& password_hash, const std::string& role, const std::string& preference_source);
+  // The first factor was proved: a challenge (stored as a hash) for the second.
+  SignInResult second_factor_challenge(const std::string& user_id, const std::string& label);
   // A new session for a user whose password (and second factor, if on) was proved.
   SignInResult start_session(const std::string& user_id, const std::string& label, bool second_factor);
   // Checks a second factor: a TOTP code (6 digits; never the same step twice; wrong ones

@@ -112,12 +112,17 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
         return throttled;
     }
   }
-  // The password was right: the second step gets a challenge of its own, stored as a hash.
+  // The password was right: the second step gets a challenge of its own.
   forget_failures();
+  return second_factor_challenge(user_id, label);
+}
+
+SignInResult Accounts::second_factor_challenge(const std::string& user_id, const std::string& label) {
+  SignInResult result;
   result.status = SignInResult::Status::second_factor_required;
   result.challenge = crypto::random_token("fhc_");
   result.challenge_expires_at = now_() + config_.two_factor_challenge_seconds;
-  const std::string hash = crypto::token_hash(result.challenge);
+  const std::string hash = crypto::token_hash(result.challenge);  // stored as a hash, like every token
   const long long expires = result.challenge_expires_at;
   soci::session sql(database_.pool());
   sql << "INSERT INTO sign_in_challenges (token_hash, user_id, label, attempts, expires_at) VALUES (:h, :u, :l, 0, :x)",

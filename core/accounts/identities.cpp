@@ -58,12 +58,17 @@ std::string Accounts::create_identity_account(const ExternalIdentity& identity) 
 
 SignInResult Accounts::sign_in_with_identity(const std::string& user_id, const ExternalIdentity& identity,
                                              const std::string& client, bool second_factor) {
+  bool totp_on = false;
   {
     soci::session sql(database_.pool());
     const long long now = now_();
     sql << "UPDATE sso_identities SET last_sign_in_at = :t WHERE provider = :p AND subject = :s", soci::use(now),
         soci::use(identity.provider), soci::use(identity.subject);
+    totp_on = two_factor_enabled(sql, user_id);
   }
+  // The owner turned on two-factor sign-in: a provider that did not prove a second factor
+  // itself is the first factor only, as a password would be.
+  if (totp_on && !second_factor) return second_factor_challenge(user_id, client.substr(0, 200));
   return start_session(user_id, client.substr(0, 200), second_factor);
 }
 

@@ -32,8 +32,32 @@ std::string client_label(const Request& request) {
   return std::string(request.header("user-agent").value_or("browser")).substr(0, 200);
 }
 
+// The account has two-factor sign-in on and the provider proved no second factor: the code.
+Response code_question(const accounts::SignInResult& challenge, const std::string& return_to, bool wrong) {
+  return http::html_page(
+      wrong ? 422 : 200, "One more thing: your code",
+      std::string(wrong ? "<p>That code did not work. Try the current one, or a recovery code; after a few wrong codes, sign in "
+                  "again.</p>" : "") +
+          "<p>Your account has two-factor sign-in: enter the code your authenticator app shows, or a recovery "
+          "code.</p><form method=\"post\" action=\"/v1/sso/two-factor\"><input type=\"hidden\" name=\"challenge\" value=\"" +
+          http::html_escape(challenge.challenge) + "\"><input type=\"hidden\" name=\"return_to\" value=\"" +
+          http::html_escape(return_to) +
+          "\"><label>Code <input type=\"text\" name=\"code\" required autocomplete=\"one-time-code\" "
+          "inputmode=\"numeric\"></label><button type=\"submit\">Sign in</button></form>");
+}
+
+// Signed in: back to the page the browser came from, with the session cookies.
+Response signed_in_redirect(accounts::Accounts& accounts, const accounts::SignInResult& session, const std::string& return_to) {
+  Response response;
+  response.status = 303;
+  response.set_header("Location", SignIns::safe_return_to(return_to));
+  accounts::set_session_cookies(accounts, response, session.token, session.session.id);
+  set_binding(accounts, response, "", 0);
+  return response;
+}
+
 // Where a finished sign-in leaves the browser: the page it came from, signed in; the birth
-// date question; or why not.
+// date or code question; or why not.
 Response outcome_page(accounts::Accounts& accounts, const SignIns& sign_ins, const SignIns::Outcome& outcome) {
   using Status = SignIns::Outcome::Status;
   if (outcome.status == Status::needs_birth_date) {
@@ -51,6 +75,7 @@ Response outcome_page(accounts::Accounts& accounts, const SignIns& sign_ins, con
   using SignInStatus = accounts::SignInResult::Status;
   switch (outcome.session.status) {
     case SignInStatus::signed_in: break;
+    case SignInStatus::second_factor_required: return code_question(outcome.session, outcome.return_to, false);
     case SignInStatus::suspended:
       return http::html_page(403, "This account is suspended", "<p>Ask your administrator.</p>");
     case SignInStatus::frozen:
@@ -59,12 +84,7 @@ Response outcome_page(accounts::Accounts& accounts, const SignIns& sign_ins, con
                              "in. You will be told by mail when it does.</p>");
     default: return http::html_page(403, "You cannot be signed in", "<p>Try again.</p>");
   }
-  Response response;
-  response.status = 303;
-  response.set_header("Location", outcome.return_to);
-  accounts::set_session_cookies(accounts, response, outcome.session.token, outcome.session.session.id);
-  set_binding(accounts, response, "", 0);
-  return response;
+  return signed_in_redirect(accounts, outcome.session, outcome.return_to);
 }
 
 }  // namespace
@@ -111,6 +131,30 @@ void add_sso_routes(http::Router& router, accounts::Accounts& accounts, SignIns&
                                          request.cookie(binding_cookie_name(accounts)).value_or(""),
                                          request.query_param("iss"), client_label(request));
     return outcome_page(accounts, sign_ins, outcome);
+  });
+
+  router.add("POST", "/v1/sso/two-factor", [&accounts](Request& request) -> Response {
+    http::JsonFields fields(request, {"challenge", "code", "return_to"});
+    if (fields.rejection()) return *fields.rejection();
+    const auto challenge = fields.string("challenge", true, 200);
+    const auto code = fields.string("code", true, 32);
+    const std::string return_to = fields.string("return_to", false, 500).value_or("/");
+    if (!fields.ok()) return fields.problem(request);
+    const auto result = accounts.complete_sign_in(*challenge, *code);
+    using SignInStatus = accounts::SignInResult::Status;
+    switch (result.status) {
+      case SignInStatus::signed_in: return signed_in_redirect(accounts, result, return_to);
+      case SignInStatus::throttled:
+        return http::html_page(429, "Too many wrong codes", "<p>Wait a while, or use a recovery code, and sign in again.</p>");
+      case SignInStatus::suspended: return http::html_page(403, "This account is suspended", "<p>Ask your administrator.</p>");
+      case SignInStatus::frozen:
+        return http::html_page(403, "This account is frozen", "<p>An erasure of this account waits under a legal hold.</p>");
+      default: break;
+    }
+    // A wrong code: the same question again, while the challenge lives (it dies after a few).
+    accounts::SignInResult again;
+    again.challenge = *challenge;
+    return code_question(again, return_to, true);
   });
 
   router.add("POST", "/v1/sso/birth-date", [&accounts, &sign_ins](Request& request) -> Response {

@@ -14,16 +14,6 @@ namespace {
 
 using observability::Log;
 
-// Only a path on this server: never a full URL, so that the sign-in cannot send the browser
-// elsewhere (an open redirect).
-std::string safe_return_to(const std::string& requested) {
-  if (requested.empty() || requested.front() != '/' || requested.rfind("//", 0) == 0 || requested.rfind("/\\", 0) == 0 ||
-      requested.find_first_of("\r\n") != std::string::npos || requested.size() > 500) {
-    return "/";
-  }
-  return requested;
-}
-
 std::string random_url_token() {
   std::string bytes(32, '\0');
   randombytes_buf(bytes.data(), bytes.size());
@@ -49,6 +39,14 @@ bool same(const std::string& a, const std::string& b) {
 }
 
 }  // namespace
+
+std::string SignIns::safe_return_to(const std::string& requested) {
+  if (requested.empty() || requested.front() != '/' || requested.rfind("//", 0) == 0 || requested.rfind("/\\", 0) == 0 ||
+      requested.find_first_of("\r\n") != std::string::npos || requested.size() > 500) {
+    return "/";
+  }
+  return requested;
+}
 
 SignIns::SignIns(db::Database& database, accounts::Accounts& accounts, const std::vector<ProviderConfig>& providers,
                  std::string public_url, int minimum_age, UnixClock clock)

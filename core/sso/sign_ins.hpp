@@ -28,6 +28,9 @@ class SignIns {
   std::vector<const ProviderConfig*> providers() const;
   const ProviderConfig* provider(const std::string& name) const;
   int minimum_age() const { return minimum_age_; }
+  // Only a path on this server, never a full URL, so that a sign-in cannot send the browser
+  // elsewhere (an open redirect): anything else is "/".
+  static std::string safe_return_to(const std::string& requested);
 
   static constexpr std::int64_t kLoginSeconds = 10 * 60;
   struct Started {

@@ -439,6 +439,7 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"GET", "/v1/sso", "/v1/sso", "", 200, 200, 200, 200},
       {"GET", "/v1/sso/corp/start", "/v1/sso/{provider}/start", "", 404, 404, 404, 404},
       {"GET", "/v1/sso/corp/callback?code=x&state=y", "/v1/sso/{provider}/callback", "", 403, 403, 403, 403},
+      {"POST", "/v1/sso/two-factor", "/v1/sso/two-factor", R"({"challenge":"fhc_forged","code":"123456"})", 422, 422, 422, 422},
       {"POST", "/v1/sso/birth-date", "/v1/sso/birth-date", R"({"ticket":"x","date_of_birth":"1990-01-01"})", 403, 403, 403,
        403},
       {"GET", "/v1/me/two-factor", "/v1/me/two-factor", "", 401, 200, 200, 200},

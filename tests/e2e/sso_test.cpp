@@ -46,7 +46,8 @@ class SsoEndToEnd : public EndToEnd {
             R"(ACCOUNTS={"ann":{"email":"ann@corp.example","name":"Ann Employee","employee":true},)"
             R"("bob":{"email":"bob@corp.example","name":"Bob Contractor"},)"
             R"("kid":{"email":"kid@corp.example","name":"A Child"},)"
-            R"("eve":{"email":"alice@example.org","name":"Eve","email_verified":false}})"});
+            R"("eve":{"email":"alice@example.org","name":"Eve","email_verified":false},)"
+            R"("carol":{"email":"carol@example.org","name":"Carol"}})"});
     const std::string line = provider_->wait_for_stdout_line("listening on", std::chrono::seconds(20));
     ASSERT_FALSE(line.empty()) << provider_->stderr_text();
     issuer_ = line.substr(line.find("http://"));
@@ -61,10 +62,10 @@ class SsoEndToEnd : public EndToEnd {
   }
 
   // The browser signs in as `login` and ends on /v1/me (signed in) or a page saying why not.
-  boost::json::object browse(const std::string& login, const std::string& birth_date = "") {
+  boost::json::object browse(const std::string& login, const std::string& birth_date = "", const std::string& code = "") {
     const auto run = testing::run_command({"/usr/bin/node", (kCompat / "browser/sso.mjs").string()},
                                           {"START=" + origin_ + "/v1/sso/corp/start?return_to=/v1/me", "LOGIN=" + login,
-                                           "BIRTH_DATE=" + birth_date});
+                                           "BIRTH_DATE=" + birth_date, "CODE=" + code});
     EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
     boost::system::error_code error;
     auto result = boost::json::parse(run.out, error);
@@ -124,6 +125,30 @@ TEST_P(SsoEndToEnd, AnUnverifiedAddressNeverTakesOverAnAccount) {
   EXPECT_NE(std::string(eve.at("url").as_string()), origin_ + "/v1/me") << eve;
   EXPECT_NE(std::string(eve.at("text").as_string()).find("not verified your email"), std::string::npos) << eve;
   EXPECT_EQ(users_in_database(), 1);
+}
+
+// The code Debian's oathtool computes for the base32 secret, `steps_ahead` steps from now.
+std::string oathtool_code(const std::string& secret, int steps_ahead) {
+  const auto at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+                  30 * steps_ahead;
+  return testing::run_command({"/usr/bin/oathtool", "--totp", "--base32", "--now=@" + std::to_string(at), secret}).out.substr(0, 6);
+}
+
+// Carol has an account with two-factor sign-in on; a provider that proved no second factor is
+// only her first, as her password would be.
+TEST_P(SsoEndToEnd, AnAccountWithTwoFactorSignInStillNeedsItsCode) {
+  const std::string carol = member("Carol", "carol@example.org");
+  const std::string secret(json_of(call("POST", "/v1/me/two-factor/totp", "{}", bearer(carol))).at("secret").as_string());
+  ASSERT_EQ(call("POST", "/v1/me/two-factor/totp/confirm",
+                 boost::json::serialize(boost::json::object{{"code", oathtool_code(secret, 0)}}), bearer(carol))
+                .status,
+            200);
+  const auto without = browse("carol");
+  EXPECT_NE(std::string(without.at("text").as_string()).find("enter the code your authenticator app shows"), std::string::npos)
+      << without;
+  const auto with = browse("carol", "", oathtool_code(secret, 1));
+  EXPECT_EQ(with.at("url").as_string(), origin_ + "/v1/me") << with;
+  EXPECT_EQ(page_json(with).at("email"), "carol@example.org");
 }
 
 TEST_P(SsoEndToEnd, ACallbackThisBrowserDidNotStartIsRefused) {

@@ -1,7 +1,8 @@
 // Signs in through an OpenID Connect provider in Debian's Chromium, as a person would: opens
 // the server's SSO start link, types a login name into the provider's form, consents, answers
-// the server's birth-date question if it asks, and prints where the browser ended up.
-//   START=http://…/v1/sso/corp/start?return_to=/v1/me LOGIN=ann [BIRTH_DATE=1990-01-01] node sso.mjs
+// the server's birth-date or two-factor code question if it asks, and prints where the
+// browser ended up.
+//   START=http://…/v1/sso/corp/start?return_to=/v1/me LOGIN=ann [BIRTH_DATE=1990-01-01] [CODE=123456] node sso.mjs
 // Prints one JSON line: {"url": …, "status": …, "text": …}.
 import { chromium } from 'playwright-core';
 
@@ -17,6 +18,9 @@ try {
     const onServer = new URL(page.url()).origin === start.origin;
     if (onServer && (await page.$('[name="date_of_birth"]'))) {
       await page.fill('[name="date_of_birth"]', process.env.BIRTH_DATE ?? '');
+    } else if (onServer && (await page.$('[name="code"]')) && process.env.CODE) {
+      await page.fill('[name="code"]', process.env.CODE);
+      delete process.env.CODE;  // once: a second question means the code was refused
     } else if (onServer || !(await page.$('button[type="submit"]'))) {
       break;  // back on the server with nothing more to answer
     } else if (await page.$('[name="login"]')) {
