@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "e2e/end_to_end.hpp"
+#include "support/oathtool.hpp"
 
 namespace framehouse {
 namespace {
@@ -548,15 +549,6 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
   }
 }
 
-// The code Debian's oathtool computes for the base32 secret, `steps_ahead` steps from now.
-std::string oathtool_code(const std::string& secret, int steps_ahead = 0) {
-  const auto at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
-                  30 * steps_ahead;
-  const auto result = testing::run_command({"/usr/bin/oathtool", "--totp", "--base32", "--now=@" + std::to_string(at), secret});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  return result.out.substr(0, 6);
-}
-
 TEST_P(AccountsEndToEnd, TwoFactorSignInWithAnAuthenticatorApp) {
   const std::string token = member("Alice", "alice@example.org");
   const auto enrolment = call("POST", "/v1/me/two-factor/totp", "{}", bearer(token));
@@ -567,7 +559,8 @@ TEST_P(AccountsEndToEnd, TwoFactorSignInWithAnAuthenticatorApp) {
             0u);
   EXPECT_EQ(json_of(enrolment).at("qr_code_svg").as_string().find("<svg"), 0u);
   const auto confirmed = call("POST", "/v1/me/two-factor/totp/confirm",
-                              boost::json::serialize(boost::json::object{{"code", oathtool_code(secret)}}), bearer(token));
+                              boost::json::serialize(boost::json::object{{"code", testing::oathtool_code_from_now(secret)}}),
+                              bearer(token));
   ASSERT_EQ(confirmed.status, 200) << confirmed.body;
   const auto codes = json_of(confirmed).at("recovery_codes").as_array();
   ASSERT_EQ(codes.size(), 10u);
@@ -582,7 +575,7 @@ TEST_P(AccountsEndToEnd, TwoFactorSignInWithAnAuthenticatorApp) {
   EXPECT_FALSE(json_of(challenged).contains("token"));
   const std::string challenge(json_of(challenged).at("challenge").as_string());
   // The next step's code (the confirmation used this one), then never again.
-  const std::string code = oathtool_code(secret, 1);
+  const std::string code = testing::oathtool_code_from_now(secret, 1);
   const auto second_step = [&](const std::string& with, const std::string& given) {
     return call("POST", "/v1/sessions/two-factor", boost::json::serialize(boost::json::object{{"challenge", with}, {"code", given}}));
   };
@@ -760,10 +753,8 @@ TEST_P(AccountsEndToEnd, AStaffRoleMayRequireTwoFactorSignIn) {
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(json_of(refused).at("type"), "urn:framehouse:problem:two-factor-enrolment-required");
   const std::string secret(json_of(call("POST", "/v1/me/two-factor/totp", "{}", bearer(bob))).at("secret").as_string());
-  ASSERT_EQ(call("POST", "/v1/me/two-factor/totp/confirm", boost::json::serialize(boost::json::object{{"code", oathtool_code(secret)}}),
-                 bearer(bob))
-                .status,
-            200);
+  const std::string code = boost::json::serialize(boost::json::object{{"code", testing::oathtool_code_from_now(secret)}});
+  ASSERT_EQ(call("POST", "/v1/me/two-factor/totp/confirm", code, bearer(bob)).status, 200);
   EXPECT_EQ(call("GET", "/v1/admin/users", "", bearer(bob)).status, 200);
   // The admin (a role the deployment did not name) needs none; and can turn Bob's off for him.
   EXPECT_EQ(call("DELETE", "/v1/admin/users/" + bob_id + "/two-factor", "", bearer(admin)).status, 204);

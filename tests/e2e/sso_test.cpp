@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "e2e/end_to_end.hpp"
+#include "support/oathtool.hpp"
 
 namespace framehouse {
 namespace {
@@ -127,26 +128,19 @@ TEST_P(SsoEndToEnd, AnUnverifiedAddressNeverTakesOverAnAccount) {
   EXPECT_EQ(users_in_database(), 1);
 }
 
-// The code Debian's oathtool computes for the base32 secret, `steps_ahead` steps from now.
-std::string oathtool_code(const std::string& secret, int steps_ahead) {
-  const auto at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
-                  30 * steps_ahead;
-  return testing::run_command({"/usr/bin/oathtool", "--totp", "--base32", "--now=@" + std::to_string(at), secret}).out.substr(0, 6);
-}
-
 // Carol has an account with two-factor sign-in on; a provider that proved no second factor is
 // only her first, as her password would be.
 TEST_P(SsoEndToEnd, AnAccountWithTwoFactorSignInStillNeedsItsCode) {
   const std::string carol = member("Carol", "carol@example.org");
   const std::string secret(json_of(call("POST", "/v1/me/two-factor/totp", "{}", bearer(carol))).at("secret").as_string());
   ASSERT_EQ(call("POST", "/v1/me/two-factor/totp/confirm",
-                 boost::json::serialize(boost::json::object{{"code", oathtool_code(secret, 0)}}), bearer(carol))
+                 boost::json::serialize(boost::json::object{{"code", testing::oathtool_code_from_now(secret, 0)}}), bearer(carol))
                 .status,
             200);
   const auto without = browse("carol");
   EXPECT_NE(std::string(without.at("text").as_string()).find("enter the code your authenticator app shows"), std::string::npos)
       << without;
-  const auto with = browse("carol", "", oathtool_code(secret, 1));
+  const auto with = browse("carol", "", testing::oathtool_code_from_now(secret, 1));
   EXPECT_EQ(with.at("url").as_string(), origin_ + "/v1/me") << with;
   EXPECT_EQ(page_json(with).at("email"), "carol@example.org");
 }

@@ -8,20 +8,12 @@
 #include "accounts/privacy_participant.hpp"
 #include "integration/accounts_fixture.hpp"
 #include "storage/data_keys.hpp"
+#include "support/oathtool.hpp"
 #include "support/process.hpp"
 #include "support/streams.hpp"
 
 namespace framehouse::accounts {
 namespace {
-
-// The code oathtool computes for the base32 secret at a Unix time.
-std::string oathtool_code(const std::string& secret, std::int64_t at) {
-  const auto result = testing::run_command({"/usr/bin/oathtool", "--totp", "--base32", "--now=@" + std::to_string(at), secret});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  std::string code = result.out;
-  while (!code.empty() && (code.back() == '\n' || code.back() == '\r')) code.pop_back();
-  return code;
-}
 
 storage::MasterKey test_master_key() {
   storage::MasterKey key{};
@@ -52,7 +44,7 @@ class TwoFactorTest : public AccountsTest {
     const auto enrolment = accounts_->begin_totp_enrolment(user_id);
     EXPECT_TRUE(enrolment);
     if (!enrolment) return "";
-    recovery_codes_ = accounts_->confirm_totp(session, oathtool_code(enrolment->secret, now_));
+    recovery_codes_ = accounts_->confirm_totp(session, testing::oathtool_code(enrolment->secret, now_));
     EXPECT_EQ(recovery_codes_.size(), 10u);
     return enrolment->secret;
   }
@@ -103,7 +95,7 @@ TEST_P(TwoFactorTest, EnrolmentGivesAnAuthenticatorUriAndNeedsAFirstCode) {
   EXPECT_EQ(accounts_->sign_in("alice@example.org", kPassword, "test", "127.0.0.1").status, SignInResult::Status::signed_in);
   // A wrong code does not turn it on; oathtool's does, and gives ten distinct recovery codes.
   EXPECT_TRUE(accounts_->confirm_totp(session.context, "000000").empty());
-  const auto codes = accounts_->confirm_totp(session.context, oathtool_code(enrolment->secret, now_));
+  const auto codes = accounts_->confirm_totp(session.context, testing::oathtool_code(enrolment->secret, now_));
   ASSERT_EQ(codes.size(), 10u);
   EXPECT_EQ(std::set<std::string>(codes.begin(), codes.end()).size(), 10u);
   EXPECT_EQ(count("SELECT COUNT(*) FROM recovery_codes WHERE code_hash = '" + codes[0] + "'"), 0);  // hashed
@@ -122,7 +114,7 @@ TEST_P(TwoFactorTest, SignInTakesASecondStepAndNoCodeWorksTwice) {
   EXPECT_TRUE(first.token.empty());
   EXPECT_EQ(first.challenge.rfind("fhc_", 0), 0u);
   EXPECT_EQ(first.challenge_expires_at, now_ + 300);
-  const std::string code = oathtool_code(secret, now_);
+  const std::string code = testing::oathtool_code(secret, now_);
   const auto signed_in = accounts_->complete_sign_in(first.challenge, code);
   ASSERT_EQ(signed_in.status, SignInResult::Status::signed_in);
   const auto context = accounts_->authenticate(signed_in.token);
@@ -132,19 +124,19 @@ TEST_P(TwoFactorTest, SignInTakesASecondStepAndNoCodeWorksTwice) {
   EXPECT_EQ(accounts_->complete_sign_in(first.challenge, code).status, SignInResult::Status::bad_credentials);
   const auto second = challenge();
   EXPECT_EQ(accounts_->complete_sign_in(second.challenge, code).status, SignInResult::Status::bad_credentials);
-  EXPECT_EQ(accounts_->complete_sign_in(second.challenge, oathtool_code(secret, now_ - 30)).status,
+  EXPECT_EQ(accounts_->complete_sign_in(second.challenge, testing::oathtool_code(secret, now_ - 30)).status,
             SignInResult::Status::bad_credentials);
   // The next step's code (a phone clock a little ahead) works.
-  EXPECT_EQ(accounts_->complete_sign_in(second.challenge, oathtool_code(secret, now_ + 30)).status,
+  EXPECT_EQ(accounts_->complete_sign_in(second.challenge, testing::oathtool_code(secret, now_ + 30)).status,
             SignInResult::Status::signed_in);
   // A code two steps away is out of the window.
   now_ += 90;
-  EXPECT_EQ(accounts_->complete_sign_in(challenge().challenge, oathtool_code(secret, now_ + 60)).status,
+  EXPECT_EQ(accounts_->complete_sign_in(challenge().challenge, testing::oathtool_code(secret, now_ + 60)).status,
             SignInResult::Status::bad_credentials);
   // A challenge expires.
   const auto late = challenge();
   now_ += 301;
-  EXPECT_EQ(accounts_->complete_sign_in(late.challenge, oathtool_code(secret, now_)).status,
+  EXPECT_EQ(accounts_->complete_sign_in(late.challenge, testing::oathtool_code(secret, now_)).status,
             SignInResult::Status::bad_credentials);
 }
 
@@ -155,7 +147,7 @@ TEST_P(TwoFactorTest, AChallengeDiesAfterFiveWrongCodes) {
     EXPECT_EQ(accounts_->complete_sign_in(pending.challenge, "12345" + std::to_string(i)).status,
               SignInResult::Status::bad_credentials);
   }
-  EXPECT_EQ(accounts_->complete_sign_in(pending.challenge, oathtool_code(secret, now_)).status,
+  EXPECT_EQ(accounts_->complete_sign_in(pending.challenge, testing::oathtool_code(secret, now_)).status,
             SignInResult::Status::bad_credentials);
   EXPECT_EQ(count("SELECT COUNT(*) FROM sign_in_challenges"), 0);
 }
@@ -186,10 +178,10 @@ TEST_P(TwoFactorTest, TheOwnerWithPasswordAndCodeGetsPastAnyWait) {
   // The password with a wrong code learns nothing more than the wait…
   EXPECT_EQ(accounts_->sign_in("alice@example.org", kPassword, "phone", "127.0.0.1", std::string("000000")).status,
             SignInResult::Status::throttled);
-  EXPECT_EQ(accounts_->sign_in("alice@example.org", "wrong password", "phone", "127.0.0.1", oathtool_code(secret, now_)).status,
+  EXPECT_EQ(accounts_->sign_in("alice@example.org", "wrong password", "phone", "127.0.0.1", testing::oathtool_code(secret, now_)).status,
             SignInResult::Status::throttled);
   // …and both right get through at once.
-  const auto owner = accounts_->sign_in("alice@example.org", kPassword, "phone", "127.0.0.1", oathtool_code(secret, now_));
+  const auto owner = accounts_->sign_in("alice@example.org", kPassword, "phone", "127.0.0.1", testing::oathtool_code(secret, now_));
   EXPECT_EQ(owner.status, SignInResult::Status::signed_in);
   EXPECT_TRUE(accounts_->authenticate(owner.token)->second_factor);
 }
@@ -202,25 +194,25 @@ TEST_P(TwoFactorTest, WrongCodesBackOffPerAccountButARecoveryCodeStillWorks) {
                                  std::to_string(i % 10)).status,
               SignInResult::Status::bad_credentials);
   }
-  const auto held = accounts_->complete_sign_in(challenge().challenge, oathtool_code(secret, now_));
+  const auto held = accounts_->complete_sign_in(challenge().challenge, testing::oathtool_code(secret, now_));
   EXPECT_EQ(held.status, SignInResult::Status::throttled);
   EXPECT_GT(held.retry_after_seconds, 0);
   // The owner's recovery code is not held back: fifty random bits are beyond guessing.
   EXPECT_EQ(accounts_->complete_sign_in(challenge().challenge, recovery_codes_[0]).status, SignInResult::Status::signed_in);
   // After the wait, codes work again.
   now_ += 15 * 60 + 30;
-  EXPECT_EQ(accounts_->complete_sign_in(challenge().challenge, oathtool_code(secret, now_)).status,
+  EXPECT_EQ(accounts_->complete_sign_in(challenge().challenge, testing::oathtool_code(secret, now_)).status,
             SignInResult::Status::signed_in);
 }
 
 TEST_P(TwoFactorTest, ACodeReauthenticatesASession) {
   const std::string secret = alice_enrolled();
-  const auto signed_in = accounts_->complete_sign_in(challenge().challenge, oathtool_code(secret, now_));
+  const auto signed_in = accounts_->complete_sign_in(challenge().challenge, testing::oathtool_code(secret, now_));
   now_ += 3600;
   auto context = *accounts_->authenticate(signed_in.token);
   EXPECT_FALSE(accounts_->recently_authenticated(context));
   EXPECT_EQ(accounts_->reauthenticate_with_code(context, "123456"), Accounts::Reauthentication::wrong_password);
-  EXPECT_EQ(accounts_->reauthenticate_with_code(context, oathtool_code(secret, now_)), Accounts::Reauthentication::confirmed);
+  EXPECT_EQ(accounts_->reauthenticate_with_code(context, testing::oathtool_code(secret, now_)), Accounts::Reauthentication::confirmed);
   EXPECT_TRUE(accounts_->recently_authenticated(*accounts_->authenticate(signed_in.token)));
 }
 
@@ -249,7 +241,7 @@ TEST_P(TwoFactorTest, StaffRolesMayRequireASecondFactor) {
   EXPECT_FALSE(strict.lacks_required_second_factor(context));  // not a role the deployment named
   // Enrolling in the session proves it there.
   const auto enrolment = strict.begin_totp_enrolment(admin);
-  ASSERT_FALSE(strict.confirm_totp(*strict.authenticate(password_only.token), oathtool_code(enrolment->secret, now_)).empty());
+  ASSERT_FALSE(strict.confirm_totp(*strict.authenticate(password_only.token), testing::oathtool_code(enrolment->secret, now_)).empty());
   EXPECT_FALSE(strict.lacks_required_second_factor(*strict.authenticate(password_only.token)));
 }
 
