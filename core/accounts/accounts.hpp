@@ -408,6 +408,8 @@ class Accounts {
   // provider with the age gate), with the default preferences; in the caller's transaction.
   void insert_vouched_user(soci::session& sql, const std::string& id, const std::string& email, const std::string& name,
                            const std::string& password_hash, const std::string& role, const std::string& preference_source);
+  // Whether the account is linked to a provider with password_sign_in = false.
+  bool signs_in_through_provider_only(const std::string& user_id);
   // The first factor was proved: a challenge (stored as a hash) for the second.
   SignInResult second_factor_challenge(const std::string& user_id, const std::string& label);
   // A new session for a user whose password (and second factor, if on) was proved.

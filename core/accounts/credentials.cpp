@@ -81,20 +81,9 @@ SignInResult Accounts::sign_in(const std::string& email_input, const std::string
     sql << "DELETE FROM rate_limits WHERE throttle_key = :k", soci::use(account_key);
   };
   const std::string label = client.substr(0, 200);
-  if (!config_.providers_without_password_sign_in.empty()) {
-    soci::session sql(database_.pool());
-    int linked = 0;
-    const auto& providers = config_.providers_without_password_sign_in;
-    for (const auto& provider : providers) {
-      int count = 0;
-      sql << "SELECT COUNT(*) FROM sso_identities WHERE user_id = :u AND provider = :p", soci::use(user_id), soci::use(provider),
-          soci::into(count);
-      linked += count;
-    }
-    if (linked > 0) {
-      result.status = SignInResult::Status::identity_provider_only;
-      return result;
-    }
+  if (signs_in_through_provider_only(user_id)) {
+    result.status = SignInResult::Status::identity_provider_only;
+    return result;
   }
   if (!two_factor) {
     forget_failures();

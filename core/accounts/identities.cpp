@@ -56,6 +56,18 @@ std::string Accounts::create_identity_account(const ExternalIdentity& identity) 
   return id;
 }
 
+bool Accounts::signs_in_through_provider_only(const std::string& user_id) {
+  if (config_.providers_without_password_sign_in.empty()) return false;
+  soci::session sql(database_.pool());
+  for (const auto& provider : config_.providers_without_password_sign_in) {
+    int linked = 0;
+    sql << "SELECT COUNT(*) FROM sso_identities WHERE user_id = :u AND provider = :p", soci::use(user_id), soci::use(provider),
+        soci::into(linked);
+    if (linked > 0) return true;
+  }
+  return false;
+}
+
 SignInResult Accounts::sign_in_with_identity(const std::string& user_id, const ExternalIdentity& identity,
                                              const std::string& client, bool second_factor) {
   bool totp_on = false;

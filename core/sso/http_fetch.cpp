@@ -3,6 +3,7 @@
 #include <cctype>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 
 #include <boost/url/parse.hpp>
@@ -22,6 +23,9 @@ std::size_t append(char* data, std::size_t size, std::size_t count, void* out) {
 FetchResponse perform(const std::string& url, const FetchOptions& options,
                       const std::function<void(CURL*)>& configure) {
   if (!allowed_url(url)) throw std::runtime_error(url + ": only https (or http to a loopback host) is used");
+  // curl_easy_init() would do this itself on first use, but not safely from two threads at once.
+  static std::once_flag started;
+  std::call_once(started, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   const std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
   if (!curl) throw std::runtime_error("libcurl could not start");
   FetchResponse response;

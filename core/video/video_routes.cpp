@@ -190,6 +190,27 @@ std::optional<Response> plan_refusal(const Request& request, const billing::Plan
 
 Response not_found(const Request& request) { return http::problem(http::problems::kNotFound, "", request.request_id); }
 
+// The stored file asked for: "video" or "thumbnail" (the variant query parameter).
+std::optional<std::string> content_variant(const Request& request) {
+  std::string variant = request.query_param("variant").value_or("video");
+  if (variant != "video" && variant != "thumbnail") return std::nullopt;
+  return variant;
+}
+
+Response bad_variant(const Request& request) {
+  return http::validation_problem(request, {{"variant", "must be video or thumbnail"}});
+}
+
+// Why a video's stored content cannot be had: none of the caller's (404), not finished (409),
+// storage down (503).
+Response content_problem(const Request& request, const sdk::Outcome& outcome) {
+  switch (outcome.status()) {
+    case sdk::Status::not_found: return not_found(request);
+    case sdk::Status::conflict: return http::problem(http::problems::kConflict, outcome.message(), request.request_id);
+    default: return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
+  }
+}
+
 // Idempotency-Key (draft-ietf-httpapi-idempotency-key-header): a client that retries a submit
 // after a dropped connection gets the video its first request made, not a second job.
 struct Submission {
@@ -480,19 +501,16 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
              }));
 
   router.add("GET", "/v1/videos/{id}/content-url", accounts::signed_in(accounts, accounts::Scope::videos_read, [&videos](Request& request, const AuthContext& who) -> Response {
-               const std::string variant = request.query_param("variant").value_or("video");
-               if (variant != "video" && variant != "thumbnail") {
-                 return http::validation_problem(request, {{"variant", "must be video or thumbnail"}});
-               }
+               const auto variant = content_variant(request);
+               if (!variant) return bad_variant(request);
                const std::string& id = request.path_params.at("id");
-               if (const auto size = videos.content_size(who.user_id, id, variant); !size) {
-                 if (size.outcome().status() == sdk::Status::not_found) return not_found(request);
-                 return http::problem(http::problems::kConflict, size.outcome().message(), request.request_id);
+               if (const auto size = videos.content_size(who.user_id, id, *variant); !size) {
+                 return content_problem(request, size.outcome());
                }
-               const auto link = videos.content_link(who.user_id, id, variant);
+               const auto link = videos.content_link(who.user_id, id, *variant);
                Response response = Response::json(200, json::object{{"object", "video.content_url"},
                                                                     {"url", link.path},
-                                                                    {"variant", variant},
+                                                                    {"variant", *variant},
                                                                     {"expires_at", link.expires_at}});
                response.set_header("Cache-Control", "no-store");
                return response;
@@ -500,18 +518,10 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
 
   // With a bearer token, a session cookie, or a signed link from content-url (no credential).
   const auto serve_content = [&accounts, &videos](Request& request, const std::string& owner) -> Response {
-    const std::string variant = request.query_param("variant").value_or("video");
+    const std::string variant = *content_variant(request);  // checked by the route
     const std::string& id = request.path_params.at("id");
     auto total = videos.content_size(owner, id, variant);
-    if (!total) {
-      switch (total.outcome().status()) {
-        case sdk::Status::not_found: return not_found(request);
-        case sdk::Status::conflict:
-          return http::problem(http::problems::kConflict, total.outcome().message(), request.request_id);
-        default:
-          return http::problem(http::problems::kUnavailable, "storage is not available", request.request_id);
-      }
-    }
+    if (!total) return content_problem(request, total.outcome());
     std::optional<sdk::ByteRange> range;
     const auto range_header = request.header("range");
     if (range_header && variant == "video") {
@@ -544,13 +554,11 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                                                      return serve_content(request, who.user_id);
                                                    });
   router.add("GET", "/v1/videos/{id}/content", [&videos, serve_content, with_credential](Request& request) -> Response {
-    const std::string variant = request.query_param("variant").value_or("video");
-    if (variant != "video" && variant != "thumbnail") {
-      return http::validation_problem(request, {{"variant", "must be video or thumbnail"}});
-    }
+    const auto variant = content_variant(request);
+    if (!variant) return bad_variant(request);
     const auto signature = request.query_param("signature");
     if (!signature) return with_credential(request);
-    const auto owner = videos.content_link_owner(request.path_params.at("id"), variant,
+    const auto owner = videos.content_link_owner(request.path_params.at("id"), *variant,
                                                  request.query_param("expires").value_or(""), *signature);
     if (!owner) {
       return http::problem(http::problems::kForbidden, "the link has expired or is not this video's: ask for a new one",
