@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "framehouse/sdk/email.hpp"
+#include "support/certificates.hpp"
 #include "support/plugins.hpp"
 #include "support/process.hpp"
 #include "support/smtp_server.hpp"

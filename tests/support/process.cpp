@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -45,8 +46,15 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::vect
   // line because the test is not reading at that moment.
   const int err_file = ::memfd_create("child-stderr", MFD_CLOEXEC);
   if (::pipe(in_pipe) != 0 || ::pipe(out_pipe) != 0 || err_file < 0) throw std::runtime_error("pipe failed");
+  // extra_env replaces a variable of the same name (a program reads the first one it finds).
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  const auto overridden = [&](std::string_view entry) {
+    const auto name = entry.substr(0, entry.find('=') + 1);
+    return std::any_of(extra_env.begin(), extra_env.end(), [&](const std::string& e) { return e.rfind(name, 0) == 0; });
+  };
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!overridden(*e)) env_strings.emplace_back(*e);
+  }
   for (const auto& e : extra_env) env_strings.push_back(e);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");

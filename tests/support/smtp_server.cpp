@@ -5,31 +5,11 @@
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include "support/certificates.hpp"
+
 namespace framehouse::testing {
-namespace {
 
 namespace fs = std::filesystem;
-
-void openssl(const std::vector<std::string>& arguments) {
-  std::vector<std::string> command{"/usr/bin/openssl"};
-  command.insert(command.end(), arguments.begin(), arguments.end());
-  const auto run = run_command(command);
-  ASSERT_EQ(run.exit_code, 0) << run.err;
-}
-
-}  // namespace
-
-void make_certificates(const fs::path& dir, const std::string& ca) {
-  fs::create_directories(dir);
-  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", (dir / (ca + ".key")).string(), "-out",
-           (dir / (ca + ".pem")).string(), "-days", "2", "-subj", "/CN=" + ca});
-  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", (dir / "server.key").string(), "-out",
-           (dir / "server.csr").string(), "-subj", "/CN=localhost"});
-  write_file(dir / "ext.cnf", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
-  openssl({"x509", "-req", "-in", (dir / "server.csr").string(), "-CA", (dir / (ca + ".pem")).string(), "-CAkey",
-           (dir / (ca + ".key")).string(), "-CAcreateserial", "-out", (dir / "server.pem").string(), "-days", "2",
-           "-extfile", (dir / "ext.cnf").string()});
-}
 
 SmtpServer::SmtpServer(fs::path dir) : dir_(std::move(dir)) {
   make_certificates(dir_, "test-ca");

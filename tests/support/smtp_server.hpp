@@ -13,10 +13,6 @@
 
 namespace framehouse::testing {
 
-// A CA named `ca` (<dir>/<ca>.pem) and a certificate it signed for 127.0.0.1 and localhost
-// (<dir>/server.pem, server.key).
-void make_certificates(const std::filesystem::path& dir, const std::string& ca);
-
 class SmtpServer {
  public:
   static constexpr const char* kUser = "framehouse";

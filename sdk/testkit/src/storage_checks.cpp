@@ -45,6 +45,8 @@ class Collect final : public sdk::ObjectVisitor {
 
 }  // namespace
 
+// Each check keeps to owners of its own: a backend in front of a shared service (a bucket) keeps
+// what earlier checks stored.
 void register_storage_checks(const ConformanceTarget& target) {
   add_check("storage_conformance", "WhatIsPutIsReadBackWithItsSize", target, [](const ConformanceTarget& target) {
     FRAMEHOUSE_START_INTERFACE(storage, sdk::StorageBackend, target);
@@ -60,7 +62,7 @@ void register_storage_checks(const ConformanceTarget& target) {
   add_check("storage_conformance", "APutReplacesTheWholeObjectAndAFailedPutLeavesTheOldOne", target,
             [](const ConformanceTarget& target) {
               FRAMEHOUSE_START_INTERFACE(storage, sdk::StorageBackend, target);
-              const sdk::ObjectKey key{"usr_conformance", "replaced"};
+              const sdk::ObjectKey key{"usr_conformance_replace", "replaced"};
               ASSERT_TRUE(put_text(*storage, key, "a long first version"));
               ASSERT_TRUE(put_text(*storage, key, "short"));
               EXPECT_EQ(text_of(*storage, key), "short");
@@ -68,10 +70,10 @@ void register_storage_checks(const ConformanceTarget& target) {
               EXPECT_FALSE(storage->put(key, broken));
               EXPECT_EQ(text_of(*storage, key), "short");
               FailingSource never_stored;
-              EXPECT_FALSE(storage->put({"usr_conformance", "never"}, never_stored));
-              EXPECT_EQ(storage->stat({"usr_conformance", "never"}).outcome().status(), sdk::Status::not_found);
+              EXPECT_FALSE(storage->put({"usr_conformance_replace", "never"}, never_stored));
+              EXPECT_EQ(storage->stat({"usr_conformance_replace", "never"}).outcome().status(), sdk::Status::not_found);
               Collect listed;
-              ASSERT_TRUE(storage->list("usr_conformance", listed));
+              ASSERT_TRUE(storage->list("usr_conformance_replace", listed));
               EXPECT_EQ(listed.ids, std::vector<std::string>{"replaced"});  // no partial object left behind
             });
   add_check("storage_conformance", "RangesReadTheirBytesAndARangePastTheEndIsRefused", target, [](const ConformanceTarget& target) {
@@ -96,20 +98,20 @@ void register_storage_checks(const ConformanceTarget& target) {
   add_check("storage_conformance", "RemovingIsIdempotentAndAnOwnerGoesWhole", target, [](const ConformanceTarget& target) {
     FRAMEHOUSE_START_INTERFACE(storage, sdk::StorageBackend, target);
     EXPECT_TRUE(storage->remove({"usr_conformance", "never-there"}));
-    ASSERT_TRUE(put_text(*storage, {"usr_a", "one"}, "1"));
-    ASSERT_TRUE(put_text(*storage, {"usr_a", "two"}, "2"));
-    ASSERT_TRUE(put_text(*storage, {"usr_b", "one"}, "b"));
-    ASSERT_TRUE(storage->remove({"usr_a", "one"}));
-    EXPECT_TRUE(storage->remove({"usr_a", "one"}));
-    EXPECT_EQ(storage->stat({"usr_a", "one"}).outcome().status(), sdk::Status::not_found);
+    ASSERT_TRUE(put_text(*storage, {"usr_conformance_a", "one"}, "1"));
+    ASSERT_TRUE(put_text(*storage, {"usr_conformance_a", "two"}, "2"));
+    ASSERT_TRUE(put_text(*storage, {"usr_conformance_b", "one"}, "b"));
+    ASSERT_TRUE(storage->remove({"usr_conformance_a", "one"}));
+    EXPECT_TRUE(storage->remove({"usr_conformance_a", "one"}));
+    EXPECT_EQ(storage->stat({"usr_conformance_a", "one"}).outcome().status(), sdk::Status::not_found);
     Collect listed;
-    ASSERT_TRUE(storage->list("usr_a", listed));
+    ASSERT_TRUE(storage->list("usr_conformance_a", listed));
     EXPECT_EQ(listed.ids, std::vector<std::string>{"two"});
-    const auto removed = storage->remove_owner("usr_a");
+    const auto removed = storage->remove_owner("usr_conformance_a");
     ASSERT_TRUE(removed) << removed.outcome().message();
     EXPECT_EQ(removed.value(), 1u);
-    EXPECT_EQ(storage->remove_owner("usr_a").value(), 0u);
-    EXPECT_EQ(text_of(*storage, {"usr_b", "one"}), "b");  // another owner's objects stay
+    EXPECT_EQ(storage->remove_owner("usr_conformance_a").value(), 0u);
+    EXPECT_EQ(text_of(*storage, {"usr_conformance_b", "one"}), "b");  // another owner's objects stay
   });
 }
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs a command with a real S3-compatible store on loopback — s3rver behind the verifying
+# front (server.mjs), over HTTPS with a certificate from a throwaway CA — and the storage_s3
+# settings for it appended as --config key=value arguments (how the SDK's conformance runner
+# takes them):
+#   with_s3_server.sh COMMAND [ARGS...]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+work="$(mktemp -d)"
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 2 -subj "/CN=conformance CA" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$work/server.key" -out "$work/server.csr" -subj "/CN=localhost" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' > "$work/ext.cnf"
+openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -out "$work/server.pem" \
+  -days 2 -extfile "$work/ext.cnf" 2>/dev/null
+mkdir "$work/store"
+bucket=conformance
+key_id=CONFORMANCEKEY
+secret="conformance/secret"
+node "$here/server.mjs" --directory "$work/store" --bucket "$bucket" --access-key-id "$key_id" \
+  --secret-access-key "$secret" --cert "$work/server.pem" --key "$work/server.key" > "$work/out" 2> "$work/err" &
+pid=$!
+for _ in $(seq 300); do
+  grep -q "^listening on" "$work/out" && break
+  sleep 0.1
+done
+port="$(sed -n 's/^listening on \([0-9]*\) .*/\1/p' "$work/out")"
+if [ -z "$port" ]; then
+  echo "with_s3_server.sh: the S3 store did not start:" >&2
+  cat "$work/err" >&2
+  exit 1
+fi
+status=0
+"$@" --config "endpoint=https://127.0.0.1:$port" --config "bucket=$bucket" --config "access_key_id=$key_id" \
+  --config "secret_access_key=$secret" --config force_path_style=true --config "ca_file=$work/ca.pem" \
+  --config part_size_mib=5 || status=$?
+exit "$status"
