@@ -58,24 +58,10 @@ class TwoNodes : public ::testing::Test {
     return node;
   }
 
-  // The messages the relay took for `to`, waiting up to 20 s for at least `count`.
-  std::vector<std::string> mail_to(const std::string& to, std::size_t count = 1) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      std::vector<std::string> found;
-      for (const auto& message : relay->messages()) {
-        const auto envelope = testing::SmtpServer::envelope_of(message);
-        if (envelope.at("rcpt_tos").as_array().front().as_string() == to) found.push_back(testing::read_file(message));
-      }
-      if (found.size() >= count || std::chrono::steady_clock::now() > until) return found;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-
   // Signs up on `sign_up_on`, follows the mailed link and signs in on `confirm_on`.
   std::string member(const RunningServer& sign_up_on, const RunningServer& confirm_on, const std::string& email) {
     EXPECT_EQ(http_request(sign_up_on.port, "POST", "/v1/accounts", sign_up_body("Member", email), kJson).status, 202);
-    const auto mails = mail_to(email);
+    const auto mails = relay->messages_to(email, 1, std::chrono::seconds(20));
     EXPECT_EQ(mails.size(), 1u);
     if (mails.empty()) return "";
     const std::string token = testing::token_in(mails.front());

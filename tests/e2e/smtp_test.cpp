@@ -21,27 +21,13 @@ class SmtpEndToEnd : public EndToEnd {
            testing::SmtpServer::kUser + "\"\npassword = \"" + testing::SmtpServer::kPassword + "\"\nca_file = \"" +
            relay->ca_file().string() + "\"\n[email]\nplugin = \"email_smtp\"\nfirst_retry_ms = 100\nlongest_retry_seconds = 1\n";
   }
-  // The messages the relay took for `to`, waiting up to `within` for at least `count`.
-  std::vector<std::string> received_for(const std::string& to, std::size_t count, std::chrono::seconds within) {
-    const auto until = std::chrono::steady_clock::now() + within;
-    for (;;) {
-      std::vector<std::string> found;
-      for (const auto& message : relay->messages()) {
-        const auto envelope = testing::SmtpServer::envelope_of(message);
-        if (envelope.at("rcpt_tos").as_array().front().as_string() == to) found.push_back(testing::read_file(message));
-      }
-      if (found.size() >= count || std::chrono::steady_clock::now() > until) return found;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-
   std::unique_ptr<testing::SmtpServer> relay;
   std::uint16_t port = 0;
 };
 
 TEST_P(SmtpEndToEnd, SignUpMailArrivesAndARelayOutageLosesNothing) {
   ASSERT_EQ(call("POST", "/v1/accounts", sign_up_body("Alice", "alice@example.org")).status, 202);
-  const auto first = received_for("alice@example.org", 1, std::chrono::seconds(20));
+  const auto first = relay->messages_to("alice@example.org", 1, std::chrono::seconds(20));
   ASSERT_EQ(first.size(), 1u);
   EXPECT_NE(first[0].find("Subject: Confirm your email address\r\n"), std::string::npos) << first[0];
   EXPECT_NE(first[0].find("/v1/accounts/verify-email?token=fhe_"), std::string::npos);
@@ -50,12 +36,12 @@ TEST_P(SmtpEndToEnd, SignUpMailArrivesAndARelayOutageLosesNothing) {
   relay->stop();
   ASSERT_EQ(call("POST", "/v1/accounts", sign_up_body("Bob", "bob@example.org")).status, 202);
   std::this_thread::sleep_for(std::chrono::seconds(2));  // several tries fail meanwhile
-  EXPECT_TRUE(received_for("bob@example.org", 1, std::chrono::seconds(0)).empty());
+  EXPECT_TRUE(relay->messages_to("bob@example.org", 1, std::chrono::seconds(0)).empty());
   relay->start("starttls", port);
-  const auto later = received_for("bob@example.org", 1, std::chrono::seconds(20));
+  const auto later = relay->messages_to("bob@example.org", 1, std::chrono::seconds(20));
   ASSERT_EQ(later.size(), 1u);  // once, not once per try
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  EXPECT_EQ(received_for("bob@example.org", 2, std::chrono::seconds(0)).size(), 1u);
+  EXPECT_EQ(relay->messages_to("bob@example.org", 2, std::chrono::seconds(0)).size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SmtpEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),

@@ -1,6 +1,7 @@
 #include "support/smtp_server.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
@@ -34,6 +35,18 @@ std::vector<fs::path> SmtpServer::messages() const {
   }
   std::sort(files.begin(), files.end());
   return files;
+}
+
+std::vector<std::string> SmtpServer::messages_to(const std::string& to, std::size_t count, std::chrono::seconds within) const {
+  const auto until = std::chrono::steady_clock::now() + within;
+  for (;;) {
+    std::vector<std::string> found;
+    for (const auto& message : messages()) {
+      if (envelope_of(message).at("rcpt_tos").as_array().front().as_string() == to) found.push_back(read_file(message));
+    }
+    if (found.size() >= count || std::chrono::steady_clock::now() > until) return found;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 boost::json::object SmtpServer::envelope_of(const fs::path& message) {

@@ -2,6 +2,7 @@
 // with a certificate from a throwaway CA made with openssl — and what it received.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -25,6 +26,9 @@ class SmtpServer {
   std::filesystem::path ca_file() const { return dir_ / "test-ca.pem"; }
   // Received messages in the order they came (.eml: the bytes as received).
   std::vector<std::filesystem::path> messages() const;
+  // The messages (their bytes) whose first recipient is `to`, waiting up to `within` until
+  // there are at least `count`.
+  std::vector<std::string> messages_to(const std::string& to, std::size_t count, std::chrono::seconds within) const;
   // What the server noted beside a message: mail_from, rcpt_tos, tls, authenticated, peer_port.
   static boost::json::object envelope_of(const std::filesystem::path& message);
 

@@ -9,11 +9,7 @@ work="$(mktemp -d)"
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 2 -subj "/CN=conformance CA" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout "$work/server.key" -out "$work/server.csr" -subj "/CN=localhost" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' > "$work/ext.cnf"
-openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -out "$work/server.pem" \
-  -days 2 -extfile "$work/ext.cnf" 2>/dev/null
+"$here/../make_test_ca.sh" "$work"
 mkdir "$work/mail"
 /usr/bin/python3 "$here/server.py" --folder "$work/mail" --cert "$work/server.pem" --key "$work/server.key" \
   --user framehouse --password "relay secret" > "$work/out" 2> "$work/err" &
