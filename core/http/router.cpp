@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "http/openai_errors.hpp"
 #include "http/problem.hpp"
 #include "observability/log.hpp"
 #include "workers/blocking.hpp"
@@ -35,6 +36,13 @@ bool safe_request_id(std::string_view id) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
   }
   return true;
+}
+
+// What every routed answer gets on its way out: its request id, and OpenAI's error shape on
+// the routes OpenAI's clients call.
+void finalize(const Request& request, Response& response) {
+  response.set_header("X-Request-Id", request.request_id);
+  if (is_openai_route(request.path)) response = as_openai_error(std::move(response));
 }
 
 }  // namespace
@@ -141,7 +149,7 @@ std::optional<Response> Router::try_in_memory(const Route* route, Request& reque
   } catch (const workers::WouldBlock&) {
     return std::nullopt;
   }
-  response->set_header("X-Request-Id", request.request_id);
+  finalize(request, *response);
   record(route, route->pattern, request, *response, started);
   return response;
 }
@@ -169,7 +177,7 @@ Response Router::run(const Route* chosen, Request& request) const {
     route_label = chosen->pattern;
     response = call_handler(*chosen, request);
   }
-  response.set_header("X-Request-Id", request.request_id);
+  finalize(request, response);
   record(chosen, route_label, request, response, started);
   return response;
 }

@@ -17,7 +17,9 @@
 #include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
 
+#include "http/openai_errors.hpp"
 #include "http/problem.hpp"
+#include "http/router.hpp"
 #include "observability/log.hpp"
 
 namespace framehouse::http {
@@ -168,19 +170,35 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void on_read_error(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
-      return reply_and_close(problem(problems::kPayloadTooLarge,
-                                     fmt::format("the limit is {} bytes", server_.options.max_body_bytes), ""));
+      return refuse(problems::kPayloadTooLarge, fmt::format("the limit is {} bytes", server_.options.max_body_bytes));
     }
     if (ec == bhttp::error::header_limit) {
-      return reply_and_close(problem(problems::kHeadersTooLarge,
-                                     fmt::format("the limit is {} bytes", server_.options.max_header_bytes), ""));
+      return refuse(problems::kHeadersTooLarge, fmt::format("the limit is {} bytes", server_.options.max_header_bytes));
     }
     if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
         ec != bhttp::error::end_of_stream &&
         ec != bhttp::error::partial_message) {
-      return reply_and_close(problem(problems::kBadRequest, "the request is not valid HTTP/1.1", ""));
+      return refuse(problems::kBadRequest, "the request is not valid HTTP/1.1");
     }
     close();  // end of stream, timeout, reset, or a stop
+  }
+
+  // A request refused before it reached the router: it still gets a request id, and on an
+  // OpenAI-compatible route OpenAI's error shape.
+  void refuse(const ProblemType& type, const std::string& detail) {
+    // What the parser got of the header (a body over the limit is refused as soon as the
+    // Content-Length is read; the request line comes first).
+    Request partial;
+    const auto target = std::string_view(parser_->get().target());
+    partial.path = std::string(target.substr(0, target.find('?')));
+    if (auto id = parser_->get().find("x-request-id"); id != parser_->get().end()) {
+      partial.headers.emplace_back("x-request-id", std::string(id->value()));
+    }
+    partial.request_id = request_id_for(partial);
+    Response response = problem(type, detail, partial.request_id);
+    response.set_header("X-Request-Id", partial.request_id);
+    if (is_openai_route(partial.path)) response = as_openai_error(std::move(response));
+    reply_and_close(std::move(response));
   }
 
   // Routes on the I/O thread; runs the handler there if it never blocks (or, for a route tried
@@ -207,6 +225,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       Response busy = retry_later(problems::kUnavailable, "every handler is busy; retry shortly", request->request_id,
                                   std::chrono::seconds(1));
       busy.set_header("X-Request-Id", request->request_id);
+      if (is_openai_route(request->path)) busy = as_openai_error(std::move(busy));
       finish(std::move(busy), reply);
     }
   }

@@ -66,6 +66,9 @@ Response with_poll_hint(Response response, const Video& video) {
 // always sends multipart, even without a file).
 struct VideoFields {
   std::map<std::string, std::string> text;
+  // Where text["input_image_id"] came from, to name it in an error: the field itself, or
+  // OpenAI's input_reference.file_id.
+  std::string image_id_field = "input_image_id";
   std::optional<std::string_view> file;  // input_reference as a file part
   std::vector<http::FieldProblem> problems;
 };
@@ -81,6 +84,7 @@ std::variant<VideoFields, Response> read_fields(const Request& request) {
         fields.text["image_url"] = std::string(part.data);
       } else if (part.name == "input_reference[file_id]") {
         fields.text["input_image_id"] = std::string(part.data);
+        fields.image_id_field = "input_reference";
       } else if (kKnown.count(part.name)) {
         fields.text[part.name] = std::string(part.data);
       } else {
@@ -94,12 +98,14 @@ std::variant<VideoFields, Response> read_fields(const Request& request) {
   for (const auto& name : kKnown) {
     const auto* value = body.object().if_contains(name);
     if (value == nullptr || value->is_null()) continue;
+    // OpenAI's clients send seconds and seed as strings or numbers; the rest are text only.
+    const bool numeric = name == "seconds" || name == "seed";
     if (value->is_string()) {
       fields.text[name] = std::string(value->as_string());
-    } else if (value->is_int64() || value->is_uint64()) {
+    } else if (numeric && (value->is_int64() || value->is_uint64())) {
       fields.text[name] = json::serialize(*value);
     } else {
-      fields.problems.push_back({name, "must be a string or a whole number"});
+      fields.problems.push_back({name, numeric ? "must be a string or a whole number" : "must be a string"});
     }
   }
   if (const auto* reference = body.object().if_contains("input_reference")) {
@@ -109,12 +115,19 @@ std::variant<VideoFields, Response> read_fields(const Request& request) {
       fields.text["image_url"] = std::string(url->as_string());
     } else if (file_id != nullptr && file_id->is_string()) {
       fields.text["input_image_id"] = std::string(file_id->as_string());  // one of the user's images
+      fields.image_id_field = "input_reference";
     } else {
       fields.problems.push_back({"input_reference", "must be an object with an image_url or a file_id"});
     }
   }
   fields.problems.insert(fields.problems.end(), body.problems().begin(), body.problems().end());
   return fields;
+}
+
+void check_prompt(const std::string& prompt, std::vector<http::FieldProblem>& problems) {
+  if (prompt.empty()) problems.push_back({"prompt", "is required"});
+  if (prompt.size() > kMaxPrompt) problems.push_back({"prompt", "must be at most 32000 characters"});
+  if (prompt.find('\0') != std::string::npos) problems.push_back({"prompt", "must not contain a NUL character"});
 }
 
 std::optional<long long> parse_integer(const std::string& text) {
@@ -329,8 +342,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                VideoRequest job;
 
                job.prompt = fields.text.count("prompt") ? fields.text["prompt"] : "";
-               if (job.prompt.empty()) problems.push_back({"prompt", "is required"});
-               if (job.prompt.size() > kMaxPrompt) problems.push_back({"prompt", "must be at most 32000 characters"});
+               check_prompt(job.prompt, problems);
 
                if (auto model = videos.resolve_model(fields.text.count("model") ? fields.text["model"] : "")) {
                  job.model = std::move(*model);
@@ -365,7 +377,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
 
                if (fields.text.count("input_image_id")) {
                  if (!uploads.find(who.user_id, fields.text["input_image_id"])) {
-                   problems.push_back({"input_image_id", "is not one of your images"});
+                   problems.push_back({fields.image_id_field, "is not one of your images"});
                  } else {
                    job.input_image_id = fields.text["input_image_id"];
                  }
@@ -427,8 +439,7 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                  if (name != "prompt") fields.problems.push_back({name, "is not a known field"});
                }
                const std::string prompt = fields.text.count("prompt") ? fields.text["prompt"] : "";
-               if (prompt.empty()) fields.problems.push_back({"prompt", "is required"});
-               if (prompt.size() > kMaxPrompt) fields.problems.push_back({"prompt", "must be at most 32000 characters"});
+               check_prompt(prompt, fields.problems);
                if (fields.file) fields.problems.push_back({"input_reference", "a remix keeps the original's input"});
                if (!fields.problems.empty()) return http::validation_problem(request, fields.problems);
                // The same engine settings and seed, a new prompt: the remix differs where the prompt does.

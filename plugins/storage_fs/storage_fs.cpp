@@ -70,13 +70,6 @@ Outcome errno_failure(std::string_view what) {
   return Outcome::failure(status, std::string(what) + ": " + std::strerror(error));
 }
 
-Outcome check_key(const ObjectKey& key) {
-  if (!framehouse::sdk::is_valid_object_name(key.owner) || !framehouse::sdk::is_valid_object_name(key.id)) {
-    return Outcome::failure(Status::invalid_argument, "object owner and id must match [A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
-  }
-  return {};
-}
-
 std::chrono::system_clock::time_point modified_time(const struct stat& info) {
   return std::chrono::system_clock::time_point(std::chrono::seconds(info.st_mtim.tv_sec) +
                                                std::chrono::nanoseconds(info.st_mtim.tv_nsec));
@@ -133,7 +126,7 @@ class FileStorage final : public framehouse::sdk::Plugin,
   // --- storage ---
 
   Outcome put(const ObjectKey& key, ByteSource& data) override {
-    if (auto bad = check_key(key); !bad) return bad;
+    if (auto bad = framehouse::sdk::check_object_key(key); !bad) return bad;
     if (::mkdirat(root_.get(), key.owner.c_str(), 0700) != 0 && errno != EEXIST) {
       return errno_failure("create owner directory");
     }
@@ -159,7 +152,7 @@ class FileStorage final : public framehouse::sdk::Plugin,
   }
 
   Result<ObjectInfo> stat(const ObjectKey& key) override {
-    if (auto bad = check_key(key); !bad) return bad;
+    if (auto bad = framehouse::sdk::check_object_key(key); !bad) return bad;
     Fd owner;
     if (auto opened = open_owner(key.owner, owner); !opened) return opened;
     struct stat info {};
@@ -169,7 +162,7 @@ class FileStorage final : public framehouse::sdk::Plugin,
   }
 
   Outcome get(const ObjectKey& key, const ByteRange& range, ByteSink& out) override {
-    if (auto bad = check_key(key); !bad) return bad;
+    if (auto bad = framehouse::sdk::check_object_key(key); !bad) return bad;
     Fd file;
     if (auto opened = open_object(key, file); !opened) return opened;
     struct stat info {};
@@ -197,7 +190,7 @@ class FileStorage final : public framehouse::sdk::Plugin,
   }
 
   Outcome remove(const ObjectKey& key) override {
-    if (auto bad = check_key(key); !bad) return bad;
+    if (auto bad = framehouse::sdk::check_object_key(key); !bad) return bad;
     Fd owner;
     if (auto opened = open_owner(key.owner, owner); !opened) {
       return opened.status() == Status::not_found ? Outcome{} : opened;

@@ -48,13 +48,6 @@ constexpr std::size_t kMiB = 1024 * 1024;
 constexpr int kDeleteBatch = 1000;  // DeleteObjects' limit
 constexpr auto kStaleUpload = std::chrono::hours(24);
 
-Outcome check_key(const ObjectKey& key) {
-  if (!framehouse::sdk::is_valid_object_name(key.owner) || !framehouse::sdk::is_valid_object_name(key.id)) {
-    return Outcome::failure(Status::invalid_argument, "object owner and id must match [A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
-  }
-  return {};
-}
-
 bool valid_prefix(std::string_view prefix) {
   if (prefix.empty()) return true;
   if (prefix.front() == '/' || prefix.back() == '/' || prefix.find("//") != std::string_view::npos) return false;
@@ -171,7 +164,7 @@ class S3Storage final : public framehouse::sdk::Plugin,
   // --- storage ---
 
   Outcome put(const ObjectKey& key, ByteSource& data) override {
-    if (auto bad = check_key(key); !bad) return bad;
+    if (auto bad = framehouse::sdk::check_object_key(key); !bad) return bad;
     const std::string object = object_key(key);
     std::vector<std::byte> part;
     auto more = fill(data, part, part_size_);
@@ -189,19 +182,19 @@ class S3Storage final : public framehouse::sdk::Plugin,
   }
 
   Result<ObjectInfo> stat(const ObjectKey& key) override {
-    if (auto bad = check_key(key); !bad) return bad;
+    if (auto bad = framehouse::sdk::check_object_key(key); !bad) return bad;
     auto head = client_->head_object(object_key(key));
     if (!head) return head.outcome();
     return ObjectInfo{key, head->size, head->modified};
   }
 
   Outcome get(const ObjectKey& key, const ByteRange& range, ByteSink& out) override {
-    if (auto bad = check_key(key); !bad) return bad;
+    if (auto bad = framehouse::sdk::check_object_key(key); !bad) return bad;
     return client_->get_object(object_key(key), range.offset, range.length, out);
   }
 
   Outcome remove(const ObjectKey& key) override {
-    if (auto bad = check_key(key); !bad) return bad;
+    if (auto bad = framehouse::sdk::check_object_key(key); !bad) return bad;
     return client_->delete_object(object_key(key));
   }
 

@@ -65,6 +65,24 @@ TEST_F(ServerTest, ProblemsForUnknownPathsMethodsAndLimits) {
   auto too_big = http_request(server->port, "POST", "/healthz", std::string(5000, 'x'));
   EXPECT_EQ(too_big.status, 413);
   EXPECT_EQ(boost::json::parse(too_big.body).at("type"), "urn:framehouse:problem:payload-too-large");
+  EXPECT_EQ(too_big.header("x-request-id").size(), 24u);  // refused before routing, still traceable
+  EXPECT_EQ(boost::json::parse(too_big.body).at("request_id"), boost::json::value(too_big.header("x-request-id")));
+
+  // The routes OpenAI's clients call answer in OpenAI's error shape, with the same statuses.
+  auto no_video = http_request(server->port, "GET", "/v1/videos/video_missing", "", {{"Authorization", "Bearer nope"}});
+  EXPECT_EQ(no_video.status, 401);
+  EXPECT_EQ(no_video.header("content-type"), "application/json") << no_video.body;
+  const auto error = boost::json::parse(no_video.body).at("error").as_object();
+  EXPECT_EQ(error.at("type"), "authentication_error");
+  EXPECT_EQ(error.at("code"), "unauthorized");
+  EXPECT_TRUE(error.at("param").is_null());
+  auto too_big_video = http_request(server->port, "POST", "/v1/videos", std::string(5000, 'x'), {{"X-Request-Id", "trace-me-17"}});
+  EXPECT_EQ(too_big_video.status, 413) << too_big_video.body;
+  EXPECT_EQ(boost::json::parse(too_big_video.body).at("error").at("code"), "payload_too_large");
+  EXPECT_EQ(too_big_video.header("x-request-id"), "trace-me-17");
+  auto unknown_under_videos = http_request(server->port, "GET", "/v1/videos/x/y/z");
+  EXPECT_EQ(unknown_under_videos.status, 404) << unknown_under_videos.body;
+  EXPECT_EQ(boost::json::parse(unknown_under_videos.body).at("error").at("type"), "not_found_error");
 
   auto huge_header = http_request(server->port, "GET", "/healthz", "", {{"X-Filler", std::string(4000, 'a')}});
   EXPECT_EQ(huge_header.status, 431);

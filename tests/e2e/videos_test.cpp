@@ -317,16 +317,24 @@ TEST_P(VideosEndToEnd, BadRequestsNameTheField) {
       {R"({"seconds":"4"})", "prompt"},
       {"{\"prompt\":\"" + std::string(32001, 'a') + "\"}", "prompt"},
       {R"({"prompt":"x","input_image_id":")" + bobs_image + "\"}", "input_image_id"},
-      {R"({"prompt":"x","input_reference":{"file_id":")" + bobs_image + "\"}}", "input_image_id"},
+      {R"({"prompt":"x","input_reference":{"file_id":")" + bobs_image + "\"}}", "input_reference"},
       {R"({"prompt":"x","input_reference":{"image_url":"http://169.254.169.254/"}})", "input_reference"},
       {R"({"prompt":"x","seed":"-1"})", "seed"},
       {R"({"prompt":"x","colour":"red"})", "colour"},
+      {R"({"prompt":42,"seconds":"1"})", "prompt"},            // a number is not text
+      {R"({"prompt":"a\u0000b","seconds":"1"})", "prompt"},     // nor is a NUL byte
   };
   for (const auto& [body, field] : cases) {
     const auto response = call("POST", "/v1/videos", body, bearer(alice));
     EXPECT_EQ(response.status, body.size() > 4096 ? 413 : 422) << body.substr(0, 80) << ": " << response.body;
     if (response.status == 422) {
-      EXPECT_NE(response.body.find("\"field\":\"" + field + "\""), std::string::npos) << response.body;
+      // OpenAI's error shape, so that its clients see error.param and error.code.
+      EXPECT_EQ(response.header("content-type"), "application/json");
+      const auto error = json_of(response).at("error").as_object();
+      EXPECT_EQ(error.at("param"), boost::json::value(field)) << response.body;
+      EXPECT_EQ(error.at("code"), "validation_failed");
+      EXPECT_EQ(error.at("type"), "invalid_request_error");
+      EXPECT_NE(std::string(error.at("message").as_string()).find(field), std::string::npos);
     }
   }
   EXPECT_TRUE(json_of(call("GET", "/v1/videos", "", bearer(alice))).at("data").as_array().empty());
@@ -368,7 +376,7 @@ TEST_P(VideosEndToEnd, ARetryWithTheSameIdempotencyKeyGetsTheFirstVideo) {
   const auto reused = call("POST", "/v1/videos", R"({"prompt":"something else","seconds":"1","size":"512x512"})",
                            with_key(alice, "order-17"));
   EXPECT_EQ(reused.status, 422);
-  EXPECT_NE(reused.body.find("\"field\":\"Idempotency-Key\""), std::string::npos) << reused.body;
+  EXPECT_EQ(json_of(reused).at("error").at("param"), "Idempotency-Key") << reused.body;
   const auto bobs = call("POST", "/v1/videos", body, with_key(bob, "order-17"));
   ASSERT_EQ(bobs.status, 200);
   EXPECT_NE(json_of(bobs).at("id"), id);

@@ -3,7 +3,7 @@
 // difference. Usage: FRAMEHOUSE_URL=http://host:port FRAMEHOUSE_KEY=fhk_... IMAGE=file.png node videos.mjs
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import OpenAI, { NotFoundError, toFile } from 'openai';
+import OpenAI, { NotFoundError, UnprocessableEntityError, toFile } from 'openai';
 
 // Debian 12's Node 18 has File in node:buffer but not as a global, where the client looks.
 globalThis.File ??= (await import('node:buffer')).File;
@@ -49,6 +49,17 @@ const seen = [];
 for await (const video of client.videos.list({ limit: 1 })) seen.push(video.id);
 assert.deepEqual(new Set(seen), new Set([done.id, animated.id, remix.id]));
 assert.equal(seen.length, 3);
+
+// A bad request: the client's error carries the field and the code (OpenAI's error shape).
+await assert.rejects(client.videos.create({ prompt: 'x', size: '999x999' }), (error) => {
+  assert.ok(error instanceof UnprocessableEntityError, String(error));
+  assert.equal(error.param, 'size');
+  assert.equal(error.code, 'validation_failed');
+  assert.equal(error.type, 'invalid_request_error');
+  assert.match(error.message, /size must be one of/);
+  assert.ok(error.requestID, 'the request id reaches the client');
+  return true;
+});
 
 const deleted = await client.videos.delete(done.id);
 assert.deepEqual(deleted, { id: done.id, object: 'video.deleted', deleted: true });

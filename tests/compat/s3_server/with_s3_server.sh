@@ -10,7 +10,9 @@ work="$(mktemp -d)"
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 
-"$here/../make_test_ca.sh" "$work"
+# shellcheck source=../service.sh
+source "$here/../service.sh"
+make_test_ca "$work"
 mkdir "$work/store"
 bucket=conformance
 key_id=CONFORMANCEKEY
@@ -18,16 +20,8 @@ secret="conformance/secret"
 node "$here/server.mjs" --directory "$work/store" --bucket "$bucket" --access-key-id "$key_id" \
   --secret-access-key "$secret" --cert "$work/server.pem" --key "$work/server.key" > "$work/out" 2> "$work/err" &
 pid=$!
-for _ in $(seq 300); do
-  grep -q "^listening on" "$work/out" && break
-  sleep 0.1
-done
-port="$(sed -n 's/^listening on \([0-9]*\) .*/\1/p' "$work/out")"
-if [ -z "$port" ]; then
-  echo "with_s3_server.sh: the S3 store did not start:" >&2
-  cat "$work/err" >&2
-  exit 1
-fi
+read -r port _ < <(wait_until_listening "the S3 store" "$work/out" "$work/err")
+[ -n "$port" ] || exit 1  # (the reason is on stderr)
 status=0
 "$@" --config "endpoint=https://127.0.0.1:$port" --config "bucket=$bucket" --config "access_key_id=$key_id" \
   --config "secret_access_key=$secret" --config force_path_style=true --config "ca_file=$work/ca.pem" \

@@ -9,21 +9,15 @@ work="$(mktemp -d)"
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 
-"$here/../make_test_ca.sh" "$work"
+# shellcheck source=../service.sh
+source "$here/../service.sh"
+make_test_ca "$work"
 mkdir "$work/mail"
 /usr/bin/python3 "$here/server.py" --folder "$work/mail" --cert "$work/server.pem" --key "$work/server.key" \
   --user framehouse --password "relay secret" > "$work/out" 2> "$work/err" &
 pid=$!
-for _ in $(seq 200); do
-  grep -q "^listening on" "$work/out" && break
-  sleep 0.1
-done
-port="$(sed -n 's/^listening on //p' "$work/out")"
-if [ -z "$port" ]; then
-  echo "with_smtp_server.sh: the SMTP server did not start:" >&2
-  cat "$work/err" >&2
-  exit 1
-fi
+port="$(wait_until_listening "the SMTP server" "$work/out" "$work/err")"
+[ -n "$port" ] || exit 1  # (the reason is on stderr)
 status=0
 "$@" --config "url=smtp://127.0.0.1:$port" --config username=framehouse --config "password=relay secret" \
   --config "ca_file=$work/ca.pem" || status=$?

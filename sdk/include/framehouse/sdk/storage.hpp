@@ -74,4 +74,12 @@ inline bool is_valid_object_name(std::string_view name) noexcept {
   return true;
 }
 
+// A backend's first check of a key: Status::invalid_argument unless both parts are valid names.
+inline Outcome check_object_key(const ObjectKey& key) {
+  if (!is_valid_object_name(key.owner) || !is_valid_object_name(key.id)) {
+    return Outcome::failure(Status::invalid_argument, "object owner and id must match [A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
+  }
+  return {};
+}
+
 }  // namespace framehouse::sdk
