@@ -227,8 +227,15 @@ int serve(const std::filesystem::path& config_file) {
   sso::SignIns sign_ins(*database, accounts, config.sso_providers, config.accounts.public_url, config.accounts.minimum_age);
   storage::ObjectStore objects(host, host.find(config.storage_plugin), data_keys);
   video::Uploads uploads(*database, objects, config.uploads);
-  video::Videos videos(*database, host, config.generation_plugin.empty() ? nullptr : host.find(config.generation_plugin),
-                       objects, metrics, config.video);
+  std::optional<video::Videos> engines_ready;
+  try {
+    engines_ready.emplace(*database, host, objects, metrics, config.video);
+  } catch (const std::runtime_error& error) {
+    std::cerr << config_file.string() << ": " << error.what() << "\n";
+    host.stop_all();
+    return 1;
+  }
+  video::Videos& videos = *engines_ready;
   billing::Billing billing(*database, host, config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin),
                            config.billing);
 
@@ -279,7 +286,7 @@ int serve(const std::filesystem::path& config_file) {
                                                                &sign_ins, keep = config.keep_job_records] {
     const auto changed = accounts.purge_expired() + sign_ins.purge_expired() + videos.purge_expired() + billing.renew_due() + privacy.purge_expired_exports() +
                          privacy.purge_unconfirmed_intakes() + outbox.purge_settled(keep) + announcement_queue.purge_settled(keep) +
-                         videos.queue().purge_settled(keep) + (policy ? policy->send_notices() : 0);
+                         videos.purge_settled_jobs(keep) + (policy ? policy->send_notices() : 0);
     if (changed > 0) Log::info("maintenance", "expired records deleted or renewed", {{"count", std::to_string(changed)}});
   });
 

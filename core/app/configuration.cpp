@@ -257,7 +257,56 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   config.video.max_attempts = static_cast<int>(number("video.max_attempts"));
   config.video.data_dir = (config.data_dir / "video").string();
   config.video.accepted_models = *settings.strings("video.accepted_models");
-  config.generation_plugin = *settings.string("generation.plugin");
+  // The engines: [generation] engines, or the one [generation] plugin.
+  std::vector<std::string> engine_names = *settings.strings("generation.engines");
+  if (const std::string single = *settings.string("generation.plugin"); !single.empty()) {
+    if (!engine_names.empty()) {
+      validator.add_error(position_of(root, "generation.plugin"), "generation.plugin",
+                          "set generation.engines or generation.plugin, not both");
+    }
+    engine_names = {single};
+  }
+  for (const auto& name : engine_names) {
+    video::EngineSettings engine{name};
+    const std::string prefix = "engines." + name + ".";
+    const auto& tables = settings.tables_under("engines");
+    if (std::find(tables.begin(), tables.end(), name) != tables.end()) {
+      engine.workers = static_cast<int>(number(prefix + "workers"));
+      engine.max_wait_seconds = number(prefix + "max_wait_minutes") * 60;
+    }
+    if (engine.workers < 0) engine.workers = config.video.workers;
+    config.video.engines.push_back(std::move(engine));
+  }
+  for (const auto& name : settings.tables_under("engines")) {
+    if (std::find(engine_names.begin(), engine_names.end(), name) == engine_names.end()) {
+      validator.add_error(position_of(root, "engines." + name), "engines." + name,
+                          "is not one of generation.engines (or generation.plugin)");
+    }
+  }
+  for (const auto& id : settings.tables_under("models")) {
+    const std::string prefix = "models." + id + ".";
+    video::ModelSpec model;
+    model.id = id;
+    model.engine = *settings.string(prefix + "engine");
+    model.engine_model = *settings.string(prefix + "engine_model");
+    model.plans = *settings.strings(prefix + "plans");
+    model.aliases = *settings.strings(prefix + "aliases");
+    model.sizes = *settings.strings(prefix + "sizes");
+    model.max_seconds = static_cast<int>(number(prefix + "max_seconds"));
+    model.image_input = *settings.boolean(prefix + "image_input");
+    if (std::find(engine_names.begin(), engine_names.end(), model.engine) == engine_names.end()) {
+      validator.add_error(position_of(root, prefix + "engine"), prefix + "engine",
+                          "'" + model.engine + "' is not one of generation.engines (or generation.plugin)");
+    }
+    // An id travels in URLs (/v1/models/{id}) and JSON as it is.
+    const bool plain = !id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+    });
+    if (!plain) {
+      validator.add_error(position_of(root, "models." + id), "models." + id, "the name may have letters, digits, _, - and . only");
+    }
+    config.video.models.push_back(std::move(model));
+  }
 
   for (const auto& name : settings.tables_under("sso")) {
     const std::string prefix = "sso." + name + ".";
@@ -313,6 +362,14 @@ LoadResult load_configuration(const std::filesystem::path& file) {
                             config.billing.default_plan + "])");
   }
   config.payment_plugin = *settings.string("billing.plugin");
+  for (const auto& model : config.video.models) {
+    for (const auto& plan : model.plans) {
+      if (!config.billing.plans.count(plan)) {
+        validator.add_error(position_of(root, "models." + model.id + ".plans"), "models." + model.id + ".plans",
+                            "no plan named '" + plan + "' (declare it as [plans." + plan + "])");
+      }
+    }
+  }
 
   auto& privacy = config.privacy;
   const auto days = [&number](const std::string& key) { return number(key) * 24 * 3600; };
@@ -372,8 +429,9 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   if (!config.payment_plugin.empty()) {
     check_role(root, config, "billing.plugin", config.payment_plugin, "payment", validator);
   }
-  if (!config.generation_plugin.empty()) {
-    check_role(root, config, "generation.plugin", config.generation_plugin, "generation", validator);
+  for (const auto& engine : config.video.engines) {
+    check_role(root, config, *settings.string("generation.plugin") == engine.name ? "generation.plugin" : "generation.engines",
+               engine.name, "generation", validator);
   }
 
   if (!validator.errors().empty()) return validator.errors();

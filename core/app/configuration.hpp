@@ -56,7 +56,6 @@ struct AppConfig {
   std::vector<sso::ProviderConfig> sso_providers;
   video::UploadsConfig uploads;
   video::VideoConfig video;
-  std::string generation_plugin;
   billing::BillingConfig billing;
   std::string payment_plugin;
   privacy::PrivacyConfig privacy;

@@ -159,7 +159,35 @@ TableSpec make_core_schema() {
   };
 
   TableSpec generation;
-  generation.fields = {string_field("plugin", "", "the generation engine; empty: none, and the video API answers 503")};
+  generation.fields = {
+      string_field("plugin", "", "the generation engine, when there is one; empty: see engines"),
+      string_array_field("engines", {}, "the generation engines, when there are several: the first is the default"),
+  };
+
+  // [engines.<plugin>]: how this process runs one engine's jobs.
+  static TableSpec engine_table;
+  engine_table.fields = {
+      integer_field("workers", -1, -1, 256, "this engine's jobs run at once by this process (a GPU server's slots); "
+                                            "-1: [video] workers; 0: none here"),
+      integer_field("max_wait_minutes", 0, 0, 7 * 24 * 60, "a video whose engine is unavailable fails after waiting this "
+                                                            "long; 0: it waits until the engine is back"),
+  };
+  TableSpec engines;
+  engines.any_table = &engine_table;
+
+  // [models.<id>]: a model clients may ask for, as one model of one engine.
+  static TableSpec model_table;
+  model_table.fields = {
+      required_string_field("engine", "the generation plugin that runs it"),
+      string_field("engine_model", "", "the engine's name for it; empty: the table's name"),
+      string_array_field("plans", {}, "the plans that may use it; empty: every plan"),
+      string_array_field("aliases", {}, "more names for it (\"sora-2\", …)"),
+      string_array_field("sizes", {}, "the sizes offered (\"1280x720\", …); empty: every size the engine makes"),
+      integer_field("max_seconds", 0, 0, 600, "longest video; 0: the engine's longest"),
+      boolean_field("image_input", true, "image to video, where the engine takes images"),
+  };
+  TableSpec models;
+  models.any_table = &model_table;
 
   static TableSpec plan_table;
   plan_table.fields = {
@@ -229,6 +257,8 @@ TableSpec make_core_schema() {
   root.tables["plugins"] = std::move(plugins);
   root.tables["accounts"] = std::move(accounts);
   root.tables["sso"] = std::move(sso);
+  root.tables["engines"] = std::move(engines);
+  root.tables["models"] = std::move(models);
   root.tables["uploads"] = std::move(uploads);
   root.tables["video"] = std::move(video);
   root.tables["generation"] = std::move(generation);

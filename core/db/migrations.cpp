@@ -439,6 +439,19 @@ const std::vector<Migration>& server_migrations() {
              "CREATE INDEX sso_logins_ticket ON sso_logins (ticket_hash)",
          };
        }},
+      {22, "several generation engines, routed by model",
+       [](const Dialect&) -> std::vector<std::string> {
+         return {
+             // The engine (plugin) and its own name of the model a video runs on; NULL for
+             // videos from before: the server's default engine, as `model` (set at start).
+             "ALTER TABLE videos ADD COLUMN engine TEXT",
+             "ALTER TABLE videos ADD COLUMN engine_model TEXT",
+             // Why a queued video waits (its engine is unavailable); NULL when it just waits
+             // for its turn.
+             "ALTER TABLE videos ADD COLUMN status_reason TEXT",
+             "CREATE INDEX videos_engine_queue ON videos (engine, status, created_at)",
+         };
+       }},
   };
   return migrations;
 }

@@ -50,7 +50,8 @@ json::object video_json(const Video& video, int queue_position) {
                       {"error", nullptr},
                       // Extensions, documented in docs/openapi.yaml.
                       {"seed", video.seed},
-                      {"engine", "gen_procedural"},
+                      {"engine", video.engine},
+                      {"status_reason", video.status_reason ? json::value(*video.status_reason) : json::value(nullptr)},
                       {"queue_position", queue_position > 0 ? json::value(queue_position) : json::value(nullptr)},
                       {"input_image_id", video.input_image_id ? json::value(*video.input_image_id) : json::value(nullptr)}};
   if (video.error_code) object["error"] = json::object{{"code", *video.error_code}, {"message", video.error_message.value_or("")}};
@@ -319,10 +320,43 @@ class VideoEvents final : public http::StreamSource {
   std::chrono::steady_clock::time_point last_sent_{};
 };
 
+// A model as OpenAI's clients read it ({id, object, created, owned_by}), with what this
+// server adds: its engine, sizes, longest video, image input and other names.
+json::object model_json(const ModelCatalog& catalog, const Model& model, const std::string& id) {
+  json::array sizes(model.sizes.begin(), model.sizes.end());
+  const auto names = catalog.aliases_of(model);
+  json::array aliases(names.begin(), names.end());
+  return {{"id", id},
+          {"object", "model"},
+          {"created", model.created},
+          {"owned_by", model.engine},
+          {"engine", model.engine},
+          {"sizes", std::move(sizes)},
+          {"max_seconds", model.max_seconds},
+          {"image_input", model.image_input},
+          {"aliases", std::move(aliases)}};
+}
+
 }  // namespace
+
 
 void add_video_routes(http::Router& router, accounts::Accounts& accounts, billing::Billing& billing, Uploads& uploads,
                       Videos& videos) {
+  // The models the caller's plan may use (OpenAI's list shape), and one by id or alias.
+  router.add("GET", "/v1/models", accounts::signed_in(accounts, accounts::Scope::videos_read, [&billing, &videos](Request&, const AuthContext& who) {
+               const std::string plan = billing.plan_for(who.user_id).name;
+               json::array data;
+               for (const auto& model : videos.catalog().models()) {
+                 if (model.allowed_on(plan)) data.push_back(model_json(videos.catalog(), model, model.id));
+               }
+               return Response::json(200, json::object{{"object", "list"}, {"data", std::move(data)}});
+             }));
+  router.add("GET", "/v1/models/{id}", accounts::signed_in(accounts, accounts::Scope::videos_read, [&billing, &videos](Request& request, const AuthContext& who) {
+               const std::string& id = request.path_params.at("id");
+               const Model* model = id.empty() ? nullptr : videos.catalog().find(id);
+               if (model == nullptr || !model->allowed_on(billing.plan_for(who.user_id).name)) return not_found(request);
+               return Response::json(200, model_json(videos.catalog(), *model, id));
+             }));
   router.add("POST", "/v1/videos", accounts::signed_in(accounts, accounts::Scope::videos_write, [&accounts, &billing, &uploads, &videos](Request& request, const AuthContext& who) -> Response {
                if (!who.email_verified) {
                  return http::problem(http::problems::kForbidden, "confirm your email address before generating videos",
@@ -335,33 +369,38 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                if (auto* answer = std::get_if<Response>(&idempotency)) return std::move(*answer);
                const auto& submission = std::get<Submission>(idempotency);
                auto& problems = fields.problems;
-               const auto& capabilities = videos.capabilities();
-               if (capabilities.models.empty()) {
-                 return http::problem(http::problems::kUnavailable, "the generation engine is not available", request.request_id);
+               if (videos.catalog().models().empty()) {
+                 return http::problem(http::problems::kUnavailable, "no generation engine is available", request.request_id);
                }
                VideoRequest job;
 
                job.prompt = fields.text.count("prompt") ? fields.text["prompt"] : "";
                check_prompt(job.prompt, problems);
 
-               if (auto model = videos.resolve_model(fields.text.count("model") ? fields.text["model"] : "")) {
-                 job.model = std::move(*model);
+               // The model says the engine, and the limits the request is checked against.
+               const billing::Plan plan = billing.plan_for(who.user_id);
+               const Model* model = videos.catalog().find(fields.text.count("model") ? fields.text["model"] : "");
+               if (model == nullptr) {
+                 problems.push_back({"model", "is not a model of this server (GET /v1/models lists them)"});
+               } else if (!model->allowed_on(plan.name)) {
+                 problems.push_back({"model", "is not available on your plan (" + plan.name + ")"});
+                 model = nullptr;
                } else {
-                 problems.push_back({"model", "is not a model of this server"});
+                 job.model = model->id;
                }
 
                const std::string size = fields.text.count("size") ? fields.text["size"] : "720x1280";  // OpenAI's default
-               if (std::find(capabilities.sizes.begin(), capabilities.sizes.end(), size) == capabilities.sizes.end()) {
-                 problems.push_back({"size", fmt::format("must be one of {}", fmt::join(capabilities.sizes, ", "))});
-               } else {
+               if (model != nullptr && std::find(model->sizes.begin(), model->sizes.end(), size) == model->sizes.end()) {
+                 problems.push_back({"size", fmt::format("must be one of {}", fmt::join(model->sizes, ", "))});
+               } else if (model != nullptr) {
                  job.width = std::stoi(size.substr(0, size.find('x')));
                  job.height = std::stoi(size.substr(size.find('x') + 1));
                }
 
                const auto seconds = parse_integer(fields.text.count("seconds") ? fields.text["seconds"] : "4");
-               if (!seconds || *seconds < 1 || *seconds > capabilities.max_seconds) {
-                 problems.push_back({"seconds", "must be a whole number from 1 to " + std::to_string(capabilities.max_seconds)});
-               } else {
+               if (model != nullptr && (!seconds || *seconds < 1 || *seconds > model->max_seconds)) {
+                 problems.push_back({"seconds", "must be a whole number from 1 to " + std::to_string(model->max_seconds)});
+               } else if (seconds) {
                  job.seconds = static_cast<int>(*seconds);
                }
 
@@ -403,8 +442,12 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                                                           "server (/v1/images/{id}/content); other URLs are not fetched"});
                  }
                }
+               const bool with_image = job.input_image_id || fields.file || !inline_image.empty();
+               if (with_image && model != nullptr && !model->image_input) {
+                 problems.push_back({"input_reference", "the model " + model->id + " makes videos from text only"});
+               }
                if (!problems.empty()) return http::validation_problem(request, problems);
-               if (auto refused = plan_refusal(request, billing.plan_for(who.user_id), videos, who.user_id, job)) {
+               if (auto refused = plan_refusal(request, plan, videos, who.user_id, job)) {
                  return std::move(*refused);
                }
                if (!inline_image.empty()) fields.file = inline_image;
@@ -440,6 +483,10 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                }
                const std::string prompt = fields.text.count("prompt") ? fields.text["prompt"] : "";
                check_prompt(prompt, fields.problems);
+               const Model* model = videos.catalog().find(original->model);
+               if (model == nullptr || !model->allowed_on(billing.plan_for(who.user_id).name)) {
+                 fields.problems.push_back({"model", "the original's model (" + original->model + ") is not offered to you any more"});
+               }
                if (fields.file) fields.problems.push_back({"input_reference", "a remix keeps the original's input"});
                if (!fields.problems.empty()) return http::validation_problem(request, fields.problems);
                // The same engine settings and seed, a new prompt: the remix differs where the prompt does.

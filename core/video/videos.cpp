@@ -22,18 +22,23 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using observability::Log;
 
+// A video whose engine is unavailable is tried again this often (it waits, its attempts untouched).
+constexpr auto kEngineRetry = std::chrono::seconds(5);
+
 constexpr const char* kColumns =
     "SELECT id, owner_id, status, model, prompt, width, height, seconds, seed, input_image_id, remixed_from, progress,"
-    " error_code, error_message, created_at, completed_at, expires_at, watermark FROM videos ";
+    " error_code, error_message, created_at, completed_at, expires_at, watermark, engine, engine_model, status_reason"
+    " FROM videos ";
 
 // One row of kColumns, bound to a statement.
 struct VideoRow {
   Video video;
   long long seed = 0, created = 0, completed = 0, expires = 0;
   int watermark = 0;
-  std::string input_image, remixed, error_code, error_message;
+  std::string input_image, remixed, error_code, error_message, engine, engine_model, reason;
   soci::indicator input_indicator = soci::i_null, remixed_indicator = soci::i_null, code_indicator = soci::i_null,
-                  message_indicator = soci::i_null, completed_indicator = soci::i_null, expires_indicator = soci::i_null;
+                  message_indicator = soci::i_null, completed_indicator = soci::i_null, expires_indicator = soci::i_null,
+                  engine_indicator = soci::i_null, engine_model_indicator = soci::i_null, reason_indicator = soci::i_null;
 
   void bind(soci::details::prepare_temp_type& statement) {
     statement, soci::into(video.id), soci::into(video.owner), soci::into(video.status), soci::into(video.model),
@@ -41,7 +46,8 @@ struct VideoRow {
         soci::into(seed), soci::into(input_image, input_indicator), soci::into(remixed, remixed_indicator),
         soci::into(video.progress), soci::into(error_code, code_indicator), soci::into(error_message, message_indicator),
         soci::into(created), soci::into(completed, completed_indicator), soci::into(expires, expires_indicator),
-        soci::into(watermark);
+        soci::into(watermark), soci::into(engine, engine_indicator), soci::into(engine_model, engine_model_indicator),
+        soci::into(reason, reason_indicator);
   }
   Video get() const {
     Video out = video;
@@ -60,6 +66,10 @@ struct VideoRow {
     out.completed_at = number(completed, completed_indicator);
     out.expires_at = number(expires, expires_indicator);
     out.watermark = watermark != 0;
+    // A video from before engines were recorded runs on the default engine, as `model`.
+    out.engine = text(engine, engine_indicator).value_or("");
+    out.engine_model = text(engine_model, engine_model_indicator).value_or(out.model);
+    out.status_reason = text(reason, reason_indicator);
     return out;
   }
 };
@@ -76,6 +86,13 @@ plugins::PluginHost::ExpectedFailure cancel_outcome_of(const plugins::LoadedPlug
 }
 
 }  // namespace
+
+struct Videos::Engine {
+  EngineSettings settings;
+  std::shared_ptr<plugins::LoadedPlugin> plugin;  // null: not loaded in this process
+  std::unique_ptr<jobs::JobQueue> queue;
+  std::unique_ptr<jobs::JobRunner> runner;
+};
 
 // What a running job hands the engine: progress into the database (throttled), cancel from
 // the database or from the server shutting down, the input image from storage, outputs through
@@ -193,28 +210,61 @@ class Videos::JobSink final : public sdk::GenerationSink {
   std::chrono::steady_clock::time_point last_persisted_{};
 };
 
-Videos::Videos(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> engine,
-               storage::ObjectStore& objects, observability::Metrics& metrics, VideoConfig config, UnixClock clock)
-    : database_(database),
-      host_(host),
-      engine_(std::move(engine)),
-      objects_(objects),
-      config_(std::move(config)),
-      now_(std::move(clock)),
-      queue_(database, metrics, {kVideoQueue, std::chrono::seconds(config_.lease_seconds), config_.max_attempts}),
-      workers_(queue_, database, [this](const jobs::Job& job, std::stop_token stopping) { return run_job(job, stopping); },
-               std::chrono::seconds(5)) {
+Videos::Videos(db::Database& database, plugins::PluginHost& host, storage::ObjectStore& objects,
+               observability::Metrics& metrics, VideoConfig config, UnixClock clock)
+    : database_(database), host_(host), objects_(objects), config_(std::move(config)), now_(std::move(clock)) {
   change_subscription_ = database_.changes().subscribe(kChangeTopic, [this] { ++changes_; });
   content_link_key_ = db::server_secret(database_, "content_link_key");
   // Outputs pass through here on their way to storage; leftovers of a crash go now.
   std::error_code ec;
   fs::remove_all(fs::path(config_.data_dir) / "outputs", ec);
   fs::create_directories(fs::path(config_.data_dir) / "outputs", ec);
-  if (engine_) {
-    auto described = host_.call<sdk::GenerationEngine>(engine_, "describe", [](sdk::GenerationEngine& engine) {
-      return sdk::Result<sdk::EngineCapabilities>(engine.describe());
-    });
-    if (described) capabilities_ = described.value();
+
+  std::vector<EngineModels> described;
+  for (const auto& settings : config_.engines) {
+    auto engine = std::make_unique<Engine>();
+    engine->settings = settings;
+    engine->plugin = host_.find(settings.name);
+    engine->queue = std::make_unique<jobs::JobQueue>(
+        database_, metrics, jobs::QueueOptions{queue_name(settings.name), std::chrono::seconds(config_.lease_seconds), config_.max_attempts});
+    Engine* running = engine.get();
+    engine->runner = std::make_unique<jobs::JobRunner>(
+        *engine->queue, database_,
+        [this, running](const jobs::Job& job, std::stop_token stopping) { return run_job(*running, job, stopping); },
+        std::chrono::seconds(5));
+    if (engine->plugin) {
+      auto capabilities = host_.call<sdk::GenerationEngine>(engine->plugin, "describe", [](sdk::GenerationEngine& generation) {
+        return sdk::Result<sdk::EngineCapabilities>(generation.describe());
+      });
+      if (capabilities) described.push_back({settings.name, capabilities.value()});
+    }
+    engines_.push_back(std::move(engine));
+  }
+  // A model of an engine that is not running here (it failed to load, and is not required) is
+  // not offered; every other misfit stops the start.
+  std::vector<ModelSpec> offered;
+  for (const auto& spec : config_.models) {
+    const bool running = std::any_of(described.begin(), described.end(), [&](const auto& engine) { return engine.engine == spec.engine; });
+    if (running) {
+      offered.push_back(spec);
+    } else {
+      Log::warn("video", "a model's engine is not running; the model is not offered", {{"model", spec.id}, {"engine", spec.engine}});
+    }
+  }
+  std::vector<std::string> errors;
+  catalog_ = ModelCatalog::build(described, offered, config_.accepted_models, now_(), errors);
+  if (!errors.empty()) {
+    std::string message = "the [models] tables do not fit their engines:";
+    for (const auto& error : errors) message += "\n  " + error;
+    throw std::runtime_error(message);
+  }
+  if (!engines_.empty()) {
+    // Videos and jobs from before engines were recorded belong to the default engine.
+    soci::session sql(database_.pool());
+    const std::string engine = engines_.front()->settings.name;
+    const std::string queue = queue_name(engine);
+    sql << "UPDATE videos SET engine = :e, engine_model = model WHERE engine IS NULL", soci::use(engine);
+    sql << "UPDATE jobs SET queue = :q WHERE queue = 'video'", soci::use(queue);
   }
 }
 
@@ -227,18 +277,20 @@ std::string Videos::object_id(const std::string& video_id, const std::string& va
   return video_id + (variant == "thumbnail" ? ".jpg" : ".mp4");
 }
 
-std::optional<std::string> Videos::resolve_model(const std::string& requested) const {
-  const auto& models = capabilities_.models;
-  if (models.empty()) return std::nullopt;
-  if (requested.empty()) return models.front();
-  if (std::find(models.begin(), models.end(), requested) != models.end()) return requested;
-  const auto& accepted = config_.accepted_models;
-  if (std::find(accepted.begin(), accepted.end(), requested) != accepted.end()) return models.front();
-  return std::nullopt;
+Videos::Engine* Videos::engine_named(const std::string& name) const {
+  for (const auto& engine : engines_) {
+    if (engine->settings.name == name) return engine.get();
+  }
+  return nullptr;
 }
 
 Video Videos::create(const std::string& owner, const VideoRequest& request) {
+  const Model* model = catalog_.find(request.model);
+  Engine* engine = model == nullptr ? nullptr : engine_named(model->engine);
+  if (engine == nullptr) throw std::invalid_argument("no engine runs the model " + request.model);
   Video video;
+  video.engine = model->engine;
+  video.engine_model = model->engine_model;
   video.id = crypto::time_ordered_id("video_");
   video.owner = owner;
   video.status = "queued";
@@ -264,15 +316,16 @@ Video Videos::create(const std::string& owner, const VideoRequest& request) {
   try {
     soci::session sql(database_.pool());
     db::WriteTransaction transaction(sql, database_);
-    sql << "INSERT INTO videos (id, owner_id, status, model, prompt, width, height, seconds, fps, seed, input_image_id,"
-           " remixed_from, progress, cancel_requested, attempts, created_at, retention_seconds, watermark,"
+    sql << "INSERT INTO videos (id, owner_id, status, model, engine, engine_model, prompt, width, height, seconds, fps, seed,"
+           " input_image_id, remixed_from, progress, cancel_requested, attempts, created_at, retention_seconds, watermark,"
            " idempotency_key, request_fingerprint)"
-           " VALUES (:id, :o, 'queued', :m, :p, :w, :h, :s, :f, :seed, :i, :r, 0, 0, 0, :c, :ret, :wm, :k, :fp)",
-        soci::use(video.id), soci::use(owner), soci::use(video.model), soci::use(video.prompt), soci::use(video.width),
+           " VALUES (:id, :o, 'queued', :m, :e, :em, :p, :w, :h, :s, :f, :seed, :i, :r, 0, 0, 0, :c, :ret, :wm, :k, :fp)",
+        soci::use(video.id), soci::use(owner), soci::use(video.model), soci::use(video.engine), soci::use(video.engine_model),
+        soci::use(video.prompt), soci::use(video.width),
         soci::use(video.height), soci::use(video.seconds), soci::use(config_.fps), soci::use(seed),
         soci::use(input, input_indicator), soci::use(remixed, remixed_indicator), soci::use(created), soci::use(retention),
         soci::use(watermark), soci::use(key, key_indicator), soci::use(request.request_fingerprint, key_indicator);
-    queue_.enqueue(transaction, json::serialize(json::object{{"video_id", video.id}}), owner, "video: generation", video.id);
+    engine->queue->enqueue(transaction, json::serialize(json::object{{"video_id", video.id}}), owner, "video: generation", video.id);
     transaction.commit();
   } catch (const soci::soci_error&) {
     // A concurrent request with the same key won the unique index.
@@ -345,8 +398,8 @@ int Videos::queue_position(const Video& video) {
   soci::session sql(database_.pool());
   int ahead = 0;
   const long long created = video.created_at;
-  sql << "SELECT COUNT(*) FROM videos WHERE status = 'queued' AND (created_at < :c OR (created_at = :c2 AND id < :id))",
-      soci::use(created), soci::use(created), soci::use(video.id), soci::into(ahead);
+  sql << "SELECT COUNT(*) FROM videos WHERE status = 'queued' AND engine = :e AND (created_at < :c OR (created_at = :c2 AND id < :id))",
+      soci::use(video.engine), soci::use(created), soci::use(created), soci::use(video.id), soci::into(ahead);
   return ahead + 1;
 }
 
@@ -375,7 +428,9 @@ sdk::Outcome Videos::cancel(const std::string& owner, const std::string& id) {
   }
   request_cancel(database_, id, now_());
   // Best effort: the worker also sees cancel_requested at its next progress report.
-  (void)host_.call<sdk::GenerationEngine>(engine_, "cancel", [id](sdk::GenerationEngine& engine) { return engine.cancel(id); });
+  if (const Engine* engine = engine_named(video->engine); engine != nullptr && engine->plugin) {
+    (void)host_.call<sdk::GenerationEngine>(engine->plugin, "cancel", [id](sdk::GenerationEngine& generation) { return generation.cancel(id); });
+  }
   return {};
 }
 
@@ -392,8 +447,8 @@ void Videos::request_cancel(db::Database& database, const std::string& id, std::
            " completed_at = CASE WHEN status = 'queued' THEN :n ELSE completed_at END,"
            " cancel_requested = 1 WHERE id = :id",
         soci::use(now), soci::use(id);
-    const std::string queue = kVideoQueue;
-    sql << "DELETE FROM jobs WHERE id = :id AND queue = :q AND state = 'ready'", soci::use(id), soci::use(queue);
+    const std::string queues = queue_name("%");  // whichever engine's
+    sql << "DELETE FROM jobs WHERE id = :id AND queue LIKE :q AND state = 'ready'", soci::use(id), soci::use(queues);
     transaction.commit();
   }
   database.changes().announce(kChangeTopic);  // every node's waiters look again
@@ -437,7 +492,9 @@ sdk::Outcome Videos::remove(const std::string& owner, const std::string& id) {
   if (video->status == "queued" || video->status == "in_progress") (void)cancel(owner, id);
   if (auto removed = remove_objects(owner, id); !removed) return removed;
   // A failed purge is logged by the host; the engine purges its work files at start too.
-  (void)host_.call<sdk::GenerationEngine>(engine_, "purge", [id](sdk::GenerationEngine& engine) { return engine.purge(id); });
+  if (const Engine* engine = engine_named(video->engine); engine != nullptr && engine->plugin) {
+    (void)host_.call<sdk::GenerationEngine>(engine->plugin, "purge", [id](sdk::GenerationEngine& generation) { return generation.purge(id); });
+  }
   soci::session sql(database_.pool());
   sql << "DELETE FROM videos WHERE owner_id = :o AND id = :id", soci::use(owner), soci::use(id);
   changed();
@@ -506,15 +563,18 @@ void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
     changed();
     return;
   }
-  const bool canceled = cancel_outcome_of(engine_.get())(outcome);
-  const std::string code = canceled ? "canceled" : outcome.status() == sdk::Status::invalid_argument ? "invalid_request"
-                                                                                                      : "generation_failed";
+  const Engine* engine = engine_named(video.engine);
+  const bool canceled = cancel_outcome_of(engine == nullptr ? nullptr : engine->plugin.get())(outcome);
+  const std::string code = canceled                                               ? "canceled"
+                           : outcome.status() == sdk::Status::invalid_argument   ? "invalid_request"
+                           : outcome.status() == sdk::Status::unavailable        ? "engine_unavailable"
+                                                                                  : "generation_failed";
   const std::string message = canceled ? "The job was canceled." : outcome.message();
   {
     soci::session sql(database_.pool());
     // A failed job's record (its prompt is personal data) expires like a finished video.
     sql << "UPDATE videos SET status = 'failed', error_code = :c, error_message = :m, completed_at = :n,"
-           " expires_at = :n2 + retention_seconds, engine_state = NULL WHERE id = :id",
+           " expires_at = :n2 + retention_seconds, engine_state = NULL, status_reason = NULL WHERE id = :id",
         soci::use(code), soci::use(message), soci::use(now), soci::use(now), soci::use(video.id);
   }
   changed();
@@ -523,7 +583,30 @@ void Videos::finish(const Video& video, const sdk::Outcome& outcome) {
   (void)remove_objects(video.owner, video.id);
 }
 
-jobs::JobResult Videos::run_job(const jobs::Job& job, std::stop_token stopping) {
+jobs::JobResult Videos::wait_for_engine(const Engine& engine, const Video& video, const sdk::Outcome& outcome) {
+  const std::int64_t waited = now_() - video.created_at;
+  const std::int64_t most = engine.settings.max_wait_seconds;
+  if (most > 0 && waited >= most) {
+    finish(video, sdk::Outcome::failure(sdk::Status::unavailable,
+                                        "The engine " + engine.settings.name + " was unavailable for " +
+                                            std::to_string(waited / 60) + " minutes: " + outcome.message()));
+    return jobs::JobResult::finished();
+  }
+  const std::string reason = "the engine " + engine.settings.name + " is unavailable (" + outcome.message() +
+                             "); the video waits for it" +
+                             (most > 0 ? " for up to " + std::to_string(most / 60) + " minutes" : std::string());
+  {
+    soci::session sql(database_.pool());
+    sql << "UPDATE videos SET status = 'queued', progress = 0, status_reason = :r WHERE id = :id AND status = 'in_progress'",
+        soci::use(reason), soci::use(video.id);
+  }
+  changed();
+  (void)remove_objects(video.owner, video.id);
+  Log::warn("video", "engine unavailable; the video waits", {{"video", video.id}, {"engine", engine.settings.name}});
+  return jobs::JobResult::deferred(kEngineRetry);
+}
+
+jobs::JobResult Videos::run_job(Engine& engine, const jobs::Job& job, std::stop_token stopping) {
   const std::string id(json::parse(job.payload).at("video_id").as_string());
   auto video = find(job.subject_id, id);
   // Deleted, or canceled while it waited: nothing to run.
@@ -537,16 +620,18 @@ jobs::JobResult Videos::run_job(const jobs::Job& job, std::stop_token stopping) 
   {
     soci::session sql(database_.pool());
     const long long now = now_();
-    sql << "UPDATE videos SET status = 'in_progress', attempts = :a, started_at = COALESCE(started_at, :n) WHERE id = :id",
+    sql << "UPDATE videos SET status = 'in_progress', attempts = :a, started_at = COALESCE(started_at, :n), status_reason = NULL"
+           " WHERE id = :id",
         soci::use(job.attempt), soci::use(now), soci::use(video->id);
   }
   changed();
-  Log::info("video", "job started", {{"video", video->id}, {"worker", job.worker}, {"attempt", std::to_string(job.attempt)}});
+  Log::info("video", "job started",
+            {{"video", video->id}, {"engine", engine.settings.name}, {"worker", job.worker}, {"attempt", std::to_string(job.attempt)}});
   auto sink = std::make_shared<JobSink>(*this, *video, stopping);
   sdk::GenerationRequest request;
   request.job_id = video->id;
   request.owner = video->owner;
-  request.model = video->model;
+  request.model = video->engine_model;
   request.prompt = video->prompt;
   request.width = video->width;
   request.height = video->height;
@@ -556,9 +641,9 @@ jobs::JobResult Videos::run_job(const jobs::Job& job, std::stop_token stopping) 
   request.has_input_image = video->input_image_id.has_value();
   request.watermark = video->watermark;
   // The engine's answer to a cancel is a normal outcome, not a plugin failure.
-  const plugins::PluginHost::ExpectedFailure canceled = cancel_outcome_of(engine_.get());
+  const plugins::PluginHost::ExpectedFailure canceled = cancel_outcome_of(engine.plugin.get());
   const sdk::Outcome outcome = host_.call<sdk::GenerationEngine>(
-      engine_, "run", [sink, request](sdk::GenerationEngine& engine) { return engine.run(request, *sink); },
+      engine.plugin, "run", [sink, request](sdk::GenerationEngine& generation) { return generation.run(request, *sink); },
       std::chrono::seconds(config_.max_run_seconds), canceled);
   if (!outcome && stopping.stop_requested() && !sink->canceled_by_user()) {
     // Stopped for the shutdown, not by the user: back in the queue, for another node at once.
@@ -569,18 +654,36 @@ jobs::JobResult Videos::run_job(const jobs::Job& job, std::stop_token stopping) 
     Log::info("video", "job given back at shutdown", {{"video", video->id}});
     return jobs::JobResult::released();
   }
+  if (!outcome && outcome.status() == sdk::Status::unavailable && !canceled(outcome) && !sink->canceled_by_user()) {
+    return wait_for_engine(engine, *video, outcome);
+  }
   finish(*video, outcome);
   Log::info("video", "job ended", {{"video", video->id}, {"status", outcome ? "completed" : canceled(outcome) ? "canceled" : "failed"}});
   return jobs::JobResult::finished();
 }
 
-bool Videos::run_one(const std::string& worker) { return workers_.run_one(worker); }
-
-void Videos::start_workers() {
-  if (engine_) workers_.start(config_.workers);
+bool Videos::run_one(const std::string& worker) {
+  for (const auto& engine : engines_) {
+    if (engine->plugin && engine->runner->run_one(worker)) return true;
+  }
+  return false;
 }
 
-void Videos::stop_workers() { workers_.stop(); }
+void Videos::start_workers() {
+  for (const auto& engine : engines_) {
+    if (engine->plugin) engine->runner->start(engine->settings.workers);
+  }
+}
+
+void Videos::stop_workers() {
+  for (const auto& engine : engines_) engine->runner->stop();
+}
+
+std::int64_t Videos::purge_settled_jobs(std::chrono::seconds keep) {
+  std::int64_t purged = 0;
+  for (const auto& engine : engines_) purged += engine->queue->purge_settled(keep);
+  return purged;
+}
 
 std::int64_t Videos::purge_expired() {
   const long long now = now_();
@@ -614,7 +717,7 @@ sdk::Outcome VideosParticipant::export_subject(const sdk::Subject& subject, sdk:
   while (st.fetch()) {
     const Video video = row.get();
     const boost::json::object record{{"id", video.id},         {"status", video.status},
-                                     {"model", video.model},   {"prompt", video.prompt},
+                                     {"model", video.model},   {"engine", video.engine},   {"prompt", video.prompt},
                                      {"width", video.width},   {"height", video.height},
                                      {"seconds", video.seconds}, {"seed", video.seed},
                                      {"created_at", video.created_at}};

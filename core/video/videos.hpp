@@ -1,9 +1,13 @@
-// Videos and their generation jobs: each video is queued in the core's job queue (queue
-// "video", the job's id is the video's), which survives restarts (a job whose worker died is
-// taken over when its lease runs out, and that is logged), lets several processes share it on
-// PostgreSQL without running a job twice, and gives a running job's lease back at shutdown;
-// workers run jobs through the generation engine and store the outputs through the storage
-// plugin; cancel, delete, download with byte ranges, and retention of the outputs.
+// Videos and their generation jobs. Each video runs on one engine (a generation plugin; the
+// model asked for says which, video/models.hpp), and each engine has a job queue of its own in
+// the core's job mechanism (queue "video:<engine>", the job's id is the video's) with its own
+// workers — a GPU server runs so many jobs at once — and its own queue positions. The queues
+// survive restarts (a job whose worker died is taken over when its lease runs out, and that is
+// logged), let several processes share them on PostgreSQL without running a job twice, and get
+// a running job's lease back at shutdown. A job whose engine is unavailable waits, with the
+// reason in the video's status_reason, and fails only after [engines.<name>] max_wait_minutes.
+// Workers store the outputs through the storage plugin; cancel, delete, download with byte
+// ranges, and retention of the outputs.
 #pragma once
 
 #include <atomic>
@@ -22,8 +26,16 @@
 #include "personal_data/store.hpp"
 #include "plugins/host.hpp"
 #include "storage/object_store.hpp"
+#include "video/models.hpp"
 
 namespace framehouse::video {
+
+// How this process runs one engine's jobs ([engines.<name>]).
+struct EngineSettings {
+  std::string name;  // the generation plugin
+  int workers = 1;
+  std::int64_t max_wait_seconds = 0;  // a video whose engine is unavailable fails after this; 0: it waits
+};
 
 struct VideoConfig {
   int workers = 1;
@@ -34,15 +46,22 @@ struct VideoConfig {
   std::int64_t max_run_seconds = 600;              // one engine run, at most
   std::string data_dir;                            // for outputs on their way to storage
   // Model names that clients of other video services send by default (an OpenAI client sends
-  // "sora-2"); such a request runs on the engine's first model.
+  // "sora-2"); without [models] tables they name the first model.
   std::vector<std::string> accepted_models;
+  // The engines, the first one the default; and the [models] tables.
+  std::vector<EngineSettings> engines;
+  std::vector<ModelSpec> models;
 };
 
 struct Video {
   std::string id;
   std::string owner;
   std::string status;  // queued, in_progress, completed, failed
-  std::string model;
+  std::string model;   // as clients know it
+  std::string engine;  // the plugin it runs on
+  std::string engine_model;
+  // Why a queued video waits, when it is not just its turn (its engine is unavailable).
+  std::optional<std::string> status_reason;
   std::string prompt;
   int width = 0;
   int height = 0;
@@ -60,7 +79,7 @@ struct Video {
 };
 
 struct VideoRequest {
-  std::string model;
+  std::string model;  // a model of the catalog (its id)
   std::string prompt;
   int width = 0;
   int height = 0;
@@ -89,25 +108,23 @@ struct VideoPage {
 
 class Videos {
  public:
-  Videos(db::Database& database, plugins::PluginHost& host, std::shared_ptr<plugins::LoadedPlugin> engine,
-         storage::ObjectStore& objects, observability::Metrics& metrics, VideoConfig config,
-         UnixClock clock = unix_now);
+  // The engines of config.engines are looked up among the host's plugins (one that is not
+  // loaded offers no models, and its queued videos wait); a [models] table that does not fit
+  // its engine throws std::runtime_error naming the table and key.
+  Videos(db::Database& database, plugins::PluginHost& host, storage::ObjectStore& objects, observability::Metrics& metrics,
+         VideoConfig config, UnixClock clock = unix_now);
   // Goes up whenever a video changes (queued, claimed, progress, finished, canceled, deleted)
   // here or, on PostgreSQL, on another node (a change notice): a waiter such as an event stream
   // reads the database only when it moved, and now and then in case a notice was lost.
   std::uint64_t changes() const { return changes_.load(); }
   // The topic of those notices.
   static constexpr const char* kChangeTopic = "videos";
-  // The job queue of generation runs.
-  static constexpr const char* kVideoQueue = "video";
+  // The job queue of an engine's generation runs.
+  static std::string queue_name(std::string_view engine) { return "video:" + std::string(engine); }
   ~Videos();  // stops the workers
 
-  // What the engine can do: models, sizes, longest video.
-  const sdk::EngineCapabilities& capabilities() const { return capabilities_; }
-
-  // The engine's model that runs a request for `requested` (empty: the default one);
-  // nothing when neither the engine nor accepted_models knows the name.
-  std::optional<std::string> resolve_model(const std::string& requested) const;
+  // The models offered, and the engine of each.
+  const ModelCatalog& catalog() const { return catalog_; }
 
   // A new queued job; with an Idempotency-Key already used by the owner (a concurrent retry),
   // the video the other request made.
@@ -115,7 +132,7 @@ class Videos {
   std::optional<EarlierSubmission> find_by_idempotency_key(const std::string& owner, const std::string& key);
   std::optional<Video> find(const std::string& owner, const std::string& id);
   VideoPage list(const std::string& owner, const std::string& after, std::size_t limit, bool newest_first);
-  // Jobs queued before this one; 0 when it is not queued.
+  // Jobs queued before this one on its engine; 0 when it is not queued.
   int queue_position(const Video& video);
   // The owner's videos queued or rendering now, and created since `since` (unix seconds).
   int active_jobs(const std::string& owner);
@@ -152,18 +169,23 @@ class Videos {
   void start_workers();
   // A running job's engine is told to stop; the job goes back to the queue for another node.
   void stop_workers();
-  // Claims and runs one job on the calling thread; false when none is due.
+  // Claims and runs one job (of any engine) on the calling thread; false when none is due.
   bool run_one(const std::string& worker);
   // Deletes videos past their expiry with their stored files. Returns how many.
   std::int64_t purge_expired();
-  // The queue of their generation jobs (for housekeeping of its settled records).
-  jobs::JobQueue& queue() { return queue_; }
+  // Drops the records of generation jobs settled longer ago than `keep`; returns how many.
+  std::int64_t purge_settled_jobs(std::chrono::seconds keep);
 
   static std::string object_id(const std::string& video_id, const std::string& variant);
 
  private:
   class JobSink;
-  jobs::JobResult run_job(const jobs::Job& job, std::stop_token stopping);
+  struct Engine;
+  Engine* engine_named(const std::string& name) const;
+  jobs::JobResult run_job(Engine& engine, const jobs::Job& job, std::stop_token stopping);
+  // An engine that could not take the job now: the video waits (status_reason says why), or
+  // fails once it has waited longer than the engine's max_wait_seconds.
+  jobs::JobResult wait_for_engine(const Engine& engine, const Video& video, const sdk::Outcome& outcome);
   void finish(const Video& video, const sdk::Outcome& outcome);
   sdk::Outcome remove_objects(const std::string& owner, const std::string& id);
   static void request_cancel(db::Database& database, const std::string& id, std::int64_t now);
@@ -171,11 +193,11 @@ class Videos {
 
   db::Database& database_;
   plugins::PluginHost& host_;
-  std::shared_ptr<plugins::LoadedPlugin> engine_;
   storage::ObjectStore& objects_;
   VideoConfig config_;
   UnixClock now_;
-  sdk::EngineCapabilities capabilities_;
+  std::vector<std::unique_ptr<Engine>> engines_;  // config order; the first is the default
+  ModelCatalog catalog_;
   std::string content_link_key_;
   std::string content_link_signature(const std::string& owner, const std::string& id, const std::string& variant,
                                      std::int64_t expires_at) const;
@@ -183,8 +205,6 @@ class Videos {
   // After a committed change: every node's waiters look again.
   void changed() { database_.changes().announce(kChangeTopic); }
 
-  jobs::JobQueue queue_;
-  jobs::JobRunner workers_;
   std::atomic<std::uint64_t> changes_{0};
   db::ChangeFeed::Subscription change_subscription_ = 0;
 };

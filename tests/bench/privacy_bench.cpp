@@ -92,7 +92,7 @@ struct Bench {
     accounts = std::make_unique<accounts::Accounts>(database, mail->mailer, config);
     keys = std::make_unique<storage::DataKeys>(database, storage::MasterKey{9});
     objects = std::make_unique<storage::ObjectStore>(host, host.find("storage_fs"), *keys);
-    videos = std::make_unique<video::Videos>(database, host, nullptr, *objects, metrics, video::VideoConfig{.data_dir = dir.path().string()});
+    videos = std::make_unique<video::Videos>(database, host, *objects, metrics, video::VideoConfig{.data_dir = dir.path().string()});
     stores = std::make_unique<app::CoreStores>(database, *accounts, *videos, *objects);
     core = std::make_unique<privacy::CoreParticipant>(stores->all());
     participants = std::make_unique<privacy::Participants>(host, *core, std::chrono::minutes(30));

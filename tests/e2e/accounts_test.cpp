@@ -479,6 +479,8 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"DELETE", "/v1/images/" + a_image, "/v1/images/{id}", "", 401, 204, 404, 404},
       {"POST", "/v1/videos", "/v1/videos", R"({"prompt":"x","seconds":"1","size":"512x512"})", 401, 200, 200, 200},
       {"GET", "/v1/videos", "/v1/videos", "", 401, 200, 200, 200},
+      {"GET", "/v1/models", "/v1/models", "", 401, 200, 200, 200},
+      {"GET", "/v1/models/procedural-1", "/v1/models/{id}", "", 401, 200, 200, 200},
       {"GET", "/v1/videos/" + a_video, "/v1/videos/{id}", "", 401, 200, 404, 404},
       {"GET", "/v1/videos/" + a_video + "/content", "/v1/videos/{id}/content", "", 401, 200, 404, 404},
       {"GET", "/v1/videos/" + a_video + "/content-url", "/v1/videos/{id}/content-url", "", 401, 200, 404, 404},

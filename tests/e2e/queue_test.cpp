@@ -142,7 +142,7 @@ TEST(SharedQueue, AJobIsGivenBackAtShutdownAndTakenOverFromAKilledNode) {
   const std::string log = a->process->stderr_text();
   EXPECT_NE(log.find("job taken over after its lease ran out"), std::string::npos) << log;
   EXPECT_NE(log.find(second), std::string::npos);
-  EXPECT_NE(testing::http_request(a->port, "GET", "/metrics", "", {}).body.find("framehouse_jobs_taken_over_total{queue=\"video\"} 1"),
+  EXPECT_NE(testing::http_request(a->port, "GET", "/metrics", "", {}).body.find("framehouse_jobs_taken_over_total{queue=\"video:gen_procedural\"} 1"),
             std::string::npos);
 }
 

@@ -117,6 +117,34 @@ TEST_F(ConfigurationTest, TwoFactorCanBeRequiredOnlyOfStaffRoles) {
                           "billing, privacy, analyst, communications, admin");
 }
 
+TEST_F(ConfigurationTest, EnginesAndModelsAreCheckedAgainstEachOtherAndThePlans) {
+  const auto file = write(kDefaultPlugins +
+                          "[plugins.gen_procedural]\n"  // line 5
+                          "[generation]\nplugin = \"gen_procedural\"\nengines = [\"gen_procedural\"]\n"
+                          "[engines.gen_remote]\nworkers = 2\n"
+                          "[models.studio]\nengine = \"gen_remote\"\nplans = [\"gold\"]\n");
+  const auto lines = errors_of(load_configuration(file));
+  const std::vector<std::string> expected = {
+      file.string() + ":7:10: generation.plugin: set generation.engines or generation.plugin, not both",
+      file.string() + ":9:1: engines.gen_remote: is not one of generation.engines (or generation.plugin)",
+      file.string() + ":12:10: models.studio.engine: 'gen_remote' is not one of generation.engines (or generation.plugin)",
+      file.string() + ":13:9: models.studio.plans: no plan named 'gold' (declare it as [plans.gold])",
+  };
+  EXPECT_EQ(lines, expected);
+}
+
+TEST_F(ConfigurationTest, EachEngineTakesItsWorkersFromItsTableOrTheVideoSection) {
+  const auto result = load_configuration(write(kDefaultPlugins + "[plugins.gen_procedural]\n[video]\nworkers = 3\n"
+                                               "[generation]\nengines = [\"gen_procedural\"]\n"
+                                               "[engines.gen_procedural]\nmax_wait_minutes = 90\n"));
+  ASSERT_TRUE(std::holds_alternative<AppConfig>(result)) << ::testing::PrintToString(errors_of(result));
+  const auto& engines = std::get<AppConfig>(result).video.engines;
+  ASSERT_EQ(engines.size(), 1u);
+  EXPECT_EQ(engines[0].name, "gen_procedural");
+  EXPECT_EQ(engines[0].workers, 3);
+  EXPECT_EQ(engines[0].max_wait_seconds, 90 * 60);
+}
+
 TEST_F(ConfigurationTest, SyntaxErrorHasLineAndColumn) {
   const auto lines = errors_of(load_configuration(write("[server\nthreads = 2\n")));
   ASSERT_EQ(lines.size(), 1u);

@@ -24,7 +24,7 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   storage::DataKeys keys(database, storage::MasterKey{1});
   storage::ObjectStore objects(host, nullptr, keys);
   video::Uploads uploads(database, objects, {});
-  video::Videos videos(database, host, nullptr, objects, metrics, {.data_dir = dir.path().string()});
+  video::Videos videos(database, host, objects, metrics, {.data_dir = dir.path().string()});
   billing::Billing billing(database, host, nullptr, {billing::default_plans()});
   privacy::CoreParticipant core({});
   privacy::Participants participants(host, core, std::chrono::seconds(1));

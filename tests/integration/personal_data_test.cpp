@@ -29,7 +29,7 @@ class PersonalDataTables : public ::testing::Test {
     accounts_ = std::make_unique<accounts::Accounts>(*database_, mail_->mailer, accounts::AccountsConfig{});
     keys_ = std::make_unique<storage::DataKeys>(*database_, storage::MasterKey{7});
     objects_ = std::make_unique<storage::ObjectStore>(host_, nullptr, *keys_);
-    videos_ = std::make_unique<video::Videos>(*database_, host_, nullptr, *objects_, metrics_,
+    videos_ = std::make_unique<video::Videos>(*database_, host_, *objects_, metrics_,
                                               video::VideoConfig{.data_dir = dir_.path().string()});
     stores_ = std::make_unique<app::CoreStores>(*database_, *accounts_, *videos_, *objects_);
   }

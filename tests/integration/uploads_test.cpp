@@ -119,7 +119,7 @@ TEST_P(UploadsTest, RotatingTheMasterKeyRewrapsEveryDataKey) {
 }
 
 TEST_P(UploadsTest, VideoRecordsAndPromptsAreExportedAndErased) {
-  Videos videos(*database_, host_, nullptr, *objects_, metrics_, {.data_dir = dir_.path().string()});
+  Videos videos(*database_, host_, *objects_, metrics_, {.data_dir = dir_.path().string(), .engines = {{"gen_procedural"}}});
   VideoRequest request{"procedural-1", "my private prompt", 512, 512, 1, 9, std::nullopt, std::nullopt};
   videos.create("usr_a", request);
   videos.create("usr_b", request);
@@ -138,7 +138,7 @@ TEST_P(UploadsTest, VideoRecordsAndPromptsAreExportedAndErased) {
 
 TEST_P(UploadsTest, FinishedAndFailedVideosExpireWithTheirStoredFiles) {
   std::int64_t now = 1'000'000;
-  Videos videos(*database_, host_, host_.find("gen_procedural"), *objects_, metrics_, {.data_dir = dir_.path().string()},
+  Videos videos(*database_, host_, *objects_, metrics_, {.data_dir = dir_.path().string(), .engines = {{"gen_procedural"}}},
                 [&now] { return now; });
   VideoRequest request{"procedural-1", "kept a while", 64, 64, 1, 9, std::nullopt, std::nullopt};
   request.retention_seconds = 3600;
@@ -165,7 +165,7 @@ TEST_P(UploadsTest, FinishedAndFailedVideosExpireWithTheirStoredFiles) {
 // What event streams wait on instead of reading the database on every tick: every change this
 // process makes to a video moves the counter, and reading changes nothing.
 TEST_P(UploadsTest, EveryChangeToAVideoMovesTheChangeCounter) {
-  Videos videos(*database_, host_, host_.find("gen_procedural"), *objects_, metrics_, {.data_dir = dir_.path().string()});
+  Videos videos(*database_, host_, *objects_, metrics_, {.data_dir = dir_.path().string(), .engines = {{"gen_procedural"}}});
   VideoRequest request{"procedural-1", "counted", 64, 64, 1, 9, std::nullopt, std::nullopt};
   const auto before = videos.changes();
   const Video queued = videos.create("usr_a", request);
