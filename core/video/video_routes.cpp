@@ -27,6 +27,8 @@ using http::Response;
 
 constexpr std::size_t kMaxPrompt = 32000;
 constexpr const char* kPollAfterMs = "1000";
+// How soon a client refused for its plan's videos-at-once limit may try again.
+constexpr std::chrono::seconds kSlotPoll{10};
 // Seeds stay within the integers a JSON number carries exactly in every client (2^53 - 1).
 constexpr long long kMaxSeed = (1LL << 53) - 1;
 
@@ -138,10 +140,13 @@ std::optional<long long> parse_integer(const std::string& text) {
   return value;
 }
 
-// "bytes=START-END" / "bytes=START-" / "bytes=-SUFFIX" against `total`.
+// "bytes=START-END" / "bytes=START-" / "bytes=-SUFFIX" against `total`. Of several ranges the
+// first is served (RFC 9110 lets a server answer fewer ranges than asked; a player asks one).
 std::optional<sdk::ByteRange> parse_range(std::string_view header, std::uint64_t total) {
-  if (header.rfind("bytes=", 0) != 0 || header.find(',') != std::string_view::npos || total == 0) return std::nullopt;
+  if (header.rfind("bytes=", 0) != 0 || total == 0) return std::nullopt;
   header.remove_prefix(6);
+  header = header.substr(0, header.find(','));
+  while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
   const auto dash = header.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
   const std::string first(header.substr(0, dash));
@@ -188,14 +193,20 @@ std::optional<Response> plan_refusal(const Request& request, const billing::Plan
   if (!problems.empty()) return http::validation_problem(request, problems);
   const http::ProblemType kPlanLimit{429, "plan-limit", "Your plan's limit is reached"};
   if (videos.active_jobs(owner) >= plan.concurrent_jobs) {
-    return http::problem(kPlanLimit, "your plan (" + plan.name + ") allows " + std::to_string(plan.concurrent_jobs) +
-                                         " video(s) in progress at once; wait for one to finish", request.request_id);
+    // A slot frees when one of the owner's videos ends: no time is known, so a polling interval.
+    return http::retry_later(kPlanLimit,
+                             "your plan (" + plan.name + ") allows " + std::to_string(plan.concurrent_jobs) +
+                                 " video(s) in progress at once; wait for one to finish",
+                             request.request_id, kSlotPoll);
   }
   const std::int64_t now = unix_now();
-  if (videos.created_since(owner, now - 24 * 3600) >= plan.videos_per_day) {
+  constexpr std::int64_t kDay = 24 * 3600;
+  if (videos.created_since(owner, now - kDay) >= plan.videos_per_day) {
+    // The day's limit frees a slot when the oldest video of the last 24 hours leaves the window.
+    const auto oldest = videos.oldest_created_since(owner, now - kDay).value_or(now);
     return http::retry_later(kPlanLimit,
                              "your plan (" + plan.name + ") allows " + std::to_string(plan.videos_per_day) + " videos in 24 hours",
-                             request.request_id, std::chrono::hours(1));
+                             request.request_id, std::chrono::seconds(std::max<std::int64_t>(1, oldest + kDay - now)));
   }
   job.watermark = plan.watermark;
   job.retention_seconds = plan.retention_seconds;
@@ -512,7 +523,12 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
     }
     const std::string order = request.query_param("order").value_or("desc");
     if (order != "asc" && order != "desc") return http::validation_problem(request, {{"order", "must be asc or desc"}});
-    const auto page = videos.list(who.user_id, request.query_param("after").value_or(""), limit, order == "desc");
+    const std::string after = request.query_param("after").value_or("");
+    // An unknown cursor is an error, not page one again (a client would loop over page one).
+    if (!after.empty() && !videos.find(who.user_id, after)) {
+      return http::validation_problem(request, {{"after", "is not one of your videos"}});
+    }
+    const auto page = videos.list(who.user_id, after, limit, order == "desc");
     json::array data;
     for (const auto& video : page.videos) data.push_back(video_json(video, videos.queue_position(video)));
     json::object body{{"object", "list"},

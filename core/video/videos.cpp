@@ -420,6 +420,17 @@ int Videos::created_since(const std::string& owner, std::int64_t since) {
   return count;
 }
 
+std::optional<std::int64_t> Videos::oldest_created_since(const std::string& owner, std::int64_t since) {
+  soci::session sql(database_.pool());
+  long long oldest = 0;
+  soci::indicator indicator = soci::i_null;
+  const long long bound = since;
+  sql << "SELECT MIN(created_at) FROM videos WHERE owner_id = :o AND created_at >= :s", soci::use(owner), soci::use(bound),
+      soci::into(oldest, indicator);
+  if (indicator != soci::i_ok) return std::nullopt;
+  return oldest;
+}
+
 sdk::Outcome Videos::cancel(const std::string& owner, const std::string& id) {
   const auto video = find(owner, id);
   if (!video) return sdk::Outcome::failure(sdk::Status::not_found, "no such video");

@@ -137,6 +137,8 @@ class Videos {
   // The owner's videos queued or rendering now, and created since `since` (unix seconds).
   int active_jobs(const std::string& owner);
   int created_since(const std::string& owner, std::int64_t since);
+  // When the owner's oldest video created since `since` was created; nothing when none was.
+  std::optional<std::int64_t> oldest_created_since(const std::string& owner, std::int64_t since);
   // Status::not_found for another's video; Status::conflict when it already ended.
   sdk::Outcome cancel(const std::string& owner, const std::string& id);
   // Cancels every queued or running job of the owner (erasure stops processing first).

@@ -88,7 +88,7 @@ class ProceduralEngine final : public Plugin, public GenerationEngine, public Pr
 
   EngineCapabilities describe() override {
     return {{"procedural-1"},
-            {"1280x720", "720x1280", "1024x1792", "1792x1024", "640x360", "360x640", "512x512"},
+            {"1920x1080", "1080x1920", "1280x720", "720x1280", "1024x1792", "1792x1024", "640x360", "360x640", "512x512"},
             max_seconds_,
             true,
             true};

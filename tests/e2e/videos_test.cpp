@@ -65,6 +65,12 @@ TEST_P(VideosEndToEnd, TextToVideoFromCreateToDownload) {
   const auto beyond = call("GET", "/v1/videos/" + id + "/content", "",
                            {{"Authorization", "Bearer " + token}, {"Range", "bytes=" + std::to_string(video.body.size()) + "-"}});
   EXPECT_EQ(beyond.status, 416);
+  // Of several ranges the first is served.
+  const auto several = call("GET", "/v1/videos/" + id + "/content", "",
+                            {{"Authorization", "Bearer " + token}, {"Range", "bytes=0-9, 200-299"}});
+  EXPECT_EQ(several.status, 206);
+  EXPECT_EQ(several.body, video.body.substr(0, 10));
+  EXPECT_EQ(several.header("content-range"), "bytes 0-9/" + std::to_string(video.body.size()));
 
   const auto thumbnail = call("GET", "/v1/videos/" + id + "/content?variant=thumbnail", "", bearer(token));
   EXPECT_EQ(thumbnail.status, 200);
@@ -85,6 +91,10 @@ TEST_P(VideosEndToEnd, TextToVideoFromCreateToDownload) {
   EXPECT_EQ(first_page.at("has_more"), true);
   const auto second_page =
       json_of(call("GET", "/v1/videos?limit=1&after=" + std::string(first_page.at("last_id").as_string()), "", bearer(token)));
+  // A cursor that names no video of the caller is an error, not page one again.
+  const auto unknown = call("GET", "/v1/videos?after=video_unknown", "", bearer(token));
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_EQ(json_of(unknown).at("error").at("param"), "after");
   EXPECT_EQ(second_page.at("first_id").as_string(), id);
   EXPECT_EQ(second_page.at("has_more"), false);
 

@@ -162,6 +162,39 @@ TEST_P(UploadsTest, FinishedAndFailedVideosExpireWithTheirStoredFiles) {
   EXPECT_EQ(objects_->size(stored).outcome().status(), sdk::Status::not_found);
 }
 
+// A video whose engine is unavailable waits, saying why; one that has waited longer than its
+// engine's longest wait fails with that reason instead.
+TEST_P(UploadsTest, AVideoWaitsForAnUnavailableEngineAndFailsOnlyAfterItsLongestWait) {
+  const auto down = dir_.path() / "fixture-down";
+  testing::write_file(down, "down");
+  plugins::PluginHost engines{metrics_, dir_.path() / "engines"};
+  ASSERT_FALSE(testing::load_plugin(engines, testing::fixture_plugin("other_kinds"),
+                                    "webhook_secret = \"s\"\nunavailable_while = \"" + down.string() + "\""));
+  ASSERT_FALSE(engines.start_all());
+  std::int64_t now = 1'000'000;
+  Videos videos(*database_, engines, *objects_, metrics_,
+                {.data_dir = dir_.path().string(), .engines = {{"other_kinds", 1, 600}}}, [&now] { return now; });
+  const VideoRequest request{"fixture", "waits", 64, 64, 1, 9, std::nullopt, std::nullopt};
+  const Video patient = videos.create("usr_a", request);
+  ASSERT_TRUE(videos.run_one("worker"));
+  const auto waiting = videos.find("usr_a", patient.id);
+  EXPECT_EQ(waiting->status, "queued");
+  ASSERT_TRUE(waiting->status_reason);
+  EXPECT_EQ(*waiting->status_reason,
+            "the engine other_kinds is unavailable (the fixture's server is down); the video waits for it for up to 10 minutes");
+
+  // Ten minutes and a second later, a video created with the first is tried (the first waits
+  // a few seconds between tries): it has waited too long, and fails saying so.
+  const Video late = videos.create("usr_a", request);
+  now += 601;
+  ASSERT_TRUE(videos.run_one("worker"));
+  const auto failed = videos.find("usr_a", late.id);
+  EXPECT_EQ(failed->status, "failed");
+  EXPECT_EQ(failed->error_code, "engine_unavailable");
+  EXPECT_EQ(failed->error_message, "The engine other_kinds was unavailable for 10 minutes: the fixture's server is down");
+  EXPECT_FALSE(failed->status_reason);
+}
+
 // What event streams wait on instead of reading the database on every tick: every change this
 // process makes to a video moves the counter, and reading changes nothing.
 TEST_P(UploadsTest, EveryChangeToAVideoMovesTheChangeCounter) {

@@ -18,6 +18,13 @@ async function untilDone(video) {
   return video;
 }
 
+// The models this server offers, through the client's Models API; "sora-2" (the client's
+// default) is one of the names of the default model.
+const models = [];
+for await (const model of client.models.list()) models.push(model);
+assert.ok(models.some((model) => model.id === 'procedural-1' && model.object === 'model'), JSON.stringify(models));
+assert.equal((await client.models.retrieve('sora-2')).id, 'sora-2');
+
 // The client sends multipart/form-data and its own default model.
 const created = await client.videos.create({ prompt: 'a red kite over green hills', seconds: '4' });
 assert.equal(created.object, 'video');
