@@ -114,6 +114,13 @@ const Model* ModelCatalog::find(std::string_view name) const {
   return nullptr;
 }
 
+const Model* ModelCatalog::first_for(std::string_view plan) const {
+  for (const auto& model : models_) {
+    if (model.allowed_on(plan)) return &model;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> ModelCatalog::aliases_of(const Model& model) const {
   std::vector<std::string> names;
   for (const auto& [alias, index] : aliases_) {

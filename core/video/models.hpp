@@ -61,6 +61,8 @@ class ModelCatalog {
   const std::vector<Model>& models() const { return models_; }
   // By id or alias; empty: the first model (what a request without a model runs on).
   const Model* find(std::string_view name) const;
+  // The first model `plan` may use (what a request that names none runs on).
+  const Model* first_for(std::string_view plan) const;
   // The aliases that name `model`.
   std::vector<std::string> aliases_of(const Model& model) const;
 

@@ -390,7 +390,8 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
 
                // The model says the engine, and the limits the request is checked against.
                const billing::Plan plan = billing.plan_for(who.user_id);
-               const Model* model = videos.catalog().find(fields.text.count("model") ? fields.text["model"] : "");
+               const std::string asked = fields.text.count("model") ? fields.text["model"] : "";
+               const Model* model = asked.empty() ? videos.catalog().first_for(plan.name) : videos.catalog().find(asked);
                if (model == nullptr) {
                  problems.push_back({"model", "is not a model of this server (GET /v1/models lists them)"});
                } else if (!model->allowed_on(plan.name)) {

@@ -85,6 +85,10 @@ TEST_P(TwoEngines, ModelsNameTheirEngineLimitsAndPlans) {
   EXPECT_NE(too_big.body.find("size must be one of 512x512, 640x360"), std::string::npos) << too_big.body;
   const auto too_long = call("POST", "/v1/videos", R"({"prompt":"x","model":"quick","seconds":"5","size":"512x512"})", bearer(token));
   EXPECT_EQ(json_of(too_long).at("error").at("param"), "seconds");
+  // Naming no model: the first one the plan may use (studio, the first table, is premium's).
+  const auto unnamed = call("POST", "/v1/videos", R"({"prompt":"x","seconds":"1","size":"512x512"})", bearer(token));
+  ASSERT_EQ(unnamed.status, 200) << unnamed.body;
+  EXPECT_EQ(json_of(unnamed).at("model"), "quick");
 }
 
 TEST_P(TwoEngines, EachVideoRunsOnItsModelsEngineAndADownEngineHoldsUpOnlyItsOwn) {

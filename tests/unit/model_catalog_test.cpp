@@ -48,6 +48,8 @@ TEST(ModelCatalog, ModelTablesPublishNamesLimitsPlansAndAliases) {
   EXPECT_EQ(quick->sizes, std::vector<std::string>{"512x512"});
   EXPECT_EQ(quick->max_seconds, 4);
   EXPECT_EQ(catalog.find("wan-2.2"), nullptr);  // the engine's own name is not a public one
+  EXPECT_EQ(catalog.first_for("free")->id, "quick");  // no model asked for: the first the plan may use
+  EXPECT_EQ(catalog.first_for("premium")->id, "studio");
 }
 
 TEST(ModelCatalog, AModelThatDoesNotFitItsEngineIsRefusedNamingTableAndKey) {
