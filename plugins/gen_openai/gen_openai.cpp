@@ -234,6 +234,9 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
             why += ": " + std::string(text->as_string());
           }
         }
+        // Its record upstream holds the prompt, and nothing will come of it.
+        (void)call("DELETE", remote.base + "/videos/" + remote.id);
+        forget(request.job_id);
         return Outcome::failure(Status::internal, why);
       }
       const int upstream = video.contains("progress") && video.at("progress").is_int64()
