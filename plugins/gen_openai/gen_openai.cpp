@@ -184,6 +184,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
   EngineCapabilities describe() override { return capabilities_; }
 
   Outcome run(const GenerationRequest& request, GenerationSink& sink) override {
+    if (sink.cancel_requested()) return Outcome::failure(Status::canceled, "canceled");  // before any upstream work
     const auto started = std::chrono::steady_clock::now();
     Remote remote;
     bool resubmitted = sink.recall("resubmitted").has_value();

@@ -2,8 +2,8 @@
 #   make_test_ca DIR   a throwaway CA (DIR/ca.pem) and a certificate it signed for 127.0.0.1
 #                      and localhost (DIR/server.pem, DIR/server.key)
 #   wait_until_listening NAME OUT ERR
-#                      waits (30 s at most) for the line "listening on ..." in the file OUT and
-#                      prints what follows it; if none comes, shows ERR and fails (prints
+#                      waits (30 s at most) for a line with "listening on ..." in the file OUT
+#                      and prints what follows it; if none comes, shows ERR and fails (prints
 #                      nothing: the caller checks)
 
 make_test_ca() {
@@ -18,8 +18,8 @@ make_test_ca() {
 wait_until_listening() {
   local name="$1" out="$2" err="$3"
   for _ in $(seq 300); do
-    if grep -q "^listening on " "$out"; then
-      sed -n 's/^listening on //p' "$out"
+    if grep -q "listening on " "$out"; then
+      sed -n 's/.*listening on //p' "$out" | head -n 1
       return 0
     fi
     sleep 0.1

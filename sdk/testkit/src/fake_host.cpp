@@ -46,6 +46,21 @@ FakeConfig& FakeConfig::set_from_text(std::string_view assignment) {
     return set(key, number);
   }
   if (text == "true" || text == "false") return set(key, text == "true");
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+    // [a, b, c]: a list of strings (quotes around an item are dropped).
+    std::vector<std::string> items;
+    std::string_view rest = text.substr(1, text.size() - 2);
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (item.size() >= 2 && item.front() == '"' && item.back() == '"') item = item.substr(1, item.size() - 2);
+      if (!item.empty()) items.emplace_back(item);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    return set(key, std::move(items));
+  }
   return set(key, std::string(text));
 }
 

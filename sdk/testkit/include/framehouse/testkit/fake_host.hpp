@@ -38,7 +38,8 @@ class FakeConfig final : public sdk::ConfigSection {
  public:
   using Value = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>>;
   FakeConfig& set(std::string key, Value value);
-  // "key=value": an integer, a number, true/false, or else a string ("key=" is an empty one).
+  // "key=value": an integer, a number, true/false, [a, b] (a list of strings), or else a string
+  // ("key=" is an empty one).
   FakeConfig& set_from_text(std::string_view assignment);
 
   std::optional<std::string> string(std::string_view key) const override;
