@@ -17,7 +17,8 @@
 //   * the content (and the thumbnail, where offered) is downloaded with retries of its own — a
 //     failed download never renders again — and the upstream copy deleted afterwards and on
 //     purge;
-//   * several base URLs: a submission goes to the next one when one is down.
+//   * several base URLs take turns; one that failed a submission is passed over for a while
+//     (kResting), and a submission goes to the next one when one is down.
 // An upstream that cannot be reached at all is Status::unavailable: the core keeps the video
 // queued (saying why) and tries again, and this engine then reattaches to what it remembered.
 #include <algorithm>
@@ -50,6 +51,8 @@ using framehouse::sdk::Status;
 
 constexpr auto kCancelCheck = std::chrono::milliseconds(100);
 constexpr int kDownloadAttempts = 3;
+// How long a base URL that failed a submission is passed over (unless every one is resting).
+constexpr auto kResting = std::chrono::seconds(30);
 
 struct Answer {
   long status = 0;  // 0: no HTTP answer
@@ -337,9 +340,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
       }
     }
     std::string last_error = "no base URL";
-    const std::size_t first = next_base_.fetch_add(1) % bases_.size();
-    for (std::size_t i = 0; i < bases_.size(); ++i) {
-      const std::string& base = bases_[(first + i) % bases_.size()];
+    for (const std::string& base : bases_in_turn()) {
       const Answer created = create(base, request, image, "framehouse-" + request.job_id + "-" + std::to_string(submission));
       if (created.ok()) {
         boost::system::error_code ec;
@@ -354,9 +355,28 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
         return Outcome::failure(Status::invalid_argument, error_message_of(created));
       }
       last_error = error_message_of(created);
+      {
+        std::lock_guard lock(mutex_);
+        resting_until_[base] = std::chrono::steady_clock::now() + kResting;
+      }
       logger_->warn("an upstream did not take a job; trying the next (" + last_error + ")");
     }
     return Outcome::failure(Status::unavailable, last_error);
+  }
+
+  // The base URLs in the order to try them: taking turns, resting ones last.
+  std::vector<std::string> bases_in_turn() {
+    const std::size_t first = next_base_.fetch_add(1) % bases_.size();
+    std::vector<std::string> ready, resting;
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < bases_.size(); ++i) {
+      const std::string& base = bases_[(first + i) % bases_.size()];
+      const auto until = resting_until_.find(base);
+      (until != resting_until_.end() && until->second > now ? resting : ready).push_back(base);
+    }
+    ready.insert(ready.end(), resting.begin(), resting.end());
+    return ready;
   }
 
   Answer create(const std::string& base, const GenerationRequest& request, const std::string& image,
@@ -506,6 +526,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
   std::filesystem::path durations_file_;
   std::mutex mutex_;
   std::map<std::string, Remote> remotes_;  // job id → where it runs, while it is ours
+  std::map<std::string, std::chrono::steady_clock::time_point> resting_until_;  // base URL → passed over until
   std::set<std::string> canceled_;
   std::map<std::string, double> seconds_per_second_;  // model → render seconds per video second
 };

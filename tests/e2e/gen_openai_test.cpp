@@ -33,7 +33,9 @@ class GenOpenAiEndToEnd : public EndToEnd {
     server = start_gateway();
   }
   std::string extra_config() const override {
-    return "[plugins.gen_openai]\nbase_url = [\"http://127.0.0.1:" + std::to_string(upstream->port) + "/v1\"]\napi_key = \"" +
+    // A first base URL where nothing listens: every create starts by failing over.
+    return "[plugins.gen_openai]\nbase_url = [\"http://127.0.0.1:1/v1\", \"http://127.0.0.1:" + std::to_string(upstream->port) +
+           "/v1\"]\napi_key = \"" +
            upstream_key + "\"\nmodels = [\"procedural-1\"]\nsizes = [\"512x512\", \"640x360\", \"1280x720\"]\nmax_seconds = 20\n"
            "timeout_ms = 5000\n";
   }
@@ -96,6 +98,7 @@ TEST_P(GenOpenAiEndToEnd, RendersUpstreamDownloadsAndDeletesTheUpstreamCopy) {
   EXPECT_EQ(call("GET", "/v1/videos/" + id + "/content?variant=thumbnail", "", bearer(token)).status, 200);
   EXPECT_EQ(upstream_submissions(), 1);
   EXPECT_TRUE(upstream_videos().empty());  // downloaded, then deleted upstream
+  EXPECT_NE(server->process->stderr_text().find("an upstream did not take a job; trying the next"), std::string::npos);
 
   // With an input image, which goes up as a file part.
   auto [upload, upload_headers] = image_upload(small_png(), token);
