@@ -19,6 +19,9 @@
 //     purge;
 //   * several base URLs take turns; one that failed a submission is passed over for a while
 //     (kResting), and a submission goes to the next one when one is down.
+// Kept here, under the plugin's data directory: the upstream jobs under way (remotes.json: job,
+// base URL, upstream id, owner — no content), so that a purge or an erasure after a restart still
+// finds their upstream copies; and the measured durations per model (durations.json).
 // An upstream that cannot be reached at all is Status::unavailable: the core keeps the video
 // queued (saying why) and tries again, and this engine then reattaches to what it remembered.
 #include <algorithm>
@@ -176,7 +179,9 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return Outcome::failure(Status::internal, "libcurl failed to start");
     curl_started_ = true;
     durations_file_ = host.data_directory() / "durations.json";
+    remotes_file_ = host.data_directory() / "remotes.json";
     load_durations();
+    load_remotes();
     return {};
   }
 
@@ -273,11 +278,14 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
       const auto found = remotes_.find(std::string(job_id));
       if (found == remotes_.end()) return {};
       remote = found->second;
-      remotes_.erase(found);
     }
     const Answer deleted = call("DELETE", remote.base + "/videos/" + remote.id);
-    if (deleted.ok() || deleted.status == 404) return {};
-    return Outcome::failure(Status::unavailable, "could not delete the upstream copy: " + error_message_of(deleted));
+    if (!deleted.ok() && deleted.status != 404) {
+      // Kept, so that the next purge (the host's, or an erasure's) tries again.
+      return Outcome::failure(Status::unavailable, "could not delete the upstream copy: " + error_message_of(deleted));
+    }
+    forget(std::string(job_id));
+    return {};
   }
 
   // --- privacy: nothing is kept here but the upstream copies of jobs under way ---
@@ -314,6 +322,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
   void track(const std::string& job_id, const Remote& remote) {
     std::lock_guard lock(mutex_);
     remotes_[job_id] = remote;
+    save_remotes();
   }
   bool canceled(const std::string& job_id) {
     std::lock_guard lock(mutex_);
@@ -323,6 +332,41 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
     std::lock_guard lock(mutex_);
     remotes_.erase(job_id);
     canceled_.erase(job_id);
+    save_remotes();
+  }
+
+  // The upstream jobs under way are kept on disk too, so that a purge or an erasure after a
+  // restart still finds their upstream copies. Called with mutex_ held.
+  void save_remotes() const {
+    json::object saved;
+    for (const auto& [job, remote] : remotes_) {
+      saved[job] = json::object{{"base", remote.base}, {"id", remote.id}, {"owner", remote.owner}};
+    }
+    const auto temporary = remotes_file_.string() + ".tmp";
+    {
+      std::ofstream out(temporary, std::ios::trunc);
+      out << json::serialize(saved);
+      if (!out) return;
+    }
+    std::error_code ec;
+    std::filesystem::rename(temporary, remotes_file_, ec);
+  }
+
+  void load_remotes() {
+    std::ifstream in(remotes_file_);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    boost::system::error_code ec;
+    const auto parsed = json::parse(text, ec);
+    if (ec || !parsed.is_object()) return;
+    for (const auto& [job, entry] : parsed.as_object()) {
+      if (!entry.is_object()) continue;
+      const auto& fields = entry.as_object();
+      const auto text_of = [&](const char* key) {
+        const auto* value = fields.if_contains(key);
+        return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
+      };
+      remotes_[std::string(job)] = {text_of("base"), text_of("id"), text_of("owner")};
+    }
   }
 
   // Submits to the first base URL that takes it; `submission` numbers the times this job was.
@@ -523,7 +567,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
   bool send_seed_ = true;
   bool curl_started_ = false;
   EngineCapabilities capabilities_;
-  std::filesystem::path durations_file_;
+  std::filesystem::path durations_file_, remotes_file_;
   std::mutex mutex_;
   std::map<std::string, Remote> remotes_;  // job id → where it runs, while it is ours
   std::map<std::string, std::chrono::steady_clock::time_point> resting_until_;  // base URL → passed over until
