@@ -28,10 +28,12 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -137,6 +139,28 @@ std::string error_message_of(const Answer& answer) {
     }
   }
   return "the upstream answered " + std::to_string(answer.status) + (message.empty() ? "" : ": " + message);
+}
+
+// The JSON object in a file of this plugin's, if there is one.
+std::optional<json::object> read_json_object(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  boost::system::error_code ec;
+  auto parsed = json::parse(text, ec);
+  if (ec || !parsed.is_object()) return std::nullopt;
+  return std::move(parsed.as_object());
+}
+
+// Replaces the file whole or not at all (a crash leaves the old one).
+void write_json_atomically(const std::filesystem::path& file, const json::object& value) {
+  const auto temporary = file.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << json::serialize(value);
+    if (!out) return;
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, file, ec);
 }
 
 // Where one job runs upstream, and whose it is.
@@ -342,23 +366,13 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
     for (const auto& [job, remote] : remotes_) {
       saved[job] = json::object{{"base", remote.base}, {"id", remote.id}, {"owner", remote.owner}};
     }
-    const auto temporary = remotes_file_.string() + ".tmp";
-    {
-      std::ofstream out(temporary, std::ios::trunc);
-      out << json::serialize(saved);
-      if (!out) return;
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, remotes_file_, ec);
+    write_json_atomically(remotes_file_, saved);
   }
 
   void load_remotes() {
-    std::ifstream in(remotes_file_);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    boost::system::error_code ec;
-    const auto parsed = json::parse(text, ec);
-    if (ec || !parsed.is_object()) return;
-    for (const auto& [job, entry] : parsed.as_object()) {
+    const auto saved = read_json_object(remotes_file_);
+    if (!saved) return;
+    for (const auto& [job, entry] : *saved) {
       if (!entry.is_object()) continue;
       const auto& fields = entry.as_object();
       const auto text_of = [&](const char* key) {
@@ -544,17 +558,13 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
     average = average <= 0 ? per_second : 0.8 * average + 0.2 * per_second;  // a moving average
     json::object saved;
     for (const auto& [model, value] : seconds_per_second_) saved[model] = value;
-    std::ofstream out(durations_file_, std::ios::trunc);
-    out << json::serialize(saved);
+    write_json_atomically(durations_file_, saved);
   }
 
   void load_durations() {
-    std::ifstream in(durations_file_);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    boost::system::error_code ec;
-    const auto parsed = json::parse(text, ec);
-    if (ec || !parsed.is_object()) return;
-    for (const auto& [model, value] : parsed.as_object()) {
+    const auto saved = read_json_object(durations_file_);
+    if (!saved) return;
+    for (const auto& [model, value] : *saved) {
       if (value.is_number()) seconds_per_second_[std::string(model)] = value.to_number<double>();
     }
   }

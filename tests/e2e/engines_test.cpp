@@ -112,13 +112,17 @@ TEST_P(TwoEngines, EachVideoRunsOnItsModelsEngineAndADownEngineHoldsUpOnlyItsOwn
   const auto behind = wait_for(token, second_sketch, [](const json::object& video) {
     return !video.at("status_reason").is_null() && video.at("status") == "queued";
   });
-  EXPECT_EQ(behind.at("queue_position"), 2) << json::serialize(behind);
+  // Second in its engine's queue — or first, in the moment the other is being tried again.
+  const auto place = behind.at("queue_position");
+  EXPECT_TRUE(place == 2 || place == 1) << json::serialize(behind);
 
   // Meanwhile the procedural engine's video goes through, first in its own queue.
   const std::string quick = submit(R"({"prompt":"quick one","model":"sora-2","seconds":"1","size":"512x512"})");
   const auto queued_quick = video(token, quick);
   EXPECT_EQ(queued_quick.at("model"), "quick");  // the alias resolved
   EXPECT_EQ(queued_quick.at("engine"), "gen_procedural");
+  // Its own engine's queue: not behind the two waiting for the other engine.
+  EXPECT_TRUE(queued_quick.at("queue_position").is_null() || queued_quick.at("queue_position") == 1) << json::serialize(queued_quick);
   const auto done_quick = wait_for(token, quick, [](const json::object& video) { return video.at("status") == "completed"; });
   EXPECT_EQ(done_quick.at("status"), "completed") << json::serialize(done_quick);
   EXPECT_NE(video(token, first_sketch).at("status"), "completed");  // still waiting (or being tried again)
