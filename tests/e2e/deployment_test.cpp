@@ -192,7 +192,7 @@ TEST_F(TwoNodes, AKilledNodeLeavesItsVideoAndItsErasureToTheOtherWithNothingLeft
   ASSERT_FALSE(store->list("framehouse/" + leaver_id + "/").empty());
 
   // A renders a long video, and starts an erasure that the bucket keeps failing for now.
-  const std::string long_take = submit(*a, keeper, R"({"prompt":"a long take","seconds":"12","size":"1280x720"})");
+  const std::string long_take = submit(*a, keeper, R"({"prompt":"a long take","seconds":"20","size":"1280x720"})");
   ASSERT_EQ(wait_for(*a, keeper, long_take, "in_progress"), "in_progress");
   store->inject(R"([{"method":"POST","query":"delete","status":503,"code":"SlowDown","times":100000}])");
   const auto deletion = http_request(a->port, "DELETE", "/v1/me", "", bearer(leaver));
