@@ -38,14 +38,12 @@ bool safe_request_id(std::string_view id) {
   return true;
 }
 
-// What every routed answer gets on its way out: its request id, and OpenAI's error shape on
-// the routes OpenAI's clients call.
-void finalize(const Request& request, Response& response) {
+}  // namespace
+
+void finalize_response(const Request& request, Response& response) {
   response.set_header("X-Request-Id", request.request_id);
   if (is_openai_route(request.path)) response = as_openai_error(std::move(response));
 }
-
-}  // namespace
 
 std::string request_id_for(const Request& request) {
   if (auto incoming = request.header("x-request-id"); incoming && safe_request_id(*incoming)) {
@@ -149,7 +147,7 @@ std::optional<Response> Router::try_in_memory(const Route* route, Request& reque
   } catch (const workers::WouldBlock&) {
     return std::nullopt;
   }
-  finalize(request, *response);
+  finalize_response(request, *response);
   record(route, route->pattern, request, *response, started);
   return response;
 }
@@ -177,7 +175,7 @@ Response Router::run(const Route* chosen, Request& request) const {
     route_label = chosen->pattern;
     response = call_handler(*chosen, request);
   }
-  finalize(request, response);
+  finalize_response(request, response);
   record(chosen, route_label, request, response, started);
   return response;
 }

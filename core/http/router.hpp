@@ -70,5 +70,8 @@ struct Router::Route {
 
 // An incoming X-Request-Id if it is safe to echo (1-128 of [A-Za-z0-9._-]), else a new one.
 std::string request_id_for(const Request& request);
+// What every answer gets on its way out, routed or refused before routing: its request id
+// (X-Request-Id), and OpenAI's error shape on the routes OpenAI's clients call.
+void finalize_response(const Request& request, Response& response);
 
 }  // namespace framehouse::http

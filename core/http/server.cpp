@@ -17,7 +17,6 @@
 #include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
 
-#include "http/openai_errors.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
 #include "observability/log.hpp"
@@ -196,8 +195,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     partial.request_id = request_id_for(partial);
     Response response = problem(type, detail, partial.request_id);
-    response.set_header("X-Request-Id", partial.request_id);
-    if (is_openai_route(partial.path)) response = as_openai_error(std::move(response));
+    finalize_response(partial, response);
     reply_and_close(std::move(response));
   }
 
@@ -224,8 +222,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                 {{"request_id", request->request_id}, {"method", request->method}});
       Response busy = retry_later(problems::kUnavailable, "every handler is busy; retry shortly", request->request_id,
                                   std::chrono::seconds(1));
-      busy.set_header("X-Request-Id", request->request_id);
-      if (is_openai_route(request->path)) busy = as_openai_error(std::move(busy));
+      finalize_response(*request, busy);
       finish(std::move(busy), reply);
     }
   }
