@@ -30,9 +30,6 @@ using framehouse::sdk::Subject;
 using framehouse::mail_common::check_outgoing;
 using framehouse::mail_common::for_each_record_of;
 using framehouse::mail_common::header_value;
-using framehouse::mail_common::keyed_hex;
-using framehouse::mail_common::normalise;
-using framehouse::mail_common::random_id;
 using framehouse::mail_common::read_file;
 using framehouse::mail_common::write_file_atomically;
 
@@ -59,16 +56,11 @@ class Outbox final : public framehouse::sdk::Plugin, public framehouse::mail_com
     // The same Message-ID is the same message: the host sends one again when it could not
     // record that the first try went through (a crash in between), and it is written once.
     const auto message_id = header_value(message.rfc5322, "message-id");
-    const std::string id = message_id.empty() ? random_id() : keyed_hex(message_id, suppressions_.install_key()).substr(0, 32);
+    const std::string id = delivery_id(message_id);
     std::error_code exists_error;
     if (!message_id.empty() && fs::exists(directory_ / (id + ".eml"), exists_error)) return id;
-    json::array recipients;
-    for (const auto& recipient : message.recipients) recipients.emplace_back(normalise(recipient));
-    const json::object index{{"id", id},
-                             {"subject_user_id", message.subject_user_id},
-                             {"category", message.category},
-                             {"recipients", recipients},
-                             {"written_at", static_cast<std::int64_t>(std::time(nullptr))}};
+    json::object index = delivery_record(id, message);
+    index["written_at"] = static_cast<std::int64_t>(std::time(nullptr));
     if (auto written = write_file_atomically(directory_ / (id + ".eml"), message.rfc5322); !written) return written;
     if (auto written = write_file_atomically(directory_ / ".index" / (id + ".json"), json::serialize(index)); !written) {
       fs::remove(directory_ / (id + ".eml"));

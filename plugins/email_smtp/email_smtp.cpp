@@ -41,10 +41,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using framehouse::mail_common::check_outgoing;
 using framehouse::mail_common::for_each_record_of;
-using framehouse::mail_common::keyed_hex;
-using framehouse::mail_common::normalise;
 using framehouse::mail_common::plausible_address;
-using framehouse::mail_common::random_id;
 using framehouse::mail_common::read_file;
 using framehouse::mail_common::write_file_atomically;
 using framehouse::sdk::EmailMessage;
@@ -114,8 +111,7 @@ class Smtp final : public framehouse::sdk::Plugin, public framehouse::mail_commo
     if (!plausible_address(message.envelope_from)) return Outcome::failure(Status::invalid_argument, "the sender is malformed");
     // The host's id is the same on every retry of one message: one that went out already is
     // not sent twice.
-    const std::string id = message.message_id.empty() ? random_id()
-                                                       : keyed_hex(message.message_id, suppressions_.install_key()).substr(0, 32);
+    const std::string id = delivery_id(message.message_id);
     std::error_code exists_error;
     if (!message.message_id.empty() && fs::exists(record_path(id), exists_error)) return id;
 
@@ -131,14 +127,9 @@ class Smtp final : public framehouse::sdk::Plugin, public framehouse::mail_commo
       }
       return sent;
     }
-    json::array recipients;
-    for (const auto& recipient : message.recipients) recipients.emplace_back(normalise(recipient));
-    const json::object record{{"id", id},
-                              {"subject_user_id", message.subject_user_id},
-                              {"category", message.category},
-                              {"recipients", recipients},
-                              {"relay_reply", static_cast<std::int64_t>(reply)},
-                              {"sent_at", static_cast<std::int64_t>(std::time(nullptr))}};
+    json::object record = delivery_record(id, message);
+    record["relay_reply"] = static_cast<std::int64_t>(reply);
+    record["sent_at"] = static_cast<std::int64_t>(std::time(nullptr));
     // The message went; if the record cannot be written, a repeat would send it again, which
     // is the lesser harm than reporting a failure for a message that was delivered.
     (void)write_file_atomically(record_path(id), json::serialize(record));

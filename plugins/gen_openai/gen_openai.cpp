@@ -72,19 +72,6 @@ std::string lower(std::string text) {
   return text;
 }
 
-std::size_t collect_header(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* answer = static_cast<Answer*>(user);
-  std::string line(data, size * count);
-  if (line.rfind("HTTP/", 0) == 0) answer->headers.clear();
-  if (const auto colon = line.find(':'); colon != std::string::npos) {
-    std::string value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
-    answer->headers[lower(line.substr(0, colon))] = value;
-  }
-  return size * count;
-}
-
 // Where a response body goes: into memory, or (a download) into an output, unless the answer
 // is an error.
 struct BodyTarget {
@@ -107,14 +94,22 @@ std::size_t collect_body(char* data, std::size_t size, std::size_t count, void* 
   return n;
 }
 
-std::size_t status_line(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* target = static_cast<BodyTarget*>(user);
-  const std::string_view line(data, size * count);
+// Each header line: the status line sets the status (and starts a new set of headers, after a
+// 100 Continue or a redirect); the others are kept by lower-case name.
+std::size_t collect_header(char* data, std::size_t size, std::size_t count, void* user) {
+  Answer& answer = *static_cast<BodyTarget*>(user)->answer;
+  const std::string line(data, size * count);
   if (line.rfind("HTTP/", 0) == 0) {
+    answer.headers.clear();
     const auto space = line.find(' ');
-    target->answer->status = space == std::string_view::npos ? 0 : std::strtol(line.data() + space + 1, nullptr, 10);
+    answer.status = space == std::string::npos ? 0 : std::strtol(line.c_str() + space + 1, nullptr, 10);
+  } else if (const auto colon = line.find(':'); colon != std::string::npos) {
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.pop_back();
+    answer.headers[lower(line.substr(0, colon))] = value;
   }
-  return collect_header(data, size, count, target->answer);
+  return size * count;
 }
 
 bool loopback_http(const std::string& url) {
@@ -490,7 +485,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, std::max<long>(1, static_cast<long>(timeout_ms_ / 1000)));
     if (output == nullptr) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms_));
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &status_line);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &collect_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &target);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &collect_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &target);

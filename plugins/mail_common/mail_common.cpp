@@ -282,6 +282,16 @@ Outcome SuppressionList::save_locked() {
   return write_file_atomically(file_, json::serialize(json::object{{"format", kSuppressionFormat}, {"entries", entries}}));
 }
 
+std::string SuppressingProvider::delivery_id(std::string_view message_id) const {
+  return message_id.empty() ? random_id() : keyed_hex(message_id, suppressions_.install_key()).substr(0, 32);
+}
+
+boost::json::object SuppressingProvider::delivery_record(const std::string& id, const sdk::EmailMessage& message) {
+  boost::json::array recipients;
+  for (const auto& recipient : message.recipients) recipients.emplace_back(normalise(recipient));
+  return {{"id", id}, {"subject_user_id", message.subject_user_id}, {"category", message.category}, {"recipients", recipients}};
+}
+
 Outcome SuppressingProvider::suppress(std::string_view address, std::string_view) {
   return suppressions_.suppress_everything(address);
 }

@@ -99,6 +99,13 @@ class SuppressingProvider : public sdk::EmailProvider, public sdk::PrivacyPartic
   ~SuppressingProvider() = default;
   // <data_directory>/suppressions.json, keyed with the host's "suppression-list" key.
   sdk::Outcome load_suppressions(const std::filesystem::path& data_directory, std::string_view host_key);
+  // The name a message is kept under. Made from the host's message id — the same on every
+  // retry of one message, so that a repeat is recognised — keyed, so that it does not reveal
+  // what it came from; random when there is no id.
+  std::string delivery_id(std::string_view message_id) const;
+  // What is kept of a message: its id, whom it is about, its category and its recipients
+  // (normalised); the plugin adds when, and how it went.
+  static boost::json::object delivery_record(const std::string& id, const sdk::EmailMessage& message);
   // Erasure's part of the list: how many of the subject's choices went (never-mail stays).
   sdk::Result<std::uint64_t> erase_suppressions(const sdk::Subject& subject) { return suppressions_.erase(subject.email_addresses); }
 
