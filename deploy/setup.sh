@@ -21,7 +21,7 @@ build_packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libfreetype-dev fonts-dejavu-core
   libyaml-cpp-dev libqrencode-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
 )
-test_packages=(postgresql curl openssl ffmpeg wrk nodejs chromium oathtool python3-aiosmtpd)
+test_packages=(postgresql curl openssl ffmpeg wrk nodejs chromium oathtool python3-aiosmtpd python3-aiohttp)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -133,8 +133,20 @@ sdk::Outcome Participants::export_subject(std::string_view name, const sdk::Subj
   });
 }
 
-sdk::Result<sdk::ErasureReport> Participants::erase_subject(std::string_view name, const sdk::Subject& subject) {
-  return invoke(name, "erase_subject", [subject](sdk::PrivacyParticipant& participant) { return participant.erase_subject(subject); });
+sdk::Result<sdk::ErasureReport> Participants::erase_subject(std::string_view name, const sdk::Subject& subject,
+                                                           std::vector<std::string>& not_removed) {
+  const auto plugin = name == kCoreParticipant ? nullptr : host_.find(name);
+  if (!plugin || plugin->interface_minor(sdk::PrivacyParticipant::kInterfaceName) < 2) {
+    return invoke(name, "erase_subject", [subject](sdk::PrivacyParticipant& participant) { return participant.erase_subject(subject); });
+  }
+  // Filled on the plugin's call thread; read only once the call returned (a call that timed
+  // out leaves it to the abandoned thread, which still owns the shared copy).
+  auto left = std::make_shared<std::vector<std::string>>();
+  auto erased = invoke(name, "erase_subject", [subject, left](sdk::PrivacyParticipant& participant) {
+    return participant.erase_subject_with_exceptions(subject, *left);
+  });
+  if (erased) not_removed = *left;
+  return erased;
 }
 
 sdk::Outcome Participants::rectify(std::string_view name, const sdk::Subject& subject, const sdk::Rectification& change) {

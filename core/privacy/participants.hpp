@@ -64,7 +64,10 @@ class Participants {
 
   // `sink` is shared: a plugin call abandoned at its timeout may still hold it.
   sdk::Outcome export_subject(std::string_view name, const sdk::Subject& subject, std::shared_ptr<sdk::ExportSink> sink);
-  sdk::Result<sdk::ErasureReport> erase_subject(std::string_view name, const sdk::Subject& subject);
+  // `not_removed`: what the participant said it could not remove (privacy 1.2), without
+  // personal data.
+  sdk::Result<sdk::ErasureReport> erase_subject(std::string_view name, const sdk::Subject& subject,
+                                                std::vector<std::string>& not_removed);
   sdk::Outcome rectify(std::string_view name, const sdk::Subject& subject, const sdk::Rectification& change);
   sdk::Outcome apply_opt_out(std::string_view name, const sdk::Subject& subject, const std::string& category);
   // Status::unsupported for a participant built against privacy 1.0, which has no lift_opt_out().

@@ -142,11 +142,14 @@ sdk::Result<std::string> PrivacyRequests::run_stop(const ClaimedTask& task) {
 }
 
 sdk::Result<std::string> PrivacyRequests::run_erase(const ClaimedTask& task) {
-  auto erased = participants_.erase_subject(task.participant, subject_of(task));
+  std::vector<std::string> not_removed;
+  auto erased = participants_.erase_subject(task.participant, subject_of(task), not_removed);
   if (!erased) return erased.outcome();
-  return json::serialize(json::object{{"records_removed", erased->records_removed},
-                                      {"files_removed", erased->files_removed},
-                                      {"detail", erased->detail}});
+  json::object outcome{{"records_removed", erased->records_removed},
+                       {"files_removed", erased->files_removed},
+                       {"detail", erased->detail}};
+  if (!not_removed.empty()) outcome["not_removed"] = json::value_from(not_removed);
+  return json::serialize(outcome);
 }
 
 sdk::Result<std::string> PrivacyRequests::run_rectify(const ClaimedTask& task) {

@@ -244,13 +244,17 @@ void PrivacyRequests::update_request_status(const std::string& id) {
     int open = 0, holding = 0;
     std::vector<std::string> failed;
     bool residue = false;
+    std::vector<std::string> left_behind;  // participants that could not remove everything
     for (const auto& task : tasks) {
       if (task.status == "pending" || task.status == "running") ++open;
       if (task.status == "on_hold") ++holding;
       if (task.status == "failed") failed.push_back(task.participant);
-      if (task.participant == kVerifyStep && task.outcome) {
-        const auto outcome = parse_object(*task.outcome);
+      if (!task.outcome) continue;
+      const auto outcome = parse_object(*task.outcome);
+      if (task.participant == kVerifyStep) {
         if (const auto* left = outcome.if_contains("residue"); left && left->is_array() && !left->as_array().empty()) residue = true;
+      } else if (const auto* left = outcome.if_contains("not_removed"); left && left->is_array() && !left->as_array().empty()) {
+        left_behind.push_back(task.participant);
       }
     }
     const long long now = now_();
@@ -269,11 +273,14 @@ void PrivacyRequests::update_request_status(const std::string& id) {
              (type == "rectification" && name == kCoreParticipant);
     });
     const std::string final_status = closing_step_failed                 ? "failed"
-                                     : !failed.empty() || residue        ? "completed_with_exceptions"
+                                     : !failed.empty() || residue || !left_behind.empty() ? "completed_with_exceptions"
                                                                          : "completed";
     std::string reason;
     for (const auto& name : failed) reason += (reason.empty() ? "did not complete: " : ", ") + name;
     if (residue) reason += std::string(reason.empty() ? "" : "; ") + "data still found after erasure (see the receipt)";
+    for (const auto& name : left_behind) {
+      reason += std::string(reason.empty() ? "" : "; ") + name + " could not remove everything (see its outcome)";
+    }
     soci::indicator reason_indicator = reason.empty() ? soci::i_null : soci::i_ok;
     sql << "UPDATE privacy_requests SET status = :s, status_reason = :why, completed_at = :n, updated_at = :n2 WHERE id = :id",
         soci::use(final_status), soci::use(reason, reason_indicator), soci::use(now), soci::use(now), soci::use(id);

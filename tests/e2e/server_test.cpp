@@ -241,7 +241,7 @@ TEST(ServerStartup, PluginInspectPrintsManifestAndVerdict) {
   const auto good = run_command({FRAMEHOUSE_BINARY, "plugin", "inspect", FRAMEHOUSE_PLUGIN_DIR "/storage_fs.so"});
   EXPECT_EQ(good.exit_code, 0);
   EXPECT_NE(good.out.find("name:          storage_fs"), std::string::npos) << good.out;
-  EXPECT_NE(good.out.find("interfaces:    storage 1.0 privacy 1.1"), std::string::npos);
+  EXPECT_NE(good.out.find("interfaces:    storage 1.0 privacy 1.2"), std::string::npos);
   EXPECT_NE(good.out.find("verdict:       compatible"), std::string::npos);
 
   const auto bad = run_command({FRAMEHOUSE_BINARY, "plugin", "inspect", FRAMEHOUSE_FIXTURE_DIR "/wrong_major.so"});

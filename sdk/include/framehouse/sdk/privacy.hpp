@@ -70,6 +70,19 @@ class PrivacyParticipant {
   // complaints, "never mail this address") stay.
   virtual Outcome lift_opt_out(const Subject& subject, std::string_view category) = 0;
 #endif
+#if FRAMEHOUSE_SINCE(PRIVACY, 2)
+  // privacy 1.2. Erases as erase_subject() does, and names in `not_removed` what of the
+  // subject's it could not remove and why — a copy on a system without an API to delete it,
+  // say ("2 output files on the ComfyUI server at http://gpu1:8188: it has no API to delete
+  // files") — without personal data. The request then ends `completed_with_exceptions`, and
+  // its receipt lists them. Call it instead of erase_subject() on a plugin built against
+  // privacy 1.2 or later; the default is for a plugin that always removes everything.
+  virtual Result<ErasureReport> erase_subject_with_exceptions(const Subject& subject,
+                                                              std::vector<std::string>& not_removed) {
+    (void)not_removed;
+    return erase_subject(subject);
+  }
+#endif
 
  protected:
   ~PrivacyParticipant() = default;

@@ -21,6 +21,8 @@
 //   privacy 1.1: PrivacyParticipant::lift_opt_out (the owner turned a category back on). The
 //     host never calls it on a plugin built against privacy 1.0.
 //   email 1.1: EmailMessage::message_id (the outbox id, the same on every retry of a message).
+//   privacy 1.2: PrivacyParticipant::erase_subject_with_exceptions (an erasure that names what it
+//     could not remove); the host calls erase_subject on a plugin built against an older minor.
 //   generation 1.1: GenerationSink::remember/recall (a resumable handle kept with the job, for
 //     an engine that runs jobs remotely); a canceled run returns Status::canceled (a 1.0 engine
 //     returned Status::conflict with the message "canceled", which the host still accepts from it).
@@ -32,7 +34,7 @@
 #define FRAMEHOUSE_PAYMENT_LATEST_MINOR 0
 #define FRAMEHOUSE_EMAIL_LATEST_MINOR 1
 #define FRAMEHOUSE_GENERATION_LATEST_MINOR 1
-#define FRAMEHOUSE_PRIVACY_LATEST_MINOR 1
+#define FRAMEHOUSE_PRIVACY_LATEST_MINOR 2
 
 #define FRAMEHOUSE_SDK_VERSION_MAJOR 1
 #define FRAMEHOUSE_STORAGE_VERSION_MAJOR 1

@@ -1,0 +1,162 @@
+// What the bridges to remote inference servers share (gen_openai, gen_comfyui): HTTP calls over
+// libcurl with one connection cache per engine, base URLs that take turns and are health-checked,
+// the jobs under way upstream kept in a file (so that a purge or an erasure after a restart still
+// finds them), and progress made from the durations an engine measured. Compiled into each
+// plugin, so that a plugin stays one file that depends only on the SDK and system libraries.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <framehouse/sdk/generation.hpp>
+#include <framehouse/sdk/outcome.hpp>
+
+namespace framehouse::remote_engine {
+
+// How often a run looks whether it was canceled while it waits.
+inline constexpr auto kCancelCheck = std::chrono::milliseconds(100);
+
+std::string lower(std::string text);
+
+// Checks base URLs (https, or http to a loopback address) and drops trailing slashes.
+sdk::Outcome normalise_base_urls(std::vector<std::string>& bases);
+
+// The JSON object in a file of the plugin's, if there is one.
+std::optional<boost::json::object> read_json_object(const std::filesystem::path& file);
+// Replaces the file whole or not at all (a crash leaves the old one).
+void write_json_atomically(const std::filesystem::path& file, const boost::json::object& value);
+
+struct FormPart {
+  std::string name;
+  std::string value;
+  std::string filename;      // set: a file part
+  std::string content_type;  // of a file part
+};
+
+struct Request {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  std::optional<std::string> json_body;
+  std::vector<FormPart> form;  // not empty: multipart/form-data
+  // A download: a 2xx body is written here (not kept in the answer). Not owned.
+  sdk::OutputStream* output = nullptr;
+};
+
+struct Answer {
+  long status = 0;  // 0: no HTTP answer
+  std::string body;  // the first MiB (of an error, for a download)
+  std::string error;  // libcurl's, when status is 0
+  std::map<std::string, std::string> headers;  // lower-case names
+  sdk::Outcome output_failure;  // the output refused a write (a download)
+  bool ok() const { return status >= 200 && status < 300; }
+  // "the upstream answered 503: <its message>" / "the upstream did not answer: …", where the
+  // message is the JSON body's error.message, error (a string), or nothing.
+  std::string describe() const;
+};
+
+struct HttpSettings {
+  std::vector<std::string> headers;  // sent with every request (an Authorization, say)
+  std::string ca_file;
+  std::int64_t timeout_ms = 30'000;  // a call; a download is abandoned when nothing moves this long
+};
+
+// Thread-safe; keeps connections open between calls (polling reuses them).
+class HttpClient {
+ public:
+  explicit HttpClient(HttpSettings settings);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  Answer send(const Request& request) const;
+
+ private:
+  struct Shared;
+  HttpSettings settings_;
+  std::unique_ptr<Shared> shared_;
+};
+
+// Base URLs that take turns. One that failed is passed over for a while (unless every one is),
+// and a background check marks each healthy or not every `interval`.
+class BaseUrls {
+ public:
+  static constexpr auto kResting = std::chrono::seconds(30);
+
+  explicit BaseUrls(std::vector<std::string> bases);
+  ~BaseUrls();
+  BaseUrls(const BaseUrls&) = delete;
+  BaseUrls& operator=(const BaseUrls&) = delete;
+
+  // `healthy` is called on the check's own thread, for one base URL at a time; `changed` when a
+  // base URL turns healthy or not (for the log).
+  void start_health_checks(std::function<bool(const std::string& base)> healthy,
+                           std::function<void(const std::string& base, bool healthy)> changed, std::chrono::seconds interval);
+  // In the order to try them: the next in turn first, resting ones last.
+  std::vector<std::string> in_turn();
+  void rest(const std::string& base);
+
+ private:
+  std::vector<std::string> bases_;
+  std::atomic<std::size_t> next_{0};
+  std::mutex mutex_;
+  std::condition_variable stopping_;
+  bool stop_ = false;
+  std::map<std::string, std::chrono::steady_clock::time_point> resting_until_;
+  std::map<std::string, bool> healthy_;  // by the last check
+  std::thread checker_;
+};
+
+// The jobs under way upstream, by our job id: where they run and whose they are (no content),
+// kept in a file so that a purge or an erasure after a restart still finds them.
+class RemoteJobs {
+ public:
+  explicit RemoteJobs(std::filesystem::path file);
+  // `entry` holds what the plugin needs to reach the job; "owner" is the person's user id.
+  void track(const std::string& job, boost::json::object entry);
+  std::optional<boost::json::object> find(const std::string& job);
+  void forget(const std::string& job);
+  std::vector<std::string> of_owner(const std::string& owner);
+
+ private:
+  void save() const;  // with mutex_ held
+  std::filesystem::path file_;
+  std::mutex mutex_;
+  std::map<std::string, boost::json::object> jobs_;
+};
+
+// Render seconds per video second, per model: a moving average, kept in a file.
+class DurationHistory {
+ public:
+  explicit DurationHistory(std::filesystem::path file);
+  // How far a job is by the clock alone: at most 95 before the end; a guess of 30 s per video
+  // second until something was measured.
+  int percent(const std::string& model, double video_seconds, std::chrono::steady_clock::duration elapsed);
+  void record(const std::string& model, double video_seconds, std::chrono::steady_clock::duration took);
+
+ private:
+  std::filesystem::path file_;
+  std::mutex mutex_;
+  std::map<std::string, double> seconds_per_second_;
+};
+
+// The input image of a job, whole (an upstream takes it in one request).
+sdk::Result<std::string> read_input_image(sdk::GenerationSink& sink);
+// "image/png", "image/jpeg" or "image/webp", by the image's first bytes.
+std::string image_type_of(const std::string& image);
+
+// Sleeps `duration`, waking early once `stop_asked()` is true.
+void sleep_unless(std::chrono::steady_clock::duration duration, const std::function<bool()>& stop_asked);
+
+}  // namespace framehouse::remote_engine
