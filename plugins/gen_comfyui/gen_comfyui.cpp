@@ -16,8 +16,9 @@
 //   * cancel: /api/jobs/{id}/cancel where the server has it, else /interrupt {prompt_id} and
 //     /queue {delete}; our side stops within a second whatever the server does;
 //   * the output (SaveVideo's `images` with `animated`, VideoHelperSuite's `gifs`) is
-//     downloaded with /view, with retries of its own — a failed download never renders again —
-//     and the history entry (which holds the prompt) deleted afterwards and on purge;
+//     downloaded with /view, with retries of its own (a failed download never renders again); a
+//     thumbnail is made from its first picture (ComfyUI makes none); the history entry (which
+//     holds the prompt) is deleted afterwards, on failure and on purge;
 //   * the files ComfyUI wrote (the output, the uploaded input image) stay on its disk: they are
 //     listed per owner (files.json), in the person's export, and an erasure either has the
 //     admin's cleanup_command remove them or names them as not removed (privacy 1.2), so that
@@ -58,7 +59,6 @@ using framehouse::sdk::Result;
 using framehouse::sdk::Status;
 using gen_comfyui::Workflow;
 
-constexpr int kDownloadAttempts = 3;
 constexpr auto kHealthInterval = std::chrono::seconds(15);
 // While the websocket is up, /history is still read this often (a socket can die silently);
 // while it is down, every kPollDown, and the socket is tried again every kReconnect.
@@ -257,6 +257,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     http_ = std::make_unique<remote::HttpClient>(settings);
     jobs_.emplace(host.data_directory() / "remotes.json");
     durations_.emplace(host.data_directory() / "durations.json");
+    spool_directory_ = host.data_directory();
     files_file_ = host.data_directory() / "files.json";
     files_ = remote::read_json_object(files_file_).value_or(json::object{});
     bases_ = std::make_unique<remote::BaseUrls>(bases);
@@ -387,7 +388,12 @@ class ComfyUi final : public framehouse::sdk::Plugin,
                                   : "the workflow's output " + instead + " is not an MP4 (set the save node's format to mp4)");
     }
     note_file(request.owner, base, *video);
-    if (auto fetched = download(base, *video, sink); !fetched) return fetched;
+    const std::string view = base + "/view?filename=" + url_encoded(video->filename) + "&subfolder=" + url_encoded(video->subfolder) +
+                             "&type=" + url_encoded(video->type.empty() ? "output" : video->type);
+    auto fetched = remote::download(*http_, view, sink, "video", "video/mp4", &spool_directory_);
+    if (!fetched) return fetched.outcome();
+    // ComfyUI makes no thumbnail: one from the video's first picture.
+    if (auto made = remote::commit_thumbnail_of(*fetched.value(), sink); !made) logger_->warn("no thumbnail for a video: " + made.message());
     (void)call("POST", base + "/history", json::serialize(json::object{{"delete", json::array{json::value(prompt_id)}}}));
     durations_->record(request.model, request.seconds, std::chrono::steady_clock::now() - started);
     forget(request.job_id);
@@ -619,23 +625,6 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     return why;
   }
 
-  Outcome download(const std::string& base, const ComfyFile& file, GenerationSink& sink) {
-    const std::string url = base + "/view?filename=" + url_encoded(file.filename) + "&subfolder=" + url_encoded(file.subfolder) +
-                            "&type=" + url_encoded(file.type.empty() ? "output" : file.type);
-    Outcome last = Outcome::failure(Status::unavailable, "not tried");
-    for (int attempt = 1; attempt <= kDownloadAttempts; ++attempt) {
-      auto output = sink.open_output("video", "video/mp4");
-      if (!output) return output.outcome();
-      const remote::Answer fetched = call("GET", url, std::nullopt, output.value().get());
-      if (fetched.ok() && fetched.output_failure.ok()) return output.value()->commit();
-      if (!fetched.output_failure) return fetched.output_failure;
-      last = Outcome::failure(Status::unavailable, "downloading the video: " + fetched.describe());
-      if (fetched.status >= 400 && fetched.status < 500 && fetched.status != 429) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(250 * attempt));
-    }
-    return last;
-  }
-
   // A file the server now keeps for the person, listed until their erasure.
   void note_file(const std::string& owner, const std::string& base, const ComfyFile& file) {
     if (owner.empty()) return;
@@ -685,6 +674,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
   std::unique_ptr<remote::BaseUrls> bases_;
   std::optional<remote::RemoteJobs> jobs_;
   std::optional<remote::DurationHistory> durations_;
+  std::filesystem::path spool_directory_;  // the video's private copy, for its thumbnail
   std::filesystem::path files_file_;
   std::mutex mutex_;
   json::object files_;  // owner → [{filename, subfolder, type, base}]

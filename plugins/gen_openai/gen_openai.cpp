@@ -14,9 +14,9 @@
 //   * an upstream that forgot the job (404: it restarted) gets it once more, with the same seed,
 //     and that is logged;
 //   * cancel: DELETE upstream; our side stops within a second whatever the upstream does;
-//   * the content (and the thumbnail, where offered) is downloaded with retries of its own — a
-//     failed download never renders again — and the upstream copy deleted afterwards and on
-//     purge;
+//   * the content (and the thumbnail, where offered; else one is made from the video's first
+//     picture) is downloaded with retries of its own — a failed download never renders again —
+//     and the upstream copy deleted afterwards and on purge;
 //   * several base URLs take turns; one that failed a submission or its health check (GET
 //     /models every 15 s) is passed over for a while (BaseUrls::kResting), and a submission goes
 //     to the next one when one is down. Connections are kept between polls.
@@ -54,7 +54,6 @@ using framehouse::sdk::Outcome;
 using framehouse::sdk::Result;
 using framehouse::sdk::Status;
 
-constexpr int kDownloadAttempts = 3;
 constexpr auto kHealthInterval = std::chrono::seconds(15);
 
 // Where one job runs upstream.
@@ -94,6 +93,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
     settings.ca_file = config.string("ca_file").value_or("");
     settings.timeout_ms = config.integer("timeout_ms").value_or(30'000);
     http_ = std::make_unique<framehouse::remote_engine::HttpClient>(settings);
+    spool_directory_ = host.data_directory();
     remotes_.emplace(host.data_directory() / "remotes.json");
     durations_.emplace(host.data_directory() / "durations.json");
     bases_ = std::make_unique<framehouse::remote_engine::BaseUrls>(bases);
@@ -184,8 +184,15 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
       framehouse::remote_engine::sleep_unless(poll_wait(polled), stop_asked);
     }
 
-    if (auto fetched = download(remote, "video", "video/mp4", sink, true); !fetched) return fetched;
-    (void)download(remote, "thumbnail", "image/jpeg", sink, false);
+    const std::string content = remote.base + "/videos/" + remote.id + "/content";
+    auto video = framehouse::remote_engine::download(*http_, content, sink, "video", "video/mp4", &spool_directory_);
+    if (!video) return video.outcome();
+    if (!framehouse::remote_engine::download(*http_, content + "?variant=thumbnail", sink, "thumbnail", "image/jpeg")) {
+      // The upstream offers none (or could not send it): one from the video's first picture.
+      if (auto made = framehouse::remote_engine::commit_thumbnail_of(*video.value(), sink); !made) {
+        logger_->warn("no thumbnail for a video: " + made.message());
+      }
+    }
     (void)call("DELETE", remote.base + "/videos/" + remote.id);
     durations_->record(request.model, request.seconds, std::chrono::steady_clock::now() - started);
     forget(request.job_id);
@@ -312,29 +319,11 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
     return std::chrono::milliseconds(wait_ms);
   }
 
-  // Downloads one variant into the job's output, retrying a broken transfer (never re-rendering).
-  Outcome download(const Remote& remote, const std::string& variant, const std::string& type, GenerationSink& sink,
-                   bool required) {
-    const std::string url = remote.base + "/videos/" + remote.id + "/content" + (variant == "video" ? "" : "?variant=" + variant);
-    Outcome last = Outcome::failure(Status::unavailable, "not tried");
-    for (int attempt = 1; attempt <= kDownloadAttempts; ++attempt) {
-      auto output = sink.open_output(variant, type);
-      if (!output) return output.outcome();
-      const Answer fetched = call("GET", url, output.value().get());
-      if (fetched.ok() && fetched.output_failure.ok()) return output.value()->commit();
-      if (!fetched.output_failure) return fetched.output_failure;
-      if (!required && fetched.status >= 400 && fetched.status < 500) return Outcome::failure(Status::not_found, "not offered");
-      last = Outcome::failure(Status::unavailable, "downloading the " + variant + ": " + fetched.describe());
-      if (fetched.status >= 400 && fetched.status < 500 && fetched.status != 429) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(250 * attempt));
-    }
-    return last;
-  }
-
   framehouse::sdk::Logger* logger_ = nullptr;
   bool send_seed_ = true;
   bool curl_started_ = false;
   EngineCapabilities capabilities_;
+  std::filesystem::path spool_directory_;  // the video's private copy, for a thumbnail
   std::unique_ptr<framehouse::remote_engine::HttpClient> http_;
   std::unique_ptr<framehouse::remote_engine::BaseUrls> bases_;
   std::optional<framehouse::remote_engine::RemoteJobs> remotes_;

@@ -1,5 +1,5 @@
 // libavcodec/libavformat at the edges of the engine: H.264 MP4 out (yuv420p, faststart,
-// bit-exact), a JPEG thumbnail out, and an input image (PNG, JPEG, WebP) in.
+// bit-exact); the JPEG thumbnail and the input image come from the media library.
 #pragma once
 
 #include <memory>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "frames.hpp"
+#include "media.hpp"
 
 namespace gen_procedural {
 
@@ -33,11 +34,7 @@ class Mp4Writer {
   std::unique_ptr<State> state_;
 };
 
-std::vector<std::uint8_t> encode_jpeg(const YuvImage& frame);
-
-// Decodes the first picture of an image file, converted to YUV 4:2:0 with even dimensions no
-// larger than max_width x max_height (aspect kept). Throws std::runtime_error if it is not an
-// image libav can decode.
-YuvImage decode_image(const std::string& path, int max_width, int max_height);
+using framehouse::media::decode_first_picture;
+using framehouse::media::encode_jpeg;
 
 }  // namespace gen_procedural

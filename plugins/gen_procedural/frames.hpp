@@ -7,16 +7,11 @@
 #include <string_view>
 #include <vector>
 
+#include "media.hpp"
+
 namespace gen_procedural {
 
-struct YuvImage {
-  int width = 0;
-  int height = 0;
-  std::vector<std::uint8_t> y, u, v;  // u and v are (width/2) x (height/2)
-
-  YuvImage() = default;
-  YuvImage(int w, int h) : width(w), height(h), y(std::size_t(w) * h), u(std::size_t(w / 2) * (h / 2)), v(u.size()) {}
-};
+using framehouse::media::YuvImage;
 
 // 64-bit hash of the prompt and seed: the source of every visual choice.
 std::uint64_t scene_seed(std::string_view prompt, std::uint64_t seed);

@@ -190,7 +190,7 @@ class ProceduralEngine final : public Plugin, public GenerationEngine, public Pr
       if (auto copied = copy_to_file(*input.value(), image_file); !copied) return copied;
       try {
         // Room to zoom in without upscaling blur at the start.
-        source = decode_image(image_file.string(), request.width * 5 / 4, request.height * 5 / 4);
+        source = decode_first_picture(image_file.string(), request.width * 5 / 4, request.height * 5 / 4);
       } catch (const std::exception& error) {
         return Outcome::failure(Status::invalid_argument, error.what());
       }

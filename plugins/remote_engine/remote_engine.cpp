@@ -8,6 +8,10 @@
 #include <arpa/inet.h>
 #include <boost/json.hpp>
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "media.hpp"
 
 namespace framehouse::remote_engine {
 
@@ -317,6 +321,88 @@ void DurationHistory::record(const std::string& model, double video_seconds, std
   json::object saved;
   for (const auto& [name, value] : seconds_per_second_) saved[name] = value;
   write_json_atomically(file_, saved);
+}
+
+sdk::Result<std::unique_ptr<SpoolFile>> SpoolFile::create(const std::filesystem::path& directory) {
+  const int fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) return Outcome::failure(Status::internal, "cannot make a private copy in the plugin's directory");
+  return std::unique_ptr<SpoolFile>(new SpoolFile(fd));
+}
+
+SpoolFile::~SpoolFile() { ::close(fd_); }
+
+Outcome SpoolFile::write(std::span<const std::byte> data) {
+  while (!data.empty()) {
+    const ssize_t written = ::write(fd_, data.data(), data.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return Outcome::failure(Status::internal, "cannot write the private copy");
+    data = data.subspan(static_cast<std::size_t>(written));
+  }
+  return {};
+}
+
+namespace {
+
+// Writes through to the job's output and into the copy.
+class CopyingOutput final : public sdk::OutputStream {
+ public:
+  CopyingOutput(sdk::OutputStream& output, SpoolFile& copy) : output_(output), copy_(copy) {}
+  Outcome write(std::span<const std::byte> data) override {
+    if (auto written = copy_.write(data); !written) return written;
+    return output_.write(data);
+  }
+  Outcome commit() override { return output_.commit(); }
+
+ private:
+  sdk::OutputStream& output_;
+  SpoolFile& copy_;
+};
+
+}  // namespace
+
+sdk::Result<std::unique_ptr<SpoolFile>> download(const HttpClient& http, const std::string& url, sdk::GenerationSink& sink,
+                                                 std::string_view variant, std::string_view content_type,
+                                                 const std::filesystem::path* spool_directory) {
+  constexpr int kAttempts = 3;
+  Outcome last = Outcome::failure(Status::unavailable, "not tried");
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    auto output = sink.open_output(variant, content_type);
+    if (!output) return output.outcome();
+    std::unique_ptr<SpoolFile> copy;
+    if (spool_directory != nullptr) {
+      auto made = SpoolFile::create(*spool_directory);
+      if (!made) return made.outcome();
+      copy = std::move(made.value());
+    }
+    std::optional<CopyingOutput> copying;
+    if (copy) copying.emplace(*output.value(), *copy);
+    Request request{"GET", url};
+    request.output = copying ? static_cast<sdk::OutputStream*>(&*copying) : output.value().get();
+    const Answer fetched = http.send(request);
+    if (fetched.ok() && fetched.output_failure.ok()) {
+      if (auto committed = output.value()->commit(); !committed) return committed;
+      return copy;
+    }
+    if (!fetched.output_failure) return fetched.output_failure;
+    const std::string why = "downloading the " + std::string(variant) + ": " + fetched.describe();
+    if (fetched.status >= 400 && fetched.status < 500 && fetched.status != 429) return Outcome::failure(Status::not_found, why);
+    last = Outcome::failure(Status::unavailable, why);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250 * attempt));
+  }
+  return last;
+}
+
+Outcome commit_thumbnail_of(const SpoolFile& video, sdk::GenerationSink& sink) {
+  std::vector<std::uint8_t> jpeg;
+  try {
+    jpeg = media::encode_jpeg(media::decode_first_picture(video.path(), 1280, 1280));
+  } catch (const std::exception& error) {
+    return Outcome::failure(Status::internal, std::string("making the thumbnail: ") + error.what());
+  }
+  auto output = sink.open_output("thumbnail", "image/jpeg");
+  if (!output) return output.outcome();
+  if (auto written = output.value()->write(std::as_bytes(std::span(jpeg))); !written) return written;
+  return output.value()->commit();
 }
 
 sdk::Result<std::string> read_input_image(sdk::GenerationSink& sink) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -150,6 +151,33 @@ class DurationHistory {
   std::mutex mutex_;
   std::map<std::string, double> seconds_per_second_;
 };
+
+// A private copy of a download: an unnamed file (O_TMPFILE) in the plugin's data directory, gone
+// when closed and never visible by name — the video, for its thumbnail.
+class SpoolFile {
+ public:
+  static sdk::Result<std::unique_ptr<SpoolFile>> create(const std::filesystem::path& directory);
+  ~SpoolFile();
+  SpoolFile(const SpoolFile&) = delete;
+  SpoolFile& operator=(const SpoolFile&) = delete;
+  sdk::Outcome write(std::span<const std::byte> data);
+  // A path libav can open while this lives.
+  std::string path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+
+ private:
+  explicit SpoolFile(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// Downloads `url` into the job's `variant` output, retrying a broken transfer (a failed download
+// never renders again). An answer of 4xx (but 429) is Status::not_found, at once; others are
+// retried, then Status::unavailable. With `spool_directory`, returns a private copy of it.
+sdk::Result<std::unique_ptr<SpoolFile>> download(const HttpClient& http, const std::string& url, sdk::GenerationSink& sink,
+                                                 std::string_view variant, std::string_view content_type,
+                                                 const std::filesystem::path* spool_directory = nullptr);
+
+// Commits a JPEG thumbnail made from the video's first picture (at most 1280 px a side).
+sdk::Outcome commit_thumbnail_of(const SpoolFile& video, sdk::GenerationSink& sink);
 
 // The input image of a job, whole (an upstream takes it in one request).
 sdk::Result<std::string> read_input_image(sdk::GenerationSink& sink);

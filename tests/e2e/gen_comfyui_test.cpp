@@ -90,6 +90,10 @@ TEST_P(GenComfyUiEndToEnd, RendersWithProgressFromTheSocketAndDeletesTheHistory)
   const auto content = call("GET", "/v1/videos/" + id + "/content", "", bearer(token));
   ASSERT_EQ(content.status, 200);
   EXPECT_EQ(content.body.substr(4, 4), "ftyp");
+  // ComfyUI makes no thumbnail: one made from the video's first picture.
+  const auto thumbnail = call("GET", "/v1/videos/" + id + "/content?variant=thumbnail", "", bearer(token));
+  ASSERT_EQ(thumbnail.status, 200) << server->process->stderr_text();
+  EXPECT_EQ(thumbnail.body.substr(0, 2), "\xFF\xD8");
   const auto stats = comfy.stats();
   ASSERT_EQ(stats.at("submissions").as_array().size(), 1u);
   const auto prompt_id = stats.at("submissions").as_array()[0];
