@@ -39,6 +39,8 @@ inline constexpr ProblemType kIdentityProviderOnly{403, "identity-provider-only"
 inline constexpr ProblemType kInvalidCredentials{401, "invalid-credentials", "The email address or password is not correct"};
 inline constexpr ProblemType kNotFound{404, "not-found", "No such resource"};
 inline constexpr ProblemType kMethodNotAllowed{405, "method-not-allowed", "The method is not allowed on this resource"};
+// What OpenAI's API has and no engine of this deployment can do (edit a video, a spritesheet).
+inline constexpr ProblemType kNotSupported{400, "not-supported", "This server does not offer that"};
 inline constexpr ProblemType kConflict{409, "conflict", "The request conflicts with the current state"};
 inline constexpr ProblemType kPayloadTooLarge{413, "payload-too-large", "The request body is too large"};
 inline constexpr ProblemType kUnsupportedMediaType{415, "unsupported-media-type", "The request body has an unsupported media type"};

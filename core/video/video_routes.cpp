@@ -222,7 +222,17 @@ std::optional<std::string> content_variant(const Request& request) {
   return variant;
 }
 
+// Something of OpenAI's Videos API that no engine here can do: 400 in OpenAI's shape, code
+// not_supported, naming the field.
+Response not_supported(const Request& request, std::string_view field, std::string_view why) {
+  return http::problem(http::problems::kNotSupported, why, request.request_id,
+                       json::object{{"errors", json::array{json::object{{"field", field}, {"message", why}}}}});
+}
+
 Response bad_variant(const Request& request) {
+  if (request.query_param("variant") == std::optional<std::string>("spritesheet")) {
+    return not_supported(request, "variant", "is spritesheet, which no engine of this server makes: ask for video or thumbnail");
+  }
   return http::validation_problem(request, {{"variant", "must be video or thumbnail"}});
 }
 
@@ -476,6 +486,18 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                }
                return submit(accounts, videos, who.user_id, std::move(job), submission);
              }));
+
+  // OpenAI's edits and extensions take an existing video as input, which none of the engines
+  // does (a remix, which renders anew with a new prompt, is what they offer).
+  for (const auto& [path, what] : {std::pair<const char*, const char*>{"/v1/videos/edits", "editing a video"},
+                                   std::pair<const char*, const char*>{"/v1/videos/extensions", "extending a video"}}) {
+    router.add("POST", path, accounts::signed_in(accounts, accounts::Scope::videos_write, [what](Request& request, const AuthContext&) -> Response {
+                 return not_supported(request, "video",
+                                      std::string("is not accepted: ") + what +
+                                          " needs an engine that takes a video as input, and none here does; POST "
+                                          "/v1/videos/{id}/remix renders a video anew with a new prompt");
+               }));
+  }
 
   router.add("POST", "/v1/videos/{id}/remix", accounts::signed_in(accounts, accounts::Scope::videos_write, [&accounts, &billing, &uploads, &videos](Request& request, const AuthContext& who) -> Response {
                if (!who.email_verified) {

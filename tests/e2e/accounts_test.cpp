@@ -487,6 +487,8 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"POST", "/v1/videos/" + a_video + "/cancel", "/v1/videos/{id}/cancel", "", 401, 409, 404, 404},
       {"GET", "/v1/videos/" + a_video + "/events", "/v1/videos/{id}/events", "", 401, 200, 404, 404},
       {"POST", "/v1/videos/" + a_video + "/remix", "/v1/videos/{id}/remix", R"({"prompt":"again"})", 401, 200, 404, 404},
+      {"POST", "/v1/videos/edits", "/v1/videos/edits", R"({"video":{"id":"x"},"prompt":"y"})", 401, 400, 400, 400},
+      {"POST", "/v1/videos/extensions", "/v1/videos/extensions", R"({"video":{"id":"x"},"prompt":"y"})", 401, 400, 400, 400},
       {"DELETE", "/v1/videos/" + a_video, "/v1/videos/{id}", "", 401, 200, 404, 404},
       {"POST", "/v1/privacy/requests", "/v1/privacy/requests", R"({"type":"rectification","field":"email","value":"x@example.org"})",
        401, 422, 422, 422},

@@ -3,7 +3,7 @@
 // difference. Usage: FRAMEHOUSE_URL=http://host:port FRAMEHOUSE_KEY=fhk_... IMAGE=file.png node videos.mjs
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import OpenAI, { NotFoundError, UnprocessableEntityError, toFile } from 'openai';
+import OpenAI, { BadRequestError, NotFoundError, UnprocessableEntityError, toFile } from 'openai';
 
 // Debian 12's Node 18 has File in node:buffer but not as a global, where the client looks.
 globalThis.File ??= (await import('node:buffer')).File;
@@ -67,6 +67,17 @@ await assert.rejects(client.videos.create({ prompt: 'x', size: '999x999' }), (er
   assert.ok(error.requestID, 'the request id reaches the client');
   return true;
 });
+
+// What no engine here can do is refused in OpenAI's shape, naming the field.
+const notSupported = (param) => (error) => {
+  assert.ok(error instanceof BadRequestError, String(error));
+  assert.equal(error.code, 'not_supported');
+  assert.equal(error.param, param);
+  return true;
+};
+await assert.rejects(client.videos.edit({ video: { id: done.id }, prompt: 'bluer' }), notSupported('video'));
+await assert.rejects(client.videos.extend({ video: { id: done.id }, prompt: 'longer', seconds: '4' }), notSupported('video'));
+await assert.rejects(client.videos.downloadContent(done.id, { variant: 'spritesheet' }), notSupported('variant'));
 
 const deleted = await client.videos.delete(done.id);
 assert.deepEqual(deleted, { id: done.id, object: 'video.deleted', deleted: true });
