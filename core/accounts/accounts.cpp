@@ -592,7 +592,6 @@ std::string Accounts::create_user(const std::string& name, const std::string& em
   if (!is_role(role)) throw std::invalid_argument("role: is not a role");
   const std::string hash = hash_password(password);
   const std::string id = crypto::random_id("usr_", 16);
-  const long long now = now_();
   soci::session sql(database_.pool());
   int taken = 0;
   sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(*email), soci::into(taken);

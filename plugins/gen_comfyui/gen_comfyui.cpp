@@ -34,7 +34,6 @@
 #include <thread>
 
 #include <boost/json.hpp>
-#include <curl/curl.h>
 #include <framehouse/sdk/generation.hpp>
 #include <framehouse/sdk/plugin.hpp>
 #include <framehouse/sdk/privacy.hpp>
@@ -59,7 +58,6 @@ using framehouse::sdk::Result;
 using framehouse::sdk::Status;
 using gen_comfyui::Workflow;
 
-constexpr auto kHealthInterval = std::chrono::seconds(15);
 // While the websocket is up, /history is still read this often (a socket can die silently);
 // while it is down, every kPollDown, and the socket is tried again every kReconnect.
 constexpr auto kPollUp = std::chrono::seconds(5);
@@ -211,17 +209,9 @@ class ComfyUi final : public framehouse::sdk::Plugin,
                       public framehouse::sdk::GenerationEngine,
                       public framehouse::sdk::PrivacyParticipant {
  public:
-  ~ComfyUi() override {
-    bases_.reset();  // its health checks call the server
-    http_.reset();
-    if (curl_started_) curl_global_cleanup();
-  }
-
   Outcome start(framehouse::sdk::HostServices& host) override {
     logger_ = &host.logger();
     const auto& config = host.config();
-    auto bases = config.strings("base_url").value_or(std::vector<std::string>{});
-    if (auto checked = remote::normalise_base_urls(bases); !checked) return checked;
     const std::filesystem::path directory = config.string("workflow_dir").value_or("");
     for (const auto& entry : config.strings("workflows").value_or(std::vector<std::string>{})) {
       const auto equals = entry.find('=');
@@ -249,30 +239,19 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     cleanup_command_ = config.strings("cleanup_command").value_or(std::vector<std::string>{});
     timeout_ = std::chrono::milliseconds(config.integer("timeout_ms").value_or(30'000));
     ca_file_ = config.string("ca_file").value_or("");
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return Outcome::failure(Status::internal, "libcurl failed to start");
-    curl_started_ = true;
     remote::HttpSettings settings;
     settings.ca_file = ca_file_;
     settings.timeout_ms = timeout_.count();
-    http_ = std::make_unique<remote::HttpClient>(settings);
     jobs_.emplace(host.data_directory() / "remotes.json");
     durations_.emplace(host.data_directory() / "durations.json");
     spool_directory_ = host.data_directory();
     files_file_ = host.data_directory() / "files.json";
     files_ = remote::read_json_object(files_file_).value_or(json::object{});
-    bases_ = std::make_unique<remote::BaseUrls>(bases);
     // Healthy: it answers for its queue.
-    bases_->start_health_checks([this](const std::string& base) { return call("GET", base + "/queue").ok(); },
-                                [this](const std::string& base, bool healthy) {
-                                  if (healthy) {
-                                    logger_->info("an upstream passes its health check again: " + base);
-                                  } else {
-                                    logger_->warn("an upstream failed its health check; passed over while it does: " + base);
-                                  }
-                                },
-                                kHealthInterval);
-    return {};
+    return upstream_.start(host, settings, "/queue");
   }
+
+  void stop() override { upstream_.stop(); }
 
   void* find_interface(std::string_view name) override {
     return framehouse::sdk::provide_interfaces<GenerationEngine, PrivacyParticipant>(this, name);
@@ -288,7 +267,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
       return Outcome::failure(Status::invalid_argument, "the workflow of " + request.model + " takes no input image ({{image}})");
     }
     const auto started = std::chrono::steady_clock::now();
-    const auto stop_asked = [&] { return sink.cancel_requested() || canceled(request.job_id); };
+    const auto stop_asked = [&] { return sink.cancel_requested() || jobs_->asked_to_stop(request.job_id); };
 
     // Who the prompt is, decided and kept before it is submitted.
     // Who the prompt is and where it goes, kept before it is submitted; a prompt that was not
@@ -301,7 +280,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
       if (auto kept = sink.remember("prompt_id", prompt_id); !kept) return kept;
     }
     if (!submitted) {
-      base = bases_->in_turn().front();
+      base = upstream_.bases().in_turn().front();
       if (auto kept = sink.remember("base", base); !kept) return kept;
     }
     const std::string client_id = "framehouse-" + request.job_id;
@@ -390,7 +369,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     note_file(request.owner, base, *video);
     const std::string view = base + "/view?filename=" + url_encoded(video->filename) + "&subfolder=" + url_encoded(video->subfolder) +
                              "&type=" + url_encoded(video->type.empty() ? "output" : video->type);
-    auto fetched = remote::download(*http_, view, sink, "video", "video/mp4", &spool_directory_);
+    auto fetched = remote::download(upstream_.http(), view, sink, "video", "video/mp4", &spool_directory_);
     if (!fetched) return fetched.outcome();
     // ComfyUI makes no thumbnail: one from the video's first picture.
     if (auto made = remote::commit_thumbnail_of(*fetched.value(), sink); !made) logger_->warn("no thumbnail for a video: " + made.message());
@@ -402,8 +381,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
   }
 
   Outcome cancel(std::string_view job_id) override {
-    std::lock_guard lock(mutex_);
-    canceled_.insert(std::string(job_id));
+    jobs_->ask_to_stop(std::string(job_id));
     return {};
   }
 
@@ -489,22 +467,14 @@ class ComfyUi final : public framehouse::sdk::Plugin,
   Outcome lift_opt_out(const framehouse::sdk::Subject&, std::string_view) override { return {}; }
 
  private:
-  bool canceled(const std::string& job_id) {
-    std::lock_guard lock(mutex_);
-    return canceled_.count(job_id) > 0;
-  }
-  void forget(const std::string& job_id) {
-    jobs_->forget(job_id);
-    std::lock_guard lock(mutex_);
-    canceled_.erase(job_id);
-  }
+  void forget(const std::string& job_id) { jobs_->forget(job_id); }
 
   remote::Answer call(const std::string& method, const std::string& url, std::optional<std::string> body = std::nullopt,
                       framehouse::sdk::OutputStream* output = nullptr) {
     remote::Request request{method, url};
     request.json_body = std::move(body);
     request.output = output;
-    return http_->send(request);
+    return upstream_.http().send(request);
   }
 
   // Uploads the input image (once) and submits the prompt under its id.
@@ -520,7 +490,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
       upload.form = {{"image", image.value(), "framehouse-" + request.job_id + (type == "image/jpeg" ? ".jpg" : type == "image/webp" ? ".webp" : ".png"), type},
                      {"type", "input"},
                      {"overwrite", "true"}};
-      const remote::Answer uploaded = http_->send(upload);
+      const remote::Answer uploaded = upstream_.http().send(upload);
       if (!uploaded.ok()) return Outcome::failure(Status::unavailable, "uploading the input image: " + uploaded.describe());
       boost::system::error_code ec;
       const auto answer = json::parse(uploaded.body, ec);
@@ -553,7 +523,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
       }
     }
     if (!queued.ok()) {
-      bases_->rest(base);
+      upstream_.bases().rest(base);
       return Outcome::failure(Status::unavailable, queued.describe());
     }
     return sink.remember("submitted", "1");
@@ -663,22 +633,19 @@ class ComfyUi final : public framehouse::sdk::Plugin,
   }
 
   framehouse::sdk::Logger* logger_ = nullptr;
-  bool curl_started_ = false;
   EngineCapabilities capabilities_;
   std::map<std::string, Workflow> workflows_;  // model → workflow
   int fps_ = 16;
   std::string negative_prompt_, ca_file_;
   std::vector<std::string> cleanup_command_;
   std::chrono::milliseconds timeout_{30'000};
-  std::unique_ptr<remote::HttpClient> http_;
-  std::unique_ptr<remote::BaseUrls> bases_;
+  remote::Upstream upstream_;
   std::optional<remote::RemoteJobs> jobs_;
   std::optional<remote::DurationHistory> durations_;
   std::filesystem::path spool_directory_;  // the video's private copy, for its thumbnail
   std::filesystem::path files_file_;
-  std::mutex mutex_;
+  std::mutex mutex_;     // guards files_
   json::object files_;  // owner → [{filename, subfolder, type, base}]
-  std::set<std::string> canceled_;
 };
 
 }  // namespace

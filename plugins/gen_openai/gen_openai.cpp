@@ -29,13 +29,10 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <thread>
 
 #include <boost/json.hpp>
-#include <curl/curl.h>
 #include <framehouse/sdk/generation.hpp>
 #include <framehouse/sdk/plugin.hpp>
 #include <framehouse/sdk/privacy.hpp>
@@ -54,7 +51,6 @@ using framehouse::sdk::Outcome;
 using framehouse::sdk::Result;
 using framehouse::sdk::Status;
 
-constexpr auto kHealthInterval = std::chrono::seconds(15);
 
 // Where one job runs upstream.
 struct Remote {
@@ -66,17 +62,9 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
                            public framehouse::sdk::GenerationEngine,
                            public framehouse::sdk::PrivacyParticipant {
  public:
-  ~OpenAiVideos() override {
-    bases_.reset();  // its health checks call the upstream
-    http_.reset();
-    if (curl_started_) curl_global_cleanup();
-  }
-
   Outcome start(framehouse::sdk::HostServices& host) override {
     logger_ = &host.logger();
     const auto& config = host.config();
-    auto bases = config.strings("base_url").value_or(std::vector<std::string>{});
-    if (auto checked = framehouse::remote_engine::normalise_base_urls(bases); !checked) return checked;
     const std::string api_key = config.string("api_key").value_or("");
     send_seed_ = config.boolean("send_seed").value_or(true);
     capabilities_.models = config.strings("models").value_or(std::vector<std::string>{});
@@ -86,29 +74,18 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
     capabilities_.seeded = send_seed_;
     if (capabilities_.models.empty()) return Outcome::failure(Status::invalid_argument, "models needs at least one upstream model");
     if (capabilities_.sizes.empty()) return Outcome::failure(Status::invalid_argument, "sizes needs at least one WxH");
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return Outcome::failure(Status::internal, "libcurl failed to start");
-    curl_started_ = true;
     framehouse::remote_engine::HttpSettings settings;
     if (!api_key.empty()) settings.headers.push_back("Authorization: Bearer " + api_key);
     settings.ca_file = config.string("ca_file").value_or("");
     settings.timeout_ms = config.integer("timeout_ms").value_or(30'000);
-    http_ = std::make_unique<framehouse::remote_engine::HttpClient>(settings);
     spool_directory_ = host.data_directory();
     remotes_.emplace(host.data_directory() / "remotes.json");
     durations_.emplace(host.data_directory() / "durations.json");
-    bases_ = std::make_unique<framehouse::remote_engine::BaseUrls>(bases);
     // Healthy: it lists its models (every implementation of the dialect has GET /models).
-    bases_->start_health_checks([this](const std::string& base) { return call("GET", base + "/models").ok(); },
-                                [this](const std::string& base, bool healthy) {
-                                  if (healthy) {
-                                    logger_->info("an upstream passes its health check again: " + base);
-                                  } else {
-                                    logger_->warn("an upstream failed its health check; passed over while it does: " + base);
-                                  }
-                                },
-                                kHealthInterval);
-    return {};
+    return upstream_.start(host, settings, "/models");
   }
+
+  void stop() override { upstream_.stop(); }
 
   void* find_interface(std::string_view name) override {
     return framehouse::sdk::provide_interfaces<GenerationEngine, PrivacyParticipant>(this, name);
@@ -132,7 +109,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
     track(request, remote);
 
     int shown = 0;
-    const auto stop_asked = [&] { return sink.cancel_requested() || canceled(request.job_id); };
+    const auto stop_asked = [&] { return sink.cancel_requested() || remotes_->asked_to_stop(request.job_id); };
     for (;;) {
       if (stop_asked()) {
         forget(request.job_id);
@@ -185,9 +162,9 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
     }
 
     const std::string content = remote.base + "/videos/" + remote.id + "/content";
-    auto video = framehouse::remote_engine::download(*http_, content, sink, "video", "video/mp4", &spool_directory_);
+    auto video = framehouse::remote_engine::download(upstream_.http(), content, sink, "video", "video/mp4", &spool_directory_);
     if (!video) return video.outcome();
-    if (!framehouse::remote_engine::download(*http_, content + "?variant=thumbnail", sink, "thumbnail", "image/jpeg")) {
+    if (!framehouse::remote_engine::download(upstream_.http(), content + "?variant=thumbnail", sink, "thumbnail", "image/jpeg")) {
       // The upstream offers none (or could not send it): one from the video's first picture.
       if (auto made = framehouse::remote_engine::commit_thumbnail_of(*video.value(), sink); !made) {
         logger_->warn("no thumbnail for a video: " + made.message());
@@ -202,8 +179,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
 
   Outcome cancel(std::string_view job_id) override {
     // run() sees it within kCancelCheck, deletes the remote job and returns.
-    std::lock_guard lock(mutex_);
-    canceled_.insert(std::string(job_id));
+    remotes_->ask_to_stop(std::string(job_id));
     return {};
   }
 
@@ -250,15 +226,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
   void track(const GenerationRequest& request, const Remote& remote) {
     remotes_->track(request.job_id, json::object{{"base", remote.base}, {"id", remote.id}, {"owner", request.owner}});
   }
-  bool canceled(const std::string& job_id) {
-    std::lock_guard lock(mutex_);
-    return canceled_.count(job_id) > 0;
-  }
-  void forget(const std::string& job_id) {
-    remotes_->forget(job_id);
-    std::lock_guard lock(mutex_);
-    canceled_.erase(job_id);
-  }
+  void forget(const std::string& job_id) { remotes_->forget(job_id); }
 
   // Submits to the first base URL that takes it; `submission` numbers the times this job was.
   Result<Remote> submit(const GenerationRequest& request, GenerationSink& sink, int submission) {
@@ -269,7 +237,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
       image = std::move(read.value());
     }
     std::string last_error = "no base URL";
-    for (const std::string& base : bases_->in_turn()) {
+    for (const std::string& base : upstream_.bases().in_turn()) {
       const Answer created = create(base, request, image, "framehouse-" + request.job_id + "-" + std::to_string(submission));
       if (created.ok()) {
         boost::system::error_code ec;
@@ -284,7 +252,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
         return Outcome::failure(Status::invalid_argument, created.describe());
       }
       last_error = created.describe();
-      bases_->rest(base);
+      upstream_.bases().rest(base);
       logger_->warn("an upstream did not take a job; trying the next (" + last_error + ")");
     }
     return Outcome::failure(Status::unavailable, last_error);
@@ -301,13 +269,13 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
     if (!image.empty()) {
       create.form.push_back({"input_reference", image, "input", framehouse::remote_engine::image_type_of(image)});
     }
-    return http_->send(create);
+    return upstream_.http().send(create);
   }
 
   Answer call(const std::string& method, const std::string& url, framehouse::sdk::OutputStream* output = nullptr) {
     Request request{method, url};
     request.output = output;
-    return http_->send(request);
+    return upstream_.http().send(request);
   }
 
   // What the upstream asked to wait (openai-poll-after-ms, 200 ms to 10 s; 1 s if it did not say).
@@ -321,15 +289,11 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
 
   framehouse::sdk::Logger* logger_ = nullptr;
   bool send_seed_ = true;
-  bool curl_started_ = false;
   EngineCapabilities capabilities_;
   std::filesystem::path spool_directory_;  // the video's private copy, for a thumbnail
-  std::unique_ptr<framehouse::remote_engine::HttpClient> http_;
-  std::unique_ptr<framehouse::remote_engine::BaseUrls> bases_;
+  framehouse::remote_engine::Upstream upstream_;
   std::optional<framehouse::remote_engine::RemoteJobs> remotes_;
   std::optional<framehouse::remote_engine::DurationHistory> durations_;
-  std::mutex mutex_;
-  std::set<std::string> canceled_;
 };
 
 }  // namespace

@@ -199,7 +199,9 @@ Answer HttpClient::send(const Request& request) const {
 
 BaseUrls::BaseUrls(std::vector<std::string> bases) : bases_(std::move(bases)) {}
 
-BaseUrls::~BaseUrls() {
+BaseUrls::~BaseUrls() { stop_health_checks(); }
+
+void BaseUrls::stop_health_checks() {
   {
     std::lock_guard lock(mutex_);
     stop_ = true;
@@ -208,9 +210,9 @@ BaseUrls::~BaseUrls() {
   if (checker_.joinable()) checker_.join();
 }
 
-void BaseUrls::start_health_checks(std::function<bool(const std::string&)> healthy,
-                                   std::function<void(const std::string&, bool)> changed, std::chrono::seconds interval) {
-  checker_ = std::thread([this, healthy = std::move(healthy), changed = std::move(changed), interval] {
+void BaseUrls::start_health_checks(std::function<bool(const std::string&)> healthy, sdk::Logger& logger,
+                                   std::chrono::seconds interval) {
+  checker_ = std::thread([this, healthy = std::move(healthy), &logger, interval] {
     std::unique_lock lock(mutex_);
     while (!stop_) {
       lock.unlock();
@@ -225,7 +227,11 @@ void BaseUrls::start_health_checks(std::function<bool(const std::string&)> healt
           resting_until_[base] = now + kResting;
         }
         const auto known = healthy_.find(base);
-        if ((known == healthy_.end() && !fine) || (known != healthy_.end() && known->second != fine)) changed(base, fine);
+        if (!fine && (known == healthy_.end() || known->second)) {
+          logger.warn("an upstream failed its health check; passed over while it does: " + base);
+        } else if (fine && known != healthy_.end() && !known->second) {
+          logger.info("an upstream passes its health check again: " + base);
+        }
         healthy_[base] = fine;
       }
       stopping_.wait_for(lock, interval, [this] { return stop_; });
@@ -252,6 +258,29 @@ void BaseUrls::rest(const std::string& base) {
   resting_until_[base] = std::chrono::steady_clock::now() + kResting;
 }
 
+Upstream::~Upstream() {
+  stop();
+  http_.reset();
+  if (curl_started_) curl_global_cleanup();
+}
+
+void Upstream::stop() {
+  if (bases_) bases_->stop_health_checks();
+}
+
+Outcome Upstream::start(sdk::HostServices& host, HttpSettings settings, std::string health_path) {
+  auto bases = host.config().strings("base_url").value_or(std::vector<std::string>{});
+  if (auto checked = normalise_base_urls(bases); !checked) return checked;
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return Outcome::failure(Status::internal, "libcurl failed to start");
+  curl_started_ = true;
+  http_ = std::make_unique<HttpClient>(std::move(settings));
+  bases_ = std::make_unique<BaseUrls>(std::move(bases));
+  bases_->start_health_checks(
+      [this, health_path = std::move(health_path)](const std::string& base) { return http_->send({"GET", base + health_path}).ok(); },
+      host.logger(), std::chrono::seconds(15));
+  return {};
+}
+
 RemoteJobs::RemoteJobs(std::filesystem::path file) : file_(std::move(file)) {
   const auto saved = read_json_object(file_);
   if (!saved) return;
@@ -275,7 +304,18 @@ std::optional<json::object> RemoteJobs::find(const std::string& job) {
 
 void RemoteJobs::forget(const std::string& job) {
   std::lock_guard lock(mutex_);
+  stopping_.erase(job);
   if (jobs_.erase(job) > 0) save();
+}
+
+void RemoteJobs::ask_to_stop(const std::string& job) {
+  std::lock_guard lock(mutex_);
+  stopping_.insert(job);
+}
+
+bool RemoteJobs::asked_to_stop(const std::string& job) {
+  std::lock_guard lock(mutex_);
+  return stopping_.count(job) > 0;
 }
 
 std::vector<std::string> RemoteJobs::of_owner(const std::string& owner) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <thread>
@@ -22,6 +23,7 @@
 #include <boost/json/object.hpp>
 #include <framehouse/sdk/generation.hpp>
 #include <framehouse/sdk/outcome.hpp>
+#include <framehouse/sdk/plugin.hpp>
 
 namespace framehouse::remote_engine {
 
@@ -100,10 +102,11 @@ class BaseUrls {
   BaseUrls(const BaseUrls&) = delete;
   BaseUrls& operator=(const BaseUrls&) = delete;
 
-  // `healthy` is called on the check's own thread, for one base URL at a time; `changed` when a
-  // base URL turns healthy or not (for the log).
-  void start_health_checks(std::function<bool(const std::string& base)> healthy,
-                           std::function<void(const std::string& base, bool healthy)> changed, std::chrono::seconds interval);
+  // `healthy` is called on the check's own thread, for one base URL at a time; the log says when
+  // a base URL turns unhealthy or healthy again. `logger` outlives this.
+  void start_health_checks(std::function<bool(const std::string& base)> healthy, sdk::Logger& logger,
+                           std::chrono::seconds interval);
+  void stop_health_checks();
   // In the order to try them: the next in turn first, resting ones last.
   std::vector<std::string> in_turn();
   void rest(const std::string& base);
@@ -119,6 +122,31 @@ class BaseUrls {
   std::thread checker_;
 };
 
+// An engine's way to its servers: libcurl started for the plugin's life, one HttpClient and the
+// base URLs (config key base_url) with their health checks, torn down in that order's reverse.
+class Upstream {
+ public:
+  Upstream() = default;
+  ~Upstream();
+  Upstream(const Upstream&) = delete;
+  Upstream& operator=(const Upstream&) = delete;
+
+  // Reads and checks base_url, starts libcurl, and checks each base URL every 15 s with a GET of
+  // `health_path` (a 2xx answer is healthy).
+  sdk::Outcome start(sdk::HostServices& host, HttpSettings settings, std::string health_path);
+  // Ends the health checks (they log through the host's logger, valid until Plugin::stop()
+  // returns): call it from Plugin::stop().
+  void stop();
+  // After a successful start().
+  HttpClient& http() { return *http_; }
+  BaseUrls& bases() { return *bases_; }
+
+ private:
+  bool curl_started_ = false;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<BaseUrls> bases_;
+};
+
 // The jobs under way upstream, by our job id: where they run and whose they are (no content),
 // kept in a file so that a purge or an erasure after a restart still finds them.
 class RemoteJobs {
@@ -127,14 +155,20 @@ class RemoteJobs {
   // `entry` holds what the plugin needs to reach the job; "owner" is the person's user id.
   void track(const std::string& job, boost::json::object entry);
   std::optional<boost::json::object> find(const std::string& job);
+  // Forgets the job, and that it was asked to stop.
   void forget(const std::string& job);
   std::vector<std::string> of_owner(const std::string& owner);
+  // GenerationEngine::cancel(): the job's run sees it within kCancelCheck (in memory only: a
+  // canceled job's run ends before a restart would matter).
+  void ask_to_stop(const std::string& job);
+  bool asked_to_stop(const std::string& job);
 
  private:
   void save() const;  // with mutex_ held
   std::filesystem::path file_;
   std::mutex mutex_;
   std::map<std::string, boost::json::object> jobs_;
+  std::set<std::string> stopping_;
 };
 
 // Render seconds per video second, per model: a moving average, kept in a file.

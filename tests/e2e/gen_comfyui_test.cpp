@@ -63,6 +63,24 @@ class GenComfyUiEndToEnd : public EndToEnd {
     return response.status == 200 ? std::string(json_of(response).at("id").as_string()) : "";
   }
   std::size_t count(const char* stat) { return comfy.stats().at(stat).as_array().size(); }
+  std::size_t files_on_comfyui() const {
+    std::size_t files = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(comfy.root())) files += entry.is_regular_file();
+    return files;
+  }
+  // The person deletes their account; the erasure request as staff see it once it ended.
+  json::object erase(const std::string& token) {
+    const std::string admin = administrator();
+    const std::string erasure(json_of(call("DELETE", "/v1/me", "", bearer(token))).at("id").as_string());
+    json::object request;
+    for (int i = 0; i < 600; ++i) {
+      request = json_of(call("GET", "/v1/admin/privacy/requests/" + erasure, "", bearer(admin)));
+      const auto status = request.at("status").as_string();
+      if (status != "pending" && status != "in_progress") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return request;
+  }
   // Waits until the stand-in runs a prompt.
   void wait_until_running() {
     for (int i = 0; i < 200; ++i) {
@@ -206,15 +224,7 @@ TEST_P(GenComfyUiEndToEnd, AnErasureSaysWhichFilesComfyUiKeeps) {
   const std::string token = member("Bob", "bob@example.org");
   const std::string id = submit(token, R"({"model":"wan-t2v","prompt":"bob's video","seconds":"1","size":"512x512"})");
   ASSERT_EQ(wait_for(token, id, "completed").at("status"), "completed");
-  const std::string admin = administrator();
-  const std::string erasure(json_of(call("DELETE", "/v1/me", "", bearer(token))).at("id").as_string());
-  json::object request;
-  for (int i = 0; i < 600; ++i) {
-    request = json_of(call("GET", "/v1/admin/privacy/requests/" + erasure, "", bearer(admin)));
-    const auto status = request.at("status").as_string();
-    if (status != "pending" && status != "in_progress") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const json::object request = erase(token);
   ASSERT_EQ(request.at("status"), "completed_with_exceptions") << json::serialize(request);
   EXPECT_NE(request.at("status_reason").as_string().find("gen_comfyui could not remove everything"), json::string::npos);
   bool named = false;
@@ -244,22 +254,10 @@ TEST_P(GenComfyUiEndToEnd, ACleanupCommandRemovesTheFilesAndTheErasureCompletes)
   const std::string id =
       submit(token, R"({"model":"wan-i2v","prompt":"carol's garden","seconds":"1","size":"512x512","input_image_id":")" + image + "\"}");
   ASSERT_EQ(wait_for(token, id, "completed").at("status"), "completed");
-  std::size_t files = 0;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(comfy.root())) files += entry.is_regular_file();
-  EXPECT_EQ(files, 3u);  // example.png, the upload, the output
-  const std::string admin = administrator();
-  const std::string erasure(json_of(call("DELETE", "/v1/me", "", bearer(token))).at("id").as_string());
-  json::object request;
-  for (int i = 0; i < 600; ++i) {
-    request = json_of(call("GET", "/v1/admin/privacy/requests/" + erasure, "", bearer(admin)));
-    const auto status = request.at("status").as_string();
-    if (status != "pending" && status != "in_progress") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  EXPECT_EQ(files_on_comfyui(), 3u);  // example.png, the upload, the output
+  const json::object request = erase(token);
   ASSERT_EQ(request.at("status"), "completed") << json::serialize(request);
-  files = 0;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(comfy.root())) files += entry.is_regular_file();
-  EXPECT_EQ(files, 1u);  // only the server's own example.png
+  EXPECT_EQ(files_on_comfyui(), 1u);  // only the server's own example.png
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GenComfyUiEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql),
