@@ -4,6 +4,8 @@
 //
 // ComfyUI keeps its queue in memory, reports progress only over a websocket, and has no API to
 // delete files. So:
+//   * the input image is fitted to the video's size (image_fit: crop or letterbox) and uploaded
+//     with /upload/image, so that the workflow never distorts it;
 //   * each job has its own prompt_id (a UUID we choose) and client_id, remembered with the job
 //     (generation 1.1) *before* it is submitted: a run after our restart, or on another node,
 //     looks the prompt up (/history, /queue) and follows it instead of submitting a second one;
@@ -237,6 +239,9 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     fps_ = static_cast<int>(config.integer("fps").value_or(16));
     negative_prompt_ = config.string("negative_prompt").value_or("");
     cleanup_command_ = config.strings("cleanup_command").value_or(std::vector<std::string>{});
+    auto fit = remote::image_fit_of(config);
+    if (!fit) return fit.outcome();
+    image_fit_ = fit.value();
     timeout_ = std::chrono::milliseconds(config.integer("timeout_ms").value_or(30'000));
     ca_file_ = config.string("ca_file").value_or("");
     remote::HttpSettings settings;
@@ -483,11 +488,10 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     gen_comfyui::JobValues values{request.prompt, negative_prompt_, request.seed, request.width, request.height,
                                   request.seconds, request.fps > 0 ? request.fps : fps_, "", "framehouse/" + request.job_id};
     if (request.has_input_image) {
-      auto image = remote::read_input_image(sink);
+      auto image = remote::fitted_input_image(sink, request, image_fit_, spool_directory_);
       if (!image) return image.outcome();
-      const std::string type = remote::image_type_of(image.value());
       remote::Request upload{"POST", base + "/upload/image"};
-      upload.form = {{"image", image.value(), "framehouse-" + request.job_id + (type == "image/jpeg" ? ".jpg" : type == "image/webp" ? ".webp" : ".png"), type},
+      upload.form = {{"image", image.value(), "framehouse-" + request.job_id + ".jpg", "image/jpeg"},
                      {"type", "input"},
                      {"overwrite", "true"}};
       const remote::Answer uploaded = upstream_.http().send(upload);
@@ -636,6 +640,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
   EngineCapabilities capabilities_;
   std::map<std::string, Workflow> workflows_;  // model → workflow
   int fps_ = 16;
+  framehouse::media::Fit image_fit_ = framehouse::media::Fit::crop;
   std::string negative_prompt_, ca_file_;
   std::vector<std::string> cleanup_command_;
   std::chrono::milliseconds timeout_{30'000};

@@ -3,7 +3,8 @@
 //
 // Built for the weakest upstream, which keeps jobs in memory, reports progress as 0 or 100 and
 // knows no cancel:
-//   * create: multipart, with the input image as a file part; the job's seed goes along
+//   * create: multipart, with the input image as a file part — fitted to the video's size by
+//     image_fit (crop or letterbox), so that no upstream distorts it; the job's seed goes along
 //     (`send_seed`), so that a resubmission renders the same video;
 //   * every create carries an Idempotency-Key made from our job's id, and the upstream's id is
 //     remembered with the job as soon as it is known (generation 1.1): a run after our restart
@@ -67,6 +68,9 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
     const auto& config = host.config();
     const std::string api_key = config.string("api_key").value_or("");
     send_seed_ = config.boolean("send_seed").value_or(true);
+    auto fit = framehouse::remote_engine::image_fit_of(config);
+    if (!fit) return fit.outcome();
+    image_fit_ = fit.value();
     capabilities_.models = config.strings("models").value_or(std::vector<std::string>{});
     capabilities_.sizes = config.strings("sizes").value_or(std::vector<std::string>{});
     capabilities_.max_seconds = static_cast<int>(config.integer("max_seconds").value_or(8));
@@ -232,7 +236,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
   Result<Remote> submit(const GenerationRequest& request, GenerationSink& sink, int submission) {
     std::string image;
     if (request.has_input_image) {
-      auto read = framehouse::remote_engine::read_input_image(sink);
+      auto read = framehouse::remote_engine::fitted_input_image(sink, request, image_fit_, spool_directory_);
       if (!read) return read.outcome();
       image = std::move(read.value());
     }
@@ -267,7 +271,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
                    {"size", std::to_string(request.width) + "x" + std::to_string(request.height)}};
     if (send_seed_) create.form.push_back({"seed", std::to_string(request.seed)});
     if (!image.empty()) {
-      create.form.push_back({"input_reference", image, "input", framehouse::remote_engine::image_type_of(image)});
+      create.form.push_back({"input_reference", image, "input.jpg", "image/jpeg"});
     }
     return upstream_.http().send(create);
   }
@@ -289,6 +293,7 @@ class OpenAiVideos final : public framehouse::sdk::Plugin,
 
   framehouse::sdk::Logger* logger_ = nullptr;
   bool send_seed_ = true;
+  framehouse::media::Fit image_fit_ = framehouse::media::Fit::crop;
   EngineCapabilities capabilities_;
   std::filesystem::path spool_directory_;  // the video's private copy, for a thumbnail
   framehouse::remote_engine::Upstream upstream_;

@@ -1,6 +1,7 @@
 #include "media.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "libav.hpp"
 
@@ -93,6 +94,66 @@ YuvImage decode_first_picture(const std::string& path, int max_width, int max_he
   sws_scale(sws, frame->data, frame->linesize, 0, frame->height, planes, strides);
   sws_freeContext(sws);
   return image;
+}
+
+namespace {
+
+YuvImage scaled(const YuvImage& picture, int width, int height) {
+  SwsContext* sws = sws_getContext(picture.width, picture.height, AV_PIX_FMT_YUV420P, width, height, AV_PIX_FMT_YUV420P,
+                                   SWS_BICUBIC | SWS_ACCURATE_RND | SWS_BITEXACT, nullptr, nullptr, nullptr);
+  if (sws == nullptr) throw std::runtime_error("cannot scale the picture");
+  YuvImage out(width, height);
+  const std::uint8_t* source[3] = {picture.y.data(), picture.u.data(), picture.v.data()};
+  const int source_strides[3] = {picture.width, picture.width / 2, picture.width / 2};
+  std::uint8_t* target[3] = {out.y.data(), out.u.data(), out.v.data()};
+  const int target_strides[3] = {width, width / 2, width / 2};
+  sws_scale(sws, source, source_strides, 0, picture.height, target, target_strides);
+  sws_freeContext(sws);
+  return out;
+}
+
+// Copies `from` into `to` with from's (x, y) at to's (left, top), clipping to both.
+void place(const YuvImage& from, YuvImage& to, int x, int y, int left, int top) {
+  const int width = std::min(from.width - x, to.width - left);
+  const int height = std::min(from.height - y, to.height - top);
+  for (int row = 0; row < height; ++row) {
+    std::copy_n(&from.y[std::size_t(y + row) * from.width + x], width, &to.y[std::size_t(top + row) * to.width + left]);
+  }
+  for (int row = 0; row < height / 2; ++row) {
+    const std::size_t source = std::size_t(y / 2 + row) * (from.width / 2) + x / 2;
+    const std::size_t target = std::size_t(top / 2 + row) * (to.width / 2) + left / 2;
+    std::copy_n(&from.u[source], width / 2, &to.u[target]);
+    std::copy_n(&from.v[source], width / 2, &to.v[target]);
+  }
+}
+
+}  // namespace
+
+YuvImage fitted(const YuvImage& picture, int width, int height, Fit fit) {
+  const double cover = std::max(double(width) / picture.width, double(height) / picture.height);
+  const double inside = std::min(double(width) / picture.width, double(height) / picture.height);
+  const double scale = fit == Fit::crop ? cover : inside;
+  // Even sizes, at least covering (crop) or at most filling (letterbox) the frame.
+  int scaled_width = static_cast<int>(std::lround(picture.width * scale)) & ~1;
+  int scaled_height = static_cast<int>(std::lround(picture.height * scale)) & ~1;
+  if (fit == Fit::crop) {
+    scaled_width = std::max(scaled_width, width);
+    scaled_height = std::max(scaled_height, height);
+  } else {
+    scaled_width = std::clamp(scaled_width, 2, width);
+    scaled_height = std::clamp(scaled_height, 2, height);
+  }
+  const YuvImage resized = scaled(picture, scaled_width, scaled_height);
+  YuvImage out(width, height);
+  std::fill(out.y.begin(), out.y.end(), 16);  // black, in video range
+  std::fill(out.u.begin(), out.u.end(), 128);
+  std::fill(out.v.begin(), out.v.end(), 128);
+  if (fit == Fit::crop) {
+    place(resized, out, ((scaled_width - width) / 2) & ~1, ((scaled_height - height) / 2) & ~1, 0, 0);
+  } else {
+    place(resized, out, 0, 0, ((width - scaled_width) / 2) & ~1, ((height - scaled_height) / 2) & ~1);
+  }
+  return out;
 }
 
 }  // namespace framehouse::media

@@ -25,4 +25,12 @@ std::vector<std::uint8_t> encode_jpeg(const YuvImage& frame);
 // (aspect kept). Throws std::runtime_error if libav cannot decode one.
 YuvImage decode_first_picture(const std::string& path, int max_width, int max_height);
 
+// How a picture takes another aspect ratio without being distorted.
+enum class Fit {
+  crop,       // scaled to cover the frame, the overflow cut off evenly on both sides
+  letterbox,  // scaled to fit inside the frame, the rest black
+};
+// The picture at exactly width x height (even numbers), by `fit`.
+YuvImage fitted(const YuvImage& picture, int width, int height, Fit fit);
+
 }  // namespace framehouse::media

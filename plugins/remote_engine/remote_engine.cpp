@@ -445,24 +445,30 @@ Outcome commit_thumbnail_of(const SpoolFile& video, sdk::GenerationSink& sink) {
   return output.value()->commit();
 }
 
-sdk::Result<std::string> read_input_image(sdk::GenerationSink& sink) {
+sdk::Result<std::string> fitted_input_image(sdk::GenerationSink& sink, const sdk::GenerationRequest& request, media::Fit fit,
+                                            const std::filesystem::path& spool_directory) {
   auto source = sink.open_input_image();
   if (!source) return source.outcome();
-  std::string image;
-  if (auto read = sdk::drain(*source.value(), [&](std::span<const std::byte> chunk) {
-        image.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
-        return Outcome{};
-      });
-      !read) {
+  // libav reads it from a private unnamed file.
+  auto copy = SpoolFile::create(spool_directory);
+  if (!copy) return copy.outcome();
+  if (auto read = sdk::drain(*source.value(), [&](std::span<const std::byte> chunk) { return copy.value()->write(chunk); }); !read) {
     return read;
   }
-  return image;
+  try {
+    const auto picture = media::decode_first_picture(copy.value()->path(), 4096, 4096);
+    const auto jpeg = media::encode_jpeg(media::fitted(picture, request.width & ~1, request.height & ~1, fit));
+    return std::string(jpeg.begin(), jpeg.end());
+  } catch (const std::exception& error) {
+    return Outcome::failure(Status::invalid_argument, std::string("the input image: ") + error.what());
+  }
 }
 
-std::string image_type_of(const std::string& image) {
-  if (image.rfind("\xFF\xD8", 0) == 0) return "image/jpeg";
-  if (image.rfind("RIFF", 0) == 0) return "image/webp";
-  return "image/png";
+sdk::Result<media::Fit> image_fit_of(const sdk::ConfigSection& config) {
+  const std::string fit = config.string("image_fit").value_or("crop");
+  if (fit == "crop") return media::Fit::crop;
+  if (fit == "letterbox") return media::Fit::letterbox;
+  return Outcome::failure(Status::invalid_argument, "image_fit must be crop or letterbox, not " + fit);
 }
 
 void sleep_unless(std::chrono::steady_clock::duration duration, const std::function<bool()>& stop_asked) {

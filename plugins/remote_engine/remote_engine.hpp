@@ -25,6 +25,8 @@
 #include <framehouse/sdk/outcome.hpp>
 #include <framehouse/sdk/plugin.hpp>
 
+#include "media.hpp"
+
 namespace framehouse::remote_engine {
 
 // How often a run looks whether it was canceled while it waits.
@@ -213,10 +215,12 @@ sdk::Result<std::unique_ptr<SpoolFile>> download(const HttpClient& http, const s
 // Commits a JPEG thumbnail made from the video's first picture (at most 1280 px a side).
 sdk::Outcome commit_thumbnail_of(const SpoolFile& video, sdk::GenerationSink& sink);
 
-// The input image of a job, whole (an upstream takes it in one request).
-sdk::Result<std::string> read_input_image(sdk::GenerationSink& sink);
-// "image/png", "image/jpeg" or "image/webp", by the image's first bytes.
-std::string image_type_of(const std::string& image);
+// The input image of a job as a JPEG of exactly the video's size, fitted without distortion
+// (`fit`), whole (a server takes it in one request).
+sdk::Result<std::string> fitted_input_image(sdk::GenerationSink& sink, const sdk::GenerationRequest& request, media::Fit fit,
+                                            const std::filesystem::path& spool_directory);
+// The config key image_fit ("crop", the default, or "letterbox").
+sdk::Result<media::Fit> image_fit_of(const sdk::ConfigSection& config);
 
 // Sleeps `duration`, waking early once `stop_asked()` is true.
 void sleep_unless(std::chrono::steady_clock::duration duration, const std::function<bool()>& stop_asked);

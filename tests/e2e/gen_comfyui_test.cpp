@@ -8,6 +8,7 @@
 
 #include "e2e/end_to_end.hpp"
 #include "support/comfyui_server.hpp"
+#include "support/media.hpp"
 
 namespace framehouse {
 namespace {
@@ -132,6 +133,12 @@ TEST_P(GenComfyUiEndToEnd, RendersWithProgressFromTheSocketAndDeletesTheHistory)
   EXPECT_EQ(wait_for(token, animated, "completed").at("status"), "completed");
   EXPECT_EQ(count("uploads"), 1u);
   EXPECT_EQ(count("submissions"), 2u);
+  // The 96x64 image went up cropped to the video's 512x512, not stretched: a JPEG of that size.
+  const auto uploaded = comfy.root() / "input" / std::string(comfy.stats().at("uploads").as_array()[0].as_string());
+  const auto probed = testing::probe_video(comfy_dir.path(), testing::read_file(uploaded));
+  EXPECT_EQ(probed.at("codec_name"), "mjpeg");
+  EXPECT_EQ(probed.at("width"), "512");
+  EXPECT_EQ(probed.at("height"), "512");
 }
 
 TEST_P(GenComfyUiEndToEnd, NodeErrorsAndExecutionErrorsFailWithTheNodesMessage) {

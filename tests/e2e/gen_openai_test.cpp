@@ -17,7 +17,11 @@ class GenOpenAiEndToEnd : public EndToEnd {
  protected:
   void SetUp() override {
     FRAMEHOUSE_SETUP_DATABASE(database_);
-    upstream = std::make_unique<testing::RunningServer>(testing::server_config(upstream_dir.path()));
+    // Input images reach it fitted to the video's size: more than the tests' usual 4 KiB body.
+    std::string upstream_config = testing::server_config(upstream_dir.path());
+    const std::string small_bodies = "max_body_bytes = 4096";
+    upstream_config.replace(upstream_config.find(small_bodies), small_bodies.size(), "max_body_bytes = 1048576");
+    upstream = std::make_unique<testing::RunningServer>(upstream_config);
     ASSERT_NE(upstream->port, 0) << upstream->process->stderr_text();
     const auto made = testing::run_command({FRAMEHOUSE_BINARY, "admin", "create-user", "--config",
                                             upstream->config_file().string(), "--email", "gateway@example.org", "--name",
