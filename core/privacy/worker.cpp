@@ -272,9 +272,8 @@ void PrivacyRequests::update_request_status(const std::string& id) {
       return name == kArchiveStep || name == kVerifyStep || name == kReceiptStep ||
              (type == "rectification" && name == kCoreParticipant);
     });
-    const std::string final_status = closing_step_failed                 ? "failed"
-                                     : !failed.empty() || residue || !left_behind.empty() ? "completed_with_exceptions"
-                                                                         : "completed";
+    const bool exceptions = !failed.empty() || residue || !left_behind.empty();
+    const std::string final_status = closing_step_failed ? "failed" : exceptions ? "completed_with_exceptions" : "completed";
     std::string reason;
     for (const auto& name : failed) reason += (reason.empty() ? "did not complete: " : ", ") + name;
     if (residue) reason += std::string(reason.empty() ? "" : "; ") + "data still found after erasure (see the receipt)";

@@ -21,9 +21,10 @@
 //     downloaded with /view, with retries of its own (a failed download never renders again); a
 //     thumbnail is made from its first picture (ComfyUI makes none); the history entry (which
 //     holds the prompt) is deleted afterwards, on failure and on purge;
-//   * the files ComfyUI wrote (the output, the uploaded input image) stay on its disk: they are
-//     listed per owner (files.json), in the person's export, and an erasure either has the
-//     admin's cleanup_command remove them or names them as not removed (privacy 1.2), so that
+//   * the files ComfyUI wrote (the output, the uploaded input image) stay on its disk: the
+//     admin's cleanup_command removes them once the job ended; until then, or without one, they
+//     are listed per owner (files.json), in the person's export, and an erasure tries the
+//     command again or names them as not removed (privacy 1.2), so that
 //     the request ends completed_with_exceptions instead of claiming what is not true.
 #include <algorithm>
 #include <cmath>
@@ -309,6 +310,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     for (;;) {
       if (stop_asked()) {
         cancel_remote(base, prompt_id);
+        clean_up_after(request.owner, request.job_id);
         forget(request.job_id);
         return Outcome::failure(Status::canceled, "canceled");
       }
@@ -321,8 +323,8 @@ class ComfyUi final : public framehouse::sdk::Plugin,
           next_reconnect = std::chrono::steady_clock::now() + kReconnect;
         }
       }
-      if (progress.error) return fail(request.job_id, base, prompt_id, *progress.error);
-      if (progress.interrupted && !stop_asked()) return fail(request.job_id, base, prompt_id, "interrupted on the ComfyUI server");
+      if (progress.error) return fail(request, base, prompt_id, *progress.error);
+      if (progress.interrupted && !stop_asked()) return fail(request, base, prompt_id, "interrupted on the ComfyUI server");
       sink.progress(feed.connected() || progress.shown > 0
                         ? progress.percent()
                         : (progress.shown = std::max(progress.shown,
@@ -334,7 +336,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
       const remote::Answer history = call("GET", base + "/history/" + prompt_id);
       if (!history.ok()) {
         if (history.status == 0 || history.status >= 500) continue;  // the server is restarting: try again
-        return fail(request.job_id, base, prompt_id, "reading the prompt's history: " + history.describe());
+        return fail(request, base, prompt_id, "reading the prompt's history: " + history.describe());
       }
       boost::system::error_code ec;
       const auto parsed = json::parse(history.body, ec);
@@ -348,7 +350,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
       next_presence = now + kPollUp;
       // Not finished: is it still queued or running, or did the server forget it?
       if (auto present = in_queue(base, prompt_id); !present || *present) continue;
-      if (sink.recall("resubmitted")) return fail(request.job_id, base, prompt_id, "the ComfyUI server lost the prompt twice");
+      if (sink.recall("resubmitted")) return fail(request, base, prompt_id, "the ComfyUI server lost the prompt twice");
       logger_->warn("the ComfyUI server lost a prompt; submitted again with the same seed (job " + request.job_id + ")");
       if (auto kept = sink.remember("resubmitted", "1"); !kept) return kept;
       if (!feed.connected()) feed.open();
@@ -361,17 +363,17 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     // Finished: success, or the error in its status messages.
     const auto* status = entry.if_contains("status");
     if (status != nullptr && status->is_object() && text_of(status->as_object(), "status_str") == "error") {
-      return fail(request.job_id, base, prompt_id, error_in_history(status->as_object()));
+      return fail(request, base, prompt_id, error_in_history(status->as_object()));
     }
     const auto* outputs = entry.if_contains("outputs");
     std::string instead;
     const auto video = outputs != nullptr && outputs->is_object() ? video_output(outputs->as_object(), instead) : std::nullopt;
     if (!video) {
-      return fail(request.job_id, base, prompt_id,
+      return fail(request, base, prompt_id,
                   instead.empty() ? "the workflow produced no video (use SaveVideo, or VideoHelperSuite's Video Combine)"
                                   : "the workflow's output " + instead + " is not an MP4 (set the save node's format to mp4)");
     }
-    note_file(request.owner, base, *video);
+    note_file(request, base, *video);
     const std::string view = base + "/view?filename=" + url_encoded(video->filename) + "&subfolder=" + url_encoded(video->subfolder) +
                              "&type=" + url_encoded(video->type.empty() ? "output" : video->type);
     auto fetched = remote::download(upstream_.http(), view, sink, "video", "video/mp4", &spool_directory_);
@@ -379,6 +381,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     // ComfyUI makes no thumbnail: one from the video's first picture.
     if (auto made = remote::commit_thumbnail_of(*fetched.value(), sink); !made) logger_->warn("no thumbnail for a video: " + made.message());
     (void)call("POST", base + "/history", json::serialize(json::object{{"delete", json::array{json::value(prompt_id)}}}));
+    clean_up_after(request.owner, request.job_id);
     durations_->record(request.model, request.seconds, std::chrono::steady_clock::now() - started);
     forget(request.job_id);
     sink.progress(100);
@@ -400,6 +403,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     if (!forgotten.ok()) {
       return Outcome::failure(Status::unavailable, "could not delete the prompt's history on the ComfyUI server: " + forgotten.describe());
     }
+    clean_up_after(text_of(*entry, "owner"), std::string(job_id));
     forget(std::string(job_id));
     return {};
   }
@@ -502,7 +506,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
         return Outcome::failure(Status::unavailable, "the ComfyUI server's answer to the upload has no name");
       }
       const ComfyFile stored{text_of(answer.as_object(), "name"), text_of(answer.as_object(), "subfolder"), "input"};
-      note_file(request.owner, base, stored);
+      note_file(request, base, stored);
       values.image = stored.subfolder.empty() ? stored.filename : stored.subfolder + "/" + stored.filename;
     }
     const json::object body{{"prompt", workflow.fill(values)}, {"client_id", client_id}, {"prompt_id", prompt_id}};
@@ -575,9 +579,10 @@ class ComfyUi final : public framehouse::sdk::Plugin,
   }
 
   // A failed prompt: its history (which holds the prompt) goes, and the job with it.
-  Outcome fail(const std::string& job_id, const std::string& base, const std::string& prompt_id, const std::string& why) {
+  Outcome fail(const GenerationRequest& request, const std::string& base, const std::string& prompt_id, const std::string& why) {
     (void)call("POST", base + "/history", json::serialize(json::object{{"delete", json::array{json::value(prompt_id)}}}));
-    forget(job_id);
+    clean_up_after(request.owner, request.job_id);
+    forget(request.job_id);
     return Outcome::failure(Status::internal, "ComfyUI: " + why);
   }
 
@@ -599,18 +604,49 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     return why;
   }
 
-  // A file the server now keeps for the person, listed until their erasure.
-  void note_file(const std::string& owner, const std::string& base, const ComfyFile& file) {
-    if (owner.empty()) return;
+  // A file the server now keeps for the person, listed until it is removed or their erasure.
+  void note_file(const GenerationRequest& request, const std::string& base, const ComfyFile& file) {
+    if (request.owner.empty()) return;
     std::lock_guard lock(mutex_);
-    auto& listed = files_[owner];
+    auto& listed = files_[request.owner];
     if (!listed.is_array()) listed = json::array();
     json::object item = file.to_json();
     item["base"] = base;
+    item["job"] = request.job_id;
     for (const auto& known : listed.as_array()) {
       if (known == item) return;
     }
     listed.as_array().push_back(std::move(item));
+    remote::write_json_atomically(files_file_, files_);
+  }
+
+  // Once a job's files are of no use (downloaded, or the job ended without a video), the cleanup
+  // command removes them; what it cannot remove stays listed for the person's erasure.
+  void clean_up_after(const std::string& owner, const std::string& job_id) {
+    if (cleanup_command_.empty() || owner.empty()) return;
+    json::array files;
+    {
+      std::lock_guard lock(mutex_);
+      if (const auto* listed = files_.if_contains(owner); listed != nullptr && listed->is_array()) files = listed->as_array();
+    }
+    json::array removed;
+    for (const auto& item : files) {
+      if (!item.is_object() || text_of(item.as_object(), "job") != job_id) continue;
+      if (run_cleanup(text_of(item.as_object(), "base"), ComfyFile::from_json(item.as_object()))) removed.push_back(item);
+    }
+    if (removed.empty()) return;
+    std::lock_guard lock(mutex_);
+    auto* listed = files_.if_contains(owner);
+    if (listed == nullptr || !listed->is_array()) return;
+    json::array kept;
+    for (const auto& item : listed->as_array()) {
+      if (std::find(removed.begin(), removed.end(), item) == removed.end()) kept.push_back(item);
+    }
+    if (kept.empty()) {
+      files_.erase(owner);
+    } else {
+      *listed = std::move(kept);
+    }
     remote::write_json_atomically(files_file_, files_);
   }
 
@@ -650,7 +686,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
   std::filesystem::path spool_directory_;  // the video's private copy, for its thumbnail
   std::filesystem::path files_file_;
   std::mutex mutex_;     // guards files_
-  json::object files_;  // owner → [{filename, subfolder, type, base}]
+  json::object files_;  // owner → [{filename, subfolder, type, base, job}]
 };
 
 }  // namespace
