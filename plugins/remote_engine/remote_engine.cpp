@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <fstream>
 #include <span>
 
@@ -364,7 +365,13 @@ void DurationHistory::record(const std::string& model, double video_seconds, std
 }
 
 sdk::Result<std::unique_ptr<SpoolFile>> SpoolFile::create(const std::filesystem::path& directory) {
-  const int fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  int fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    // A file system without O_TMPFILE: a named file, unlinked at once.
+    std::string name = (directory / "spool-XXXXXX").string();
+    fd = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd >= 0) ::unlink(name.c_str());
+  }
   if (fd < 0) return Outcome::failure(Status::internal, "cannot make a private copy in the plugin's directory");
   return std::unique_ptr<SpoolFile>(new SpoolFile(fd));
 }
