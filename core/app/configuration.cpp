@@ -255,6 +255,7 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   config.video.max_run_seconds = number("video.max_run_seconds");
   config.video.lease_seconds = number("video.lease_seconds");
   config.video.max_attempts = static_cast<int>(number("video.max_attempts"));
+  config.video.image_aspect_tolerance_percent = static_cast<int>(number("video.image_aspect_tolerance_percent"));
   config.video.data_dir = (config.data_dir / "video").string();
   config.video.accepted_models = *settings.strings("video.accepted_models");
   // The engines: [generation] engines, or the one [generation] plugin.

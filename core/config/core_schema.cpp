@@ -154,6 +154,8 @@ TableSpec make_core_schema() {
       integer_field("max_run_seconds", 600, 10, 86400, "one generation may run this long before it is failed"),
       integer_field("lease_seconds", 30, 2, 3600, "a job whose worker stops reporting returns to the queue after this"),
       integer_field("max_attempts", 3, 1, 100, "a job whose run took its worker's process down this often fails"),
+      integer_field("image_aspect_tolerance_percent", 100, 0, 1000,
+                    "an input image whose aspect ratio is more than this much wider or taller than the video's is refused"),
       string_array_field("accepted_models", {"sora-2", "sora-2-pro"},
                          "model names clients of other video services send; they run on the engine's first model"),
   };

@@ -16,6 +16,7 @@
 #include "http/json_input.hpp"
 #include "http/multipart.hpp"
 #include "http/problem.hpp"
+#include "video/image_check.hpp"
 
 namespace framehouse::video {
 namespace {
@@ -227,6 +228,19 @@ std::optional<std::string> content_variant(const Request& request) {
 Response not_supported(const Request& request, std::string_view field, std::string_view why) {
   return http::problem(http::problems::kNotSupported, why, request.request_id,
                        json::object{{"errors", json::array{json::object{{"field", field}, {"message", why}}}}});
+}
+
+// Engines fit an input image to the video's size without distorting it (a crop or a
+// letterbox); one whose aspect ratio is too far from the video's would lose too much to either,
+// so it is refused, as OpenAI's API refuses a mismatched input_reference.
+std::optional<std::string> aspect_problem(int image_width, int image_height, int width, int height, int tolerance_percent) {
+  if (image_width <= 0 || image_height <= 0 || width <= 0 || height <= 0) return std::nullopt;
+  const double image = double(image_width) / image_height;
+  const double video = double(width) / height;
+  if (std::max(image / video, video / image) <= 1.0 + tolerance_percent / 100.0 + 1e-9) return std::nullopt;
+  return fmt::format("is {}x{}, too far from the video's {}x{} in shape (more than {}% wider or taller): crop it, or ask "
+                     "for a size of its shape",
+                     image_width, image_height, width, height, tolerance_percent);
 }
 
 Response bad_variant(const Request& request) {
@@ -467,6 +481,18 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
                const bool with_image = job.input_image_id || fields.file || !inline_image.empty();
                if (with_image && model != nullptr && !model->image_input) {
                  problems.push_back({"input_reference", "the model " + model->id + " makes videos from text only"});
+               }
+               std::optional<std::pair<int, int>> image_size;
+               if (job.input_image_id) {
+                 if (const auto upload = uploads.find(who.user_id, *job.input_image_id)) image_size = {upload->width, upload->height};
+               } else if (const std::string_view bytes = inline_image.empty() ? fields.file.value_or("") : inline_image; !bytes.empty()) {
+                 if (const auto info = video::inspect_image(bytes)) image_size = {info->width, info->height};
+               }
+               if (image_size) {
+                 if (auto why = aspect_problem(image_size->first, image_size->second, job.width, job.height,
+                                               videos.config().image_aspect_tolerance_percent)) {
+                   problems.push_back({job.input_image_id ? fields.image_id_field : "input_reference", *why});
+                 }
                }
                if (!problems.empty()) return http::validation_problem(request, problems);
                if (auto refused = plan_refusal(request, plan, videos, who.user_id, job)) {

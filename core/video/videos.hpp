@@ -44,6 +44,9 @@ struct VideoConfig {
   // A job whose run stopped its worker this often (the process died each time) fails.
   int max_attempts = 3;
   std::int64_t max_run_seconds = 600;              // one engine run, at most
+  // An input image whose aspect ratio is more than this much wider or taller than the video's
+  // is refused (a crop would cut too much, a letterbox be mostly bars).
+  int image_aspect_tolerance_percent = 100;
   std::string data_dir;                            // for outputs on their way to storage
   // Model names that clients of other video services send by default (an OpenAI client sends
   // "sora-2"); without [models] tables they name the first model.
@@ -125,6 +128,7 @@ class Videos {
 
   // The models offered, and the engine of each.
   const ModelCatalog& catalog() const { return catalog_; }
+  const VideoConfig& config() const { return config_; }
 
   // A new queued job; with an Idempotency-Key already used by the owner (a concurrent retry),
   // the video the other request made.

@@ -185,6 +185,14 @@ TEST_P(VideosEndToEnd, ImageToVideoFromADataUrl) {
                           bearer(token));
   ASSERT_EQ(by_id.status, 200) << by_id.body;
   EXPECT_EQ(json_of(by_id).at("input_image_id"), video.at("input_image_id"));
+  // A 96x64 image for a 720x1280 video is 2.7 times too wide: a crop would lose most of it.
+  const auto misshapen = call("POST", "/v1/videos",
+                              R"({"prompt":"tall","seconds":"1","size":"720x1280","input_reference":{"file_id":")" +
+                                  std::string(video.at("input_image_id").as_string()) + "\"}}",
+                              bearer(token));
+  ASSERT_EQ(misshapen.status, 422) << misshapen.body;
+  EXPECT_EQ(json_of(misshapen).at("error").at("param"), "input_reference");
+  EXPECT_NE(misshapen.body.find("is 96x64, too far from the video's 720x1280 in shape"), std::string::npos) << misshapen.body;
 }
 
 TEST_P(VideosEndToEnd, CancelStopsARunningJob) {

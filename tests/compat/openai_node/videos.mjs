@@ -44,7 +44,7 @@ assert.ok(thumbnail.length > 0);
 
 // Image to video, the image as a file part.
 const image = await toFile(fs.readFileSync(process.env.IMAGE), 'reference.png', { type: 'image/png' });
-const animated = await untilDone(await client.videos.create({ prompt: 'my garden', input_reference: image, seconds: '4' }));
+const animated = await untilDone(await client.videos.create({ prompt: 'my garden', input_reference: image, seconds: '4', size: '1280x720' }));
 assert.equal(animated.status, 'completed', JSON.stringify(animated.error));
 
 const remix = await untilDone(await client.videos.remix(done.id, { prompt: 'a blue kite over green hills' }));
