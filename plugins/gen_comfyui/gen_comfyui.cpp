@@ -66,6 +66,8 @@ using gen_comfyui::Workflow;
 constexpr auto kPollUp = std::chrono::seconds(5);
 constexpr auto kPollDown = std::chrono::seconds(1);
 constexpr auto kReconnect = std::chrono::seconds(5);
+// A server that answers nothing this long: the job gives its worker back (Status::unavailable).
+constexpr auto kUnreachable = std::chrono::seconds(60);
 
 std::string text_of(const json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
@@ -275,7 +277,6 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     const auto started = std::chrono::steady_clock::now();
     const auto stop_asked = [&] { return sink.cancel_requested() || jobs_->asked_to_stop(request.job_id); };
 
-    // Who the prompt is, decided and kept before it is submitted.
     // Who the prompt is and where it goes, kept before it is submitted; a prompt that was not
     // submitted yet may go to another server than last time.
     std::string prompt_id = sink.recall("prompt_id").value_or("");
@@ -295,9 +296,9 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     gen_comfyui::Feed feed(base, client_id, ca_file_, std::min(timeout_, std::chrono::milliseconds(10'000)));
     feed.open();  // before submitting, so that no message is missed
     if (!submitted) {
-      if (auto submitted = submit(request, sink, workflow->second, base, prompt_id, client_id); !submitted) {
+      if (auto queued = submit(request, sink, workflow->second, base, prompt_id, client_id); !queued) {
         forget(request.job_id);
-        return submitted;
+        return queued;
       }
     }
 
@@ -306,6 +307,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     auto next_poll = std::chrono::steady_clock::now();
     auto next_reconnect = std::chrono::steady_clock::now() + kReconnect;
     auto next_presence = std::chrono::steady_clock::now() + kPollUp;
+    auto last_answer = std::chrono::steady_clock::now();
     json::object entry;
     for (;;) {
       if (stop_asked()) {
@@ -335,9 +337,15 @@ class ComfyUi final : public framehouse::sdk::Plugin,
       next_poll = now + (feed.connected() ? kPollUp : kPollDown);
       const remote::Answer history = call("GET", base + "/history/" + prompt_id);
       if (!history.ok()) {
-        if (history.status == 0 || history.status >= 500) continue;  // the server is restarting: try again
-        return fail(request, base, prompt_id, "reading the prompt's history: " + history.describe());
+        if (history.status != 0 && history.status < 500) {
+          return fail(request, base, prompt_id, "reading the prompt's history: " + history.describe());
+        }
+        // The server is restarting, or gone: the video waits (and this job reattaches when it
+        // runs again) rather than holding a worker.
+        if (now - last_answer > kUnreachable) return Outcome::failure(Status::unavailable, history.describe());
+        continue;
       }
+      last_answer = now;
       boost::system::error_code ec;
       const auto parsed = json::parse(history.body, ec);
       const auto* found = !ec && parsed.is_object() ? parsed.as_object().if_contains(prompt_id) : nullptr;
