@@ -47,11 +47,33 @@ struct Feed::Socket {
     return tls ? beast::get_lowest_layer(*tls) : beast::get_lowest_layer(*plain);
   }
 
+  // Each open() is one attempt; a handler of an earlier, abandoned attempt (a resolve that came
+  // back after its timeout) finds another number and changes nothing.
+  int attempt = 0;
+  bool done = false;
+  boost::system::error_code failure;
+
+  void finish(int of, boost::system::error_code ec) {
+    if (of != attempt) return;
+    failure = ec;
+    done = true;
+  }
+
+  void handshake(int of) {
+    with_stream([&](auto& ws) {
+      lowest().expires_never();  // the websocket keeps its own timeouts from here
+      ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+      ws.async_handshake(host + ":" + port, target, [this, of](boost::system::error_code ec) { finish(of, ec); });
+    });
+  }
+
   bool open() {
     connected = false;
     reading = false;
     buffer.clear();
     io.restart();
+    const int of = ++attempt;
+    done = false;
     // A fresh stream for each connection (the constructor chose which kind).
     if (tls) {
       tls.emplace(io, tls_context);
@@ -60,28 +82,16 @@ struct Feed::Socket {
     } else {
       plain.emplace(io);
     }
-    bool done = false;
-    boost::system::error_code failure;
-    const auto finish = [&](boost::system::error_code ec) {
-      failure = ec;
-      done = true;
-    };
-    resolver.async_resolve(host, port, [&](boost::system::error_code ec, const tcp::resolver::results_type& found) {
-      if (ec) return finish(ec);
+    resolver.async_resolve(host, port, [this, of](boost::system::error_code ec, const tcp::resolver::results_type& found) {
+      if (of != attempt) return;
+      if (ec) return finish(of, ec);
       lowest().expires_after(timeout);
-      lowest().async_connect(found, [&](boost::system::error_code ec, const tcp::endpoint&) {
-        if (ec) return finish(ec);
-        const auto handshake = [&] {
-          with_stream([&](auto& ws) {
-            lowest().expires_never();  // the websocket keeps its own timeouts from here
-            ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-            ws.async_handshake(host + ":" + port, target, finish);
-          });
-        };
-        if (!tls) return handshake();
-        tls->next_layer().async_handshake(asio::ssl::stream_base::client, [&, handshake](boost::system::error_code ec) {
-          if (ec) return finish(ec);
-          handshake();
+      lowest().async_connect(found, [this, of](boost::system::error_code ec, const tcp::endpoint&) {
+        if (ec || of != attempt) return finish(of, ec);
+        if (!tls) return handshake(of);
+        tls->next_layer().async_handshake(asio::ssl::stream_base::client, [this, of](boost::system::error_code ec) {
+          if (ec || of != attempt) return finish(of, ec);
+          handshake(of);
         });
       });
     });
@@ -94,6 +104,7 @@ struct Feed::Socket {
 
   void drop() {
     connected = false;
+    resolver.cancel();
     boost::system::error_code ignored;
     lowest().socket().close(ignored);
     io.poll();  // lets the aborted operations finish before the next open()
