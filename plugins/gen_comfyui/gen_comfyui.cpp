@@ -85,20 +85,6 @@ std::string new_uuid() {
   return id;
 }
 
-std::string url_encoded(const std::string& text) {
-  std::string out;
-  for (const unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      static const char* hex = "0123456789ABCDEF";
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 // A file ComfyUI wrote: what /view takes.
 struct ComfyFile {
@@ -124,7 +110,7 @@ std::optional<ComfyFile> video_output(const json::object& outputs, std::string& 
         if (!item.is_object()) continue;
         ComfyFile file = ComfyFile::from_json(item.as_object());
         const std::string name = remote::lower(file.filename);
-        if (name.size() > 4 && (name.ends_with(".mp4") || name.ends_with(".m4v") || name.ends_with(".mov"))) return file;
+        if (name.ends_with(".mp4") || name.ends_with(".m4v") || name.ends_with(".mov")) return file;
         found_instead = file.filename;
       }
     }
@@ -327,11 +313,13 @@ class ComfyUi final : public framehouse::sdk::Plugin,
       }
       if (progress.error) return fail(request, base, prompt_id, *progress.error);
       if (progress.interrupted && !stop_asked()) return fail(request, base, prompt_id, "interrupted on the ComfyUI server");
-      sink.progress(feed.connected() || progress.shown > 0
-                        ? progress.percent()
-                        : (progress.shown = std::max(progress.shown,
-                                                     durations_->percent(request.model, request.seconds,
-                                                                         std::chrono::steady_clock::now() - started))));
+      // The nodes' progress once the socket told any; until then, the clock's estimate.
+      if (feed.connected() || progress.shown > 0) {
+        sink.progress(progress.percent());
+      } else {
+        progress.shown = durations_->percent(request.model, request.seconds, std::chrono::steady_clock::now() - started);
+        sink.progress(progress.shown);
+      }
       const auto now = std::chrono::steady_clock::now();
       if (!progress.ended && now < next_poll) continue;
       next_poll = now + (feed.connected() ? kPollUp : kPollDown);
@@ -382,8 +370,9 @@ class ComfyUi final : public framehouse::sdk::Plugin,
                                   : "the workflow's output " + instead + " is not an MP4 (set the save node's format to mp4)");
     }
     note_file(request, base, *video);
-    const std::string view = base + "/view?filename=" + url_encoded(video->filename) + "&subfolder=" + url_encoded(video->subfolder) +
-                             "&type=" + url_encoded(video->type.empty() ? "output" : video->type);
+    const std::string view = base + "/view?filename=" + remote::query_escaped(video->filename) +
+                             "&subfolder=" + remote::query_escaped(video->subfolder) +
+                             "&type=" + remote::query_escaped(video->type.empty() ? "output" : video->type);
     auto fetched = remote::download(upstream_.http(), view, sink, "video", "video/mp4", &spool_directory_);
     if (!fetched) return fetched.outcome();
     // ComfyUI makes no thumbnail: one from the video's first picture.
@@ -522,21 +511,17 @@ class ComfyUi final : public framehouse::sdk::Plugin,
     boost::system::error_code ec;
     const auto answer = json::parse(queued.body, ec);
     const json::object* fields = !ec && answer.is_object() ? &answer.as_object() : nullptr;
-    if (queued.status == 400 || (queued.ok() && fields != nullptr)) {
-      // A 200 with node errors is a failure too (some outputs were queued, not ours).
-      const auto* errors = fields != nullptr ? fields->if_contains("node_errors") : nullptr;
-      const std::string nodes = errors != nullptr ? node_errors_text(*errors) : "";
-      if (queued.status == 400 || !nodes.empty()) {
-        std::string why = "the ComfyUI server refused the workflow";
-        if (fields != nullptr) {
-          if (const auto* error = fields->if_contains("error"); error != nullptr && error->is_object()) {
-            why += ": " + text_of(error->as_object(), "message");
-          }
-        }
-        if (!nodes.empty()) why += " — " + nodes;
-        if (queued.ok()) withdraw(base, prompt_id);
-        return Outcome::failure(Status::invalid_argument, why);
+    const auto* errors = fields != nullptr ? fields->if_contains("node_errors") : nullptr;
+    const std::string nodes = errors != nullptr ? node_errors_text(*errors) : "";
+    // A 400, or a 200 with node errors (some outputs were queued, not ours): the workflow failed.
+    if (queued.status == 400 || (queued.ok() && !nodes.empty())) {
+      std::string why = "the ComfyUI server refused the workflow";
+      if (const auto* error = fields != nullptr ? fields->if_contains("error") : nullptr; error != nullptr && error->is_object()) {
+        why += ": " + text_of(error->as_object(), "message");
       }
+      if (!nodes.empty()) why += " — " + nodes;
+      if (queued.ok()) withdraw(base, prompt_id);
+      return Outcome::failure(Status::invalid_argument, why);
     }
     if (!queued.ok()) {
       upstream_.bases().rest(base);

@@ -478,6 +478,13 @@ sdk::Result<media::Fit> image_fit_of(const sdk::ConfigSection& config) {
   return Outcome::failure(Status::invalid_argument, "image_fit must be crop or letterbox, not " + fit);
 }
 
+std::string query_escaped(const std::string& text) {
+  char* escaped = curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size()));
+  std::string out = escaped != nullptr ? escaped : "";
+  curl_free(escaped);
+  return out;
+}
+
 void sleep_unless(std::chrono::steady_clock::duration duration, const std::function<bool()>& stop_asked) {
   const auto until = std::chrono::steady_clock::now() + duration;
   while (std::chrono::steady_clock::now() < until && !stop_asked()) {

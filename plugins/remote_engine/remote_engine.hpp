@@ -222,6 +222,9 @@ sdk::Result<std::string> fitted_input_image(sdk::GenerationSink& sink, const sdk
 // The config key image_fit ("crop", the default, or "letterbox").
 sdk::Result<media::Fit> image_fit_of(const sdk::ConfigSection& config);
 
+// `text` escaped for a URL's query (libcurl's escaping).
+std::string query_escaped(const std::string& text);
+
 // Sleeps `duration`, waking early once `stop_asked()` is true.
 void sleep_unless(std::chrono::steady_clock::duration duration, const std::function<bool()>& stop_asked);
 
