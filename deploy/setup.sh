@@ -19,7 +19,7 @@ build_packages=(
   libsoci-dev libsqlite3-dev libpq-dev
   libtomlplusplus-dev libsodium-dev libssl-dev libfmt-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libfreetype-dev fonts-dejavu-core
-  libyaml-cpp-dev libqrencode-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
+  libyaml-cpp-dev libqrencode-dev zlib1g-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
 )
 test_packages=(postgresql curl openssl ffmpeg wrk nodejs chromium oathtool python3-aiosmtpd python3-aiohttp)
 

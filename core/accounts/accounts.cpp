@@ -123,7 +123,7 @@ SignUpStatus Accounts::sign_up(const SignUpRequest& request, FieldErrors& errors
     mail(transaction, *email, existing_id, "Someone tried to sign up with your address",
          "Someone, perhaps you, tried to create a Framehouse account with this email address.\n"
          "You already have an account. To sign in with a new password, reset it here:\n\n" +
-             config_.public_url + "/v1/password-reset\n\n"
+             config_.public_url + "/reset-password\n\n"
              "If this was not you, you can ignore this message; your account is unchanged.\n");
     transaction.commit();
     return SignUpStatus::accepted;
@@ -162,7 +162,7 @@ void Accounts::mail_verification_link(db::WriteTransaction& transaction, const s
                                       const std::string& token) {
   mail(transaction, email, user_id, "Confirm your email address",
        "Welcome to Framehouse.\n\nConfirm your email address by opening this link:\n\n" +
-           link("/v1/accounts/verify-email", token) + "\n\nThe link works once and expires in " +
+           link("/verify-email", token) + "\n\nThe link works once and expires in " +
            whole_hours(config_.verification_ttl_seconds) +
            " hours. If you did not sign up, ignore this message.\n");
 }
@@ -251,7 +251,7 @@ bool Accounts::revert_email_change(const std::string& token) {
     mail(transaction, owner_address, user_id, "The change of your email address was undone",
          "Your Framehouse account keeps this address, and every session and API key was signed out.\n"
          "Choose a new password now — whoever changed the address may know the old one:\n\n" +
-             link("/v1/password-reset/confirm", reset) + "\n\nThe link works for " + whole_hours(config_.reset_ttl_seconds) +
+             link("/reset-password", reset) + "\n\nThe link works for " + whole_hours(config_.reset_ttl_seconds) +
              " hours.\n");
     transaction.commit();
   }
@@ -449,13 +449,13 @@ FieldErrors Accounts::update_profile(const AuthContext& who, const std::optional
         issue_email_token(sql, who.user_id, "revert_email", user->email, config_.revert_email_ttl_seconds, true);
     mail(transaction, *email, who.user_id, "Confirm your new email address",
          "Confirm that this is the new email address of your Framehouse account:\n\n" +
-             link("/v1/accounts/verify-email", token) + "\n\nUntil you do, your account keeps its old address.\n");
+             link("/verify-email", token) + "\n\nUntil you do, your account keeps its old address.\n");
     mail(transaction, user->email, who.user_id, "Your email address is being changed",
          "Someone signed in to your Framehouse account asked to change its email address to another one.\n"
          "The change takes effect only once the new address is confirmed.\n\n"
          "If this was not you, undo it here — your address comes back, every session and API key is\n"
          "signed out, and we send you a link to choose a new password:\n\n" +
-             link("/v1/accounts/revert-email", revert) + "\n\nThe link works for " +
+             link("/revert-email", revert) + "\n\nThe link works for " +
              std::to_string(config_.revert_email_ttl_seconds / 86400) + " days.\n");
     transaction.commit();
     account_changed();  // the pending address shows

@@ -354,6 +354,17 @@ class Accounts {
   std::string create_user(const std::string& name, const std::string& email, const std::string& password,
                           const std::string& role);
 
+  // The first admin, made in the browser (as Gitea and Grafana do), so that nobody has to find
+  // the command line first. While no account is an admin: a one-time token, valid for
+  // kFirstAdminTokenSeconds and stored as a hash, for the link the server prints at start.
+  static constexpr std::int64_t kFirstAdminTokenSeconds = 3600;
+  std::optional<std::string> issue_first_admin_token();
+  // Uses the token up and makes a verified admin account (the person at the server's console
+  // vouches for themselves, as with `admin create-user --admin`). `errors` names bad fields.
+  enum class FirstAdmin { created, invalid, token_unusable };
+  FirstAdmin create_first_admin(const std::string& token, const std::string& name, const std::string& email,
+                                const std::string& password, FieldErrors& errors, std::string& user_id);
+
   void record_event(const std::string& user_id, const std::string& event_type);
   // The same, in a session the caller holds already.
   void record_event(soci::session& sql, const std::string& user_id, const std::string& event_type);

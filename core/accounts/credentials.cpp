@@ -389,7 +389,7 @@ void Accounts::request_password_reset(const std::string& email_input) {
   const std::string token = issue_email_token(sql, user_id, "reset_password", std::nullopt, config_.reset_ttl_seconds);
   mail(transaction, *email, user_id, "Reset your password",
        "Someone, perhaps you, asked to reset the password of your Framehouse account.\n\n"
-       "Choose a new password here:\n\n" + link("/v1/password-reset/confirm", token) +
+       "Choose a new password here:\n\n" + link("/reset-password", token) +
            "\n\nThe link works once and expires in " + whole_hours(config_.reset_ttl_seconds) +
            " hour(s). If you did not ask, ignore this message: your password is unchanged.\n");
   transaction.commit();

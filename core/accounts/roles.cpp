@@ -69,4 +69,12 @@ std::string_view permission_name(Permission permission) {
   return "";
 }
 
+std::vector<std::string_view> permission_names_of(std::string_view role) {
+  std::vector<std::string_view> names;
+  if (const Role* found = find_role(role)) {
+    for (const Permission permission : found->permissions) names.push_back(permission_name(permission));
+  }
+  return names;
+}
+
 }  // namespace framehouse::accounts

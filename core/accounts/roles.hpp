@@ -28,6 +28,9 @@ enum class Permission {
 const std::vector<std::string>& role_names();
 bool is_role(std::string_view role);
 bool role_allows(std::string_view role, Permission permission);
+// The role's permissions by name (none for an unknown role), for an app to show the screens a
+// person may use; the routes check each anyway.
+std::vector<std::string_view> permission_names_of(std::string_view role);
 // For messages: "grant_plans".
 std::string_view permission_name(Permission permission);
 

@@ -323,6 +323,28 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
                                             {"message", "If the address can be used, a confirmation link is on its way."}});
   });
 
+  // The first admin of a fresh installation, with the link the server printed at start.
+  router.add("POST", "/v1/setup/first-admin", [&accounts](Request& request) -> Response {
+    JsonFields fields(request, {"token", "name", "email", "password"});
+    if (fields.rejection()) return *fields.rejection();
+    const auto token = fields.string("token", true, 200);
+    const auto name = fields.string("name", true, 400);
+    const auto email = fields.string("email", true, 320);
+    const auto password = fields.string("password", true, 1024);
+    if (!fields.ok()) return fields.problem(request);
+    FieldErrors errors;
+    std::string user_id;
+    switch (accounts.create_first_admin(*token, *name, *email, *password, errors, user_id)) {
+      case Accounts::FirstAdmin::invalid: return http::validation_problem(request, to_problems(errors));
+      case Accounts::FirstAdmin::token_unusable:
+        return http::problem(http::problems::kSetupLinkUnusable,
+                             "start the server again for a new link, or use `framehouse admin create-user --admin`",
+                             request.request_id);
+      case Accounts::FirstAdmin::created: break;
+    }
+    return Response::json(201, user_json(*accounts.find(user_id)));
+  });
+
   // A link mailed with a single-use token: the GET shows a button (mail scanners that fetch
   // links consume nothing), the POST — the button's form, or JSON — acts.
   struct MailedLink {
@@ -541,6 +563,9 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
     const auto user = accounts.find(who.user_id);
     if (!user) return http::problem(http::problems::kNotFound, "", request.request_id);
     json::object body = user_json(*user);
+    json::array permissions;
+    for (const auto name : permission_names_of(user->role)) permissions.emplace_back(name);
+    body["permissions"] = std::move(permissions);
     if (const auto update = accounts.pending_policy(*user)) {
       body["policy_update"] = json::object{{"version", update->version},
                                            {"last_updated", update->last_updated},

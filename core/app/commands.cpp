@@ -32,6 +32,8 @@
 #include "storage/data_keys.hpp"
 #include "video/videos.hpp"
 #include "storage/object_store.hpp"
+#include "web/assets.hpp"
+#include "web/routes.hpp"
 
 namespace framehouse::app {
 namespace {
@@ -276,6 +278,8 @@ int serve(const std::filesystem::path& config_file) {
   add_routes(router, Services{*database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log,
                               communications, policy ? &*policy : nullptr, participants, disclosures, analytics, outbox,
                               sign_ins, &handlers});
+  const web::Assets app_files(web::embedded_files());
+  web::add_web_routes(router, app_files, {config.app_name});
   database->changes().listen();
   delivery.start();
   communications.start_workers();
@@ -294,6 +298,15 @@ int serve(const std::filesystem::path& config_file) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   Log::info("app", "started", {{"url", server.url()}, {"startup_ms", fmt::format("{:.1f}", startup_ms)}});
   std::cout << "framehouse listening on " << server.url() << std::endl;
+  const std::string app_url = config.public_url.empty() ? server.url() : config.public_url;
+  std::cout << "the app: " << app_url << "/" << std::endl;
+  // A fresh installation: the first admin is made in the browser. The token is in the
+  // fragment, which browsers never send, so that it reaches no access log or proxy.
+  if (const auto token = accounts.issue_first_admin_token()) {
+    std::cout << "no admin yet: open " << app_url << "/setup#token=" << *token
+              << " within an hour to create the first one (the link works once; or use `framehouse admin create-user --admin`)"
+              << std::endl;
+  }
 
   server.run();
   // Requests already queued are answered (their connections are closed by now, so quickly),

@@ -206,6 +206,7 @@ LoadResult load_configuration(const std::filesystem::path& file) {
     }
   }
   config.public_url = *settings.string("server.public_url");
+  config.app_name = *settings.string("server.app_name");
   while (!config.public_url.empty() && config.public_url.back() == '/') config.public_url.pop_back();
   config.data_dir = relative_to_config(file, *settings.string("server.data_dir"));
   observability::parse_log_level(*settings.string("log.level"), config.log_level);

@@ -39,6 +39,7 @@ struct AppConfig {
   std::size_t handler_queue = 256;
   int cpu_threads = 1;
   std::string public_url;  // empty: the URL the server listens at
+  std::string app_name = "Framehouse";  // what the web app calls itself
   std::filesystem::path data_dir;
   observability::LogLevel log_level = observability::LogLevel::info;
   observability::LogFormat log_format = observability::LogFormat::text;

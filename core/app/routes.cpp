@@ -23,7 +23,7 @@ void add_routes(http::Router& router, const Services& services) {
   accounts::add_two_factor_routes(router, services.accounts);
   sso::add_sso_routes(router, services.accounts, services.sign_ins);
   video::add_upload_routes(router, services.accounts, services.uploads);
-  billing::add_billing_routes(router, services.accounts, services.billing);
+  billing::add_billing_routes(router, services.accounts, services.billing, services.videos);
   video::add_video_routes(router, services.accounts, services.billing, services.uploads, services.videos);
   privacy::add_privacy_routes(router, services.accounts, services.privacy, services.objects);
   audit::add_audit_routes(router, services.accounts, services.audit);

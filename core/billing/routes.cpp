@@ -6,6 +6,7 @@
 #include "accounts/routes.hpp"
 #include "http/json_input.hpp"
 #include "http/problem.hpp"
+#include "clock/clock.hpp"
 
 namespace framehouse::billing {
 namespace {
@@ -36,12 +37,24 @@ Response current(Billing& billing, const std::string& user_id) {
   return Response::json(200, subscription_json(subscription, billing.config().plans.at(subscription.plan)));
 }
 
+// What of the plan's allowance is used now, counted as the limits count (the last 24 hours),
+// so that an app can show "7 of 10" before anyone submits.
+json::object usage_json(video::Videos& videos, const std::string& user_id) {
+  constexpr std::int64_t kDay = 24 * 3600;
+  return {{"videos_last_24_hours", videos.created_since(user_id, unix_now() - kDay)},
+          {"jobs_in_progress", videos.active_jobs(user_id)}};
+}
+
 }  // namespace
 
-void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Billing& billing) {
-  router.add("GET", "/v1/subscription", accounts::signed_in(accounts, accounts::Scope::account_read, [&billing](Request&, const AuthContext& who) {
-    return current(billing, who.user_id);
-  }));
+void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Billing& billing, video::Videos& videos) {
+  router.add("GET", "/v1/subscription",
+             accounts::signed_in(accounts, accounts::Scope::account_read, [&billing, &videos](Request&, const AuthContext& who) {
+               const auto subscription = billing.subscription(who.user_id);
+               auto body = subscription_json(subscription, billing.config().plans.at(subscription.plan));
+               body["usage"] = usage_json(videos, who.user_id);
+               return Response::json(200, body);
+             }));
 
   router.add("PATCH", "/v1/subscription", accounts::session_only(accounts, [&billing](Request& request, const AuthContext& who) -> Response {
                http::JsonFields fields(request, {"auto_renew"});

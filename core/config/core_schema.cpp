@@ -66,6 +66,7 @@ TableSpec make_core_schema() {
       integer_field("handler_queue", 256, 1, 1'000'000, "requests waiting for a handler thread at most; more are answered 503"),
       integer_field("cpu_threads", 0, 0, 256, "threads for password hashing, so that it cannot take every core; 0: half the cores"),
       string_field("public_url", "", "URL users reach the server at, for links in emails; default: the listen address"),
+      string_field("app_name", "Framehouse", "the name the web app shows its users (title, header)"),
       string_field("data_dir", "var", "directory for the server's and plugins' files"),
       integer_field("max_header_bytes", 16 * 1024, 1024, 1024 * 1024, "largest request header"),
       integer_field("max_body_bytes", 10 * 1024 * 1024, 1024, std::int64_t{4} << 30, "largest request body"),

@@ -452,6 +452,12 @@ const std::vector<Migration>& server_migrations() {
              "CREATE INDEX videos_engine_queue ON videos (engine, status, created_at)",
          };
        }},
+      {23, "first-admin setup links",
+       [](const Dialect&) -> std::vector<std::string> {
+         // While no account is an admin, the link the server prints at start to make the first
+         // one in the browser: stored as a hash, an hour, once. Nothing about a person.
+         return {"CREATE TABLE setup_tokens (token_hash TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)"};
+       }},
   };
   return migrations;
 }

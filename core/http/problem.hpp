@@ -36,6 +36,8 @@ inline constexpr ProblemType kTwoFactorEnrolmentRequired{403, "two-factor-enrolm
 inline constexpr ProblemType kCsrfTokenInvalid{403, "csrf-token-invalid", "The request lacks the session's CSRF token"};
 inline constexpr ProblemType kIdentityProviderOnly{403, "identity-provider-only",
                                                    "Sign in through your organisation's identity provider"};
+inline constexpr ProblemType kSetupLinkUnusable{403, "setup-link-unusable",
+                                                "The setup link was used already or has expired, or an admin exists"};
 inline constexpr ProblemType kInvalidCredentials{401, "invalid-credentials", "The email address or password is not correct"};
 inline constexpr ProblemType kNotFound{404, "not-found", "No such resource"};
 inline constexpr ProblemType kMethodNotAllowed{405, "method-not-allowed", "The method is not allowed on this resource"};

@@ -577,7 +577,22 @@ void add_video_routes(http::Router& router, accounts::Accounts& accounts, billin
     if (!after.empty() && !videos.find(who.user_id, after)) {
       return http::validation_problem(request, {{"after", "is not one of your videos"}});
     }
-    const auto page = videos.list(who.user_id, after, limit, order == "desc");
+    Videos::ListFilter filter;
+    filter.prompt_contains = request.query_param("q").value_or("");
+    if (filter.prompt_contains.size() > 200) return http::validation_problem(request, {{"q", "must be at most 200 characters"}});
+    for (const auto& [name, bound] : {std::pair{"created_from", &filter.created_from}, std::pair{"created_to", &filter.created_to}}) {
+      if (auto text = request.query_param(name)) {
+        *bound = parse_integer(*text);
+        if (!*bound) return http::validation_problem(request, {{name, "must be a Unix time in seconds"}});
+      }
+    }
+    if (auto status = request.query_param("status")) {
+      if (*status != "queued" && *status != "in_progress" && *status != "completed" && *status != "failed") {
+        return http::validation_problem(request, {{"status", "must be queued, in_progress, completed or failed"}});
+      }
+      filter.status = *status;
+    }
+    const auto page = videos.list(who.user_id, after, limit, order == "desc", filter);
     json::array data;
     for (const auto& video : page.videos) data.push_back(video_json(video, videos.queue_position(video)));
     json::object body{{"object", "list"},

@@ -363,7 +363,8 @@ std::optional<Video> Videos::find(const std::string& owner, const std::string& i
   return row.get();
 }
 
-VideoPage Videos::list(const std::string& owner, const std::string& after, std::size_t limit, bool newest_first) {
+VideoPage Videos::list(const std::string& owner, const std::string& after, std::size_t limit, bool newest_first,
+                       const ListFilter& filter) {
   long long cursor_time = newest_first ? std::numeric_limits<long long>::max() : std::numeric_limits<long long>::min();
   std::string cursor_id = newest_first ? "\x7f" : "";
   if (!after.empty()) {
@@ -376,11 +377,21 @@ VideoPage Videos::list(const std::string& owner, const std::string& after, std::
   const int fetch = static_cast<int>(limit) + 1;
   const std::string order = newest_first ? "DESC" : "ASC";
   const std::string compare = newest_first ? "<" : ">";
+  // An absent filter binds values that match every row, so that the statement is always the
+  // same shape.
+  const std::string pattern = db::containment_pattern(filter.prompt_contains);
+  const long long from = filter.created_from.value_or(std::numeric_limits<long long>::min());
+  const long long to = filter.created_to.value_or(std::numeric_limits<long long>::max());
+  const std::string status = filter.status.value_or("");
+  const int any_status = filter.status ? 0 : 1;
   VideoRow row;
   soci::details::prepare_temp_type statement =
       (sql.prepare << std::string(kColumns) + "WHERE owner_id = :o AND (created_at " + compare + " :t OR (created_at = :t2 AND id " +
-                          compare + " :cid)) ORDER BY created_at " + order + ", id " + order + " LIMIT :n",
-       soci::use(owner), soci::use(cursor_time), soci::use(cursor_time), soci::use(cursor_id), soci::use(fetch));
+                          compare + " :cid)) AND prompt" + database_.dialect().like_ignoring_case() +
+                          ":p ESCAPE '\\' AND created_at >= :f AND created_at < :to AND (:any = 1 OR status = :s)"
+                          " ORDER BY created_at " + order + ", id " + order + " LIMIT :n",
+       soci::use(owner), soci::use(cursor_time), soci::use(cursor_time), soci::use(cursor_id), soci::use(pattern),
+       soci::use(from), soci::use(to), soci::use(any_status), soci::use(status), soci::use(fetch));
   row.bind(statement);
   soci::statement st(statement);
   st.execute();

@@ -135,7 +135,15 @@ class Videos {
   Video create(const std::string& owner, const VideoRequest& request);
   std::optional<EarlierSubmission> find_by_idempotency_key(const std::string& owner, const std::string& key);
   std::optional<Video> find(const std::string& owner, const std::string& id);
-  VideoPage list(const std::string& owner, const std::string& after, std::size_t limit, bool newest_first);
+  // What a gallery narrows a list to: words of the prompt (case ignored), a time range of
+  // creation (Unix seconds, from inclusive, to exclusive) and a status.
+  struct ListFilter {
+    std::string prompt_contains;
+    std::optional<std::int64_t> created_from, created_to;
+    std::optional<std::string> status;
+  };
+  VideoPage list(const std::string& owner, const std::string& after, std::size_t limit, bool newest_first,
+                 const ListFilter& filter = {});
   // Jobs queued before this one on its engine; 0 when it is not queued.
   int queue_position(const Video& video);
   // The owner's videos queued or rendering now, and created since `since` (unix seconds).
