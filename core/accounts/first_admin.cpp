@@ -31,37 +31,42 @@ Accounts::FirstAdmin Accounts::create_first_admin(const std::string& token, cons
     errors.push_back({"password", *problem});
   }
   if (!errors.empty()) return FirstAdmin::invalid;
-  soci::session sql(database_.pool());
   const std::string token_hash = crypto::token_hash(token);
-  long long now = now_();
-  int live = 0;
-  sql << "SELECT COUNT(*) FROM setup_tokens WHERE token_hash = :h AND expires_at > :n", soci::use(token_hash), soci::use(now),
-      soci::into(live);
-  if (live == 0) return FirstAdmin::token_unusable;  // before the costly hash: a guess costs nothing
-  const std::string hash = hash_password(password);
-
-  db::WriteTransaction transaction(sql, database_);
-  // The token goes whatever follows: each link makes one admin at most (on PostgreSQL a
-  // second use waits for this row's lock and then finds it gone).
-  now = now_();
-  soci::statement use_up = (sql.prepare << "DELETE FROM setup_tokens WHERE token_hash = :h AND expires_at > :n",
-                            soci::use(token_hash), soci::use(now));
-  use_up.execute(true);
-  int admins = 0;
-  sql << "SELECT COUNT(*) FROM users WHERE role = 'admin'", soci::into(admins);
-  if (use_up.get_affected_rows() == 0 || admins > 0) return FirstAdmin::token_unusable;
-  int taken = 0;
-  sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(*email), soci::into(taken);
-  if (taken > 0) {
-    errors.push_back({"email", "an account with this address exists (make it an admin with `framehouse admin set-role`)"});
-    return FirstAdmin::invalid;
+  {
+    soci::session sql(database_.pool());
+    const long long now = now_();
+    int live = 0;
+    sql << "SELECT COUNT(*) FROM setup_tokens WHERE token_hash = :h AND expires_at > :n", soci::use(token_hash), soci::use(now),
+        soci::into(live);
+    if (live == 0) return FirstAdmin::token_unusable;  // before the costly hash: a guess costs nothing
   }
-  user_id = crypto::random_id("usr_", 16);
-  insert_vouched_user(sql, user_id, *email, name, hash, "admin", "first_admin_setup");
-  // Every other link of this installation is void now that there is an admin.
-  sql << "DELETE FROM setup_tokens";
-  transaction.notify(kChangeTopic);
-  transaction.commit();
+  // No pooled session is held while the password is hashed or the audit log writes.
+  const std::string hash = hash_password(password);
+  {
+    soci::session sql(database_.pool());
+    db::WriteTransaction transaction(sql, database_);
+    // The token goes whatever follows: each link makes one admin at most (on PostgreSQL a
+    // second use waits for this row's lock and then finds it gone).
+    const long long now = now_();
+    soci::statement use_up = (sql.prepare << "DELETE FROM setup_tokens WHERE token_hash = :h AND expires_at > :n",
+                              soci::use(token_hash), soci::use(now));
+    use_up.execute(true);
+    int admins = 0;
+    sql << "SELECT COUNT(*) FROM users WHERE role = 'admin'", soci::into(admins);
+    if (use_up.get_affected_rows() == 0 || admins > 0) return FirstAdmin::token_unusable;
+    int taken = 0;
+    sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(*email), soci::into(taken);
+    if (taken > 0) {
+      errors.push_back({"email", "an account with this address exists (make it an admin with `framehouse admin set-role`)"});
+      return FirstAdmin::invalid;
+    }
+    user_id = crypto::random_id("usr_", 16);
+    insert_vouched_user(sql, user_id, *email, name, hash, "admin", "first_admin_setup");
+    // Every other link of this installation is void now that there is an admin.
+    sql << "DELETE FROM setup_tokens";
+    transaction.notify(kChangeTopic);
+    transaction.commit();
+  }
   if (audit_log_ != nullptr) audit_log_->record(user_id, "admin.first_admin_setup", user_id, "{}");
   return FirstAdmin::created;
 }

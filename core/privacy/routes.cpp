@@ -165,11 +165,13 @@ void add_privacy_routes(http::Router& router, accounts::Accounts& accounts, Priv
   // The subject signed in, or the link from the email (which works without signing in, e.g.
   // for someone who asked by email); anyone else learns nothing.
   router.add("GET", "/v1/privacy/requests/{id}/download", [&](Request& request) -> Response {
+    // The subject signed in (a bearer token, or the app's session cookie), or the mailed token.
     std::string user_id;
-    if (request.header("authorization")) {
-      auto who = accounts::authenticate_request(accounts, request);
-      if (auto* refusal = std::get_if<Response>(&who)) return std::move(*refusal);
-      user_id = std::get<AuthContext>(who).user_id;
+    auto who = accounts::authenticate_request(accounts, request);
+    if (auto* signed_in = std::get_if<AuthContext>(&who)) {
+      user_id = signed_in->user_id;
+    } else if (request.header("authorization")) {
+      return std::move(std::get<Response>(who));
     }
     const std::string id = request.path_params.at("id");
     auto download = requests.download(id, user_id, request.query_param("token").value_or(""));

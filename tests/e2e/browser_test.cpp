@@ -11,7 +11,12 @@
 namespace framehouse {
 namespace {
 
-using BrowserEndToEnd = EndToEnd;
+class BrowserEndToEnd : public EndToEnd {
+  // The deployment's policy, as the app and the privacy center show it.
+  std::string extra_config() const override {
+    return "[privacy]\npolicy_file = \"" FRAMEHOUSE_SOURCE_DIR "/config/privacy-policy.md\"\ncontact = \"dpo@example.org\"\n";
+  }
+};
 
 const std::filesystem::path kBrowserDir = std::filesystem::path(FRAMEHOUSE_SOURCE_DIR) / "tests/compat/browser";
 

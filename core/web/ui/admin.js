@@ -14,7 +14,7 @@ const openStatuses = ['unverified', 'pending', 'in_progress', 'on_hold', 'failed
 // One table from rows and [heading, cell] columns.
 function Table({ caption, columns, rows, empty }) {
   if (rows.length === 0) return html`<p>${empty ?? t('admin.none')}</p>`;
-  return html`<div class="table-wrap"><table><caption class="visually-hidden">${caption}</caption>
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${caption}><table><caption class="visually-hidden">${caption}</caption>
     <thead><tr>${columns.map(([heading]) => html`<th scope="col">${heading}</th>`)}</tr></thead>
     <tbody>${rows.map((row) => html`<tr>${columns.map(([, cell]) => html`<td>${cell(row)}</td>`)}</tr>`)}</tbody>
   </table></div>`;

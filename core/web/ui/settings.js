@@ -2,7 +2,7 @@
 // sign-in, sessions and API keys, communication and data-use choices, the subscription with
 // auto-renew, and the rights the policy promises — a copy of one's data, deleting the
 // account — with the policy itself.
-import { html, useState } from './preact-htm.js';
+import { html, useEffect, useState } from './preact-htm.js';
 import { api } from './api.js';
 import { formatDate, formatDateTime, t } from './i18n.js';
 import { Check, Field, Loaded, Notice, Page, Submit, messageOf, useForm, useLoad } from './ui.js';
@@ -259,8 +259,17 @@ function Subscription() {
   </section>`;
 }
 
+const settled = ['completed', 'completed_with_exceptions', 'failed', 'canceled'];
+
 function DataAndDeletion({ onChanged }) {
   const requests = useLoad(() => api('GET', '/v1/privacy/requests'));
+  // While a request is on its way, its state is asked for again every few seconds.
+  const waiting = (requests.data?.data ?? []).some((request) => !settled.includes(request.status) && request.type === 'access');
+  useEffect(() => {
+    if (!waiting) return undefined;
+    const timer = setInterval(requests.reload, 3000);
+    return () => clearInterval(timer);
+  }, [waiting]);
   const [failure, setFailure] = useState('');
   const [confirming, setConfirming] = useState(false);
   const act = (action) => async () => {

@@ -55,9 +55,10 @@ export function useForm(initial) {
 export function messageOf(error) {
   if (!(error instanceof ApiError)) return t('error.unexpected');
   if (error.status === 0) return t('error.network');
+  if (error.message && !error.message.startsWith('HTTP ')) return error.message;
   if (error.status === 401) return t('error.signed_out');
-  if (error.status === 429 && !error.message) return t('error.too_many');
-  return error.message || t('error.status', { status: error.status });
+  if (error.status === 429) return t('error.too_many');
+  return t('error.status', { status: error.status });
 }
 
 let fieldCount = 0;

@@ -6,13 +6,15 @@ import { after, before, test } from 'node:test';
 import { readFileSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 const { ORIGIN, SETUP_URL, OUTBOX, SCREENSHOTS } = process.env;
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PASSWORD = 'correct horse battery';
-// A 4 × 4 PNG (the test server takes small bodies only).
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEklEQVR4nGP4z8AARwyEOQAAgIUL9TRpq1MAAAAASUVORK5CYII=', 'base64');
+// A small 16:9 PNG made by ffmpeg (the test server takes small bodies only).
+const PNG = execFileSync('/usr/bin/ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=48x27', '-frames:v', '1',
+  '-f', 'image2', '-c:v', 'png', 'pipe:1']);
 
 let browser;
 const contexts = {};
@@ -82,6 +84,16 @@ async function mailTo(address, subject) {
 }
 const linkIn = (text, path) => text.match(new RegExp(`https?://\\S+${path}\\S*`))?.[0];
 
+// Waits for a locator; on a timeout the error says what the screen showed instead.
+async function shown(page, locator, options) {
+  try {
+    await locator.waitFor(options);
+  } catch (error) {
+    error.message += `\n--- the screen said: ${(await page.textContent('body').catch(() => '')).slice(0, 1500)}`;
+    throw error;
+  }
+}
+
 async function signIn(page, email, password) {
   await open(page, '/');
   await page.getByLabel('Email address').fill(email);
@@ -98,7 +110,7 @@ test('the first admin is made with the setup link the server printed', async () 
   await page.getByLabel('Email address').fill('root@example.org');
   await page.getByLabel('New password').fill('an admin pass phrase');
   await page.getByRole('button', { name: 'Create admin' }).click();
-  await page.getByText('You are the admin and signed in').waitFor();
+  await shown(page, page.getByText('You are the admin and signed in'));
   assert.ok(!page.url().includes('token='), 'the used token left the address bar');
   // The link works once.
   const again = await page.request.post(`${ORIGIN}/v1/setup/first-admin`, {
@@ -121,7 +133,7 @@ test('sign-up through the mailed link, then sign-in', async () => {
     .waitFor();
   await page.getByLabel('New password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('heading', { name: 'Check your mailbox' }).waitFor();
+  await shown(page, page.getByRole('heading', { name: 'Check your mailbox' }));
 
   const link = linkIn(await mailTo('alice@example.org', /confirm/i), '/verify-email');
   assert.ok(link, 'the mail links into the app');
@@ -218,7 +230,7 @@ test('settings changes reach the API', async () => {
   assert.equal((await (await page.request.get(`${ORIGIN}/v1/me`)).json()).name, 'Alice Liddell');
 
   await open(page, '/#/settings/communications');
-  await page.getByLabel('Offers and news').check();
+  await page.getByLabel('Offers and news').click();
   await page.getByText('Saved.').waitFor();
   assert.equal((await (await page.request.get(`${ORIGIN}/v1/me/preferences`)).json()).marketing, true);
   await audit(page, 'settings-communications');
@@ -233,12 +245,9 @@ test('download my data: request, wait, download the ZIP', async () => {
   const page = contexts.alice;
   await open(page, '/#/settings/privacy');
   await page.getByRole('button', { name: 'Request a copy of my data' }).click();
+  // The app asks again by itself while the request is on its way.
   const link = page.getByRole('link', { name: 'Download the copy' });
-  for (let i = 0; i < 60 && !(await link.isVisible()); ++i) {
-    await page.waitForTimeout(500);
-    await open(page, '/#/settings/privacy');
-    await page.getByRole('heading', { name: 'Your data' }).first().waitFor();
-  }
+  await shown(page, link, { timeout: 60_000 });
   await audit(page, 'settings-privacy');
   const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
   assert.equal(readFileSync(await download.path()).subarray(0, 2).toString(), 'PK', 'a ZIP archive');
@@ -249,7 +258,7 @@ test('the privacy center: policy, processors, a request by email with the mailed
   await open(page, '/privacy');
   await audit(page, 'privacy-center');
   await open(page, '/privacy#/policy');
-  await page.getByText(/^Last Updated: /).waitFor();
+  await page.getByText(/^Last Updated: /).first().waitFor();
   await audit(page, 'privacy-policy');
   await open(page, '/privacy#/processors');
   await page.getByRole('table').waitFor();
