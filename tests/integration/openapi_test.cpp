@@ -6,6 +6,8 @@
 
 #include "app/routes.hpp"
 #include "support/process.hpp"
+#include "web/assets.hpp"
+#include "web/routes.hpp"
 
 namespace framehouse::app {
 namespace {
@@ -39,6 +41,8 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   http::Router router;
   add_routes(router, Services{database, host, metrics, accounts, billing, uploads, videos, privacy, objects, audit_log, communications,
                               nullptr, participants, disclosures, analytics, outbox, sign_ins});
+  const web::Assets app_files(web::embedded_files());
+  web::add_web_routes(router, app_files, {"Framehouse"});
 
   const auto document = boost::json::parse(openapi_json()).as_object();
   EXPECT_EQ(document.at("openapi"), "3.1.0");
