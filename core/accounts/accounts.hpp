@@ -308,6 +308,14 @@ class Accounts {
                              const std::optional<std::string>& email);
 
   std::map<std::string, bool> preferences(const std::string& user_id);
+  // Every change of a choice, newest first (at most `limit`): what, when, and from where.
+  struct PreferenceChange {
+    std::string category;
+    bool enabled = false;
+    std::string source;  // settings, unsubscribe link, GPC signal, privacy request, sign-up, ...
+    std::int64_t changed_at = 0;
+  };
+  std::vector<PreferenceChange> preference_history(const std::string& user_id, int limit);
   // Records an opt-out of a category (not "account") with its source, even when it was off
   // already (an unsubscribe click is an instruction worth keeping), and tells the listener.
   // False for an unknown category or user.

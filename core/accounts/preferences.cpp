@@ -31,6 +31,26 @@ std::map<std::string, bool> Accounts::preferences(const std::string& user_id) {
   return out;
 }
 
+std::vector<Accounts::PreferenceChange> Accounts::preference_history(const std::string& user_id, int limit) {
+  soci::session sql(database_.pool());
+  std::vector<PreferenceChange> changes;
+  PreferenceChange change;
+  int enabled = 0;
+  long long changed_at = 0;
+  soci::statement statement =
+      (sql.prepare << "SELECT category, enabled, source, changed_at FROM preference_history WHERE user_id = :u"
+                      " ORDER BY id DESC LIMIT :n",
+       soci::use(user_id), soci::use(limit), soci::into(change.category), soci::into(enabled), soci::into(change.source),
+       soci::into(changed_at));
+  statement.execute();
+  while (statement.fetch()) {
+    change.enabled = enabled != 0;
+    change.changed_at = changed_at;
+    changes.push_back(change);
+  }
+  return changes;
+}
+
 FieldErrors Accounts::set_preferences(const std::string& user_id, const std::map<std::string, bool>& changes,
                                       const std::string& source) {
   FieldErrors errors;

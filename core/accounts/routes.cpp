@@ -611,6 +611,17 @@ void add_account_routes(http::Router& router, Accounts& accounts) {
   router.add("GET", "/v1/me/preferences", signed_in(accounts, Scope::account_read, [&accounts, preferences_json](Request&, const AuthContext& who) -> Response {
     return Response::json(200, preferences_json(who.user_id));
   }));
+  router.add("GET", "/v1/me/preferences/history", signed_in(accounts, Scope::account_read, [&accounts](Request&, const AuthContext& who) -> Response {
+    json::array data;
+    for (const auto& change : accounts.preference_history(who.user_id, 200)) {
+      data.push_back(json::object{{"object", "preference_change"},
+                                  {"category", change.category},
+                                  {"enabled", change.enabled},
+                                  {"source", change.source},
+                                  {"changed_at", change.changed_at}});
+    }
+    return Response::json(200, json::object{{"object", "list"}, {"data", std::move(data)}});
+  }));
   router.add("PUT", "/v1/me/preferences", session_only(accounts, [&accounts, preferences_json](Request& request, const AuthContext& who) -> Response {
     JsonFields fields(request, {"account", "product_updates", "marketing", "training_use", "sale_sharing"});
     if (fields.rejection()) return *fields.rejection();

@@ -49,6 +49,19 @@ void add_audit_routes(http::Router& router, accounts::Accounts& accounts, AuditL
                }
                return http::Response::json(200, json::object{{"object", "list"}, {"data", std::move(data)}});
              }));
+
+  // The whole chain walked now, as `framehouse audit verify` does: whether any entry was
+  // edited, removed or put in since it was written.
+  router.add("GET", "/v1/admin/audit/verification",
+             accounts::with_permission(accounts, accounts::Permission::read_audit_log, [&log](http::Request&, const accounts::AuthContext&) {
+               const auto report = log.verify();
+               json::array problems;
+               for (const auto& problem : report.problems) problems.emplace_back(problem);
+               return http::Response::json(200, json::object{{"object", "audit_verification"},
+                                                             {"intact", report.problems.empty()},
+                                                             {"entries", report.entries},
+                                                             {"problems", std::move(problems)}});
+             }));
 }
 
 }  // namespace framehouse::audit

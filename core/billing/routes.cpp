@@ -69,6 +69,17 @@ void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Bill
                return current(billing, who.user_id);
              }));
 
+  // Staff answering "why can I not make longer videos?" see the plan with the account.
+  router.add("GET", "/v1/admin/users/{id}/subscription",
+             accounts::with_permission(accounts, accounts::Permission::view_users, [&accounts, &billing, &videos](Request& request, const AuthContext&) -> Response {
+               const std::string& user_id = request.path_params.at("id");
+               if (!accounts.find(user_id)) return http::problem(http::problems::kNotFound, "", request.request_id);
+               const auto subscription = billing.subscription(user_id);
+               auto body = subscription_json(subscription, billing.config().plans.at(subscription.plan));
+               body["usage"] = usage_json(videos, user_id);
+               return Response::json(200, body);
+             }));
+
   router.add("POST", "/v1/admin/users/{id}/subscription",
              accounts::with_permission(accounts, accounts::Permission::grant_plans, [&accounts, &billing](Request& request, const AuthContext& who) -> Response {
                http::JsonFields fields(request, {"plan", "periods"});

@@ -54,6 +54,7 @@ function UserDetail({ id, me }) {
   const requests = useLoad(() => (me.permissions.includes('privacy_requests')
     ? api('GET', '/v1/admin/privacy/requests').then((list) => list.data.filter((request) => request.subject_id === id))
     : Promise.resolve([])), [id]);
+  const subscription = useLoad(() => api('GET', `/v1/admin/users/${enc(id)}/subscription`), [id]);
   const may = (permission) => me.permissions.includes(permission);
   const changed = () => { user.reload(); credentials.reload(); };
   return html`<${Loaded} state=${user}>${(account) => html`<${Page} title=${account.name}>
@@ -63,6 +64,9 @@ function UserDetail({ id, me }) {
       <dt>${t('admin.role')}</dt><dd>${account.role}</dd>
       <dt>${t('admin.state')}</dt><dd>${account.suspended ? t('admin.suspended') : t('admin.active')}</dd>
       <dt>${t('admin.created')}</dt><dd>${formatDateTime(account.created_at)}</dd>
+      <dt>${t('admin.plan')}</dt><dd><${Loaded} state=${subscription}>${(plan) => html`${t('admin.plan_value', {
+        plan: plan.plan, status: t(`subscription.status_${plan.status}`), used: plan.usage.videos_last_24_hours })}
+        ${plan.current_period_end ? ` ${t('admin.plan_until', { date: formatDate(plan.current_period_end) })}` : ''}`}</${Loaded}></dd>
     </dl>
     <h2>${t('sessions.title')}</h2>
     <${Loaded} state=${credentials}>${(list) => html`<${Table} caption=${t('sessions.title')} rows=${[...list.sessions, ...list.api_keys]}
@@ -87,10 +91,11 @@ function UserDetail({ id, me }) {
     ${may('grant_plans') && html`<div class="panels">
       <${ActionForm} title=${t('admin.grant')} submit=${t('admin.grant')}
         fields=${[['plan', t('subscription.plan'), { required: true }], ['periods', t('admin.periods'), { type: 'number', min: 1, max: 120, initial: '1' }]]}
-        action=${(values) => api('POST', `/v1/admin/users/${enc(id)}/subscription`, { plan: values.plan, periods: Number(values.periods) })} />
+        action=${(values) => api('POST', `/v1/admin/users/${enc(id)}/subscription`, { plan: values.plan, periods: Number(values.periods) })
+          .then(subscription.reload)} />
       <${ActionForm} title=${t('admin.revoke_plan')} kind="danger" submit=${t('admin.revoke_plan')}
         fields=${[['reason', t('admin.reason'), { required: true }], passwordField()]}
-        action=${(values) => api('DELETE', `/v1/admin/users/${enc(id)}/subscription`, withPassword(values))} />
+        action=${(values) => api('DELETE', `/v1/admin/users/${enc(id)}/subscription`, withPassword(values)).then(subscription.reload)} />
     </div>`}
   </${Page}>`}</${Loaded}>`;
 }
@@ -234,8 +239,13 @@ function Analytics() {
 
 function Audit() {
   const log = useLoad(() => api('GET', '/v1/admin/audit?limit=200'));
+  const verification = useLoad(() => api('GET', '/v1/admin/audit/verification'));
   return html`<${Page} title=${t('admin.audit')}>
     <p>${t('admin.audit_intro')}</p>
+    <${Loaded} state=${verification}>${(report) => (report.intact
+      ? html`<${Notice} kind="success">${t('admin.audit_intact', { entries: report.entries })}</${Notice}>`
+      : html`<${Notice} kind="error">${t('admin.audit_broken', { count: report.problems.length })}
+          <ul>${report.problems.map((problem) => html`<li>${problem}</li>`)}</ul></${Notice}>`)}</${Loaded}>
     <${Loaded} state=${log}>${(list) => html`<${Table} caption=${t('admin.audit')} rows=${list.data} columns=${[
       [t('admin.seq'), (row) => row.seq], [t('admin.when'), (row) => formatDateTime(row.occurred_at)], [t('admin.actor'), (row) => row.actor],
       [t('admin.action'), (row) => row.action], [t('admin.target'), (row) => row.target]]} />`}</${Loaded}>
@@ -254,8 +264,21 @@ function Outbox() {
   </${Page}>`;
 }
 
+// The job queues' gauges, from the Prometheus text at /metrics: waiting, retrying, running
+// and failed-for-good jobs by queue.
+async function queueGauges() {
+  const text = await (await fetch('/metrics')).text();
+  const queues = {};
+  for (const match of text.matchAll(/^framehouse_jobs_(due|scheduled|running|dead)\{queue="([^"]+)"\} (\d+)/gm)) {
+    const [, gauge, queue, value] = match;
+    queues[queue] = { ...queues[queue], [gauge]: Number(value) };
+  }
+  return Object.entries(queues).map(([queue, gauges]) => ({ queue, ...gauges }));
+}
+
 function Health() {
   const ready = useLoad(() => fetch('/readyz').then((response) => response.json()));
+  const queues = useLoad(queueGauges);
   return html`<${Page} title=${t('admin.health')}>
     <${Loaded} state=${ready}>${(report) => html`<dl class="facts">
       <dt>${t('admin.server')}</dt><dd>${report.status}</dd>
@@ -263,6 +286,10 @@ function Health() {
         ? Object.entries(value).map(([plugin, health]) => html`<dt>${plugin}</dt><dd>${health}</dd>`)
         : [html`<dt>${name}</dt><dd>${value}</dd>`]))}
     </dl>`}</${Loaded}>
+    <h2>${t('admin.queues')}</h2>
+    <${Loaded} state=${queues}>${(rows) => html`<${Table} caption=${t('admin.queues')} rows=${rows} columns=${[
+      [t('admin.queue'), (row) => row.queue], [t('admin.due'), (row) => row.due ?? 0], [t('admin.scheduled'), (row) => row.scheduled ?? 0],
+      [t('admin.running'), (row) => row.running ?? 0], [t('admin.dead'), (row) => row.dead ?? 0]]} />`}</${Loaded}>
   </${Page}>`;
 }
 

@@ -39,6 +39,8 @@ export function t(key, values = {}) {
   return text.replace(/\{([a-z_]+)\}/gi, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
+export const hasMessage = (key) => key in en;
+
 export const formatDate = (unixSeconds) =>
   unixSeconds ? new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(new Date(unixSeconds * 1000)) : '';
 export const formatDateTime = (unixSeconds) =>

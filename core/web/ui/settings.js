@@ -4,7 +4,7 @@
 // account — with the policy itself.
 import { html, useEffect, useState } from './preact-htm.js';
 import { api } from './api.js';
-import { formatDate, formatDateTime, t } from './i18n.js';
+import { formatDate, formatDateTime, hasMessage, t } from './i18n.js';
 import { Check, Field, Loaded, Notice, Page, Submit, messageOf, useForm, useLoad } from './ui.js';
 
 const sections = ['profile', 'security', 'communications', 'subscription', 'privacy'];
@@ -202,8 +202,24 @@ function ApiKeys() {
 
 const categories = ['account', 'product_updates', 'marketing', 'training_use', 'sale_sharing'];
 
+// Where a change came from, in words; a source this app does not know is shown as it is.
+const sourceLabel = (source) => (hasMessage(`source.${source}`) ? t(`source.${source}`) : source);
+
+function PreferenceHistory({ version }) {
+  const history = useLoad(() => api('GET', '/v1/me/preferences/history'), [version]);
+  return html`<h3>${t('communications.history')}</h3>
+    <${Loaded} state=${history}>${(list) => html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t('communications.history')}>
+      <table><caption class="visually-hidden">${t('communications.history')}</caption>
+      <thead><tr><th scope="col">${t('communications.when')}</th><th scope="col">${t('communications.choice')}</th>
+        <th scope="col">${t('communications.set_to')}</th><th scope="col">${t('communications.how')}</th></tr></thead>
+      <tbody>${list.data.map((change) => html`<tr><td>${formatDateTime(change.changed_at)}</td><td>${t(`category.${change.category}`)}</td>
+        <td>${change.enabled ? t('communications.on') : t('communications.off')}</td><td>${sourceLabel(change.source)}</td></tr>`)}</tbody>
+    </table></div>`}</${Loaded}>`;
+}
+
 function Communications() {
   const preferences = useLoad(() => api('GET', '/v1/me/preferences'));
+  const [version, setVersion] = useState(0);
   const [status, setStatus] = useState('');
   const [failure, setFailure] = useState('');
   const change = (category) => async (on) => {
@@ -213,6 +229,7 @@ function Communications() {
       await api('PUT', '/v1/me/preferences', { [category]: on });
       setStatus(t('state.saved'));
       preferences.reload();
+      setVersion((v) => v + 1);
     } catch (error) {
       setFailure(messageOf(error));
     }
@@ -226,6 +243,7 @@ function Communications() {
         hint=${t(`category.${category}_hint`)} checked=${current[category]} disabled=${category === 'account'}
         onChange=${change(category)} />`)}
     </fieldset>`}</${Loaded}>
+    <${PreferenceHistory} version=${version} />
   </section>`;
 }
 

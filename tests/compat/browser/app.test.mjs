@@ -232,6 +232,7 @@ test('settings changes reach the API', async () => {
   await open(page, '/#/settings/communications');
   await page.getByLabel('Offers and news').click();
   await page.getByText('Saved.').waitFor();
+  await shown(page, page.getByRole('cell', { name: 'In settings' }).first());
   assert.equal((await (await page.request.get(`${ORIGIN}/v1/me/preferences`)).json()).marketing, true);
   await audit(page, 'settings-communications');
   for (const section of ['security', 'subscription']) {
@@ -284,6 +285,7 @@ test('an admin finds a user, suspends them, and handles a privacy request', asyn
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('link', { name: 'Alice Liddell' }).click();
   await page.getByRole('heading', { name: 'Alice Liddell' }).waitFor();
+  await shown(page, page.getByText(/videos in the last 24 hours/));
   await audit(page, 'admin-user');
 
   await open(page, '/admin#/requests');
@@ -295,6 +297,8 @@ test('an admin finds a user, suspends them, and handles a privacy request', asyn
   for (const screen of ['holds', 'disclosures', 'announcements', 'analytics', 'audit', 'outbox', 'health']) {
     await open(page, `/admin#/${screen}`);
     await page.getByRole('heading', { level: 1 }).waitFor();
+    if (screen === 'audit') await shown(page, page.getByText(/^The chain is intact: \d+ entries/));
+    if (screen === 'health') await shown(page, page.getByRole('cell', { name: 'announcements' }));
     await audit(page, `admin-${screen}`);
   }
 
@@ -381,4 +385,37 @@ test('assets: immutable, compressed, and the first load is small', async () => {
   assert.match(answer.headers()['cache-control'], /immutable/);
   const stale = await page.request.get(css.replace(/\/assets\/[0-9a-f]+\//, '/assets/0000000000000000/'));
   assert.equal(stale.status(), 404, 'another build’s URL is not served as this one');
+});
+
+test('keyboard only: sign in and make a video without a mouse, focus always visible', async () => {
+  const page = await person('keyboard');
+  await open(page, '/');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  // Tab until the control named `name` has the focus; its focus ring must show.
+  const tabTo = async (name) => {
+    for (let i = 0; i < 30; ++i) {
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(() => {
+        const element = document.activeElement;
+        return { name: element.getAttribute('name') ?? element.textContent.trim(), outline: getComputedStyle(element).outlineStyle };
+      });
+      if (focused.name === name) {
+        assert.notEqual(focused.outline, 'none', `the focus on ${name} is visible`);
+        return;
+      }
+    }
+    throw new Error(`Tab never reached ${name}`);
+  };
+  await tabTo('email');
+  await page.keyboard.type('root@example.org');
+  await tabTo('password');
+  await page.keyboard.type('an admin pass phrase');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Create a video' }).waitFor();
+  await tabTo('prompt');
+  await page.keyboard.type('Typed without a mouse');
+  await tabTo('Create video');
+  await page.keyboard.press('Enter');
+  await shown(page, page.getByText('Your video is on its way'));
+  await shown(page, page.getByRole('button', { name: 'Play “Typed without a mouse”' }), { timeout: 60_000 });
 });
