@@ -419,3 +419,28 @@ test('keyboard only: sign in and make a video without a mouse, focus always visi
   await shown(page, page.getByText('Your video is on its way'));
   await shown(page, page.getByRole('button', { name: 'Play “Typed without a mouse”' }), { timeout: 60_000 });
 });
+
+test('two-factor sign-in: turned on in settings with an authenticator code, then a sign-in with a recovery code', async () => {
+  const page = contexts.keyboard;
+  await open(page, '/#/settings/security');
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  const secret = (await page.locator('p', { hasText: 'Secret:' }).locator('code').textContent()).trim();
+  await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+  const code = execFileSync('/usr/bin/oathtool', ['--totp', '-b', secret], { encoding: 'utf8' }).trim();
+  await page.getByLabel('Code').fill(code);
+  await page.getByRole('button', { name: 'Confirm and turn on' }).click();
+  await shown(page, page.getByText('Two-factor sign-in is on.'));
+  const recovery = (await page.locator('.codes code').first().textContent()).trim();
+  await audit(page, 'settings-two-factor');
+
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByLabel('Email address').fill('root@example.org');
+  await page.getByLabel('Password', { exact: true }).fill('an admin pass phrase');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await shown(page, page.getByRole('heading', { name: 'Enter your code' }));
+  assert.equal(await page.getByLabel('Code').getAttribute('autocomplete'), 'one-time-code');
+  await page.getByLabel('Code').fill(recovery);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await shown(page, page.getByRole('heading', { name: 'Create a video' }));
+});
