@@ -41,6 +41,45 @@ TEST_P(AccountsTest, SignUpVerifySignIn) {
   EXPECT_EQ(hash.rfind("$argon2id$", 0), 0u);
 }
 
+// The first admin from the setup link: one admin at most per link, an hour, and no link once
+// an admin exists.
+TEST_P(AccountsTest, TheSetupLinkMakesOneFirstAdminWithinTheHour) {
+  const auto token = accounts_->issue_first_admin_token();
+  ASSERT_TRUE(token.has_value());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM setup_tokens WHERE token_hash = '" + crypto::token_hash(*token) + "'"), 1)
+      << "stored as its hash";
+  FieldErrors errors;
+  std::string id;
+  EXPECT_EQ(accounts_->create_first_admin(*token, "Root", "root@example.org", "short", errors, id),
+            Accounts::FirstAdmin::invalid);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].field, "password");
+  errors.clear();
+  EXPECT_EQ(accounts_->create_first_admin("fha_guessed", "Root", "root@example.org", kPassword, errors, id),
+            Accounts::FirstAdmin::token_unusable);
+
+  const auto late = accounts_->issue_first_admin_token();
+  now_ += Accounts::kFirstAdminTokenSeconds + 1;
+  EXPECT_EQ(accounts_->create_first_admin(*late, "Root", "root@example.org", kPassword, errors, id),
+            Accounts::FirstAdmin::token_unusable)
+      << "expired";
+  const auto fresh = accounts_->issue_first_admin_token();
+  ASSERT_EQ(accounts_->create_first_admin(*fresh, "Root", "Root@Example.org", kPassword, errors, id), Accounts::FirstAdmin::created);
+  const auto admin = accounts_->find(id);
+  ASSERT_TRUE(admin.has_value());
+  EXPECT_EQ(admin->role, "admin");
+  EXPECT_EQ(admin->email, "root@example.org");
+  EXPECT_TRUE(admin->email_verified);
+  EXPECT_EQ(accounts_->create_first_admin(*fresh, "Two", "two@example.org", kPassword, errors, id),
+            Accounts::FirstAdmin::token_unusable)
+      << "used once";
+  EXPECT_EQ(accounts_->create_first_admin(*token, "Two", "two@example.org", kPassword, errors, id),
+            Accounts::FirstAdmin::token_unusable)
+      << "every other link is void once there is an admin";
+  EXPECT_FALSE(accounts_->issue_first_admin_token().has_value());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM setup_tokens"), 0);
+}
+
 TEST_P(AccountsTest, UnderThirteenStoresNothingAndSendsNothing) {
   now_ = 1'795'000'000;  // 2026-11-18
   FieldErrors errors;
