@@ -4,9 +4,9 @@
 #include <boost/json/serialize.hpp>
 
 #include "accounts/routes.hpp"
+#include "clock/clock.hpp"
 #include "http/json_input.hpp"
 #include "http/problem.hpp"
-#include "clock/clock.hpp"
 
 namespace framehouse::billing {
 namespace {
@@ -37,12 +37,15 @@ Response current(Billing& billing, const std::string& user_id) {
   return Response::json(200, subscription_json(subscription, billing.config().plans.at(subscription.plan)));
 }
 
-// What of the plan's allowance is used now, counted as the limits count (the last 24 hours),
-// so that an app can show "7 of 10" before anyone submits.
-json::object usage_json(video::Videos& videos, const std::string& user_id) {
+// The subscription with what of the plan's allowance is used now, counted as the limits count
+// (the last 24 hours), so that an app can show "7 of 10" before anyone submits.
+Response current_with_usage(Billing& billing, video::Videos& videos, const std::string& user_id) {
   constexpr std::int64_t kDay = 24 * 3600;
-  return {{"videos_last_24_hours", videos.created_since(user_id, unix_now() - kDay)},
-          {"jobs_in_progress", videos.active_jobs(user_id)}};
+  const auto subscription = billing.subscription(user_id);
+  auto body = subscription_json(subscription, billing.config().plans.at(subscription.plan));
+  body["usage"] = json::object{{"videos_last_24_hours", videos.created_since(user_id, unix_now() - kDay)},
+                               {"jobs_in_progress", videos.active_jobs(user_id)}};
+  return Response::json(200, body);
 }
 
 }  // namespace
@@ -50,10 +53,7 @@ json::object usage_json(video::Videos& videos, const std::string& user_id) {
 void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Billing& billing, video::Videos& videos) {
   router.add("GET", "/v1/subscription",
              accounts::signed_in(accounts, accounts::Scope::account_read, [&billing, &videos](Request&, const AuthContext& who) {
-               const auto subscription = billing.subscription(who.user_id);
-               auto body = subscription_json(subscription, billing.config().plans.at(subscription.plan));
-               body["usage"] = usage_json(videos, who.user_id);
-               return Response::json(200, body);
+               return current_with_usage(billing, videos, who.user_id);
              }));
 
   router.add("PATCH", "/v1/subscription", accounts::session_only(accounts, [&billing](Request& request, const AuthContext& who) -> Response {
@@ -74,10 +74,7 @@ void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Bill
              accounts::with_permission(accounts, accounts::Permission::view_users, [&accounts, &billing, &videos](Request& request, const AuthContext&) -> Response {
                const std::string& user_id = request.path_params.at("id");
                if (!accounts.find(user_id)) return http::problem(http::problems::kNotFound, "", request.request_id);
-               const auto subscription = billing.subscription(user_id);
-               auto body = subscription_json(subscription, billing.config().plans.at(subscription.plan));
-               body["usage"] = usage_json(videos, user_id);
-               return Response::json(200, body);
+               return current_with_usage(billing, videos, user_id);
              }));
 
   router.add("POST", "/v1/admin/users/{id}/subscription",

@@ -1,4 +1,5 @@
-// GET/PATCH /v1/subscription (with what of the plan is used), and POST /v1/admin/users/{id}/subscription for admins.
+// GET/PATCH /v1/subscription (with what of the plan is used), and staff's
+// GET/POST/DELETE /v1/admin/users/{id}/subscription.
 #pragma once
 
 #include "accounts/accounts.hpp"

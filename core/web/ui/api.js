@@ -66,15 +66,9 @@ export async function api(method, path, body, { headers = {} } = {}) {
   return type.includes('json') ? response.json() : response.text();
 }
 
-// Every page of a list the API pages with `after` (and `has_more`), as one array.
-export async function allPages(path, limit = 100) {
-  const items = [];
-  let after = '';
-  for (;;) {
-    const separator = path.includes('?') ? '&' : '?';
-    const page = await api('GET', `${path}${separator}limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
-    items.push(...page.data);
-    if (!page.has_more || page.data.length === 0) return items;
-    after = page.data[page.data.length - 1].id;
-  }
+// A fresh Idempotency-Key. crypto.randomUUID exists only in secure contexts (HTTPS, localhost);
+// getRandomValues everywhere, so that the app works on a plain-HTTP address of the LAN too.
+export function newIdempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }

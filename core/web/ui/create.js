@@ -2,8 +2,8 @@
 // allow, an optional image (a file button, or dropped on the field), a seed under "advanced",
 // or a remix of an earlier video. The plan's limits are shown before anyone submits, and the
 // server's errors land at the field they are about.
-import { html, useEffect, useState } from './preact-htm.js';
-import { api } from './api.js';
+import { html, useEffect, useRef, useState } from './preact-htm.js';
+import { api, newIdempotencyKey } from './api.js';
 import { t } from './i18n.js';
 import { Field, Loaded, Notice, Page, Submit, navigate, useForm, useLoad } from './ui.js';
 
@@ -63,6 +63,9 @@ function CreateForm({ models, subscription, source, remix }) {
     seed: source && !remix ? String(source.seed ?? '') : '',
   });
   const [file, setFile] = useState(null);
+  // One key per video the person means to make: pressing the button again after a lost answer
+  // gets the same video back, not a second one.
+  const idempotencyKey = useRef(newIdempotencyKey());
   const [advanced, setAdvanced] = useState(Boolean(form.values.seed));
   const model = models.find((item) => item.id === form.values.model) ?? first;
   const maxSeconds = Math.min(model?.max_seconds ?? plan.max_seconds, plan.max_seconds);
@@ -77,7 +80,7 @@ function CreateForm({ models, subscription, source, remix }) {
   const submit = (event) => {
     event.preventDefault();
     form.run(async (values) => {
-      const headers = { 'Idempotency-Key': crypto.randomUUID() };
+      const headers = { 'Idempotency-Key': idempotencyKey.current };
       let video;
       if (remix) {
         video = await api('POST', `/v1/videos/${encodeURIComponent(source.id)}/remix`, { prompt: values.prompt }, { headers });
@@ -92,6 +95,7 @@ function CreateForm({ models, subscription, source, remix }) {
         else if (source?.input_image_id) body.set('input_image_id', source.input_image_id);
         video = await api('POST', '/v1/videos', body, { headers });
       }
+      idempotencyKey.current = newIdempotencyKey();
       navigate(`#/videos?made=${encodeURIComponent(video.id)}`);
     });
   };

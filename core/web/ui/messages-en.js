@@ -291,6 +291,7 @@ export default {
   'receipt.paste': 'Receipt (JSON)',
   'receipt.check': 'Check',
   'receipt.not_json': 'This is not a receipt: paste the whole JSON text.',
+  'receipt.needs_https': 'The browser checks signatures only on a secure (HTTPS) page. Open this page over HTTPS, or check the receipt with openssl as the privacy documentation shows.',
   'receipt.missing': 'The text lacks the receipt’s payload or signature.',
   'receipt.intact': 'Intact: signed by this server’s key {key}, and unaltered.',
   'receipt.altered': 'Not intact: the receipt was changed after it was signed.',

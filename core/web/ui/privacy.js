@@ -131,6 +131,10 @@ function Receipt() {
         form.setFailure(t('receipt.not_json'));
         return;
       }
+      if (!crypto.subtle) {
+        form.setFailure(t('receipt.needs_https'));
+        return;
+      }
       const inner = parsed.receipt ?? parsed;
       if (typeof inner.payload !== 'string' || typeof inner.signature !== 'string') {
         form.setFailure(t('receipt.missing'));

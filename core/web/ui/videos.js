@@ -4,7 +4,7 @@
 // do), filtered by prompt words and dates, each with a thumbnail that plays on hover or
 // focus, a player, download, delete, "reuse settings" and remix.
 import { html, useEffect, useRef, useState } from './preact-htm.js';
-import { api } from './api.js';
+import { api, newIdempotencyKey } from './api.js';
 import { formatDateTime, t } from './i18n.js';
 import { Dialog, Field, Notice, Page, messageOf, useForm } from './ui.js';
 
@@ -67,7 +67,7 @@ async function retry(video) {
   const body = { prompt: video.prompt, model: video.model, seconds: video.seconds, size: video.size };
   if (video.seed !== undefined) body.seed = String(video.seed);
   if (video.input_image_id) body.input_image_id = video.input_image_id;
-  return api('POST', '/v1/videos', body, { headers: { 'Idempotency-Key': crypto.randomUUID() } });
+  return api('POST', '/v1/videos', body, { headers: { 'Idempotency-Key': newIdempotencyKey() } });
 }
 
 function Queue({ active, failed, onChanged }) {
