@@ -73,16 +73,18 @@ async function audit(page, name) {
 // The newest mail to `address` whose subject matches, once the server's outbox delivered it.
 async function mailTo(address, subject) {
   for (let i = 0; i < 200; ++i) {
+    // An erasure deletes the person's mail files from the outbox plugin while we look.
+    const readable = (read) => { try { return read(); } catch { return null; } };
     const found = readdirSync(OUTBOX).filter((name) => name.endsWith('.eml')).map((name) => join(OUTBOX, name))
-      .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)
-      .map((file) => readFileSync(file, 'utf8'))
+      .map((file) => readable(() => ({ at: statSync(file).mtimeMs, text: readFileSync(file, 'utf8') })))
+      .filter(Boolean).sort((a, b) => a.at - b.at).map((mail) => mail.text)
       .filter((text) => new RegExp(`^To: .*${address}`, 'mi').test(text) && subject.test(text.match(/^Subject: (.*)$/m)?.[1] ?? ''));
     if (found.length > 0) return found[found.length - 1];
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`no mail to ${address} about ${subject}`);
 }
-const linkIn = (text, path) => text.match(new RegExp(`https?://\\S+${path}\\S*`))?.[0];
+const linkIn = (text, path) => text.match(new RegExp(`https?://[^\\s<>"]+${path}[^\\s<>"]*`))?.[0];
 
 // Waits for a locator; on a timeout the error says what the screen showed instead.
 async function shown(page, locator, options) {
@@ -168,7 +170,12 @@ test('make a video from a prompt and an image, watch it, play it and download it
   await play.click();
   const player = page.locator('dialog video.player');
   await player.waitFor();
-  await page.waitForFunction(() => document.querySelector('dialog video.player')?.readyState >= 1, null, { timeout: 20_000 });
+  // The player has the video's metadata: its first Range request was answered. (Waited for with
+  // an event, not waitForFunction, whose polling needs eval — which the page's CSP forbids.)
+  await player.evaluate((video) => new Promise((resolve) => {
+    if (video.readyState >= 1) resolve();
+    else video.addEventListener('loadedmetadata', resolve, { once: true });
+  }));
   await audit(page, 'player');
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download MP4' }).click()]);
   const bytes = readFileSync(await download.path());
@@ -294,6 +301,38 @@ test('an admin finds a user, suspends them, and handles a privacy request', asyn
   await page.getByRole('link', { name: /^Copy of data/ }).first().click();
   await page.getByRole('heading', { name: 'Every participant' }).waitFor();
   await audit(page, 'admin-request');
+
+  // An unverified request (asked by email, code never entered) is hidden until asked for;
+  // the admin cancels it with a reason.
+  await page.request.post(`${ORIGIN}/v1/privacy/intake`, { data: { email: 'nobody-yet@example.org', type: 'erasure' } });
+  await open(page, '/admin#/requests');
+  await page.getByRole('table').waitFor();
+  assert.equal(await page.getByRole('cell', { name: 'Waiting for the code' }).count(), 0, 'unverified hidden by default');
+  await page.getByLabel('Show unverified requests').click();
+  await shown(page, page.getByRole('cell', { name: 'Waiting for the code' }));
+  await page.getByRole('row', { name: /Waiting for the code/ }).getByRole('link').click();
+  const cancel = page.locator('form', { has: page.getByRole('heading', { name: 'Cancel the request' }) });
+  await cancel.getByLabel('Reason').fill('duplicate of a ticket');
+  await cancel.getByRole('button', { name: 'Cancel the request' }).click();
+  await shown(page, page.getByRole('definition').filter({ hasText: /^Canceled/ }));
+
+  // A marketing mail from the announcements screen reaches Alice (she opted in), and its
+  // one-click unsubscribe page works in the browser.
+  await open(page, '/admin#/announcements');
+  await page.getByLabel('Category').selectOption('marketing');
+  await page.getByLabel('Subject').fill('Longer videos');
+  await page.getByLabel('Text').fill('Premium now makes 20 second videos.');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await shown(page, page.getByText('Queued. It goes to everyone who may receive it.'));
+  const unsubscribe = linkIn(await mailTo('alice@example.org', /Longer videos/), '/v1/unsubscribe/');
+  const reader = contexts.alice;
+  // The server's own page (no script at all): nothing but a form that posts to itself.
+  const landing = await reader.goto(unsubscribe);
+  assert.equal(landing.status(), 200);
+  assert.match(landing.headers()['content-security-policy'], /default-src 'none'.*frame-ancestors 'none'/);
+  await reader.getByRole('button', { name: 'Unsubscribe' }).click();
+  await shown(reader, reader.getByRole('heading', { name: 'Unsubscribed' }));
+  assert.equal((await (await reader.request.get(`${ORIGIN}/v1/me/preferences`)).json()).marketing, false);
   for (const screen of ['holds', 'disclosures', 'announcements', 'analytics', 'audit', 'outbox', 'health']) {
     await open(page, `/admin#/${screen}`);
     await page.getByRole('heading', { level: 1 }).waitFor();
