@@ -85,8 +85,9 @@ function UserDetail({ id, me }) {
             fields=${[['reason', t('admin.reason'), { required: true }], passwordField()]}
             action=${(values) => api('POST', `/v1/admin/users/${enc(id)}/suspend`, withPassword(values)).then(changed)} />`}
       <${ActionForm} title=${t('admin.change_role')} submit=${t('admin.change_role')}
-        fields=${[['role', t('admin.role'), { options: roles.map((role) => ({ value: role, label: role })), initial: account.role }]]}
-        action=${(values) => api('PUT', `/v1/admin/users/${enc(id)}/role`, values).then(changed)} />
+        fields=${[['role', t('admin.role'), { options: roles.map((role) => ({ value: role, label: role })), initial: account.role }],
+          passwordField()]}
+        action=${(values) => api('PUT', `/v1/admin/users/${enc(id)}/role`, withPassword(values)).then(changed)} />
     </div>`}
     ${may('grant_plans') && html`<div class="panels">
       <${ActionForm} title=${t('admin.grant')} submit=${t('admin.grant')}

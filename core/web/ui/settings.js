@@ -290,6 +290,7 @@ function DataAndDeletion({ onChanged }) {
   }, [waiting]);
   const [failure, setFailure] = useState('');
   const [confirming, setConfirming] = useState(false);
+  const [password, setPassword] = useState('');
   const act = (action) => async () => {
     setFailure('');
     try {
@@ -322,8 +323,10 @@ function DataAndDeletion({ onChanged }) {
     <p>${t('delete.explain')}</p>
     ${confirming
       ? html`<div class="danger" role="group" aria-label=${t('delete.title')}><p>${t('delete.sure')}</p>
+          <${Field} label=${t('field.current_password')} name="delete_password" type="password" value=${password} onInput=${setPassword}
+            hint=${t('two_factor.password_hint')} autocomplete="current-password" />
           <button type="button" class="button button-danger" onClick=${act(async () => {
-            await api('DELETE', '/v1/me');
+            await api('DELETE', '/v1/me', password ? { current_password: password } : undefined);
             setConfirming(false);
           })}>${t('delete.confirm')}</button>
           <button type="button" class="button button-quiet" onClick=${() => setConfirming(false)}>${t('action.cancel')}</button></div>`

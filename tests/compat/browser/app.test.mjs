@@ -483,3 +483,29 @@ test('two-factor sign-in: turned on in settings with an authenticator code, then
   await page.getByRole('button', { name: 'Continue' }).click();
   await shown(page, page.getByRole('heading', { name: 'Create a video' }));
 });
+
+test('least privilege: an analyst given the role in the console sees only the screens of that role', async () => {
+  const admin = contexts.admin;
+  await admin.request.post(`${ORIGIN}/v1/accounts`, { data: { name: 'Ana', email: 'ana@example.org', password: PASSWORD, date_of_birth: '1980-02-02' } });
+  const token = linkIn(await mailTo('ana@example.org', /confirm/i), '/verify-email').split('token=')[1];
+  assert.equal((await admin.request.post(`${ORIGIN}/v1/accounts/verify-email`, { data: { token } })).status(), 200);
+  await open(admin, '/admin#/users');
+  await admin.getByLabel('Address or name starts with').fill('ana@');
+  await admin.getByRole('button', { name: 'Search' }).click();
+  await admin.getByRole('link', { name: 'Ana', exact: true }).click();
+  await admin.getByRole('heading', { name: 'Ana', exact: true }).waitFor();
+  await admin.getByLabel('Role').selectOption('analyst');
+  await admin.getByRole('button', { name: 'Change the role' }).click();
+  await shown(admin, admin.getByRole('definition').filter({ hasText: /^analyst$/ }));
+
+  const page = await person('analyst');
+  await open(page, '/admin');
+  await page.getByLabel('Email address').fill('ana@example.org');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await shown(page, page.getByRole('heading', { name: 'Analytics' }));
+  const screens = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
+  assert.deepEqual(screens, ['Analytics', 'Health and queues']);
+  // The API refuses what the console does not show.
+  assert.equal((await page.request.get(`${ORIGIN}/v1/admin/users`)).status(), 403);
+});
