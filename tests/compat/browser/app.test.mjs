@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
-const { ORIGIN, SETUP_URL, OUTBOX, SCREENSHOTS } = process.env;
+const { ORIGIN, SETUP_URL, OUTBOX, SCREENSHOTS, POLICY_USER } = process.env;
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PASSWORD = 'correct horse battery';
 // A small 16:9 PNG made by ffmpeg (the test server takes small bodies only).
@@ -508,4 +508,17 @@ test('least privilege: an analyst given the role in the console sees only the sc
   assert.deepEqual(screens, ['Analytics', 'Health and queues']);
   // The API refuses what the console does not show.
   assert.equal((await page.request.get(`${ORIGIN}/v1/admin/users`)).status(), 403);
+});
+
+test('a new policy version is announced in the app until it is acknowledged', async () => {
+  const page = await person('pat');
+  await signIn(page, POLICY_USER, PASSWORD);
+  const banner = page.getByRole('region', { name: 'Privacy policy update' });
+  await shown(page, banner);
+  // In the page's flow, so that it never covers the control that has the focus.
+  assert.equal(await banner.evaluate((element) => getComputedStyle(element).position), 'static');
+  await audit(page, 'policy-banner');
+  await banner.getByRole('button', { name: 'I have read it' }).click();
+  await banner.waitFor({ state: 'detached' });
+  assert.equal((await (await page.request.get(`${ORIGIN}/v1/me`)).json()).policy_update, undefined);
 });
