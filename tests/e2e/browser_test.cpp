@@ -5,6 +5,8 @@
 // — with axe-core on every screen, against the real binary on SQLite and PostgreSQL.
 #include <csignal>
 #include <filesystem>
+#include <iostream>
+#include <sstream>
 #include <thread>
 #include <regex>
 
@@ -55,6 +57,11 @@ TEST_P(BrowserEndToEnd, TheAppInChromium) {
   if (GetParam() == db::Backend::sqlite) env.push_back("SCREENSHOTS=" + std::string(FRAMEHOUSE_SOURCE_DIR) + "/docs/screenshots");
   const auto run = testing::run_command({"/usr/bin/node", "--test", "--test-reporter=spec", (kBrowserDir / "app.test.mjs").string()}, env);
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  // The figures the suite measures (the first load's size and time), for the run's log.
+  std::istringstream lines(run.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("first load:") != std::string::npos) std::cout << line << "\n";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BrowserEndToEnd, ::testing::Values(db::Backend::sqlite, db::Backend::postgresql), testing::backend_name);
