@@ -42,10 +42,14 @@ Billing::Billing(db::Database& database, plugins::PluginHost& host, std::shared_
 
 void Billing::settle(soci::session& sql, const std::string& user_id) {
   Row row;
-  if (!load(sql, user_id, row) || row.status != "active" || row.period_end > now_()) return;
+  // An expired row may still hold periods paid for: an earlier version dropped them when
+  // auto-renew was off. They are used now, as they always should have been.
+  if (!load(sql, user_id, row) || (row.status != "active" && row.prepaid == 0) || row.period_end > now_()) return;
   long long period_end = row.period_end;
   int prepaid = row.prepaid;
-  while (period_end <= now_() && row.auto_renew != 0 && prepaid > 0) {
+  // Periods already paid for are used whatever auto-renew says: auto-renew off means "end at
+  // the paid-through date", and that date includes them.
+  while (period_end <= now_() && prepaid > 0) {
     period_end += config_.period_seconds;
     --prepaid;
   }
@@ -67,6 +71,7 @@ Subscription Billing::subscription(const std::string& user_id) {
   out.current_period_end = row.period_end;
   out.auto_renew = row.auto_renew != 0;
   out.prepaid_periods = row.prepaid;
+  if (row.status == "active") out.paid_through = row.period_end + static_cast<std::int64_t>(row.prepaid) * config_.period_seconds;
   return out;
 }
 
@@ -150,7 +155,9 @@ sdk::Result<Subscription> Billing::grant(const std::string& user_id, const std::
              " created_at, updated_at) VALUES (:u, :p, 'active', :e, 1, :n, :c, :t, :t2)"
              " ON CONFLICT (user_id) DO UPDATE SET plan = excluded.plan, status = 'active',"
              " current_period_end = excluded.current_period_end, auto_renew = 1,"
-             " prepaid_periods = excluded.prepaid_periods, customer_id = excluded.customer_id, updated_at = excluded.updated_at",
+             // Grants add: whatever is left of an earlier one stays.
+             " prepaid_periods = subscriptions.prepaid_periods + excluded.prepaid_periods, customer_id = excluded.customer_id,"
+             " updated_at = excluded.updated_at",
           soci::use(user_id), soci::use(plan), soci::use(period_end), soci::use(prepaid), soci::use(customer, customer_indicator),
           soci::use(now), soci::use(now);
     }

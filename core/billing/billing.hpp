@@ -46,6 +46,9 @@ struct Subscription {
   std::optional<std::int64_t> current_period_end;
   bool auto_renew = false;
   int prepaid_periods = 0;
+  // The end of the last period paid for: the current one and every prepaid one after it.
+  // With auto-renew off the plan ends here, never earlier.
+  std::optional<std::int64_t> paid_through;
 };
 
 class Billing {

@@ -23,6 +23,7 @@ json::object subscription_json(const Subscription& subscription, const Plan& pla
           {"current_period_end", subscription.current_period_end ? json::value(*subscription.current_period_end)
                                                                  : json::value(nullptr)},
           {"auto_renew", subscription.auto_renew},
+          {"paid_through", subscription.paid_through ? json::value(*subscription.paid_through) : json::value(nullptr)},
           {"prepaid_periods", subscription.prepaid_periods},
           {"entitlements", json::object{{"max_seconds", plan.max_seconds},
                                         {"max_side", plan.max_side},

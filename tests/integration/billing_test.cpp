@@ -77,16 +77,64 @@ TEST_P(BillingTest, ARevokedGrantEndsNowWithItsPaidPeriods) {
   EXPECT_EQ(billing_->plan_for("usr_a").name, "premium");
 }
 
-TEST_P(BillingTest, AutoRenewOffKeepsThePlanUntilThePeriodEnds) {
-  ASSERT_TRUE(billing_->grant("usr_a", "premium", 3).ok());
+// Auto-renew off means "ends at the paid-through date", and that date includes every period
+// already paid for; it can be undone until then.
+TEST_P(BillingTest, AutoRenewOffEndsAtThePaidThroughDateWithEveryPaidPeriod) {
+  const std::int64_t start = now_.load();
+  ASSERT_TRUE(billing_->grant("usr_a", "premium", 2).ok());
   ASSERT_TRUE(billing_->set_auto_renew("usr_a", false));
+  const auto off = billing_->subscription("usr_a");
+  EXPECT_EQ(off.paid_through, start + 60 * kDay);
   now_ += 29 * kDay;
-  EXPECT_EQ(billing_->plan_for("usr_a").name, "premium");
   ASSERT_TRUE(billing_->set_auto_renew("usr_a", true));  // reversible before the end
   ASSERT_TRUE(billing_->set_auto_renew("usr_a", false));
-  now_ += 2 * kDay;
-  EXPECT_EQ(billing_->plan_for("usr_a").name, "free");  // paid periods are not used without auto-renew
+
+  now_ += 2 * kDay;  // the first period is over: the second, paid for, is used
+  EXPECT_EQ(billing_->renew_due(), 1);
+  const auto second = billing_->subscription("usr_a");
+  EXPECT_EQ(second.status, "active");
+  EXPECT_EQ(second.plan, "premium");
+  EXPECT_EQ(second.prepaid_periods, 0);
+  EXPECT_EQ(second.current_period_end, start + 60 * kDay);
+  EXPECT_EQ(second.paid_through, start + 60 * kDay);
+
+  now_ += 30 * kDay;  // past the paid-through date: nothing renews, the plan ends
+  EXPECT_EQ(billing_->subscription("usr_a").status, "expired");
+  EXPECT_EQ(billing_->plan_for("usr_a").name, "free");
   EXPECT_EQ(billing_->set_auto_renew("usr_a", true).status(), sdk::Status::conflict);
+}
+
+// Grants add, before and after the end of what was paid.
+TEST_P(BillingTest, GrantsAddToWhatIsLeft) {
+  const std::int64_t start = now_.load();
+  ASSERT_TRUE(billing_->grant("usr_a", "premium", 2).ok());
+  now_ += 10 * kDay;
+  const auto more = billing_->grant("usr_a", "premium", 3);
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ(more->prepaid_periods, 4);
+  EXPECT_EQ(more->paid_through, start + 5 * 30 * kDay);
+  now_ = start + 5 * 30 * kDay + kDay;
+  EXPECT_EQ(billing_->subscription("usr_a").status, "expired");
+  const auto again = billing_->grant("usr_a", "premium", 1);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, "active");
+  EXPECT_EQ(again->paid_through, now_.load() + 30 * kDay);
+}
+
+// A subscription that an earlier version expired with paid periods left (auto-renew was off)
+// gets them back: they are used from where it stopped.
+TEST_P(BillingTest, PaidPeriodsDroppedByAnEarlierVersionAreUsed) {
+  ASSERT_TRUE(billing_->grant("usr_a", "premium", 1).ok());
+  const std::int64_t end = now_.load() + 30 * kDay;
+  {
+    soci::session sql(database_->pool());
+    sql << "UPDATE subscriptions SET status = 'expired', prepaid_periods = 1, auto_renew = 0";
+  }
+  now_ = end + kDay;
+  const auto restored = billing_->subscription("usr_a");
+  EXPECT_EQ(restored.status, "active");
+  EXPECT_EQ(restored.plan, "premium");
+  EXPECT_EQ(restored.paid_through, end + 30 * kDay);
 }
 
 TEST_P(BillingTest, GrantsAreCheckedAndExportedAndErased) {

@@ -265,13 +265,14 @@ function Subscription() {
     <${Loaded} state=${subscription}>${(current) => html`<dl class="facts">
         <dt>${t('subscription.plan')}</dt><dd>${current.plan}</dd>
         <dt>${t('subscription.status')}</dt><dd>${t(`subscription.status_${current.status}`)}</dd>
-        ${current.current_period_end && html`<dt>${current.auto_renew ? t('subscription.renews') : t('subscription.ends')}</dt>
-          <dd>${formatDate(current.current_period_end)}</dd>`}
+        ${current.paid_through && html`<dt>${t('subscription.paid_through')}</dt><dd>${formatDate(current.paid_through)}</dd>
+          <dt>${current.auto_renew ? t('subscription.then') : t('subscription.ends')}</dt>
+          <dd>${current.auto_renew ? t('subscription.renews') : formatDate(current.paid_through)}</dd>`}
         <dt>${t('subscription.allows')}</dt>
         <dd>${t('subscription.allowance', { per_day: current.entitlements.videos_per_day, seconds: current.entitlements.max_seconds,
           side: current.entitlements.max_side, days: current.entitlements.retention_days })}</dd>
       </dl>
-      ${current.status === 'active' && current.current_period_end && html`<${Check} name="auto_renew" label=${t('subscription.auto_renew')}
+      ${current.status === 'active' && current.paid_through && html`<${Check} name="auto_renew" label=${t('subscription.auto_renew')}
         hint=${t('subscription.auto_renew_hint')} checked=${current.auto_renew} onChange=${setAutoRenew} />`}
       ${current.status !== 'active' && html`<p>${t('subscription.upgrade')}</p>`}`}</${Loaded}>
   </section>`;
