@@ -8,9 +8,7 @@ namespace framehouse::accounts {
 std::optional<std::string> Accounts::issue_first_admin_token() {
   soci::session sql(database_.pool());
   db::WriteTransaction transaction(sql, database_);
-  int admins = 0;
-  sql << "SELECT COUNT(*) FROM users WHERE role = 'admin'", soci::into(admins);
-  if (admins > 0) return std::nullopt;
+  if (active_admins(sql) > 0) return std::nullopt;
   const long long now = now_();
   const long long expires_at = now + kFirstAdminTokenSeconds;
   sql << "DELETE FROM setup_tokens WHERE expires_at <= :n", soci::use(now);
@@ -51,9 +49,7 @@ Accounts::FirstAdmin Accounts::create_first_admin(const std::string& token, cons
     soci::statement use_up = (sql.prepare << "DELETE FROM setup_tokens WHERE token_hash = :h AND expires_at > :n",
                               soci::use(token_hash), soci::use(now));
     use_up.execute(true);
-    int admins = 0;
-    sql << "SELECT COUNT(*) FROM users WHERE role = 'admin'", soci::into(admins);
-    if (use_up.get_affected_rows() == 0 || admins > 0) return FirstAdmin::token_unusable;
+    if (use_up.get_affected_rows() == 0 || active_admins(sql) > 0) return FirstAdmin::token_unusable;
     int taken = 0;
     sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::use(*email), soci::into(taken);
     if (taken > 0) {

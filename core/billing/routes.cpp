@@ -33,17 +33,19 @@ json::object subscription_json(const Subscription& subscription, const Plan& pla
                                         {"retention_days", plan.retention_seconds / (24 * 3600)}}}};
 }
 
-Response current(Billing& billing, const std::string& user_id) {
+// The subscription with the plan it is on.
+json::object current_json(Billing& billing, const std::string& user_id) {
   const auto subscription = billing.subscription(user_id);
-  return Response::json(200, subscription_json(subscription, billing.config().plans.at(subscription.plan)));
+  return subscription_json(subscription, billing.config().plans.at(subscription.plan));
 }
 
-// The subscription with what of the plan's allowance is used now, counted as the limits count
-// (the last 24 hours), so that an app can show "7 of 10" before anyone submits.
+Response current(Billing& billing, const std::string& user_id) { return Response::json(200, current_json(billing, user_id)); }
+
+// The same with what of the plan's allowance is used now, counted as the limits count (the
+// last 24 hours), so that an app can show "7 of 10" before anyone submits.
 Response current_with_usage(Billing& billing, video::Videos& videos, const std::string& user_id) {
   constexpr std::int64_t kDay = 24 * 3600;
-  const auto subscription = billing.subscription(user_id);
-  auto body = subscription_json(subscription, billing.config().plans.at(subscription.plan));
+  auto body = current_json(billing, user_id);
   body["usage"] = json::object{{"videos_last_24_hours", videos.created_since(user_id, unix_now() - kDay)},
                                {"jobs_in_progress", videos.active_jobs(user_id)}};
   return Response::json(200, body);

@@ -5,12 +5,15 @@
 
 namespace framehouse::web {
 
-const char* const kAppContentSecurityPolicy =
+namespace {
+
+// The Content-Security-Policy of the app's page: scripts, styles, images and media from this
+// server only (images and videos also as blob: previews of what the person picked), no inline
+// script or eval, never framed.
+constexpr const char* kAppContentSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
     "connect-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'";
-
-namespace {
 
 // Paths that open the app. Each area's own screens are in the fragment (/#/videos); the
 // mailed links' landing pages are paths, so that their token reaches the app in the query.

@@ -14,11 +14,6 @@ struct AppPage {
   std::string app_name;  // shown in the title and header
 };
 
-// The Content-Security-Policy of the app's page: scripts, styles, images and media from this
-// server only (images and videos also as blob: previews of what the person picked), no inline
-// script or eval, never framed.
-extern const char* const kAppContentSecurityPolicy;
-
 void add_web_routes(http::Router& router, const Assets& assets, const AppPage& page);
 
 }  // namespace framehouse::web

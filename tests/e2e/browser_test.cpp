@@ -52,7 +52,7 @@ TEST_P(BrowserEndToEnd, TheAppInChromium) {
   ASSERT_TRUE(std::regex_search(setup_line, link, std::regex("(http://\\S+/setup#token=\\S+)"))) << setup_line;
   std::vector<std::string> env = {"ORIGIN=http://127.0.0.1:" + std::to_string(server->port), "SETUP_URL=" + link[1].str(),
                                   "OUTBOX=" + (dir.path() / "var/plugins/email_outbox/outbox").string(),
-                                  "POLICY_USER=pat@example.org", "BACKEND=" + testing::backend_name(::testing::TestParamInfo<db::Backend>(GetParam(), 0))};
+                                  "POLICY_USER=pat@example.org"};
   // The screenshots in docs/ are made from one backend's run.
   if (GetParam() == db::Backend::sqlite) env.push_back("SCREENSHOTS=" + std::string(FRAMEHOUSE_SOURCE_DIR) + "/docs/screenshots");
   const auto run = testing::run_command({"/usr/bin/node", "--test", "--test-reporter=spec", (kBrowserDir / "app.test.mjs").string()}, env);

@@ -66,7 +66,7 @@ function UserDetail({ id, me }) {
       <dt>${t('admin.created')}</dt><dd>${formatDateTime(account.created_at)}</dd>
       <dt>${t('admin.plan')}</dt><dd><${Loaded} state=${subscription}>${(plan) => html`${t('admin.plan_value', {
         plan: plan.plan, status: t(`subscription.status_${plan.status}`), used: plan.usage.videos_last_24_hours })}
-        ${plan.current_period_end ? ` ${t('admin.plan_until', { date: formatDate(plan.current_period_end) })}` : ''}`}</${Loaded}></dd>
+        ${plan.paid_through ? ` ${t('admin.plan_until', { date: formatDate(plan.paid_through) })}` : ''}`}</${Loaded}></dd>
     </dl>
     <h2>${t('sessions.title')}</h2>
     <${Loaded} state=${credentials}>${(list) => html`<${Table} caption=${t('sessions.title')} rows=${[...list.sessions, ...list.api_keys]}

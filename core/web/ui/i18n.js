@@ -47,4 +47,3 @@ export const formatDateTime = (unixSeconds) =>
   unixSeconds
     ? new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(unixSeconds * 1000))
     : '';
-export const formatNumber = (value) => new Intl.NumberFormat(locale).format(value);
