@@ -478,7 +478,7 @@ class ComfyUi final : public framehouse::sdk::Plugin,
   remote::Answer call(const std::string& method, const std::string& url, std::optional<std::string> body = std::nullopt,
                       framehouse::sdk::OutputStream* output = nullptr) {
     remote::Request request{method, url};
-    request.json_body = std::move(body);
+    request.body = std::move(body);
     request.output = output;
     return upstream_.http().send(request);
   }

@@ -1,5 +1,5 @@
-// What the bridges to remote inference servers share (gen_openai, gen_comfyui): HTTP calls over
-// libcurl with one connection cache per engine, base URLs that take turns and are health-checked,
+// What the bridges to remote inference servers share (gen_openai, gen_comfyui): HTTP calls
+// (http_client.hpp) with one connection cache per engine, base URLs that take turns and are health-checked,
 // the jobs under way upstream kept in a file (so that a purge or an erasure after a restart still
 // finds them), and progress made from the durations an engine measured. Compiled into each
 // plugin, so that a plugin stays one file that depends only on the SDK and system libraries.
@@ -25,6 +25,7 @@
 #include <framehouse/sdk/outcome.hpp>
 #include <framehouse/sdk/plugin.hpp>
 
+#include "http_client.hpp"
 #include "media.hpp"
 
 namespace framehouse::remote_engine {
@@ -32,66 +33,19 @@ namespace framehouse::remote_engine {
 // How often a run looks whether it was canceled while it waits.
 inline constexpr auto kCancelCheck = std::chrono::milliseconds(100);
 
-std::string lower(std::string text);
-
-// Checks base URLs (https, or http to a loopback address) and drops trailing slashes.
-sdk::Outcome normalise_base_urls(std::vector<std::string>& bases);
+using http_client::Answer;
+using http_client::FormPart;
+using http_client::HttpClient;
+using http_client::HttpSettings;
+using http_client::lower;
+using http_client::normalise_base_urls;
+using http_client::query_escaped;
+using http_client::Request;
 
 // The JSON object in a file of the plugin's, if there is one.
 std::optional<boost::json::object> read_json_object(const std::filesystem::path& file);
 // Replaces the file whole or not at all (a crash leaves the old one).
 void write_json_atomically(const std::filesystem::path& file, const boost::json::object& value);
-
-struct FormPart {
-  std::string name;
-  std::string value;
-  std::string filename;      // set: a file part
-  std::string content_type;  // of a file part
-};
-
-struct Request {
-  std::string method = "GET";
-  std::string url;
-  std::vector<std::string> headers;  // "Name: value"
-  std::optional<std::string> json_body;
-  std::vector<FormPart> form;  // not empty: multipart/form-data
-  // A download: a 2xx body is written here (not kept in the answer). Not owned.
-  sdk::OutputStream* output = nullptr;
-};
-
-struct Answer {
-  long status = 0;  // 0: no HTTP answer
-  std::string body;  // the first MiB (of an error, for a download)
-  std::string error;  // libcurl's, when status is 0
-  std::map<std::string, std::string> headers;  // lower-case names
-  sdk::Outcome output_failure;  // the output refused a write (a download)
-  bool ok() const { return status >= 200 && status < 300; }
-  // "the upstream answered 503: <its message>" / "the upstream did not answer: …", where the
-  // message is the JSON body's error.message, error (a string), or nothing.
-  std::string describe() const;
-};
-
-struct HttpSettings {
-  std::vector<std::string> headers;  // sent with every request (an Authorization, say)
-  std::string ca_file;
-  std::int64_t timeout_ms = 30'000;  // a call; a download is abandoned when nothing moves this long
-};
-
-// Thread-safe; keeps connections open between calls (polling reuses them).
-class HttpClient {
- public:
-  explicit HttpClient(HttpSettings settings);
-  ~HttpClient();
-  HttpClient(const HttpClient&) = delete;
-  HttpClient& operator=(const HttpClient&) = delete;
-
-  Answer send(const Request& request) const;
-
- private:
-  struct Shared;
-  HttpSettings settings_;
-  std::unique_ptr<Shared> shared_;
-};
 
 // Base URLs that take turns. One that failed is passed over for a while (unless every one is),
 // and a background check marks each healthy or not every `interval`.
@@ -222,8 +176,6 @@ sdk::Result<std::string> fitted_input_image(sdk::GenerationSink& sink, const sdk
 // The config key image_fit ("crop", the default, or "letterbox").
 sdk::Result<media::Fit> image_fit_of(const sdk::ConfigSection& config);
 
-// `text` escaped for a URL's query (libcurl's escaping).
-std::string query_escaped(const std::string& text);
 
 // Sleeps `duration`, waking early once `stop_asked()` is true.
 void sleep_unless(std::chrono::steady_clock::duration duration, const std::function<bool()>& stop_asked);
