@@ -238,8 +238,10 @@ int serve(const std::filesystem::path& config_file) {
     return 1;
   }
   video::Videos& videos = *engines_ready;
+  config.billing.public_url = config.accounts.public_url;
+  jobs::JobQueue payment_calls(*database, metrics, {billing::kProcessorCallQueue, std::chrono::seconds(120), 10});
   billing::Billing billing(*database, host, config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin),
-                           config.billing);
+                           config.billing, mailer, payment_calls);
 
   privacy::Disclosures disclosures(*database);
   CoreStores stores(*database, accounts, videos, objects);
@@ -285,12 +287,14 @@ int serve(const std::filesystem::path& config_file) {
   communications.start_workers();
   videos.start_workers();
   privacy.start_workers();
+  billing.start_workers();
   std::optional<PeriodicTask> housekeeping;
   housekeeping.emplace("housekeeping", std::chrono::hours(1), [&accounts, &videos, &billing, &privacy, &policy, &outbox, &announcement_queue,
-                                                               &sign_ins, keep = config.keep_job_records] {
+                                                               &sign_ins, &payment_calls, keep = config.keep_job_records] {
     const auto changed = accounts.purge_expired() + sign_ins.purge_expired() + videos.purge_expired() + billing.renew_due() + privacy.purge_expired_exports() +
                          privacy.purge_unconfirmed_intakes() + outbox.purge_settled(keep) + announcement_queue.purge_settled(keep) +
-                         videos.purge_settled_jobs(keep) + (policy ? policy->send_notices() : 0);
+                         videos.purge_settled_jobs(keep) + payment_calls.purge_settled(keep) +
+                         billing.purge_old_events(std::chrono::hours(24 * 30)) + (policy ? policy->send_notices() : 0);
     if (changed > 0) Log::info("maintenance", "expired records deleted or renewed", {{"count", std::to_string(changed)}});
   });
 
@@ -316,6 +320,7 @@ int serve(const std::filesystem::path& config_file) {
   cpu.stop();
   housekeeping.reset();
   privacy.stop_workers();
+  billing.stop_workers();
   videos.stop_workers();
   communications.stop_workers();
   delivery.stop();
@@ -602,8 +607,11 @@ int run_billing_command(const std::filesystem::path& config_file, const std::str
     plugins::PluginHost host(metrics, config.data_dir);
     host.set_secret_root(db::server_secret(offline.database, kPluginSecretRoot));
     if (!start_plugins(config, host)) return 1;
+    // The calls to the processor that a command causes wait for the server's workers.
+    jobs::JobQueue payment_calls(offline.database, offline.metrics, {billing::kProcessorCallQueue});
     billing::Billing billing(offline.database, host,
-                             config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin), config.billing);
+                             config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin), config.billing,
+                             offline.mailer, payment_calls);
     const int exit_code = command(offline, billing, *user);
     host.stop_all();
     return exit_code;

@@ -358,6 +358,7 @@ LoadResult load_configuration(const std::filesystem::path& file) {
   if (config.billing.plans.empty()) config.billing.plans = billing::default_plans();
   config.billing.default_plan = *settings.string("billing.default_plan");
   config.billing.period_seconds = number("billing.period_days") * 24 * 3600;
+  config.billing.grace_seconds = number("billing.grace_days") * 24 * 3600;
   if (!config.billing.plans.count(config.billing.default_plan)) {
     validator.add_error(position_of(root, "billing.default_plan"), "billing.default_plan",
                         "no plan named '" + config.billing.default_plan + "' (declare it as [plans." +

@@ -1,10 +1,12 @@
 #include "billing/routes.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "accounts/routes.hpp"
 #include "clock/clock.hpp"
+#include "crypto/crypto.hpp"
 #include "http/json_input.hpp"
 #include "http/problem.hpp"
 
@@ -16,15 +18,20 @@ using accounts::AuthContext;
 using http::Request;
 using http::Response;
 
-json::object subscription_json(const Subscription& subscription, const Plan& plan) {
+json::object subscription_json(const Subscription& subscription, const Plan& plan, const sdk::PaymentCapabilities& offered) {
   return {{"object", "subscription"},
           {"plan", subscription.plan},
-          {"status", subscription.status},
+          {"status", to_string(subscription.status)},
           {"current_period_end", subscription.current_period_end ? json::value(*subscription.current_period_end)
                                                                  : json::value(nullptr)},
           {"auto_renew", subscription.auto_renew},
           {"paid_through", subscription.paid_through ? json::value(*subscription.paid_through) : json::value(nullptr)},
           {"prepaid_periods", subscription.prepaid_periods},
+          {"grace_until", subscription.grace_until ? json::value(*subscription.grace_until) : json::value(nullptr)},
+          {"billed_by_processor", subscription.billed_by_processor},
+          // What the app may offer: buying a plan here, and the processor's page for the card.
+          {"checkout_available", offered.checkout && !subscription.billed_by_processor},
+          {"payment_portal_available", offered.portal && subscription.billed_by_processor},
           {"entitlements", json::object{{"max_seconds", plan.max_seconds},
                                         {"max_side", plan.max_side},
                                         {"videos_per_day", plan.videos_per_day},
@@ -33,10 +40,18 @@ json::object subscription_json(const Subscription& subscription, const Plan& pla
                                         {"retention_days", plan.retention_seconds / (24 * 3600)}}}};
 }
 
-// The subscription with the plan it is on.
+// The subscription with the plan it is on, and the plans that can be bought in the app.
 json::object current_json(Billing& billing, const std::string& user_id) {
   const auto subscription = billing.subscription(user_id);
-  return subscription_json(subscription, billing.config().plans.at(subscription.plan));
+  auto body = subscription_json(subscription, billing.config().plans.at(subscription.plan), billing.capabilities());
+  json::array for_sale;
+  if (body.at("checkout_available").as_bool()) {
+    for (const auto& [name, plan] : billing.config().plans) {
+      if (name != billing.config().default_plan) for_sale.emplace_back(name);
+    }
+  }
+  body["plans_for_sale"] = std::move(for_sale);
+  return body;
 }
 
 Response current(Billing& billing, const std::string& user_id) { return Response::json(200, current_json(billing, user_id)); }
@@ -49,6 +64,19 @@ Response current_with_usage(Billing& billing, video::Videos& videos, const std::
   body["usage"] = json::object{{"videos_last_24_hours", videos.created_since(user_id, unix_now() - kDay)},
                                {"jobs_in_progress", videos.active_jobs(user_id)}};
   return Response::json(200, body);
+}
+
+// A payment processor's refusal in the API's terms; `field` is the one a bad argument is about.
+Response payment_problem(const Request& request, const sdk::Outcome& outcome, const std::string& field) {
+  switch (outcome.status()) {
+    case sdk::Status::invalid_argument:
+      if (!field.empty()) return http::validation_problem(request, {{field, outcome.message()}});
+      return http::problem(http::problems::kBadRequest, outcome.message(), request.request_id);
+    case sdk::Status::unsupported: return http::problem(http::problems::kNotSupported, outcome.message(), request.request_id);
+    case sdk::Status::conflict: return http::problem(http::problems::kConflict, outcome.message(), request.request_id);
+    case sdk::Status::not_found: return http::problem(http::problems::kConflict, outcome.message(), request.request_id);
+    default: return http::problem(http::problems::kUnavailable, outcome.message(), request.request_id);
+  }
 }
 
 }  // namespace
@@ -65,12 +93,58 @@ void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Bill
                const auto auto_renew = fields.boolean("auto_renew", true);
                if (!fields.ok()) return fields.problem(request);
                const auto changed = billing.set_auto_renew(who.user_id, *auto_renew);
-               if (changed.status() == sdk::Status::conflict) {
-                 return http::problem(http::problems::kConflict, changed.message(), request.request_id);
-               }
-               if (!changed) return http::problem(http::problems::kUnavailable, changed.message(), request.request_id);
+               if (!changed) return http::problem(http::problems::kConflict, changed.message(), request.request_id);
                return current(billing, who.user_id);
              }));
+
+  router.add("POST", "/v1/billing/checkout", accounts::session_only(accounts, [&billing](Request& request, const AuthContext& who) -> Response {
+               http::JsonFields fields(request, {"plan"});
+               if (fields.rejection()) return *fields.rejection();
+               const auto plan = fields.string("plan", true, 100);
+               if (!fields.ok()) return fields.problem(request);
+               // The client's Idempotency-Key names the attempt: sent again, the same session.
+               const auto key = request.header("idempotency-key");
+               if (key && (key->empty() || key->size() > 100)) {
+                 return http::validation_problem(request, {{"Idempotency-Key", "must be 1 to 100 characters"}});
+               }
+               const std::string operation = key ? crypto::token_hash(*key).substr(0, 32) : crypto::random_id("", 16);
+               auto started = billing.start_checkout(who.user_id, *plan, operation);
+               if (!started) return payment_problem(request, started.outcome(), "plan");
+               return Response::json(201, json::object{{"object", "checkout_session"},
+                                                       {"id", started.value().id},
+                                                       {"url", started.value().url}});
+             }));
+
+  router.add("POST", "/v1/billing/portal", accounts::session_only(accounts, [&billing](Request& request, const AuthContext& who) -> Response {
+               auto portal = billing.portal_url(who.user_id);
+               if (!portal) return payment_problem(request, portal.outcome(), "");
+               return Response::json(200, json::object{{"object", "payment_portal_session"}, {"url", portal.value()}});
+             }));
+
+  // The processor's events, signed by it: no account, the signature is the authentication.
+  // 2xx only once the event is committed, so that the processor sends again whatever we lost.
+  router.add("POST", "/v1/billing/webhooks/{plugin}", [&billing](Request& request) -> Response {
+    sdk::WebhookRequest webhook;
+    for (const auto& [name, value] : request.headers) webhook.headers.emplace(name, value);
+    webhook.body = request.body;
+    const auto received = billing.receive_webhook(request.path_params.at("plugin"), webhook);
+    if (!received) {
+      switch (received.outcome().status()) {
+        case sdk::Status::not_found:
+        case sdk::Status::unsupported: return http::problem(http::problems::kNotFound, "", request.request_id);
+        case sdk::Status::permission_denied:
+        case sdk::Status::invalid_argument:
+          // Nothing was applied; the body is not logged (it is a person's payment data).
+          return http::problem(http::problems::kBadRequest, "the event was refused: " + received.outcome().message(),
+                               request.request_id);
+        default: return http::problem(http::problems::kUnavailable, received.outcome().message(), request.request_id);
+      }
+    }
+    const char* result = received.value() == WebhookResult::applied   ? "applied"
+                         : received.value() == WebhookResult::duplicate ? "duplicate"
+                                                                        : "ignored";
+    return Response::json(200, json::object{{"received", true}, {"result", result}});
+  });
 
   // Staff answering "why can I not make longer videos?" see the plan with the account.
   router.add("GET", "/v1/admin/users/{id}/subscription",

@@ -208,6 +208,8 @@ TableSpec make_core_schema() {
   billing.fields = {
       string_field("default_plan", "free", "the plan of every account without an active subscription"),
       integer_field("period_days", 30, 1, 366, "length of a paid period"),
+      integer_field("grace_days", 3, 0, 60,
+                    "how long a plan stays after its renewal was not paid (the processor retries meanwhile); 0: it ends at once"),
       string_field("plugin", "", "the payment processor plugin; empty: subscriptions are only granted by admins"),
   };
 

@@ -156,6 +156,8 @@ std::string containment_pattern(const std::string& text) {
   return pattern + "%";
 }
 
+std::string Dialect::for_update() const { return backend_ == Backend::postgresql ? " FOR UPDATE" : ""; }
+
 std::string Dialect::skip_locked() const {
   // SQLite has one writer at a time: the claiming UPDATE is already exclusive.
   return backend_ == Backend::sqlite ? "" : " FOR UPDATE SKIP LOCKED";

@@ -41,6 +41,9 @@ class Dialect {
   // Appended to the SELECT that picks a queued job, so that concurrent workers (several
   // processes on PostgreSQL) never pick the same row.
   std::string skip_locked() const;
+  // Appended to a SELECT in a write transaction that reads a row it then changes from what it
+  // read: PostgreSQL locks the row until commit; SQLite's transaction already holds the lock.
+  std::string for_update() const;
   // Run first in a begin_exclusive() transaction: one writer at a time appends to the audit
   // chain, across processes.
   std::string lock_audit() const;

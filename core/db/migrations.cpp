@@ -458,6 +458,37 @@ const std::vector<Migration>& server_migrations() {
          // one in the browser: stored as a hash, an hour, once. Nothing about a person.
          return {"CREATE TABLE setup_tokens (token_hash TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)"};
        }},
+      {24, "billing state apart from entitlement; payment events applied once",
+       [](const Dialect&) -> std::vector<std::string> {
+         return {
+             // The entitlement may be in grace after an unpaid renewal; the holder's last
+             // auto-renew choice is dated, so that an older processor event does not undo it.
+             "ALTER TABLE subscriptions ADD COLUMN grace_until BIGINT",
+             "ALTER TABLE subscriptions ADD COLUMN auto_renew_changed_at BIGINT NOT NULL DEFAULT 0",
+             // What the payment processor says about a person (reached by the billing privacy
+             // participant): its customer and subscription ids, the subscription's state and
+             // period, and when the processor made the newest event applied to it.
+             "CREATE TABLE billing_accounts ("
+             " user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+             " customer_id TEXT NOT NULL UNIQUE,"
+             " subscription_id TEXT UNIQUE,"
+             " state TEXT NOT NULL,"
+             " plan TEXT,"
+             " period_end BIGINT NOT NULL DEFAULT 0,"
+             " cancel_at_period_end INTEGER NOT NULL DEFAULT 0,"
+             " state_at BIGINT NOT NULL DEFAULT 0,"
+             " created_at BIGINT NOT NULL,"
+             " updated_at BIGINT NOT NULL)",
+             "INSERT INTO billing_accounts (user_id, customer_id, state, created_at, updated_at)"
+             " SELECT user_id, customer_id, 'none', created_at, updated_at FROM subscriptions WHERE customer_id IS NOT NULL",
+             "ALTER TABLE subscriptions DROP COLUMN customer_id",
+             // Each processor event id, once: the key that makes a webhook apply once across
+             // nodes. Nothing about a person (the event's content is not kept).
+             "CREATE TABLE payment_events (processor TEXT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL,"
+             " received_at BIGINT NOT NULL, PRIMARY KEY (processor, event_id))",
+             "CREATE INDEX payment_events_received ON payment_events (received_at)",
+         };
+       }},
   };
   return migrations;
 }

@@ -71,8 +71,8 @@ std::vector<AnalyticsCell> Analytics::run(const AnalyticsQuery& query) {
   // Every count is taken by plan; totals are their sums, so that one suppression decision
   // covers both views of a period.
   const std::string plan =
-      "COALESCE((SELECT s.plan FROM subscriptions s WHERE s.user_id = person AND s.status = 'active'"
-      " AND s.current_period_end > :now), :default_plan)";
+      "COALESCE((SELECT s.plan FROM subscriptions s WHERE s.user_id = person AND s.status IN ('active', 'grace')"
+      " AND COALESCE(s.grace_until, s.current_period_end) > :now), :default_plan)";
   const std::string range = timeless ? "" : " WHERE t >= :from AND t < :to";
   const std::string sql_text = "SELECT " + bucket + " AS bucket, " + plan + " AS plan, COUNT(*) AS n, COUNT(DISTINCT person) AS people"
                                " FROM (" + std::string(source.rows) + ") rows_counted" + range +

@@ -53,6 +53,13 @@ class ManualPayments final : public Plugin, public PaymentProcessor, public Priv
     return Outcome::failure(Status::unsupported, "payments are arranged outside the app; contact " + contact_);
   }
 
+  Result<std::string> create_portal_session(std::string_view, std::string_view) override {
+    return Outcome::failure(Status::unsupported, "payments are arranged outside the app; contact " + contact_);
+  }
+
+  // A bookkeeping processor: plans are granted by staff, nothing is paid in the app.
+  PaymentCapabilities capabilities() const override { return {}; }
+
   Outcome set_auto_renew(std::string_view subscription_id, bool enabled, std::string_view) override {
     Locked locked(*this);
     if (!locked.outcome) return locked.outcome;

@@ -82,6 +82,8 @@ TEST_P(AccountsEndToEnd, ALeakedApiKeyCanMakeVideosButNeverManageTheAccount) {
       {"PUT", "/v1/me/preferences", R"({"marketing":true})"},
       {"DELETE", "/v1/me", ""},
       {"PATCH", "/v1/subscription", R"({"auto_renew":false})"},
+      {"POST", "/v1/billing/checkout", R"({"plan":"premium"})"},
+      {"POST", "/v1/billing/portal", ""},
       {"POST", "/v1/privacy/requests", R"({"type":"access"})"},
       {"GET", "/v1/admin/users", ""},
   };
@@ -460,6 +462,10 @@ TEST_P(AccountsEndToEnd, AccessMatrix) {
       {"POST", "/v1/api-keys", "/v1/api-keys", R"({"name":"matrix"})", 401, 201, 201, 201},
       {"GET", "/v1/subscription", "/v1/subscription", "", 401, 200, 200, 200},
       {"PATCH", "/v1/subscription", "/v1/subscription", R"({"auto_renew":false})", 401, 409, 409, 409},
+      // payment_manual sells nothing in the app and sends no webhooks.
+      {"POST", "/v1/billing/checkout", "/v1/billing/checkout", R"({"plan":"premium"})", 401, 400, 400, 400},
+      {"POST", "/v1/billing/portal", "/v1/billing/portal", "", 401, 400, 400, 400},
+      {"POST", "/v1/billing/webhooks/payment_manual", "/v1/billing/webhooks/{plugin}", "{}", 404, 404, 404, 404},
       {"GET", "/v1/admin/users/" + a_id + "/subscription", "/v1/admin/users/{id}/subscription", "", 401, 403, 403, 200},
       {"POST", "/v1/admin/users/" + a_id + "/subscription", "/v1/admin/users/{id}/subscription", R"({"plan":"premium"})",
        401, 403, 403, 200},

@@ -27,7 +27,8 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   storage::ObjectStore objects(host, nullptr, keys);
   video::Uploads uploads(database, objects, {});
   video::Videos videos(database, host, objects, metrics, {.data_dir = dir.path().string()});
-  billing::Billing billing(database, host, nullptr, {billing::default_plans()});
+  jobs::JobQueue payment_calls(database, metrics, {billing::kProcessorCallQueue});
+  billing::Billing billing(database, host, nullptr, {billing::default_plans()}, mailer, payment_calls);
   privacy::CoreParticipant core({});
   privacy::Participants participants(host, core, std::chrono::seconds(1));
   const auto signer = privacy::ReceiptSigner::from_seed({});

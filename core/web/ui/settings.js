@@ -3,7 +3,7 @@
 // auto-renew, and the rights the policy promises — a copy of one's data, deleting the
 // account — with the policy itself.
 import { html, useEffect, useState } from './preact-htm.js';
-import { api } from './api.js';
+import { api, newIdempotencyKey } from './api.js';
 import { formatDate, formatDateTime, hasMessage, t } from './i18n.js';
 import { Check, Field, Loaded, Notice, Page, Submit, messageOf, useForm, useLoad } from './ui.js';
 
@@ -250,6 +250,7 @@ function Communications() {
 function Subscription() {
   const subscription = useLoad(() => api('GET', '/v1/subscription'));
   const [failure, setFailure] = useState('');
+  const [leaving, setLeaving] = useState(false);
   const setAutoRenew = async (on) => {
     setFailure('');
     try {
@@ -259,12 +260,26 @@ function Subscription() {
       setFailure(messageOf(error));
     }
   };
+  // Paying and changing the card happen on the processor's pages; the plan changes when the
+  // processor tells the server, never on the way back.
+  const goTo = async (path, body, key) => {
+    setFailure('');
+    setLeaving(true);
+    try {
+      const { url } = await api('POST', path, body, key ? { headers: { 'Idempotency-Key': key } } : undefined);
+      window.location.assign(url);
+    } catch (error) {
+      setLeaving(false);
+      setFailure(messageOf(error));
+    }
+  };
   return html`<section aria-labelledby="subscription-title" class="narrow">
     <h2 id="subscription-title">${t('subscription.title')}</h2>
     <${Notice} kind="error">${failure}</${Notice}>
     <${Loaded} state=${subscription}>${(current) => html`<dl class="facts">
         <dt>${t('subscription.plan')}</dt><dd>${current.plan}</dd>
         <dt>${t('subscription.status')}</dt><dd>${t(`subscription.status_${current.status}`)}</dd>
+        ${current.grace_until && html`<dt>${t('subscription.grace_until')}</dt><dd>${formatDate(current.grace_until)}</dd>`}
         ${current.paid_through && html`<dt>${t('subscription.paid_through')}</dt><dd>${formatDate(current.paid_through)}</dd>
           <dt>${current.auto_renew ? t('subscription.then') : t('subscription.ends')}</dt>
           <dd>${current.auto_renew ? t('subscription.renews') : formatDate(current.paid_through)}</dd>`}
@@ -272,9 +287,18 @@ function Subscription() {
         <dd>${t('subscription.allowance', { per_day: current.entitlements.videos_per_day, seconds: current.entitlements.max_seconds,
           side: current.entitlements.max_side, days: current.entitlements.retention_days })}</dd>
       </dl>
-      ${current.status === 'active' && current.paid_through && html`<${Check} name="auto_renew" label=${t('subscription.auto_renew')}
-        hint=${t('subscription.auto_renew_hint')} checked=${current.auto_renew} onChange=${setAutoRenew} />`}
-      ${current.status !== 'active' && html`<p>${t('subscription.upgrade')}</p>`}`}</${Loaded}>
+      ${current.grace_until && html`<p>${t('subscription.grace_hint')}</p>`}
+      ${(current.status === 'active' || current.status === 'grace') && current.paid_through && html`<${Check} name="auto_renew"
+        label=${t('subscription.auto_renew')} hint=${t('subscription.auto_renew_hint')} checked=${current.auto_renew}
+        onChange=${setAutoRenew} />`}
+      ${current.payment_portal_available && html`<p><button type="button" class="button button-secondary" disabled=${leaving}
+        onClick=${() => goTo('/v1/billing/portal')}>${t('subscription.manage_payment')}</button></p>`}
+      ${current.checkout_available && current.plans_for_sale.map((plan) => html`<p><button type="button" class="button"
+        disabled=${leaving} onClick=${() => goTo('/v1/billing/checkout', { plan }, newIdempotencyKey())}>
+        ${t('subscription.buy', { plan })}</button></p>`)}
+      ${current.checkout_available && html`<p class="hint">${t('subscription.buy_hint')}</p>`}
+      ${!current.checkout_available && !current.billed_by_processor && current.status !== 'active' && current.status !== 'grace'
+        && html`<p>${t('subscription.upgrade')}</p>`}`}</${Loaded}>
   </section>`;
 }
 

@@ -26,6 +26,10 @@
 //   generation 1.1: GenerationSink::remember/recall (a resumable handle kept with the job, for
 //     an engine that runs jobs remotely); a canceled run returns Status::canceled (a 1.0 engine
 //     returned Status::conflict with the message "canceled", which the host still accepts from it).
+//   payment 2.0: PaymentEvent::occurred_at (events are applied in the processor's order, not
+//     the order they arrive in) and a typed ProcessorState instead of the status string;
+//     PaymentProcessor::capabilities() and create_portal_session(). A payment 1.x plugin is
+//     refused: the event it returns has another layout.
 #pragma once
 
 // The newest minor of each, as this SDK ships it.
@@ -38,7 +42,7 @@
 
 #define FRAMEHOUSE_SDK_VERSION_MAJOR 1
 #define FRAMEHOUSE_STORAGE_VERSION_MAJOR 1
-#define FRAMEHOUSE_PAYMENT_VERSION_MAJOR 1
+#define FRAMEHOUSE_PAYMENT_VERSION_MAJOR 2
 #define FRAMEHOUSE_EMAIL_VERSION_MAJOR 1
 #define FRAMEHOUSE_GENERATION_VERSION_MAJOR 1
 #define FRAMEHOUSE_PRIVACY_VERSION_MAJOR 1
