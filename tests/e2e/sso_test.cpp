@@ -1,10 +1,6 @@
 // Enterprise sign-in end to end: the real binary, a certified OpenID Connect provider
 // (panva's oidc-provider, tests/compat/oidc_provider) on loopback, and Debian's Chromium
 // going back and forth between them as a person's browser does (tests/compat/browser/sso.mjs).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -17,19 +13,6 @@ namespace {
 
 const std::filesystem::path kCompat = std::filesystem::path(FRAMEHOUSE_SOURCE_DIR) / "tests/compat";
 
-// A port nobody listens on now, for a server whose address the provider must know first.
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t size = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 class SsoEndToEnd : public EndToEnd {
  protected:
   void SetUp() override {
@@ -37,7 +20,7 @@ class SsoEndToEnd : public EndToEnd {
         << "oidc-provider is missing: run `npm ci` in " << kCompat / "oidc_provider" << " (deploy/setup.sh test does)";
     ASSERT_TRUE(std::filesystem::exists(kCompat / "browser/node_modules/playwright-core"));
     FRAMEHOUSE_SETUP_DATABASE(database_);
-    const std::uint16_t port = free_port();
+    const std::uint16_t port = testing::free_loopback_port();
     origin_ = "http://127.0.0.1:" + std::to_string(port);
     provider_ = std::make_unique<testing::ChildProcess>(
         std::vector<std::string>{"/usr/bin/node", (kCompat / "oidc_provider/provider.mjs").string()},
@@ -52,9 +35,8 @@ class SsoEndToEnd : public EndToEnd {
     const std::string line = provider_->wait_for_stdout_line("listening on", std::chrono::seconds(20));
     ASSERT_FALSE(line.empty()) << provider_->stderr_text();
     issuer_ = line.substr(line.find("http://"));
-    std::string config = testing::server_config(dir.path(), "public_url = \"" + origin_ + "\"\n", database_->options().url);
-    const std::string any_port = "listen = \"127.0.0.1:0\"";
-    config.replace(config.find(any_port), any_port.size(), "listen = \"127.0.0.1:" + std::to_string(port) + "\"");
+    std::string config = testing::listening_on(
+        testing::server_config(dir.path(), "public_url = \"" + origin_ + "\"\n", database_->options().url), port);
     config += "[sso.corp]\ndisplay_name = \"Corp sign-in\"\nissuer = \"" + issuer_ +
               "\"\nclient_id = \"framehouse\"\nclient_secret = \"a client secret of thirty-two chars\"\n"
               "scopes = [\"openid\", \"email\", \"profile\", \"employee\"]\nadult_claim = \"employee\"\n";

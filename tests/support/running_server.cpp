@@ -1,8 +1,31 @@
 #include "support/running_server.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <regex>
 
 namespace framehouse::testing {
+
+std::uint16_t free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t size = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::string listening_on(std::string config, std::uint16_t port) {
+  const std::string any_port = "listen = \"127.0.0.1:0\"";
+  config.replace(config.find(any_port), any_port.size(), "listen = \"127.0.0.1:" + std::to_string(port) + "\"");
+  return config;
+}
 
 std::string server_config(const std::filesystem::path& dir, const std::string& extra, const std::string& database_url,
                           const std::string& accounts_extra) {

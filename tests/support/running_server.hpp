@@ -17,6 +17,11 @@ namespace framehouse::testing {
 std::string server_config(const std::filesystem::path& dir, const std::string& extra = "",
                           const std::string& database_url = "", const std::string& accounts_extra = "");
 
+// A port nobody listens on now, for a server whose address another process must know first.
+std::uint16_t free_loopback_port();
+// `config` (from server_config) listening on that port instead of any.
+std::string listening_on(std::string config, std::uint16_t port);
+
 class RunningServer {
  public:
   explicit RunningServer(const std::string& config, const std::vector<std::string>& env = {});
