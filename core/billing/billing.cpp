@@ -192,8 +192,14 @@ void Billing::store(db::WriteTransaction& transaction, const std::string& user_i
       soci::use(user_id), soci::use(after.plan), soci::use(status), soci::use(after.period_end), soci::use(after.auto_renew),
       soci::use(after.prepaid), soci::use(grace, grace_indicator), soci::use(after.auto_renew_changed_at), soci::use(now),
       soci::use(now);
+  tell_holder(transaction, user_id, before, after, cause);
+}
 
-  // What the holder is told: one message for what changed, in words of what they can do.
+void Billing::tell_holder(db::WriteTransaction& transaction, const std::string& user_id, const std::optional<Entitlement>& before,
+                          const Entitlement& after, Cause cause) {
+  // One message for what changed, in words of what the holder can do.
+  auto& sql = transaction.session();
+  const long long now = now_();
   const auto& plan_name = after.plan;
   const std::string paid_through = day_of(after.paid_through(config_.period_seconds));
   const std::string settings = config_.public_url + "/#/settings/subscription";
@@ -346,7 +352,7 @@ sdk::Outcome Billing::set_auto_renew(const std::string& user_id, bool enabled) {
   Entitlement after = *before;
   after.auto_renew = enabled ? 1 : 0;
   after.auto_renew_changed_at = now_();
-  // Turned back on in grace: the renewal is still due, and the grace goes on.
+  // Turned back on in grace, the renewal is still due: the grace goes on.
   store(transaction, user_id, before, after, Cause::auto_renew);
   if (const auto target = processor_subscription(sql, user_id)) {
     queue_processor_call(transaction, user_id, ProcessorCall::sync_auto_renew, *target);
@@ -504,7 +510,7 @@ sdk::Result<sdk::CheckoutSession> Billing::start_checkout(const std::string& use
   });
 }
 
-sdk::Result<std::string> Billing::portal_url(const std::string& user_id) {
+sdk::Result<std::string> Billing::portal_url(const std::string& user_id, const std::string& operation_id) {
   if (!capabilities_.portal) return sdk::Outcome::failure(sdk::Status::unsupported, "there is no payment portal here");
   std::optional<Account> account;
   {
@@ -512,9 +518,10 @@ sdk::Result<std::string> Billing::portal_url(const std::string& user_id) {
     account = Account::load(sql, user_id);
   }
   if (!account) return sdk::Outcome::failure(sdk::Status::not_found, "you have not paid through the app yet");
-  const std::string customer = account->customer_id, back = config_.public_url + "/#/settings/subscription";
-  return host_.call<sdk::PaymentProcessor>(processor_, "create_portal_session", [customer, back](sdk::PaymentProcessor& processor) {
-    return processor.create_portal_session(customer, back);
+  const std::string customer = account->customer_id, back = config_.public_url + "/#/settings/subscription",
+                    key = "portal-" + user_id + "-" + operation_id;
+  return host_.call<sdk::PaymentProcessor>(processor_, "create_portal_session", [customer, back, key](sdk::PaymentProcessor& processor) {
+    return processor.create_portal_session(customer, back, key);
   });
 }
 
@@ -614,7 +621,6 @@ void Billing::apply_event(db::WriteTransaction& transaction, const std::string& 
       }
       after.plan = plan;
       after.period_end = after.in_force() ? std::max(after.period_end, account.period_end) : account.period_end;
-      if (!after.in_force()) after.prepaid = 0;
       after.status = EntitlementStatus::active;
       after.grace_until.reset();
       // The holder's own latest choice stands against an older event about it.
@@ -626,10 +632,10 @@ void Billing::apply_event(db::WriteTransaction& transaction, const std::string& 
       if (!after.grace_until) after.grace_until = std::max<long long>(after.period_end, occurred) + config_.grace_seconds;
       break;
     case sdk::ProcessorState::ended:
+      // What the processor billed ends now; periods staff granted on top of it are still used.
       if (!after.in_force()) return;
       after.status = EntitlementStatus::expired;
       after.period_end = std::min<long long>(after.period_end, now);
-      after.prepaid = 0;
       after.auto_renew = 0;
       after.grace_until.reset();
       break;

@@ -111,9 +111,9 @@ class Billing {
   // conflict when the processor already bills the user (they change it in the portal).
   sdk::Result<sdk::CheckoutSession> start_checkout(const std::string& user_id, const std::string& plan,
                                                    const std::string& operation_id);
-  // The processor's page for the user's card and invoices. Status::unsupported without one;
-  // not_found when the processor knows no customer of theirs.
-  sdk::Result<std::string> portal_url(const std::string& user_id);
+  // The processor's page for the user's card and invoices (`operation_id` as for a checkout).
+  // Status::unsupported without one; not_found when the processor knows no customer of theirs.
+  sdk::Result<std::string> portal_url(const std::string& user_id, const std::string& operation_id);
   // A processor's webhook, verified by the plugin named `plugin` and applied once (the event's
   // id is recorded in the transaction that applies it, so two nodes never both do). The
   // plugin's refusal comes back as it is: permission_denied for a bad signature.
@@ -151,8 +151,11 @@ class Billing {
   bool settle(db::WriteTransaction& transaction, const std::string& user_id);
   // The period arithmetic: paid periods used, then grace or expiry, as of now.
   void advance(Entitlement& entitlement) const;
+  // Writes the entitlement and mails the holder what changed (nothing when nothing they see did).
   void store(db::WriteTransaction& transaction, const std::string& user_id, const std::optional<Entitlement>& before,
              const Entitlement& after, Cause cause);
+  void tell_holder(db::WriteTransaction& transaction, const std::string& user_id, const std::optional<Entitlement>& before,
+                   const Entitlement& after, Cause cause);
   void queue_processor_call(db::WriteTransaction& transaction, const std::string& user_id, ProcessorCall call,
                             const std::string& subscription_id);
   // The processor's subscription id to change for the user, if one is to be told.

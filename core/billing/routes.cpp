@@ -66,6 +66,15 @@ Response current_with_usage(Billing& billing, video::Videos& videos, const std::
   return Response::json(200, body);
 }
 
+// What names an attempt at the processor: the client's Idempotency-Key (sent again, the same
+// session), or a new id. nullopt for a key that is empty or too long.
+std::optional<std::string> operation_of(const Request& request) {
+  const auto key = request.header("idempotency-key");
+  if (!key) return crypto::random_id("", 16);
+  if (key->empty() || key->size() > 100) return std::nullopt;
+  return crypto::token_hash(*key).substr(0, 32);
+}
+
 // A payment processor's refusal in the API's terms; `field` is the one a bad argument is about.
 Response payment_problem(const Request& request, const sdk::Outcome& outcome, const std::string& field) {
   switch (outcome.status()) {
@@ -102,13 +111,9 @@ void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Bill
                if (fields.rejection()) return *fields.rejection();
                const auto plan = fields.string("plan", true, 100);
                if (!fields.ok()) return fields.problem(request);
-               // The client's Idempotency-Key names the attempt: sent again, the same session.
-               const auto key = request.header("idempotency-key");
-               if (key && (key->empty() || key->size() > 100)) {
-                 return http::validation_problem(request, {{"Idempotency-Key", "must be 1 to 100 characters"}});
-               }
-               const std::string operation = key ? crypto::token_hash(*key).substr(0, 32) : crypto::random_id("", 16);
-               auto started = billing.start_checkout(who.user_id, *plan, operation);
+               const auto operation = operation_of(request);
+               if (!operation) return http::validation_problem(request, {{"Idempotency-Key", "must be 1 to 100 characters"}});
+               auto started = billing.start_checkout(who.user_id, *plan, *operation);
                if (!started) return payment_problem(request, started.outcome(), "plan");
                return Response::json(201, json::object{{"object", "checkout_session"},
                                                        {"id", started.value().id},
@@ -116,7 +121,9 @@ void add_billing_routes(http::Router& router, accounts::Accounts& accounts, Bill
              }));
 
   router.add("POST", "/v1/billing/portal", accounts::session_only(accounts, [&billing](Request& request, const AuthContext& who) -> Response {
-               auto portal = billing.portal_url(who.user_id);
+               const auto operation = operation_of(request);
+               if (!operation) return http::validation_problem(request, {{"Idempotency-Key", "must be 1 to 100 characters"}});
+               auto portal = billing.portal_url(who.user_id, *operation);
                if (!portal) return payment_problem(request, portal.outcome(), "");
                return Response::json(200, json::object{{"object", "payment_portal_session"}, {"url", portal.value()}});
              }));

@@ -53,7 +53,7 @@ class ManualPayments final : public Plugin, public PaymentProcessor, public Priv
     return Outcome::failure(Status::unsupported, "payments are arranged outside the app; contact " + contact_);
   }
 
-  Result<std::string> create_portal_session(std::string_view, std::string_view) override {
+  Result<std::string> create_portal_session(std::string_view, std::string_view, std::string_view) override {
     return Outcome::failure(Status::unsupported, "payments are arranged outside the app; contact " + contact_);
   }
 

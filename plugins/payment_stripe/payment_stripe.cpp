@@ -155,9 +155,10 @@ class StripePayments final : public Plugin, public PaymentProcessor, public Priv
     return CheckoutSession{string_at(created.value(), {"id"}), string_at(created.value(), {"url"})};
   }
 
-  Result<std::string> create_portal_session(std::string_view customer_id, std::string_view return_url) override {
+  Result<std::string> create_portal_session(std::string_view customer_id, std::string_view return_url,
+                                            std::string_view idempotency_key) override {
     auto created = call("POST", "/v1/billing_portal/sessions",
-                        {{"customer", std::string(customer_id)}, {"return_url", std::string(return_url)}}, "");
+                        {{"customer", std::string(customer_id)}, {"return_url", std::string(return_url)}}, idempotency_key);
     if (!created) return created.outcome();
     return string_at(created.value(), {"url"});
   }
@@ -237,7 +238,9 @@ class StripePayments final : public Plugin, public PaymentProcessor, public Priv
     if (change.field != "email" && change.field != "name") return {};
     const auto customer = customer_of(subject);
     if (customer.empty()) return {};
-    return gone_is_fine(call("POST", "/v1/customers/" + http::query_escaped(customer), {{change.field, change.new_value}}, ""));
+    // The same change asked again (a retried task) is the same call.
+    const std::string key = "rectify-" + customer + "-" + change.field + "-" + framehouse::stripe::sha256_hex(change.new_value).substr(0, 24);
+    return gone_is_fine(call("POST", "/v1/customers/" + http::query_escaped(customer), {{change.field, change.new_value}}, key));
   }
 
   // Stripe sends no marketing of ours: nothing to switch off there.

@@ -29,4 +29,7 @@ SignatureVerdict verify_signature(std::string_view secret, std::string_view head
 // The lower-case hex HMAC-SHA256 of "<timestamp>.<payload>" keyed with `secret`.
 std::string signature_of(std::string_view secret, std::int64_t timestamp, std::string_view payload);
 
+// The lower-case hex SHA-256 of `text` (an idempotency key made from a value, without it).
+std::string sha256_hex(std::string_view text);
+
 }  // namespace framehouse::stripe

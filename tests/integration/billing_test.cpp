@@ -355,6 +355,26 @@ TEST_P(BillingTest, StaffRevokeAProcessorsSubscriptionThere) {
   EXPECT_TRUE(queued_calls().empty());
 }
 
+// Periods staff grant to someone who pays by card are theirs: the card subscription ending
+// leaves them.
+TEST_P(BillingTest, AGrantOnTopOfACardSubscriptionOutlivesIt) {
+  const auto billing = make_billing("other_kinds");
+  ASSERT_TRUE(billing->start_checkout("usr_a", "premium", "op1").ok());
+  const std::int64_t t0 = now_.load();
+  ASSERT_TRUE(event(*billing, "id=evt_0&type=invoice_paid&state=active&customer=cus_usr_a&subscription=sub_9&plan=premium&created=" +
+                                  std::to_string(t0) + "&period_end=" + std::to_string(t0 + 30 * kDay)).ok());
+  ASSERT_TRUE(billing->grant("usr_a", "premium", 1).ok());
+  EXPECT_EQ(billing->subscription("usr_a").paid_through, t0 + 60 * kDay);
+  now_ += 10 * kDay;
+  ASSERT_TRUE(event(*billing, "id=evt_1&type=subscription_deleted&state=ended&customer=cus_usr_a&subscription=sub_9&created=" +
+                                  std::to_string(now_.load())).ok());
+  const auto left = billing->subscription("usr_a");
+  EXPECT_EQ(status(left), "active");
+  EXPECT_EQ(left.plan, "premium");
+  EXPECT_EQ(left.paid_through, now_.load() + 30 * kDay);  // the granted period, from now
+  EXPECT_FALSE(left.auto_renew);
+}
+
 // Two nodes receive the same event at the same moment (the processor retried, or a load
 // balancer sent it twice): one applies it, the other finds it applied.
 TEST_P(BillingTest, AnEventDeliveredToTwoNodesAtOnceAppliesOnce) {

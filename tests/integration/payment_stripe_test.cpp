@@ -139,9 +139,10 @@ TEST_F(StripePlugin, CheckoutAndPortalSessionsCarryWhatStripeNeeds) {
   unsold.plan = "gold";
   unsold.idempotency_key = "checkout-usr_ann-op2";
   EXPECT_EQ(payment_->create_checkout(unsold).outcome().status(), sdk::Status::invalid_argument);
-  const auto portal = payment_->create_portal_session(customer, request.success_url);
+  const auto portal = payment_->create_portal_session(customer, request.success_url, "portal-usr_ann-op1");
   ASSERT_TRUE(portal.ok()) << portal.outcome().message();
   EXPECT_NE(portal.value().find("/portal/" + customer), std::string::npos);
+  EXPECT_EQ(requests_to("/v1/billing_portal/sessions").at(0).at("idempotency_key"), "portal-usr_ann-op1");
   const auto offered = payment_->capabilities();
   EXPECT_TRUE(offered.checkout && offered.portal && offered.webhooks);
 }
@@ -195,6 +196,8 @@ TEST_F(StripePlugin, ErasureDeletesTheCustomerAtStripeAndExportReadsIt) {
   EXPECT_NE(exported.records[0].second.find("ann@example.org"), std::string::npos);
   ASSERT_TRUE(privacy_->rectify(ann, {"email", "ann@example.org", "ann@new.example"}));
   EXPECT_EQ(stripe_->control("GET", "/test/customers/" + customer).at("email"), "ann@new.example");
+  const auto updated = requests_to("/v1/customers/" + customer).back();
+  EXPECT_EQ(updated.at("idempotency_key").as_string().rfind("rectify-" + customer + "-email-", 0), 0u) << updated;
 
   const auto erased = privacy_->erase_subject(ann);
   ASSERT_TRUE(erased.ok()) << erased.outcome().message();

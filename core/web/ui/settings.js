@@ -292,7 +292,7 @@ function Subscription() {
         label=${t('subscription.auto_renew')} hint=${t('subscription.auto_renew_hint')} checked=${current.auto_renew}
         onChange=${setAutoRenew} />`}
       ${current.payment_portal_available && html`<p><button type="button" class="button button-secondary" disabled=${leaving}
-        onClick=${() => goTo('/v1/billing/portal')}>${t('subscription.manage_payment')}</button></p>`}
+        onClick=${() => goTo('/v1/billing/portal', undefined, newIdempotencyKey())}>${t('subscription.manage_payment')}</button></p>`}
       ${current.checkout_available && current.plans_for_sale.map((plan) => html`<p><button type="button" class="button"
         disabled=${leaving} onClick=${() => goTo('/v1/billing/checkout', { plan }, newIdempotencyKey())}>
         ${t('subscription.buy', { plan })}</button></p>`)}

@@ -95,7 +95,8 @@ class PaymentProcessor {
   virtual Result<CheckoutSession> create_checkout(const CheckoutRequest& request) = 0;
   // Where the customer changes their card or sees their invoices, returning to `return_url`.
   // Status::unsupported when capabilities().portal is false.
-  virtual Result<std::string> create_portal_session(std::string_view customer_id, std::string_view return_url) = 0;
+  virtual Result<std::string> create_portal_session(std::string_view customer_id, std::string_view return_url,
+                                                    std::string_view idempotency_key) = 0;
   // Auto-renew off = cancel at period end; on = undo that before the period ends.
   virtual Outcome set_auto_renew(std::string_view subscription_id, bool enabled,
                                  std::string_view idempotency_key) = 0;
