@@ -3,6 +3,7 @@
 // protocol, keeps idempotency keys, and sends events back to the server signed by the official
 // stripe package — checkout, renewals, a failed one, auto-renew, replays, out-of-order events,
 // and erasure deleting the customer at Stripe.
+#include <algorithm>
 #include <thread>
 
 #include "e2e/end_to_end.hpp"
@@ -21,28 +22,37 @@ class StripeEndToEnd : public EndToEnd {
     ASSERT_TRUE(testing::StripeApi::installed()) << "run `npm ci` in tests/compat/stripe_api (deploy/setup.sh test does)";
     FRAMEHOUSE_SETUP_DATABASE(database_);
     const std::uint16_t port = testing::free_loopback_port();
-    const std::string origin = "http://127.0.0.1:" + std::to_string(port);
-    stripe_ = std::make_unique<testing::StripeApi>(origin + "/v1/billing/webhooks/payment_stripe", kWebhookSecret);
+    stripe_ = std::make_unique<testing::StripeApi>("http://127.0.0.1:" + std::to_string(port) + "/v1/billing/webhooks/payment_stripe",
+                                                   kWebhookSecret);
     ASSERT_TRUE(stripe_->running()) << stripe_->startup_error();
+    server = std::make_unique<testing::RunningServer>(node_config(dir.path(), port));
+    ASSERT_NE(server->port, 0) << server->process->stderr_text();
+  }
+
+  // A node's configuration with payment_stripe against the stand-in: its own data directory
+  // and port, the database and the master key shared with every other node.
+  std::string node_config(const std::filesystem::path& data, std::uint16_t port) {
     std::string config = testing::listening_on(
-        testing::server_config(dir.path(), "public_url = \"" + origin + "\"\n", database_->options().url), port);
+        testing::server_config(data, "public_url = \"http://127.0.0.1:" + std::to_string(port) + "\"\n", database_->options().url), port);
     // Stripe's events are larger than the other tests' bodies.
     replace(config, "max_body_bytes = 4096", "max_body_bytes = 65536");
     replace(config, "[billing]\nplugin = \"payment_manual\"\n", "[billing]\nplugin = \"payment_stripe\"\n");
     // The key as a file: secret, readable by the server and its command line alike.
-    const auto key_file = dir.path() / "stripe-key";
+    const auto key_file = data / "stripe-key";
     testing::write_file(key_file, testing::kStripeApiKey);
     std::filesystem::permissions(key_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     replace(config, "[plugins.payment_manual]\n",
             "[plugins.payment_stripe]\napi_key = \"file:" + key_file.string() + "\"\nwebhook_secret = \"" + kWebhookSecret +
                 "\"\napi_base_url = \"" + stripe_->base_url() + "\"\nprices = [\"premium=" + testing::kStripePrice + "\"]\n");
-    server = std::make_unique<testing::RunningServer>(config);
-    ASSERT_NE(server->port, 0) << server->process->stderr_text();
+    return config + "[privacy]\nmaster_key = \"" + std::string(64, 'b') + "\"\n";
   }
 
   static void replace(std::string& text, const std::string& from, const std::string& to) {
     const auto at = text.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
+    if (at == std::string::npos) {
+      ADD_FAILURE() << "the test configuration has no " << from;
+      return;
+    }
     text.replace(at, from.size(), to);
   }
 
@@ -205,6 +215,50 @@ TEST_P(StripeEndToEnd, CheckoutRenewalsAFailedRenewalAndErasure) {
   EXPECT_EQ(at_stripe.at("deleted"), true);
   EXPECT_FALSE(at_stripe.contains("email"));
   EXPECT_FALSE(at_stripe.contains("metadata"));
+}
+
+// Stripe delivers one event to two nodes behind a balancer, twice each, at the same moment
+// (a retry racing the first delivery): it applies once — one period more, one mail.
+TEST_P(StripeEndToEnd, AnEventDeliveredToTwoNodesAtOnceAppliesOnce) {
+  if (GetParam() == db::Backend::sqlite) GTEST_SKIP() << "two nodes share a PostgreSQL database";
+  testing::TempDir other_data;
+  const std::uint16_t other_port = testing::free_loopback_port();
+  testing::RunningServer other(node_config(other_data.path(), other_port));
+  ASSERT_NE(other.port, 0) << other.process->stderr_text();
+
+  const std::string carol = member("Carol", "carol@example.org");
+  const auto started = call("POST", "/v1/billing/checkout", R"({"plan":"premium"})", bearer(carol));
+  ASSERT_EQ(started.status, 201) << started.body;
+  const auto paid = stripe_->control("POST", "/test/checkout/" + std::string(json_of(started).at("id").as_string()) + "/pay");
+  const std::string subscription_id(paid.at("subscription").as_string());
+  const std::int64_t first_end = subscription_of(carol).at("paid_through").as_int64();
+
+  const auto renewal = stripe_->control("POST", "/test/subscriptions/" + subscription_id + "/renew?hold=1");
+  const std::string invoice_paid(renewal.at("events").at(0).as_string());
+  const std::string hook = "/v1/billing/webhooks/payment_stripe";
+  const std::string node_a = "http://127.0.0.1:" + std::to_string(server->port) + hook;
+  const std::string node_b = "http://127.0.0.1:" + std::to_string(other.port) + hook;
+  const auto delivered = answers(stripe_->control("POST", "/test/events/" + invoice_paid + "/deliver?to=" + node_a + "," + node_b + "," +
+                                                              node_a + "," + node_b));
+  int applied = 0, duplicates = 0;
+  for (const auto& [status, result] : delivered) {
+    EXPECT_EQ(status, 200) << result;
+    applied += result == "applied";
+    duplicates += result == "duplicate";
+  }
+  EXPECT_EQ(applied, 1);
+  EXPECT_EQ(duplicates, 3);
+  // Either node answers the same: one period more.
+  EXPECT_EQ(subscription_of(carol).at("paid_through").as_int64(), first_end + 30 * 24 * 3600);
+  EXPECT_EQ(json_of(testing::http_request(other.port, "GET", "/v1/subscription", "", bearer(carol))).at("paid_through").as_int64(),
+            first_end + 30 * 24 * 3600);
+  // The notice went out once, by whichever node's mail worker took it.
+  testing::wait_for_queues(other.port);
+  auto subjects = subjects_to("carol@example.org");
+  for (const auto& mail : testing::messages_to(other_data.path() / "var/plugins/email_outbox/outbox", "carol@example.org")) {
+    subjects.push_back(mail.subject);
+  }
+  EXPECT_EQ(std::count(subjects.begin(), subjects.end(), "Your premium plan was renewed"), 1) << subjects.size();
 }
 
 // The same from the app, in Chromium: subscribe, pay on Stripe's page, come back to Premium, and

@@ -8,8 +8,8 @@
 //
 // Environment: API_KEY, WEBHOOK_SECRET, WEBHOOK_URL, PRICES (comma-separated Price ids).
 // Besides Stripe's routes, /test/... lets a test act as the paying person and Stripe's
-// scheduler: pay a checkout, renew (or fail to), resend an event, read what was asked, make
-// the next calls fail.
+// scheduler: pay a checkout, renew (or fail to), resend an event (to several endpoints at once),
+// read what was asked, make the next calls fail.
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import qs from 'qs';
@@ -59,11 +59,11 @@ function invoiceObject(subscription, status) {
   };
 }
 
-async function deliver(event) {
+async function deliver(event, url = WEBHOOK_URL) {
   const payload = JSON.stringify(event);
   const header = signer.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
   try {
-    const response = await fetch(WEBHOOK_URL, { method: 'POST', body: payload,
+    const response = await fetch(url, { method: 'POST', body: payload,
       headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': header, 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)' } });
     return { id: event.id, type: event.type, status: response.status, body: await response.text() };
   } catch (error) {
@@ -198,7 +198,8 @@ const controls = [
   // Pays an open checkout: the subscription starts and its events go out — the invoice first
   // when ?invoice_first=1, as Stripe does not promise any order.
   ['POST', /^\/test\/checkout\/([^/]+)\/pay$/, (query, id) => pay(id, query.invoice_first === '1')],
-  // The period ends: the renewal is charged (?fail=1: declined, and the subscription is past due).
+  // The period ends: the renewal is charged (?fail=1: declined, and the subscription is past due;
+  // ?hold=1: the events are made but not sent, for /test/events/:id/deliver).
   ['POST', /^\/test\/subscriptions\/([^/]+)\/renew$/, async (query, id) => {
     const subscription = subscriptions.get(id);
     if (!subscription) throw missing('subscription', id);
@@ -206,9 +207,19 @@ const controls = [
     subscription.period_end += 30 * DAY;
     const failed = query.fail === '1';
     subscription.status = failed ? 'past_due' : 'active';
-    const deliveries = [await deliver(makeEvent(failed ? 'invoice.payment_failed' : 'invoice.paid', invoiceObject(subscription, failed ? 'open' : 'paid'))),
-      await deliver(makeEvent('customer.subscription.updated', subscriptionObject(subscription)))];
+    const made = [makeEvent(failed ? 'invoice.payment_failed' : 'invoice.paid', invoiceObject(subscription, failed ? 'open' : 'paid')),
+      makeEvent('customer.subscription.updated', subscriptionObject(subscription))];
+    if (query.hold === '1') return { events: made.map((event) => event.id) };
+    const deliveries = [];
+    for (const event of made) deliveries.push(await deliver(event));
     return { deliveries };
+  }],
+  // One event sent to several endpoints at the same moment (?to=url,url,…): a retry racing the
+  // first delivery, or two nodes behind a balancer that both got it.
+  ['POST', /^\/test\/events\/([^/]+)\/deliver$/, async (query, id) => {
+    if (!events.has(id)) throw missing('event', id);
+    const targets = (query.to ?? '').split(',').filter(Boolean);
+    return { deliveries: await Promise.all(targets.map((target) => deliver(events.get(id), target))) };
   }],
   // Stripe's last retry failed: the subscription is canceled.
   ['POST', /^\/test\/subscriptions\/([^/]+)\/give-up$/, async (query, id) => {
