@@ -41,9 +41,15 @@ export function t(key, values = {}) {
 
 export const hasMessage = (key) => key in en;
 
-export const formatDate = (unixSeconds) =>
-  unixSeconds ? new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(new Date(unixSeconds * 1000)) : '';
-export const formatDateTime = (unixSeconds) =>
-  unixSeconds
-    ? new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(unixSeconds * 1000))
-    : '';
+// One formatter per locale and style: making one costs far more than using it, and a gallery
+// formats a date per card.
+const formatters = new Map();
+function formatter(style) {
+  const key = `${locale} ${style}`;
+  if (!formatters.has(key)) {
+    formatters.set(key, new Intl.DateTimeFormat(locale, style === 'date' ? { dateStyle: 'medium' } : { dateStyle: 'medium', timeStyle: 'short' }));
+  }
+  return formatters.get(key);
+}
+export const formatDate = (unixSeconds) => (unixSeconds ? formatter('date').format(new Date(unixSeconds * 1000)) : '');
+export const formatDateTime = (unixSeconds) => (unixSeconds ? formatter('date-time').format(new Date(unixSeconds * 1000)) : '');

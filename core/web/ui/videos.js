@@ -3,7 +3,7 @@
 // retry; and the gallery of finished ones, a page at a time (so that thousands cost what 24
 // do), filtered by prompt words and dates, each with a thumbnail that plays on hover or
 // focus, a player, download, delete, "reuse settings" and remix.
-import { html, useEffect, useRef, useState } from './preact-htm.js';
+import { Component, html, useEffect, useRef, useState } from './preact-htm.js';
 import { api, newIdempotencyKey } from './api.js';
 import { formatDateTime, t } from './i18n.js';
 import { Dialog, Field, Notice, Page, messageOf, useForm } from './ui.js';
@@ -125,7 +125,7 @@ function Card({ video, onOpen, onDelete }) {
     <div class="thumb">
       ${preview
         ? html`<video src=${preview} muted autoplay loop playsinline aria-hidden="true"></video>`
-        : html`<img src=${`/v1/videos/${encodeURIComponent(video.id)}/content?variant=thumbnail`} alt="" loading="lazy" />`}
+        : html`<img src=${`/v1/videos/${encodeURIComponent(video.id)}/content?variant=thumbnail`} alt="" loading="lazy" decoding="async" />`}
     </div>
     <p class="prompt">${video.prompt}</p>
     <p class="meta">${formatDateTime(video.created_at)} · ${t('create.seconds_value', { seconds: video.seconds })} · ${video.size}</p>
@@ -158,10 +158,24 @@ function dayStart(date) {
   return date ? Math.floor(new Date(`${date}T00:00:00`).getTime() / 1000) : undefined;
 }
 
+// A card renders again only when its video changes, so that showing the next page costs that
+// page alone however many are shown already (its handlers do the same whichever render made them).
+class GalleryCard extends Component {
+  shouldComponentUpdate(next) {
+    return next.video !== this.props.video;
+  }
+
+  render(props) {
+    return html`<${Card} ...${props} />`;
+  }
+}
+
 export function Videos({ route }) {
   const [active, setActive] = useState([]);
   const [failed, setFailed] = useState([]);
-  const [gallery, setGallery] = useState({ items: [], hasMore: false, loading: true, error: null });
+  // One page of the gallery at a time, however many videos there are: `cursors` holds where
+  // each page up to this one starts (keyset paging, as the API pages).
+  const [gallery, setGallery] = useState({ items: [], hasMore: false, loading: true, error: null, cursors: [''] });
   const [playing, setPlaying] = useState(null);
   const [version, setVersion] = useState(0);
   const filters = useForm({ q: '', from: '', to: '' });
@@ -197,23 +211,26 @@ export function Videos({ route }) {
     if (after) query.set('after', after);
     return api('GET', `/v1/videos?${query}`);
   };
-  useEffect(() => {
-    setGallery((old) => ({ ...old, loading: true }));
-    loadPage('').then(
-      (page) => setGallery({ items: page.data, hasMore: page.has_more, loading: false, error: null }),
-      (error) => setGallery({ items: [], hasMore: false, loading: false, error }),
-    );
-  }, [version, applied]);
-  const more = async () => {
-    const last = gallery.items[gallery.items.length - 1];
+  const heading = useRef(null);
+  const show = async (cursors, { moved = false } = {}) => {
     setGallery((old) => ({ ...old, loading: true }));
     try {
-      const page = await loadPage(last.id);
-      setGallery((old) => ({ items: [...old.items, ...page.data], hasMore: page.has_more, loading: false, error: null }));
+      const page = await loadPage(cursors[cursors.length - 1]);
+      setGallery({ items: page.data, hasMore: page.has_more, loading: false, error: null, cursors });
+      if (moved) heading.current?.focus();  // a new page: reading starts at the gallery again
     } catch (error) {
       setGallery((old) => ({ ...old, loading: false, error }));
     }
   };
+  // A change (a video made or deleted) shows the same page again; new filters, the first one.
+  const shownFilters = useRef(applied);
+  useEffect(() => {
+    const samePage = shownFilters.current === applied;
+    shownFilters.current = applied;
+    show(samePage ? gallery.cursors : ['']);
+  }, [version, applied]);
+  const older = () => show([...gallery.cursors, gallery.items[gallery.items.length - 1].id], { moved: true });
+  const newer = () => show(gallery.cursors.slice(0, -1), { moved: true });
   const remove = async (video) => {
     if (!confirm(t('gallery.delete_confirm', { prompt: video.prompt }))) return;
     try {
@@ -229,7 +246,7 @@ export function Videos({ route }) {
     ${made && html`<${Notice} kind="success">${t('queue.submitted')}</${Notice}>`}
     <${Queue} active=${active} failed=${failed} onChanged=${refresh} />
     <section aria-labelledby="gallery-title">
-      <h2 id="gallery-title">${t('gallery.title')}</h2>
+      <h2 id="gallery-title" tabindex="-1" ref=${heading}>${t('gallery.title')}</h2>
       <form class="filters" role="search" onSubmit=${(event) => { event.preventDefault(); setApplied({ ...filters.values }); }}>
         <${Field} label=${t('gallery.search')} name="q" type="search" value=${filters.values.q} onInput=${filters.set('q')} />
         <${Field} label=${t('gallery.from')} name="from" type="date" value=${filters.values.from} onInput=${filters.set('from')} />
@@ -240,12 +257,16 @@ export function Videos({ route }) {
       ${!gallery.loading && gallery.items.length === 0 && html`<p>${applied.q || applied.from || applied.to ? t('gallery.none_match') : t('gallery.empty')}
         ${' '}<a href="#/">${t('gallery.make_one')}</a></p>`}
       <ul class="gallery">
-        ${gallery.items.map((video) => html`<${Card} key=${video.id} video=${video} onOpen=${setPlaying} onDelete=${remove} />`)}
+        ${gallery.items.map((video) => html`<${GalleryCard} key=${video.id} video=${video} onOpen=${setPlaying} onDelete=${remove} />`)}
       </ul>
-      <p role="status" class="count">${gallery.items.length > 0 && t('gallery.shown', { count: gallery.items.length })}
+      <p role="status" class="count">${gallery.items.length > 0 && t('gallery.page', { page: gallery.cursors.length })}
         ${gallery.loading && t('state.loading')}</p>
-      ${gallery.hasMore && html`<button type="button" class="button button-secondary" onClick=${more} disabled=${gallery.loading}>
-        ${t('gallery.more')}</button>`}
+      ${(gallery.cursors.length > 1 || gallery.hasMore) && html`<nav class="pager" aria-label=${t('gallery.pages')}>
+        <button type="button" class="button button-secondary" onClick=${newer} disabled=${gallery.loading || gallery.cursors.length === 1}>
+          ${t('gallery.newer')}</button>
+        <button type="button" class="button button-secondary" onClick=${older} disabled=${gallery.loading || !gallery.hasMore}>
+          ${t('gallery.older')}</button>
+      </nav>`}
     </section>
     <${Player} video=${playing} onClose=${() => setPlaying(null)} />
   </${Page}>`;
