@@ -1,5 +1,6 @@
 // The payment processor contract (sdk/payment.hpp), as far as it holds without the processor's
-// own service: idempotent customers and deletion, and refused unsigned webhooks.
+// own service: idempotent customers and deletion, what is not offered says so, and refused
+// unsigned webhooks.
 #include "conformance.hpp"
 #include "framehouse/sdk/payment.hpp"
 
@@ -18,6 +19,23 @@ void register_payment_checks(const ConformanceTarget& target) {
               EXPECT_TRUE(payment->delete_customer(first.value()));
               EXPECT_TRUE(payment->delete_customer(first.value()));
             });
+  add_check("payment_conformance", "WhatIsNotOfferedIsUnsupported", target, [](const ConformanceTarget& target) {
+    FRAMEHOUSE_START_INTERFACE(payment, sdk::PaymentProcessor, target);
+    // The host offers in its app only what capabilities() says: the rest must say so too.
+    const auto offered = payment->capabilities();
+    if (!offered.checkout) {
+      const sdk::CheckoutRequest request{"usr_conformance", "cus_conformance", "premium", "https://app.example/back",
+                                         "https://app.example/back", "op_conformance_checkout"};
+      EXPECT_EQ(payment->create_checkout(request).outcome().status(), sdk::Status::unsupported);
+    }
+    if (!offered.portal) {
+      EXPECT_EQ(payment->create_portal_session("cus_conformance", "https://app.example/back", "op_conformance_portal").outcome().status(),
+                sdk::Status::unsupported);
+    }
+    if (!offered.webhooks) {
+      EXPECT_EQ(payment->parse_webhook({{}, "{}"}, std::chrono::system_clock::now()).outcome().status(), sdk::Status::unsupported);
+    }
+  });
   add_check("payment_conformance", "AnUnsignedWebhookIsRefused", target, [](const ConformanceTarget& target) {
     FRAMEHOUSE_START_INTERFACE(payment, sdk::PaymentProcessor, target);
     const auto parsed = payment->parse_webhook({{}, R"({"id":"evt_forged","type":"invoice.paid"})"},
