@@ -156,11 +156,12 @@ Answer HttpClient::send(const Request& request) const {
   curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYHOST, 2L);
   if (!settings_.ca_file.empty()) curl_easy_setopt(curl.get(), CURLOPT_CAINFO, settings_.ca_file.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<std::int64_t>(settings_.timeout_ms, 10'000)));
+  const std::int64_t timeout_ms = request.timeout_ms > 0 ? request.timeout_ms : settings_.timeout_ms;
+  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<std::int64_t>(timeout_ms, 10'000)));
   // A download may take long; a call that moves nothing for timeout_ms is abandoned.
   curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, std::max<long>(1, static_cast<long>(settings_.timeout_ms / 1000)));
-  if (request.output == nullptr) curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.timeout_ms));
+  curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, std::max<long>(1, static_cast<long>(timeout_ms / 1000)));
+  if (request.output == nullptr) curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
   curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, &collect_header);
   curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &collector);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &collect_body);

@@ -38,6 +38,8 @@ struct Request {
   std::vector<FormPart> form;  // not empty: multipart/form-data (no body then)
   // A download: a 2xx body is written here (not kept in the answer). Not owned.
   sdk::OutputStream* output = nullptr;
+  // This call's limit instead of the client's (a caller that retries within a budget); 0: the client's.
+  std::int64_t timeout_ms = 0;
 };
 
 struct Answer {

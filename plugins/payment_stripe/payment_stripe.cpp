@@ -108,7 +108,8 @@ class StripePayments final : public Plugin, public PaymentProcessor, public Priv
     settings.headers = {"Authorization: Bearer " + api_key_};
     if (!api_version_.empty()) settings.headers.push_back("Stripe-Version: " + api_version_);
     settings.ca_file = config.string("ca_file").value_or("");
-    settings.timeout_ms = config.integer("timeout_ms").value_or(20'000);
+    timeout_ms_ = config.integer("timeout_ms").value_or(20'000);
+    settings.timeout_ms = timeout_ms_;
     http_ = std::make_unique<http::HttpClient>(std::move(settings));
     return {};
   }
@@ -261,7 +262,8 @@ class StripePayments final : public Plugin, public PaymentProcessor, public Priv
 
   // One API call, retried while Stripe says it may be (429, 5xx, 409 for a request with the
   // same key still running, no answer), with exponential backoff; the same idempotency key
-  // every time, so that a retry of something done returns what was done.
+  // every time, so that a retry of something done returns what was done. Tries and pauses
+  // together stay within timeout_ms, so that the host's limit on the plugin call holds.
   Result<json::value> call(const std::string& method, const std::string& path, const Form& form, std::string_view idempotency_key) {
     http::Request request;
     request.method = method;
@@ -272,14 +274,22 @@ class StripePayments final : public Plugin, public PaymentProcessor, public Priv
     }
     if (!idempotency_key.empty()) request.headers.push_back("Idempotency-Key: " + std::string(idempotency_key));
     http::Answer answer;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
     for (int attempt = 0;; ++attempt) {
+      request.timeout_ms = std::max<std::int64_t>(
+          1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
       answer = http_->send(request);
       const auto should_retry = answer.headers.find("stripe-should-retry");
       const bool retryable = should_retry != answer.headers.end()
                                  ? should_retry->second == "true"
                                  : answer.status == 0 || answer.status == 429 || answer.status == 409 || answer.status >= 500;
-      if (answer.ok() || !retryable || attempt >= max_retries_) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(250) * (1 << attempt));
+      const auto pause = std::chrono::milliseconds(250) * (1 << attempt);
+      // Another try needs the pause and a second to run in before the deadline.
+      if (answer.ok() || !retryable || attempt >= max_retries_ ||
+          std::chrono::steady_clock::now() + pause + std::chrono::seconds(1) > deadline) {
+        break;
+      }
+      std::this_thread::sleep_for(pause);
     }
     boost::system::error_code ec;
     json::value body = json::parse(answer.body, ec);
@@ -360,6 +370,7 @@ class StripePayments final : public Plugin, public PaymentProcessor, public Priv
   std::string api_key_, webhook_secret_, api_base_, api_version_;
   std::map<std::string, std::string> price_of_plan_, plan_of_price_;
   int max_retries_ = 3;
+  std::int64_t timeout_ms_ = 20'000;
   bool curl_started_ = false;
   std::unique_ptr<http::HttpClient> http_;
 };
