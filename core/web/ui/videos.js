@@ -231,6 +231,10 @@ export function Videos({ route }) {
   }, [version, applied]);
   const older = () => show([...gallery.cursors, gallery.items[gallery.items.length - 1].id], { moved: true });
   const newer = () => show(gallery.cursors.slice(0, -1), { moved: true });
+  // The last video of a later page deleted: the page before it.
+  useEffect(() => {
+    if (!gallery.loading && !gallery.error && gallery.items.length === 0 && gallery.cursors.length > 1) newer();
+  }, [gallery]);
   const remove = async (video) => {
     if (!confirm(t('gallery.delete_confirm', { prompt: video.prompt }))) return;
     try {
