@@ -239,7 +239,7 @@ int serve(const std::filesystem::path& config_file) {
   }
   video::Videos& videos = *engines_ready;
   config.billing.public_url = config.accounts.public_url;
-  jobs::JobQueue payment_calls(*database, metrics, {billing::kProcessorCallQueue, std::chrono::seconds(120), 10});
+  jobs::JobQueue payment_calls(*database, metrics, billing::processor_call_queue());
   billing::Billing billing(*database, host, config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin),
                            config.billing, mailer, payment_calls);
 
@@ -608,7 +608,7 @@ int run_billing_command(const std::filesystem::path& config_file, const std::str
     host.set_secret_root(db::server_secret(offline.database, kPluginSecretRoot));
     if (!start_plugins(config, host)) return 1;
     // The calls to the processor that a command causes wait for the server's workers.
-    jobs::JobQueue payment_calls(offline.database, offline.metrics, {billing::kProcessorCallQueue});
+    jobs::JobQueue payment_calls(offline.database, offline.metrics, billing::processor_call_queue());
     billing::Billing billing(offline.database, host,
                              config.payment_plugin.empty() ? nullptr : host.find(config.payment_plugin), config.billing,
                              offline.mailer, payment_calls);

@@ -28,9 +28,10 @@ std::int64_t seconds_of(std::chrono::system_clock::time_point time) {
   return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
 }
 
+// As stored in billing_accounts.state; "none": a customer without a subscription yet.
 std::string_view to_string(sdk::ProcessorState state) {
   switch (state) {
-    case sdk::ProcessorState::unknown: return "unknown";
+    case sdk::ProcessorState::unknown: return "none";
     case sdk::ProcessorState::incomplete: return "incomplete";
     case sdk::ProcessorState::active: return "active";
     case sdk::ProcessorState::past_due: return "past_due";
@@ -51,8 +52,13 @@ std::string_view to_string(sdk::PaymentEventType type) {
   return "ignored";
 }
 
-// Whether the processor's subscription is one that bills the user now.
-bool billing(std::string_view state) { return state == "active" || state == "past_due" || state == "incomplete"; }
+sdk::ProcessorState processor_state_from(std::string_view text) {
+  for (const auto state : {sdk::ProcessorState::incomplete, sdk::ProcessorState::active, sdk::ProcessorState::past_due,
+                           sdk::ProcessorState::ended}) {
+    if (to_string(state) == text) return state;
+  }
+  return sdk::ProcessorState::unknown;
+}
 
 }  // namespace
 
@@ -106,25 +112,38 @@ struct Billing::Entitlement {
 struct Billing::Account {
   std::string customer_id;
   std::string subscription_id;  // "" before a subscription exists
-  std::string state = "none";
+  sdk::ProcessorState state = sdk::ProcessorState::unknown;
   std::string plan;
   long long period_end = 0;
   int cancel_at_period_end = 0;
   long long state_at = 0;  // when the processor made the newest event applied to the state
 
+  // The processor's subscription bills the user now: changes to it are made there.
+  bool billing() const {
+    return !subscription_id.empty() && (state == sdk::ProcessorState::active || state == sdk::ProcessorState::past_due ||
+                                        state == sdk::ProcessorState::incomplete);
+  }
+
   static std::optional<Account> load(soci::session& sql, const std::string& user_id, const std::string& lock = "") {
     Account row;
+    std::string state;
     soci::indicator subscription_indicator = soci::i_null, plan_indicator = soci::i_null;
     sql << "SELECT customer_id, subscription_id, state, plan, period_end, cancel_at_period_end, state_at"
            " FROM billing_accounts WHERE user_id = :u" + lock,
         soci::use(user_id), soci::into(row.customer_id), soci::into(row.subscription_id, subscription_indicator),
-        soci::into(row.state), soci::into(row.plan, plan_indicator), soci::into(row.period_end),
+        soci::into(state), soci::into(row.plan, plan_indicator), soci::into(row.period_end),
         soci::into(row.cancel_at_period_end), soci::into(row.state_at);
     if (!sql.got_data()) return std::nullopt;
+    row.state = processor_state_from(state);
     if (subscription_indicator != soci::i_ok) row.subscription_id.clear();
     if (plan_indicator != soci::i_ok) row.plan.clear();
     return row;
   }
+};
+
+struct Billing::Settled {
+  std::optional<Entitlement> entitlement;
+  bool changed = false;
 };
 
 std::map<std::string, Plan> default_plans() {
@@ -251,27 +270,33 @@ void Billing::tell_holder(db::WriteTransaction& transaction, const std::string& 
   }
 }
 
-bool Billing::settle(db::WriteTransaction& transaction, const std::string& user_id) {
+Billing::Settled Billing::settle(db::WriteTransaction& transaction, const std::string& user_id) {
   const auto before = Entitlement::load(transaction.session(), user_id, database_.dialect().for_update());
-  if (!before) return false;
+  if (!before) return {};
   Entitlement after = *before;
   advance(after);
   if (after.status == before->status && after.period_end == before->period_end && after.grace_until == before->grace_until) {
-    return false;
+    return {before, false};
   }
   store(transaction, user_id, before, after, Cause::renewal);
-  return true;
+  return {after, true};
 }
 
 Subscription Billing::subscription(const std::string& user_id) {
   soci::session sql(database_.pool());
+  Subscription out = entitlement_of(sql, user_id);
+  const auto account = Account::load(sql, user_id);
+  out.billed_by_processor = account && account->billing();
+  return out;
+}
+
+Subscription Billing::entitlement_of(soci::session& sql, const std::string& user_id) {
   auto row = Entitlement::load(sql, user_id);
   const long long now = now_();
   if (row && (row->in_force() || row->prepaid > 0) && (row->period_end <= now || (row->grace_until && *row->grace_until <= now))) {
     db::WriteTransaction transaction(sql, database_);
-    settle(transaction, user_id);
+    row = settle(transaction, user_id).entitlement;
     transaction.commit();
-    row = Entitlement::load(sql, user_id);
   }
   Subscription out;
   out.plan = config_.default_plan;
@@ -283,16 +308,18 @@ Subscription Billing::subscription(const std::string& user_id) {
   out.prepaid_periods = row->prepaid;
   if (row->in_force()) out.paid_through = row->paid_through(config_.period_seconds);
   if (row->in_force()) out.grace_until = row->grace_until;
-  const auto account = Account::load(sql, user_id);
-  out.billed_by_processor = account && !account->subscription_id.empty() && billing(account->state);
   return out;
 }
 
-const Plan& Billing::plan_for(const std::string& user_id) { return config_.plans.at(subscription(user_id).plan); }
+const Plan& Billing::plan_for(const std::string& user_id) {
+  soci::session sql(database_.pool());
+  return config_.plans.at(entitlement_of(sql, user_id).plan);
+}
 
 std::optional<std::string> Billing::processor_subscription(soci::session& sql, const std::string& user_id) {
   if (!processor_) return std::nullopt;
-  if (const auto account = Account::load(sql, user_id); account && !account->subscription_id.empty() && account->state != "ended") {
+  if (const auto account = Account::load(sql, user_id);
+      account && !account->subscription_id.empty() && account->state != sdk::ProcessorState::ended) {
     return account->subscription_id;
   }
   // A bookkeeping processor keeps a record per user under our own id.
@@ -345,8 +372,7 @@ jobs::JobResult Billing::run_processor_call(const jobs::Job& job) {
 sdk::Outcome Billing::set_auto_renew(const std::string& user_id, bool enabled) {
   soci::session sql(database_.pool());
   db::WriteTransaction transaction(sql, database_);
-  settle(transaction, user_id);
-  const auto before = Entitlement::load(sql, user_id, database_.dialect().for_update());
+    const auto before = settle(transaction, user_id).entitlement;
   if (!before || !before->in_force()) return sdk::Outcome::failure(sdk::Status::conflict, "there is no active subscription");
   if ((before->auto_renew != 0) == enabled) return {};
   Entitlement after = *before;
@@ -362,13 +388,10 @@ sdk::Outcome Billing::set_auto_renew(const std::string& user_id, bool enabled) {
 }
 
 std::optional<std::string> Billing::ensure_customer(const std::string& user_id) {
-  {
-    soci::session sql(database_.pool());
-    if (const auto account = Account::load(sql, user_id)) return account->customer_id;
-  }
   std::string email, name;
   {
-    soci::session sql(database_.pool());
+    soci::session sql(database_.pool());  // released before the processor is called
+    if (const auto account = Account::load(sql, user_id)) return account->customer_id;
     sql << "SELECT email, name FROM users WHERE id = :u", soci::use(user_id), soci::into(email), soci::into(name);
   }
   // The processor receives only the fields its manifest declares it receives (policy §3.1).
@@ -412,8 +435,7 @@ sdk::Result<Subscription> Billing::grant(const std::string& user_id, const std::
   {
     soci::session sql(database_.pool());
     db::WriteTransaction transaction(sql, database_);
-    settle(transaction, user_id);
-    const auto before = Entitlement::load(sql, user_id, database_.dialect().for_update());
+        const auto before = settle(transaction, user_id).entitlement;
     Entitlement after = before.value_or(Entitlement{});
     after.plan = plan;
     if (before && before->in_force()) {
@@ -441,8 +463,7 @@ sdk::Result<std::string> Billing::revoke(const std::string& user_id) {
   sql << "SELECT COUNT(*) FROM users WHERE id = :u", soci::use(user_id), soci::into(exists);
   if (exists == 0) return sdk::Outcome::failure(sdk::Status::not_found, "no such user");
   db::WriteTransaction transaction(sql, database_);
-  settle(transaction, user_id);
-  const auto before = Entitlement::load(sql, user_id, database_.dialect().for_update());
+    const auto before = settle(transaction, user_id).entitlement;
   if (!before || !before->in_force()) return sdk::Outcome::failure(sdk::Status::conflict, "there is no active subscription");
   Entitlement after = *before;
   after.status = EntitlementStatus::expired;
@@ -451,7 +472,7 @@ sdk::Result<std::string> Billing::revoke(const std::string& user_id) {
   after.auto_renew = 0;
   after.grace_until.reset();
   store(transaction, user_id, before, after, Cause::revocation);
-  if (const auto account = Account::load(sql, user_id); account && !account->subscription_id.empty() && billing(account->state)) {
+  if (const auto account = Account::load(sql, user_id); account && account->billing()) {
     queue_processor_call(transaction, user_id, ProcessorCall::cancel_subscription, account->subscription_id);
   } else if (processor_keeps_grants()) {
     queue_processor_call(transaction, user_id, ProcessorCall::sync_auto_renew, "sub_" + user_id);
@@ -476,7 +497,7 @@ std::int64_t Billing::renew_due() {
   for (const auto& user_id : due) {
     soci::session sql(database_.pool());
     db::WriteTransaction transaction(sql, database_);
-    if (settle(transaction, user_id)) ++changed;
+    if (settle(transaction, user_id).changed) ++changed;
     transaction.commit();
   }
   return changed;
@@ -580,7 +601,7 @@ void Billing::apply_event(db::WriteTransaction& transaction, const std::string& 
   const bool current = occurred >= account.state_at;
   if (current && !event.subscription_id.empty()) account.subscription_id = event.subscription_id;
   if (current && event.state != sdk::ProcessorState::unknown) {
-    account.state = std::string(to_string(event.state));
+    account.state = event.state;
     account.state_at = occurred;
     if (!event.plan.empty()) account.plan = event.plan;
     const bool tells_renewal = event.type == sdk::PaymentEventType::checkout_completed ||
@@ -594,13 +615,14 @@ void Billing::apply_event(db::WriteTransaction& transaction, const std::string& 
   }
   soci::indicator subscription_indicator = account.subscription_id.empty() ? soci::i_null : soci::i_ok;
   soci::indicator plan_indicator = account.plan.empty() ? soci::i_null : soci::i_ok;
+  const std::string state(to_string(account.state));
   sql << "INSERT INTO billing_accounts (user_id, customer_id, subscription_id, state, plan, period_end, cancel_at_period_end,"
          " state_at, created_at, updated_at) VALUES (:u, :c, :s, :st, :p, :e, :x, :a, :t, :t2)"
          " ON CONFLICT (user_id) DO UPDATE SET customer_id = excluded.customer_id, subscription_id = excluded.subscription_id,"
          " state = excluded.state, plan = excluded.plan, period_end = excluded.period_end,"
          " cancel_at_period_end = excluded.cancel_at_period_end, state_at = excluded.state_at, updated_at = excluded.updated_at",
       soci::use(user_id), soci::use(account.customer_id), soci::use(account.subscription_id, subscription_indicator),
-      soci::use(account.state), soci::use(account.plan, plan_indicator), soci::use(account.period_end),
+      soci::use(state), soci::use(account.plan, plan_indicator), soci::use(account.period_end),
       soci::use(account.cancel_at_period_end), soci::use(account.state_at), soci::use(now), soci::use(now);
   if (!current) return;
 

@@ -53,6 +53,7 @@ struct BillingConfig {
 // cancellation): the outbox of billing, so that a crash between our commit and the
 // processor's answer neither loses nor doubles a call (its job id is the idempotency key).
 inline constexpr const char* kProcessorCallQueue = "payment";
+inline jobs::QueueOptions processor_call_queue() { return {kProcessorCallQueue, std::chrono::seconds(120), 10}; }
 
 enum class EntitlementStatus {
   none,     // never had a plan: the default plan
@@ -148,7 +149,12 @@ class Billing {
 
   // A bookkeeping processor (no checkout) learns of staff grants; a card processor does not.
   bool processor_keeps_grants() const;
-  bool settle(db::WriteTransaction& transaction, const std::string& user_id);
+  // Renews, puts in grace or expires the entitlement if its time came; what it is then (none
+  // without a row) and whether that changed it.
+  struct Settled;
+  Settled settle(db::WriteTransaction& transaction, const std::string& user_id);
+  // The entitlement as of now, settled first (without the processor's billing state).
+  Subscription entitlement_of(soci::session& sql, const std::string& user_id);
   // The period arithmetic: paid periods used, then grace or expiry, as of now.
   void advance(Entitlement& entitlement) const;
   // Writes the entitlement and mails the holder what changed (nothing when nothing they see did).

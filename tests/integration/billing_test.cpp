@@ -32,7 +32,7 @@ class BillingTest : public ::testing::TestWithParam<db::Backend> {
     ASSERT_FALSE(testing::load_plugin(host_, testing::fixture_plugin("other_kinds"), "webhook_secret = \"s3cret\""));
     ASSERT_FALSE(host_.start_all());
     mail_ = std::make_unique<testing::TestMail>(*database_, metrics_, host_, host_.find("email_outbox"), "Framehouse <noreply@example.org>");
-    calls_ = std::make_unique<jobs::JobQueue>(*database_, metrics_, jobs::QueueOptions{kProcessorCallQueue});
+    calls_ = std::make_unique<jobs::JobQueue>(*database_, metrics_, processor_call_queue());
     billing_ = make_billing("payment_manual");
     soci::session sql(database_->pool());
     sql << "INSERT INTO users (id, email, name, password_hash, role, age_check_passed_at, created_at, updated_at)"

@@ -27,7 +27,7 @@ TEST(OpenApi, EveryRouteIsDescribedAndEveryDescribedRouteExists) {
   storage::ObjectStore objects(host, nullptr, keys);
   video::Uploads uploads(database, objects, {});
   video::Videos videos(database, host, objects, metrics, {.data_dir = dir.path().string()});
-  jobs::JobQueue payment_calls(database, metrics, {billing::kProcessorCallQueue});
+  jobs::JobQueue payment_calls(database, metrics, billing::processor_call_queue());
   billing::Billing billing(database, host, nullptr, {billing::default_plans()}, mailer, payment_calls);
   privacy::CoreParticipant core({});
   privacy::Participants participants(host, core, std::chrono::seconds(1));
